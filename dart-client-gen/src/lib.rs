@@ -1,0 +1,1 @@
+//! Generates a Dart client package from the resource model (issue: typed clients).

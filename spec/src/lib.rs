@@ -1,0 +1,11 @@
+//! The resource model shared by every part of Resourceful.
+//!
+//! The proc macro, the runtime and the client generators all read a resource
+//! through these types, so a declaration is understood in exactly one place.
+//! With the `parse` feature, [`parse`] turns `syn` items into the model.
+
+mod model;
+pub use model::*;
+
+#[cfg(feature = "parse")]
+pub mod parse;

@@ -1,0 +1,274 @@
+//! The resource model (the IR): what one `#[api_resource]` declaration means.
+//!
+//! Everything here is `'static` and const-constructible so the macro can emit
+//! a model as a `const`, and the parser (used by build scripts) can produce
+//! the very same types by leaking its owned strings once at build time.
+
+/// A declared API resource.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResourceModel {
+    /// The Rust type name, e.g. `Task`.
+    pub name: &'static str,
+    /// The URL segment, e.g. `tasks` (routes are `/v{version}/{path}`).
+    pub path: &'static str,
+    /// The SQL table name.
+    pub table: &'static str,
+    /// The API version carried in the route, `1` → `/v1/…`.
+    pub version: u32,
+    /// Read-through cache TTL in seconds; `None` means the runtime default.
+    pub cache_ttl_secs: Option<u64>,
+    /// Items per page when the client does not ask for a limit.
+    pub page_size: u32,
+    /// The largest page a client may ask for.
+    pub max_page_size: u32,
+    /// Doc comment of the struct (becomes OpenAPI / GraphQL descriptions).
+    pub doc: &'static str,
+    /// All fields in declaration order, including hidden and skipped ones.
+    pub fields: &'static [FieldModel],
+}
+
+/// One struct field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldModel {
+    /// The Rust field name.
+    pub rust_name: &'static str,
+    /// The name on the wire (JSON, GraphQL, query strings).
+    pub api_name: &'static str,
+    /// The SQL column name.
+    pub column: &'static str,
+    pub ty: FieldType,
+    /// `Option<T>` in Rust: nullable column, optional on create.
+    pub optional: bool,
+    pub id: Option<IdStrategy>,
+    /// Set by the server (never accepted from clients).
+    pub read_only: bool,
+    /// Stored but never exposed through the API.
+    pub hidden: bool,
+    /// Not stored and not exposed: the Rust field takes `Default::default()`.
+    pub skip: bool,
+    pub filterable: bool,
+    pub sortable: bool,
+    pub unique: bool,
+    /// Server-managed timestamp.
+    pub auto: Option<AutoValue>,
+    pub validation: Validation,
+    pub relation: Option<Relation>,
+    pub doc: &'static str,
+}
+
+/// How the primary key is produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdStrategy {
+    /// The database assigns it (integer identity).
+    Generated,
+    /// The server generates a random UUID v4.
+    Uuid,
+    /// The client supplies it on create.
+    Client,
+}
+
+/// Server-set values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoValue {
+    /// Set once, on create.
+    CreatedAt,
+    /// Set on create and on every update.
+    UpdatedAt,
+}
+
+/// The scalar kinds a field can have.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldType {
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+    Bool,
+    String,
+    Uuid,
+    /// `chrono::DateTime<Utc>`
+    DateTime,
+    /// `chrono::NaiveDate`
+    Date,
+    /// A unit-only enum stored and sent as a string.
+    Enum(&'static EnumModel),
+}
+
+impl FieldType {
+    pub fn is_integer(&self) -> bool {
+        matches!(self, FieldType::I16 | FieldType::I32 | FieldType::I64)
+    }
+    pub fn is_float(&self) -> bool {
+        matches!(self, FieldType::F32 | FieldType::F64)
+    }
+    pub fn is_numeric(&self) -> bool {
+        self.is_integer() || self.is_float()
+    }
+    /// Text-like kinds that support `contains`/`starts_with` matching.
+    pub fn is_text(&self) -> bool {
+        matches!(self, FieldType::String)
+    }
+    /// Kinds with a meaningful order for `lt`/`gt` comparisons.
+    pub fn is_ordered(&self) -> bool {
+        !matches!(self, FieldType::Bool)
+    }
+    /// A short human name used in error messages and docs.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            FieldType::I16 | FieldType::I32 | FieldType::I64 => "integer",
+            FieldType::F32 | FieldType::F64 => "number",
+            FieldType::Bool => "boolean",
+            FieldType::String => "string",
+            FieldType::Uuid => "UUID string",
+            FieldType::DateTime => "RFC 3339 date-time string",
+            FieldType::Date => "date string (YYYY-MM-DD)",
+            FieldType::Enum(_) => "one of the enum values",
+        }
+    }
+    /// Inclusive integer bounds of the Rust type.
+    pub fn int_bounds(&self) -> Option<(i64, i64)> {
+        match self {
+            FieldType::I16 => Some((i16::MIN as i64, i16::MAX as i64)),
+            FieldType::I32 => Some((i32::MIN as i64, i32::MAX as i64)),
+            FieldType::I64 => Some((i64::MIN, i64::MAX)),
+            _ => None,
+        }
+    }
+}
+
+/// A string enum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EnumModel {
+    pub name: &'static str,
+    /// Wire names of the variants, in declaration order.
+    pub variants: &'static [&'static str],
+    pub doc: &'static str,
+}
+
+/// Declarative validation rules, checked by the runtime on every write.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Validation {
+    /// Minimum length in characters (strings).
+    pub min_length: Option<u32>,
+    /// Maximum length in characters (strings).
+    pub max_length: Option<u32>,
+    /// Inclusive lower bound (numbers).
+    pub min: Option<f64>,
+    /// Inclusive upper bound (numbers).
+    pub max: Option<f64>,
+    /// A regular expression the whole string must match.
+    pub pattern: Option<&'static str>,
+}
+
+impl Validation {
+    pub const NONE: Validation = Validation {
+        min_length: None,
+        max_length: None,
+        min: None,
+        max: None,
+        pattern: None,
+    };
+    pub fn is_empty(&self) -> bool {
+        *self == Self::NONE
+    }
+}
+
+/// A foreign key to another resource's id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Relation {
+    /// The `path` of the target resource, e.g. `projects`.
+    pub resource: &'static str,
+    /// The field on this resource that exposes the target object
+    /// (GraphQL), e.g. `project` for `project_id`.
+    pub name: &'static str,
+    /// The field on the target that lists the objects pointing at it,
+    /// e.g. `tasks` on a project; `None` to not expose the reverse side.
+    pub inverse: Option<&'static str>,
+    /// What happens to this row when the target is deleted.
+    pub on_delete: OnDelete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// Deleting a referenced row is refused (409).
+    Restrict,
+    /// Deleting the referenced row deletes this one too.
+    Cascade,
+    /// Deleting the referenced row sets this field to null (optional fields).
+    SetNull,
+}
+
+impl OnDelete {
+    pub fn sql(&self) -> &'static str {
+        match self {
+            OnDelete::Restrict => "RESTRICT",
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+        }
+    }
+}
+
+/// Defaults the macro and the runtime agree on.
+pub mod defaults {
+    /// Items per page (the requirement's 50 items/page).
+    pub const PAGE_SIZE: u32 = 50;
+    /// The documented maximum page size.
+    pub const MAX_PAGE_SIZE: u32 = 500;
+    /// The API version when none is declared.
+    pub const VERSION: u32 = 1;
+}
+
+impl ResourceModel {
+    /// The id field (the parser guarantees exactly one).
+    pub fn id_field(&self) -> &'static FieldModel {
+        self.fields
+            .iter()
+            .find(|f| f.id.is_some())
+            .expect("resource model without an id field")
+    }
+    pub fn id_index(&self) -> usize {
+        self.fields.iter().position(|f| f.id.is_some()).expect("id field")
+    }
+    /// Fields that are columns in the table (everything but `skip`).
+    pub fn stored(&self) -> impl Iterator<Item = (usize, &'static FieldModel)> {
+        self.fields.iter().enumerate().filter(|(_, f)| !f.skip)
+    }
+    /// Fields visible through the API (stored and not hidden).
+    pub fn exposed(&self) -> impl Iterator<Item = (usize, &'static FieldModel)> {
+        self.fields.iter().enumerate().filter(|(_, f)| !f.skip && !f.hidden)
+    }
+    /// Fields a client may send on create.
+    pub fn writable(&self) -> impl Iterator<Item = (usize, &'static FieldModel)> {
+        self.exposed().filter(|(_, f)| f.is_client_writable())
+    }
+    pub fn field_by_api_name(&self, name: &str) -> Option<(usize, &'static FieldModel)> {
+        self.exposed().find(|(_, f)| f.api_name == name)
+    }
+    /// `/v1/tasks`
+    pub fn route(&self) -> String {
+        format!("/v{}/{}", self.version, self.path)
+    }
+}
+
+impl FieldModel {
+    /// Whether a client may set this field when creating.
+    pub fn is_client_writable(&self) -> bool {
+        if self.skip || self.hidden || self.read_only || self.auto.is_some() {
+            return false;
+        }
+        match self.id {
+            Some(IdStrategy::Client) => true,
+            Some(_) => false,
+            None => true,
+        }
+    }
+    /// Whether a client may change this field after creation.
+    pub fn is_client_updatable(&self) -> bool {
+        self.is_client_writable() && self.id.is_none()
+    }
+    /// Required on create: writable, not optional, no server default.
+    pub fn is_required_on_create(&self) -> bool {
+        self.is_client_writable() && !self.optional
+    }
+}

@@ -1,0 +1,234 @@
+//! The attribute vocabulary, as darling argument structs.
+//!
+//! Resource level: `#[api_resource(path = "tasks", table = "tasks",
+//! version = 1, cache_ttl = "10m", page_size = 50, max_page_size = 200)]`.
+//! Field level: `#[api(id, read_only, hidden, skip, rename = "..",
+//! column = "..", filter, sort, unique, created_at, updated_at,
+//! length(min = 1, max = 200), range(min = 0, max = 5), pattern = "..",
+//! relation = "projects" | relation(resource = "projects", name = "project",
+//! inverse = "tasks", on_delete = "cascade"))]`.
+
+use darling::{FromField, FromMeta, FromVariant};
+use syn::spanned::Spanned;
+
+#[derive(Debug, FromMeta)]
+pub struct ResourceArgs {
+    #[darling(default)]
+    pub path: Option<syn::LitStr>,
+    #[darling(default)]
+    pub table: Option<syn::LitStr>,
+    #[darling(default)]
+    pub version: Option<syn::LitInt>,
+    #[darling(default)]
+    pub cache_ttl: Option<syn::LitStr>,
+    #[darling(default)]
+    pub page_size: Option<syn::LitInt>,
+    #[darling(default)]
+    pub max_page_size: Option<syn::LitInt>,
+}
+
+#[derive(Debug, FromField)]
+#[darling(attributes(api), forward_attrs(doc))]
+pub struct FieldArgs {
+    pub ident: Option<syn::Ident>,
+    pub ty: syn::Type,
+    pub attrs: Vec<syn::Attribute>,
+    #[darling(default)]
+    pub id: Option<IdArg>,
+    #[darling(default)]
+    pub read_only: darling::util::Flag,
+    #[darling(default)]
+    pub hidden: darling::util::Flag,
+    #[darling(default)]
+    pub skip: darling::util::Flag,
+    #[darling(default)]
+    pub rename: Option<syn::LitStr>,
+    #[darling(default)]
+    pub column: Option<syn::LitStr>,
+    #[darling(default)]
+    pub filter: darling::util::Flag,
+    #[darling(default)]
+    pub sort: darling::util::Flag,
+    #[darling(default)]
+    pub unique: darling::util::Flag,
+    #[darling(default)]
+    pub created_at: darling::util::Flag,
+    #[darling(default)]
+    pub updated_at: darling::util::Flag,
+    #[darling(default)]
+    pub length: Option<WithSpan<LengthArgs>>,
+    #[darling(default)]
+    pub range: Option<WithSpan<RangeArgs>>,
+    #[darling(default)]
+    pub pattern: Option<syn::LitStr>,
+    #[darling(default)]
+    pub relation: Option<WithSpan<RelationArg>>,
+}
+
+/// A value together with the span of the attribute that produced it.
+#[derive(Debug)]
+pub struct WithSpan<T> {
+    pub value: T,
+    pub span: proc_macro2::Span,
+}
+
+impl<T: FromMeta> FromMeta for WithSpan<T> {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        Ok(WithSpan { value: T::from_meta(item)?, span: item.span() })
+    }
+}
+
+/// `id`, `id = "generated" | "uuid" | "client"`.
+#[derive(Debug)]
+pub struct IdArg {
+    pub kind: Option<syn::LitStr>,
+    pub span: proc_macro2::Span,
+}
+
+impl FromMeta for IdArg {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        match item {
+            syn::Meta::Path(p) => Ok(IdArg { kind: None, span: p.span() }),
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+                    Ok(IdArg { kind: Some(s.clone()), span: nv.span() })
+                }
+                other => Err(darling::Error::custom(
+                    "expected a string: `id`, `id = \"generated\"`, `id = \"uuid\"` or `id = \"client\"`",
+                )
+                .with_span(other)),
+            },
+            syn::Meta::List(l) => Err(darling::Error::custom(
+                "write `id` or `id = \"generated\" | \"uuid\" | \"client\"`, not a list",
+            )
+            .with_span(l)),
+        }
+    }
+}
+
+#[derive(Debug, FromMeta)]
+pub struct LengthArgs {
+    #[darling(default)]
+    pub min: Option<syn::LitInt>,
+    #[darling(default)]
+    pub max: Option<syn::LitInt>,
+}
+
+#[derive(Debug, FromMeta)]
+pub struct RangeArgs {
+    #[darling(default)]
+    pub min: Option<NumberLit>,
+    #[darling(default)]
+    pub max: Option<NumberLit>,
+}
+
+/// An integer or float literal, optionally negative.
+#[derive(Debug, Clone)]
+pub struct NumberLit {
+    pub value: f64,
+    #[allow(dead_code)]
+    pub span: proc_macro2::Span,
+}
+
+impl FromMeta for NumberLit {
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        let err = || {
+            darling::Error::custom("expected a number literal, e.g. `min = 0` or `max = 9.5`")
+                .with_span(expr)
+        };
+        let (neg, lit) = match expr {
+            syn::Expr::Lit(l) => (false, &l.lit),
+            syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+                syn::Expr::Lit(l) => (true, &l.lit),
+                _ => return Err(err()),
+            },
+            _ => return Err(err()),
+        };
+        let v: f64 = match lit {
+            syn::Lit::Int(i) => i.base10_parse::<f64>().map_err(|_| err())?,
+            syn::Lit::Float(f) => f.base10_parse::<f64>().map_err(|_| err())?,
+            _ => return Err(err()),
+        };
+        Ok(NumberLit { value: if neg { -v } else { v }, span: expr.span() })
+    }
+}
+
+/// `relation = "projects"` or `relation(resource = "projects", name = "project",
+/// inverse = "tasks", on_delete = "cascade")`.
+#[derive(Debug, Default)]
+pub struct RelationArg {
+    pub resource: Option<syn::LitStr>,
+    pub name: Option<syn::LitStr>,
+    pub inverse: Option<syn::LitStr>,
+    pub on_delete: Option<syn::LitStr>,
+}
+
+#[derive(Debug, FromMeta)]
+struct RelationList {
+    resource: syn::LitStr,
+    #[darling(default)]
+    name: Option<syn::LitStr>,
+    #[darling(default)]
+    inverse: Option<syn::LitStr>,
+    #[darling(default)]
+    on_delete: Option<syn::LitStr>,
+}
+
+impl FromMeta for RelationArg {
+    fn from_string(_value: &str) -> darling::Result<Self> {
+        unreachable!("handled in from_value")
+    }
+    fn from_value(value: &syn::Lit) -> darling::Result<Self> {
+        match value {
+            syn::Lit::Str(s) => Ok(RelationArg { resource: Some(s.clone()), ..Default::default() }),
+            other => Err(darling::Error::custom(
+                "expected the target resource's path as a string, e.g. `relation = \"projects\"`",
+            )
+            .with_span(other)),
+        }
+    }
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let l = RelationList::from_list(items)?;
+        Ok(RelationArg {
+            resource: Some(l.resource),
+            name: l.name,
+            inverse: l.inverse,
+            on_delete: l.on_delete,
+        })
+    }
+}
+
+#[derive(Debug, FromMeta, Default)]
+pub struct EnumArgs {
+    /// `snake_case` (default), `kebab-case`, `SCREAMING_SNAKE_CASE`,
+    /// `lowercase`, `camelCase` or `PascalCase`.
+    #[darling(default)]
+    pub rename_all: Option<syn::LitStr>,
+}
+
+#[derive(Debug, FromVariant)]
+#[darling(attributes(api), forward_attrs(doc))]
+pub struct VariantArgs {
+    pub ident: syn::Ident,
+    pub fields: darling::ast::Fields<syn::Type>,
+    #[allow(dead_code)]
+    pub attrs: Vec<syn::Attribute>,
+    #[darling(default)]
+    pub rename: Option<syn::LitStr>,
+}
+
+/// Collects `/// doc` lines into one string.
+pub fn doc_string(attrs: &[syn::Attribute]) -> String {
+    let mut lines = Vec::new();
+    for a in attrs {
+        if !a.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &a.meta {
+            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+                lines.push(s.value().trim().to_string());
+            }
+        }
+    }
+    lines.join("\n").trim().to_string()
+}

@@ -1,0 +1,116 @@
+//! Maps Rust field types onto the model's scalar kinds.
+
+use crate::FieldType;
+use syn::spanned::Spanned;
+
+/// What a field's Rust type means to the model.
+pub struct Classified {
+    pub kind: Kind,
+    /// The type was `Option<T>`.
+    pub optional: bool,
+    /// `T` without the `Option`.
+    pub inner: syn::Type,
+}
+
+pub enum Kind {
+    Scalar(FieldType),
+    /// A path to a type that must be declared with `#[api_enum]`.
+    Enum(syn::Path),
+}
+
+const SUPPORTED: &str = "supported field types: i16, i32, i64, f32, f64, bool, String, \
+uuid::Uuid, chrono::DateTime<Utc>, chrono::NaiveDate, an #[api_enum] enum, or Option<T> of these";
+
+pub fn classify(ty: &syn::Type) -> Result<Classified, darling::Error> {
+    if let Some(inner) = option_inner(ty) {
+        if option_inner(inner).is_some() {
+            return Err(darling::Error::custom(
+                "nested `Option<Option<T>>` is not supported; use a single `Option<T>`",
+            )
+            .with_span(ty));
+        }
+        let kind = scalar(inner)?;
+        return Ok(Classified { kind, optional: true, inner: inner.clone() });
+    }
+    Ok(Classified { kind: scalar(ty)?, optional: false, inner: ty.clone() })
+}
+
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(t)) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
+    let unsupported = |why: &str| darling::Error::custom(format!("{why}; {SUPPORTED}")).with_span(ty);
+    let syn::Type::Path(p) = ty else {
+        return Err(unsupported("unsupported field type"));
+    };
+    if p.qself.is_some() {
+        return Err(unsupported("qualified types are not supported"));
+    }
+    let last = p.path.segments.last().expect("non-empty path");
+    let name = last.ident.to_string();
+    let has_args = !matches!(last.arguments, syn::PathArguments::None);
+    let plain = |ft: FieldType| -> Result<Kind, darling::Error> {
+        if has_args {
+            Err(unsupported(&format!("`{name}` takes no generic arguments")))
+        } else {
+            Ok(Kind::Scalar(ft))
+        }
+    };
+    match name.as_str() {
+        "i16" => plain(FieldType::I16),
+        "i32" => plain(FieldType::I32),
+        "i64" => plain(FieldType::I64),
+        "f32" => plain(FieldType::F32),
+        "f64" => plain(FieldType::F64),
+        "bool" => plain(FieldType::Bool),
+        "String" => plain(FieldType::String),
+        "Uuid" => plain(FieldType::Uuid),
+        "NaiveDate" => plain(FieldType::Date),
+        "DateTime" => {
+            let ok = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => matches!(
+                    a.args.first(),
+                    Some(syn::GenericArgument::Type(syn::Type::Path(tp)))
+                        if tp.path.segments.last().map(|s| s.ident == "Utc").unwrap_or(false)
+                ),
+                _ => false,
+            };
+            if ok {
+                Ok(Kind::Scalar(FieldType::DateTime))
+            } else {
+                Err(darling::Error::custom(
+                    "only `DateTime<Utc>` is supported; store times in UTC and convert at the edges",
+                )
+                .with_span(ty))
+            }
+        }
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(unsupported(
+            &format!("`{name}` is not supported (SQL databases have no portable type for it); use i16, i32 or i64"),
+        )),
+        "char" | "str" => Err(unsupported(&format!("`{name}` is not supported; use String"))),
+        "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "Box" | "Rc" | "Arc" | "Cow" => Err(unsupported(
+            &format!("`{name}` is not supported; model collections as a separate resource with a relation"),
+        )),
+        _ if has_args => Err(unsupported(&format!("generic type `{name}<..>` is not supported"))),
+        _ => Ok(Kind::Enum(p.path.clone())),
+    }
+}
+
+/// A span for the whole type, for error messages.
+#[allow(dead_code)]
+pub fn span_of(ty: &syn::Type) -> proc_macro2::Span {
+    ty.span()
+}

@@ -1,0 +1,1 @@
+//! Generates a TypeScript client package from the resource model (issue: typed clients).
