@@ -1,1 +1,37 @@
-pub mod placeholder {}
+//! Resourceful: declare an API resource once, as a struct with
+//! `#[api_resource]`, and get REST routes, GraphQL, an OpenAPI document and
+//! the rest from this runtime.
+//!
+//! The macro only describes (a `const` model and row mapping); every
+//! behaviour lives here, written and tested once.
+
+pub mod error;
+pub mod input;
+pub mod query;
+pub mod registry;
+pub mod resource;
+pub mod service;
+pub mod store;
+pub mod value;
+
+/// The resource model (shared with the macro and client generators).
+pub use resourceful_spec as model;
+
+pub use error::{ApiError, ApiResult};
+pub use resource::{ApiEnum, FieldValue, Resource};
+pub use resourceful_macros::{api_enum, api_resource};
+pub use value::{Record, Value};
+
+/// Everything a resource declaration needs in scope.
+pub mod prelude {
+    pub use crate::{api_enum, api_resource, ApiEnum, Resource};
+}
+
+/// Used by generated code only; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::model::*;
+    pub use crate::resource::{enum_from_value, take, FieldError, FieldValue};
+    pub use crate::value::{Record, Value};
+    pub use serde;
+}

@@ -1,0 +1,90 @@
+//! The parsed model → a `const` expression of the same model.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use resourceful_spec::parse::{ParsedResource, TypeRef};
+use resourceful_spec::*;
+
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> TokenStream) -> TokenStream {
+    match v {
+        Some(x) => {
+            let t = f(x);
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
+    let m = &p.model;
+    let m_ = quote!(#rt::__private);
+    let (name, path, table, version, page_size, max_page_size, doc) =
+        (m.name, m.path, m.table, m.version, m.page_size, m.max_page_size, m.doc);
+    let ttl = opt(m.cache_ttl_secs, |s| quote!(#s));
+    let fields = m.fields.iter().zip(&p.fields).map(|(f, pf)| {
+        let (rust_name, api_name, column, optional, read_only, hidden, skip, filterable, sortable, unique, doc) = (
+            f.rust_name, f.api_name, f.column, f.optional, f.read_only, f.hidden, f.skip, f.filterable, f.sortable,
+            f.unique, f.doc,
+        );
+        let ty = match (&pf.type_ref, f.ty) {
+            (TypeRef::Enum(path), _) => quote!(#m_::FieldType::Enum(<#path as #rt::ApiEnum>::MODEL)),
+            (TypeRef::Scalar, t) => {
+                let v = match t {
+                    FieldType::I16 => quote!(I16),
+                    FieldType::I32 => quote!(I32),
+                    FieldType::I64 => quote!(I64),
+                    FieldType::F32 => quote!(F32),
+                    FieldType::F64 => quote!(F64),
+                    FieldType::Bool => quote!(Bool),
+                    FieldType::String => quote!(String),
+                    FieldType::Uuid => quote!(Uuid),
+                    FieldType::DateTime => quote!(DateTime),
+                    FieldType::Date => quote!(Date),
+                    FieldType::Enum(_) => unreachable!("enums carry a TypeRef"),
+                };
+                quote!(#m_::FieldType::#v)
+            }
+        };
+        let id = opt(f.id, |s| match s {
+            IdStrategy::Generated => quote!(#m_::IdStrategy::Generated),
+            IdStrategy::Uuid => quote!(#m_::IdStrategy::Uuid),
+            IdStrategy::Client => quote!(#m_::IdStrategy::Client),
+        });
+        let auto = opt(f.auto, |a| match a {
+            AutoValue::CreatedAt => quote!(#m_::AutoValue::CreatedAt),
+            AutoValue::UpdatedAt => quote!(#m_::AutoValue::UpdatedAt),
+        });
+        let v = &f.validation;
+        let min_length = opt(v.min_length, |n| quote!(#n));
+        let max_length = opt(v.max_length, |n| quote!(#n));
+        let min = opt(v.min, |n| quote!(#n));
+        let max = opt(v.max, |n| quote!(#n));
+        let pattern = opt(v.pattern, |s| quote!(#s));
+        let relation = opt(f.relation, |r| {
+            let (resource, rname) = (r.resource, r.name);
+            let inverse = opt(r.inverse, |s| quote!(#s));
+            let on_delete = match r.on_delete {
+                OnDelete::Restrict => quote!(Restrict),
+                OnDelete::Cascade => quote!(Cascade),
+                OnDelete::SetNull => quote!(SetNull),
+            };
+            quote!(#m_::Relation { resource: #resource, name: #rname, inverse: #inverse, on_delete: #m_::OnDelete::#on_delete })
+        });
+        quote! {
+            #m_::FieldModel {
+                rust_name: #rust_name, api_name: #api_name, column: #column, ty: #ty,
+                optional: #optional, id: #id, read_only: #read_only, hidden: #hidden, skip: #skip,
+                filterable: #filterable, sortable: #sortable, unique: #unique, auto: #auto,
+                validation: #m_::Validation { min_length: #min_length, max_length: #max_length, min: #min, max: #max, pattern: #pattern },
+                relation: #relation, doc: #doc,
+            }
+        }
+    });
+    quote! {
+        &#m_::ResourceModel {
+            name: #name, path: #path, table: #table, version: #version, cache_ttl_secs: #ttl,
+            page_size: #page_size, max_page_size: #max_page_size, doc: #doc,
+            fields: &[#(#fields),*],
+        }
+    }
+}

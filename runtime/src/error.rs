@@ -1,0 +1,228 @@
+//! Errors on the wire: `application/problem+json` (RFC 9457).
+//!
+//! Every failure the runtime can produce is an [`ApiError`] with a stable
+//! `type` URN, so clients can branch on it without parsing prose.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One problem with one input field.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldProblem {
+    /// The field's API name (empty for the body as a whole).
+    pub field: String,
+    /// JSON Pointer into the request body (or the query parameter name).
+    pub pointer: String,
+    /// Machine-readable code: `required`, `type`, `unknown`, `read_only`,
+    /// `length`, `range`, `pattern`, `enum`, `null`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    MalformedJson,
+    BadQuery,
+    Validation,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotAcceptable,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl Kind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Kind::MalformedJson | Kind::BadQuery => StatusCode::BAD_REQUEST,
+            Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Kind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    /// The stable `type` member.
+    pub fn type_uri(self) -> &'static str {
+        match self {
+            Kind::MalformedJson => "urn:resourceful:problem:malformed-json",
+            Kind::BadQuery => "urn:resourceful:problem:bad-query",
+            Kind::Validation => "urn:resourceful:problem:validation",
+            Kind::NotFound => "urn:resourceful:problem:not-found",
+            Kind::MethodNotAllowed => "urn:resourceful:problem:method-not-allowed",
+            Kind::Conflict => "urn:resourceful:problem:conflict",
+            Kind::PreconditionFailed => "urn:resourceful:problem:precondition-failed",
+            Kind::PreconditionRequired => "urn:resourceful:problem:precondition-required",
+            Kind::UnsupportedMediaType => "urn:resourceful:problem:unsupported-media-type",
+            Kind::PayloadTooLarge => "urn:resourceful:problem:payload-too-large",
+            Kind::NotAcceptable => "urn:resourceful:problem:not-acceptable",
+            Kind::RateLimited => "urn:resourceful:problem:rate-limited",
+            Kind::Unavailable => "urn:resourceful:problem:unavailable",
+            Kind::Internal => "urn:resourceful:problem:internal",
+        }
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::MalformedJson => "Malformed JSON",
+            Kind::BadQuery => "Invalid query parameters",
+            Kind::Validation => "Validation failed",
+            Kind::NotFound => "Not found",
+            Kind::MethodNotAllowed => "Method not allowed",
+            Kind::Conflict => "Conflict",
+            Kind::PreconditionFailed => "Precondition failed",
+            Kind::PreconditionRequired => "Precondition required",
+            Kind::UnsupportedMediaType => "Unsupported media type",
+            Kind::PayloadTooLarge => "Payload too large",
+            Kind::NotAcceptable => "Not acceptable",
+            Kind::RateLimited => "Too many requests",
+            Kind::Unavailable => "Service unavailable",
+            Kind::Internal => "Internal server error",
+        }
+    }
+    pub const ALL: [Kind; 14] = [
+        Kind::MalformedJson,
+        Kind::BadQuery,
+        Kind::Validation,
+        Kind::NotFound,
+        Kind::MethodNotAllowed,
+        Kind::Conflict,
+        Kind::PreconditionFailed,
+        Kind::PreconditionRequired,
+        Kind::UnsupportedMediaType,
+        Kind::PayloadTooLarge,
+        Kind::NotAcceptable,
+        Kind::RateLimited,
+        Kind::Unavailable,
+        Kind::Internal,
+    ];
+}
+
+/// A problem to report to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub kind: Kind,
+    pub detail: String,
+    pub errors: Vec<FieldProblem>,
+    /// Extra response headers (`Allow`, `Retry-After`, …).
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(kind: Kind, detail: impl Into<String>) -> Self {
+        ApiError { kind, detail: detail.into(), errors: Vec::new(), headers: Vec::new() }
+    }
+    pub fn validation(errors: Vec<FieldProblem>) -> Self {
+        let detail = match errors.len() {
+            1 => format!("{}: {}", errors[0].pointer, errors[0].message),
+            n => format!("{n} fields are invalid"),
+        };
+        ApiError { kind: Kind::Validation, detail, errors, headers: Vec::new() }
+    }
+    pub fn bad_query(errors: Vec<FieldProblem>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.pointer, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError { kind: Kind::BadQuery, detail, errors, headers: Vec::new() }
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(Kind::NotFound, detail)
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        // The cause is logged, never sent: it may reveal internals.
+        tracing::error!(error = %detail, "internal error");
+        Self::new(Kind::Internal, "the server could not complete the request")
+    }
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+    /// The problem document.
+    pub fn body(&self, instance: Option<&str>) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "type": self.kind.type_uri(),
+            "title": self.kind.title(),
+            "status": self.kind.status().as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(i) = instance {
+            body["instance"] = i.into();
+        }
+        if !self.errors.is_empty() {
+            body["errors"] = serde_json::to_value(&self.errors).expect("serializable");
+        }
+        body
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.title(), self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.body(None)).expect("serializable");
+        let mut res = (self.kind.status(), body).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        for (k, v) in self.headers {
+            res.headers_mut().insert(k, v);
+        }
+        res
+    }
+}
+
+/// Storage errors mapped onto client-facing problems: constraint violations
+/// are the client's (409/422), everything else is ours (500/503).
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        match &e {
+            sqlx::Error::Database(db) => match db.kind() {
+                ErrorKind::UniqueViolation => ApiError::new(
+                    Kind::Conflict,
+                    "a record with the same unique value already exists",
+                ),
+                ErrorKind::ForeignKeyViolation => ApiError::new(
+                    Kind::Conflict,
+                    "the change would break a relation: a referenced record does not exist, or other records still refer to this one",
+                ),
+                ErrorKind::NotNullViolation | ErrorKind::CheckViolation => {
+                    ApiError::new(Kind::Validation, format!("the database refused the values: {}", db.message()))
+                }
+                _ => ApiError::internal(&e),
+            },
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(Kind::Unavailable, "the database is unavailable, try again shortly")
+                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+            }
+            _ => ApiError::internal(&e),
+        }
+    }
+}

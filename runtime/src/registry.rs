@@ -1,0 +1,110 @@
+//! The registered resources, checked once at start-up and shared by the
+//! REST router, the GraphQL schema and the OpenAPI document.
+
+use crate::model::{FieldModel, ResourceModel};
+use crate::service::ResourceService;
+use crate::store::Db;
+use std::sync::Arc;
+
+/// A relation seen from either side, resolved to service indexes.
+#[derive(Debug, Clone, Copy)]
+pub struct Link {
+    /// The resource holding the foreign key (e.g. tasks).
+    pub from: usize,
+    /// The foreign-key field index in `from`.
+    pub field: usize,
+    /// The referenced resource (e.g. projects).
+    pub to: usize,
+}
+
+pub struct Registry {
+    pub services: Vec<Arc<ResourceService>>,
+    pub links: Vec<Link>,
+    pub db: Db,
+}
+
+impl Registry {
+    /// Validates cross-resource declarations (relation targets, id types,
+    /// name clashes) and builds one service per resource.
+    pub fn new(models: &[&'static ResourceModel], db: Db) -> Result<Registry, String> {
+        let mut problems = Vec::new();
+        for (i, m) in models.iter().enumerate() {
+            if models[..i].iter().any(|o| o.path == m.path && o.version == m.version) {
+                problems.push(format!("two resources are served at {}", m.route()));
+            }
+            if models[..i].iter().any(|o| o.name == m.name) {
+                problems.push(format!("two resources are named {}; GraphQL type names must be unique", m.name));
+            }
+        }
+        let mut links = Vec::new();
+        for (from, m) in models.iter().enumerate() {
+            for (field, f) in m.stored() {
+                let Some(rel) = f.relation else { continue };
+                let Some(to) = models.iter().position(|t| t.path == rel.resource) else {
+                    problems.push(format!(
+                        "{}.{} relates to \"{}\", which is not registered; register it with .resource::<..>()",
+                        m.name, f.rust_name, rel.resource
+                    ));
+                    continue;
+                };
+                let target_id: &FieldModel = models[to].id_field();
+                if std::mem::discriminant(&target_id.ty) != std::mem::discriminant(&f.ty)
+                    || (f.ty.is_integer() != target_id.ty.is_integer())
+                {
+                    problems.push(format!(
+                        "{}.{} must have the same type as {}.{} (the id it refers to)",
+                        m.name, f.rust_name, models[to].name, target_id.rust_name
+                    ));
+                }
+                if m.fields.iter().any(|o| o.api_name == rel.name && !o.skip) {
+                    problems.push(format!("{}: relation name `{}` clashes with a field", m.name, rel.name));
+                }
+                if let Some(inv) = rel.inverse {
+                    if models[to].fields.iter().any(|o| o.api_name == inv && !o.skip) {
+                        problems.push(format!("{}: inverse relation `{inv}` clashes with a field of {}", m.name, models[to].name));
+                    }
+                }
+                links.push(Link { from, field, to });
+            }
+        }
+        // Two relations may not publish the same name on one type.
+        for (a, la) in links.iter().enumerate() {
+            for lb in &links[..a] {
+                let (ra, rb) = (
+                    models[la.from].fields[la.field].relation.expect("relation"),
+                    models[lb.from].fields[lb.field].relation.expect("relation"),
+                );
+                if la.to == lb.to && ra.inverse.is_some() && ra.inverse == rb.inverse {
+                    problems.push(format!(
+                        "two relations add `{}` to {}; set a distinct `inverse` on one of them",
+                        ra.inverse.unwrap_or_default(),
+                        models[la.to].name
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("\n"));
+        }
+        let services = models.iter().map(|m| ResourceService::new(m, db.clone())).collect();
+        Ok(Registry { services, links, db })
+    }
+
+    pub fn by_path(&self, path: &str) -> Option<&Arc<ResourceService>> {
+        self.services.iter().find(|s| s.model.path == path)
+    }
+
+    pub fn index_of(&self, path: &str) -> Option<usize> {
+        self.services.iter().position(|s| s.model.path == path)
+    }
+
+    /// Relations pointing *from* resource `i` (its foreign keys).
+    pub fn outgoing(&self, i: usize) -> impl Iterator<Item = &Link> {
+        self.links.iter().filter(move |l| l.from == i)
+    }
+
+    /// Relations pointing *to* resource `i` (its inverse lists).
+    pub fn incoming(&self, i: usize) -> impl Iterator<Item = &Link> {
+        self.links.iter().filter(move |l| l.to == i)
+    }
+}

@@ -1,0 +1,201 @@
+//! Operations on one resource, shared by REST and GraphQL: the only place
+//! that reads and writes rows. Writes run in a transaction, so a rejected
+//! write changes nothing.
+
+use crate::error::{ApiError, ApiResult, FieldProblem, Kind};
+use crate::input::{self, Mode};
+use crate::model::ResourceModel;
+use crate::query::{Cursor, ListQuery};
+use crate::store::sql::ResourceSql;
+use crate::store::{Db, Param};
+use crate::value::{Key, Record, RecordJson, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The largest bulk create accepted in one request.
+pub const MAX_BULK: usize = 1000;
+
+/// A record rendered once: its JSON bytes and strong ETag.
+#[derive(Debug, Clone)]
+pub struct Representation {
+    pub json: bytes::Bytes,
+    pub etag: String,
+}
+
+impl Representation {
+    pub fn of(model: &'static ResourceModel, rec: &Record) -> Self {
+        let json = serde_json::to_vec(&RecordJson { model, record: rec }).expect("records serialize");
+        let etag = etag_of(&json);
+        Representation { json: json.into(), etag }
+    }
+}
+
+/// A strong ETag: a 64-bit hash of the exact bytes sent.
+pub fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(bytes))
+}
+
+/// Whether an `If-Match` / `If-None-Match` header value matches `etag`.
+/// `weak` compares ignoring `W/` (RFC 9110 weak comparison, for GETs).
+pub fn etag_matches(header: &str, etag: &str, weak: bool) -> bool {
+    header.split(',').map(str::trim).any(|t| {
+        if t == "*" {
+            return true;
+        }
+        let t = if weak { t.trim_start_matches("W/") } else { t };
+        t == etag
+    })
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct ResourceService {
+    pub model: &'static ResourceModel,
+    pub sql: ResourceSql,
+    pub db: Db,
+}
+
+impl ResourceService {
+    pub fn new(model: &'static ResourceModel, db: Db) -> Arc<Self> {
+        Arc::new(ResourceService { model, sql: ResourceSql::new(model, db.dialect()), db })
+    }
+
+    fn id_field(&self) -> (usize, crate::model::FieldType) {
+        let i = self.model.id_index();
+        (i, self.model.fields[i].ty)
+    }
+
+    /// Parses an id from a path segment.
+    pub fn parse_id(&self, raw: &str) -> ApiResult<Value> {
+        let (_, ty) = self.id_field();
+        Value::from_text(&ty, raw).map_err(|m| {
+            ApiError::not_found(format!("no {} with id \"{raw}\" ({m})", self.model.name))
+        })
+    }
+
+    pub async fn get(&self, id: &Value) -> ApiResult<Option<Record>> {
+        let (_, ty) = self.id_field();
+        let mut rows = self.db.fetch(self.model, &self.sql.select_by_id, vec![(id.clone(), ty)]).await?;
+        Ok(rows.pop())
+    }
+
+    /// Loads every row whose `field` is in `keys` (one statement), grouped.
+    pub async fn load_by(&self, field: usize, keys: &[Key]) -> ApiResult<HashMap<Key, Vec<Record>>> {
+        let mut out: HashMap<Key, Vec<Record>> = HashMap::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        for chunk in keys.chunks(500) {
+            let (sql, params) = self.sql.select_where_in(field, chunk.iter().map(Key::to_value).collect());
+            for rec in self.db.fetch(self.model, &sql, params).await? {
+                if let Some(k) = Key::from_value(&rec[field]) {
+                    out.entry(k).or_default().push(rec);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn list(&self, q: &ListQuery) -> ApiResult<Page> {
+        let (sql, params) = self.sql.list(q);
+        let mut records = self.db.fetch(self.model, &sql, params).await?;
+        let next_cursor = if records.len() > q.limit as usize {
+            records.truncate(q.limit as usize);
+            let last = records.last().expect("non-empty");
+            Some(Cursor::after(self.model, q, last).encode(self.model, q))
+        } else {
+            None
+        };
+        Ok(Page { records, next_cursor })
+    }
+
+    /// Creates one record per item, all or nothing.
+    pub async fn create(&self, items: &[serde_json::Value], bulk: bool) -> ApiResult<Vec<Record>> {
+        if items.len() > MAX_BULK {
+            return Err(ApiError::new(Kind::Validation, format!("at most {MAX_BULK} items per bulk create")));
+        }
+        let mut records = Vec::with_capacity(items.len());
+        let mut problems: Vec<FieldProblem> = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            let prefix = if bulk { format!("/{n}") } else { String::new() };
+            match input::to_record(self.model, item, Mode::Create, None, &prefix) {
+                Ok(r) => records.push(r),
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        let mut tx = self.db.begin().await?;
+        let mut out = Vec::with_capacity(records.len());
+        for (n, rec) in records.into_iter().enumerate() {
+            let params: Vec<Param> = self.sql.insert_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect();
+            match tx.fetch(self.model, &self.sql.insert, params).await {
+                Ok(mut rows) => out.push(rows.pop().ok_or_else(|| ApiError::internal("insert returned no row"))?),
+                Err(e) => {
+                    let mut err = ApiError::from(e);
+                    if bulk {
+                        err.detail = format!("item {n}: {}", err.detail);
+                    }
+                    return Err(err); // dropping `tx` rolls back every insert
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// PUT or PATCH, honouring `If-Match`.
+    pub async fn update(&self, id: &Value, body: &serde_json::Value, mode: Mode, if_match: Option<&str>) -> ApiResult<Record> {
+        let (_, ty) = self.id_field();
+        let mut tx = self.db.begin().await?;
+        let current = tx
+            .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
+            .await?
+            .pop()
+            .ok_or_else(|| self.missing(id))?;
+        if let Some(h) = if_match {
+            let etag = Representation::of(self.model, &current).etag;
+            if !etag_matches(h, &etag, false) {
+                return Err(ApiError::new(
+                    Kind::PreconditionFailed,
+                    "the record changed since you read it (If-Match does not match its ETag); fetch it again and retry",
+                ));
+            }
+        }
+        let rec = input::to_record(self.model, body, mode, Some(&current), "").map_err(ApiError::validation)?;
+        let mut params: Vec<Param> = self.sql.update_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect();
+        params.push((id.clone(), ty));
+        let row = tx.fetch(self.model, &self.sql.update, params).await?.pop().ok_or_else(|| self.missing(id))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Deletes a record, honouring `If-Match`. Returns the deleted row.
+    pub async fn delete(&self, id: &Value, if_match: Option<&str>) -> ApiResult<Record> {
+        let (_, ty) = self.id_field();
+        let mut tx = self.db.begin().await?;
+        let current = tx
+            .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
+            .await?
+            .pop()
+            .ok_or_else(|| self.missing(id))?;
+        if let Some(h) = if_match {
+            if !etag_matches(h, &Representation::of(self.model, &current).etag, false) {
+                return Err(ApiError::new(Kind::PreconditionFailed, "the record changed since you read it (If-Match does not match its ETag)"));
+            }
+        }
+        tx.execute(&self.sql.delete, vec![(id.clone(), ty)]).await?;
+        tx.commit().await?;
+        Ok(current)
+    }
+
+    pub fn missing(&self, id: &Value) -> ApiError {
+        ApiError::not_found(format!("no {} with id {}", self.model.name, id.to_text()))
+    }
+}
