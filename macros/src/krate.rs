@@ -7,7 +7,10 @@ use quote::quote;
 
 pub fn runtime() -> TokenStream {
     match crate_name("resourceful") {
-        Ok(FoundCrate::Itself) => quote!(crate),
+        // `Itself` also covers the runtime's own tests and examples, which
+        // are separate crates and must use the external path.
+        Ok(FoundCrate::Itself) if std::env::var("CARGO_CRATE_NAME").as_deref() == Ok("resourceful") => quote!(crate),
+        Ok(FoundCrate::Itself) => quote!(::resourceful),
         Ok(FoundCrate::Name(name)) => {
             let ident = syn::Ident::new(&name, Span::call_site());
             quote!(::#ident)

@@ -5,18 +5,28 @@
 //! The macro only describes (a `const` model and row mapping); every
 //! behaviour lives here, written and tested once.
 
+pub mod app;
+pub mod config;
 pub mod error;
+pub mod graphql;
+pub mod health;
+mod http;
 pub mod input;
 pub mod query;
 pub mod registry;
+pub mod openapi;
 pub mod resource;
+mod rest;
 pub mod service;
 pub mod store;
+pub mod testing;
 pub mod value;
 
 /// The resource model (shared with the macro and client generators).
 pub use resourceful_spec as model;
 
+pub use app::{App, Server};
+pub use config::Config;
 pub use error::{ApiError, ApiResult};
 pub use resource::{ApiEnum, FieldValue, Resource};
 pub use resourceful_macros::{api_enum, api_resource};

@@ -1,0 +1,41 @@
+//! The one middleware stack around every route.
+
+use crate::config::Config;
+use crate::error::{ApiError, Kind};
+use crate::registry::Registry;
+use axum::error_handling::HandleErrorLayer;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
+    let routes = Router::new()
+        .merge(crate::rest::router(registry.clone(), config))
+        .merge(crate::graphql::router(registry.clone(), config))
+        .merge(crate::openapi::router(registry.clone()))
+        .merge(crate::health::router(registry))
+        .fallback(crate::app::not_found);
+
+    // One ServiceBuilder: each `.layer()` on a Router would box the service.
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(TraceLayer::new_for_http())
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                ApiError::new(Kind::Unavailable, "the request took too long")
+                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+            }))
+            .timeout(config.request_timeout),
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("handler panicked").into_response()
+}

@@ -1,0 +1,147 @@
+//! The generic REST handlers. They hold no resource-specific code: the
+//! model in [`RestState`] drives everything.
+
+use super::body::{read_json, Accepts};
+use super::RestState;
+use crate::error::{ApiError, ApiResult, Kind};
+use crate::input::Mode;
+use crate::query::parse_rest_query;
+use crate::service::{etag_matches, etag_of, Representation};
+use crate::value::{RecordJson, Value};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+type St = State<Arc<RestState>>;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+fn json_response(status: StatusCode, body: impl Into<Body>, etag: Option<&str>) -> Response {
+    let mut res = Response::new(body.into());
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    if let Some(e) = etag {
+        if let Ok(v) = HeaderValue::from_str(e) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+    }
+    res
+}
+
+fn not_modified(etag: &str) -> Response {
+    let mut res = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `GET /v1/tasks?filter…&sort=…&limit=…&cursor=…`
+pub async fn list(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+    let model = st.svc.model;
+    let q = parse_rest_query(model, raw.as_deref())?;
+    let page = st.svc.list(&q).await?;
+    let items: Vec<RecordJson> = page.records.iter().map(|r| RecordJson { model, record: r }).collect();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "items": items,
+        "next_cursor": page.next_cursor,
+        "limit": q.limit,
+    }))
+    .map_err(ApiError::internal)?;
+    let etag = etag_of(&body);
+    if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &etag, true)) {
+        return Ok(not_modified(&etag));
+    }
+    let mut res = json_response(StatusCode::OK, body, Some(&etag));
+    if let Some(c) = &page.next_cursor {
+        // Keep the caller's filters and sort; replace cursor/offset.
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+            if k != "cursor" && k != "offset" {
+                pairs.append_pair(&k, &v);
+            }
+        }
+        pairs.append_pair("cursor", c);
+        let link = format!("<{}?{}>; rel=\"next\"", st.base, pairs.finish());
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            res.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(res)
+}
+
+/// `GET /v1/tasks/{id}` with `If-None-Match` → 304.
+pub async fn get_one(State(st): St, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let id = st.svc.parse_id(&id)?;
+    let rec = st.svc.get(&id).await?.ok_or_else(|| st.svc.missing(&id))?;
+    let rep = Representation::of(st.svc.model, &rec);
+    if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &rep.etag, true)) {
+        return Ok(not_modified(&rep.etag));
+    }
+    Ok(json_response(StatusCode::OK, rep.json, Some(&rep.etag)))
+}
+
+/// `POST /v1/tasks` with an object (201 + Location) or an array (bulk,
+/// one transaction).
+pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    let json = read_json(&headers, body, st.max_body, Accepts::Json).await?;
+    let model = st.svc.model;
+    match json {
+        serde_json::Value::Array(items) => {
+            if items.is_empty() {
+                return Err(ApiError::new(Kind::Validation, "a bulk create needs at least one item"));
+            }
+            let recs = st.svc.create(&items, true).await?;
+            let out: Vec<RecordJson> = recs.iter().map(|r| RecordJson { model, record: r }).collect();
+            Ok(json_response(StatusCode::CREATED, serde_json::to_vec(&out).map_err(ApiError::internal)?, None))
+        }
+        obj @ serde_json::Value::Object(_) => {
+            let rec = st.svc.create(std::slice::from_ref(&obj), false).await?.pop().ok_or_else(|| ApiError::internal("no row"))?;
+            let rep = Representation::of(model, &rec);
+            let mut res = json_response(StatusCode::CREATED, rep.json, Some(&rep.etag));
+            let loc = format!("{}/{}", st.base, location_id(&rec[model.id_index()]));
+            if let Ok(v) = HeaderValue::from_str(&loc) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            Ok(res)
+        }
+        _ => Err(ApiError::new(Kind::Validation, "expected a JSON object (or an array of objects for a bulk create)")),
+    }
+}
+
+fn location_id(v: &Value) -> String {
+    percent_encoding::utf8_percent_encode(&v.to_text(), percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+async fn update(st: Arc<RestState>, id: String, headers: HeaderMap, body: Body, mode: Mode) -> ApiResult<Response> {
+    let id = st.svc.parse_id(&id)?;
+    let accepts = if mode == Mode::Patch { Accepts::MergePatch } else { Accepts::Json };
+    let json = read_json(&headers, body, st.max_body, accepts).await?;
+    let if_match = header_str(&headers, header::IF_MATCH);
+    let rec = st.svc.update(&id, &json, mode, if_match).await?;
+    let rep = Representation::of(st.svc.model, &rec);
+    Ok(json_response(StatusCode::OK, rep.json, Some(&rep.etag)))
+}
+
+/// `PUT /v1/tasks/{id}`: full replacement.
+pub async fn replace(State(st): St, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    update(st, id, headers, body, Mode::Replace).await
+}
+
+/// `PATCH /v1/tasks/{id}`: JSON merge patch.
+pub async fn patch(State(st): St, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    update(st, id, headers, body, Mode::Patch).await
+}
+
+/// `DELETE /v1/tasks/{id}` → 204.
+pub async fn delete(State(st): St, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let id = st.svc.parse_id(&id)?;
+    st.svc.delete(&id, header_str(&headers, header::IF_MATCH)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

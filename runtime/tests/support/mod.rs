@@ -1,0 +1,206 @@
+//! Shared fixtures: three related resources and an in-process client.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use resourceful::prelude::*;
+use resourceful::testing::{Backend, TestDb};
+use resourceful::{App, Config, Server};
+use tower::ServiceExt;
+
+#[api_enum]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    Todo,
+    InProgress,
+    Done,
+}
+
+/// A project groups tasks.
+#[api_resource(path = "projects")]
+#[derive(Debug, Clone)]
+pub struct Project {
+    #[api(id)]
+    pub id: i64,
+    #[api(filter, sort, unique, length(min = 1, max = 100))]
+    pub name: String,
+    pub description: Option<String>,
+    #[api(created_at, sort)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A unit of work.
+#[api_resource(path = "tasks", page_size = 5, max_page_size = 50)]
+#[derive(Debug, Clone)]
+pub struct Task {
+    #[api(id)]
+    pub id: i64,
+    #[api(filter, sort, length(min = 1, max = 200))]
+    pub title: String,
+    #[api(filter)]
+    pub done: bool,
+    #[api(filter, sort, range(min = 1, max = 5))]
+    pub priority: Option<i32>,
+    #[api(filter)]
+    pub status: Status,
+    #[api(filter, relation = "projects")]
+    pub project_id: i64,
+    #[api(filter, sort)]
+    pub due: Option<DateTime<Utc>>,
+    #[api(filter, pattern = "[A-Z]{2,5}-[0-9]+")]
+    pub code: Option<String>,
+    #[api(created_at, sort)]
+    pub created_at: DateTime<Utc>,
+    #[api(updated_at)]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[api_resource(path = "comments")]
+#[derive(Debug, Clone)]
+pub struct Comment {
+    #[api(id)]
+    pub id: uuid::Uuid,
+    #[api(filter, relation(resource = "tasks", on_delete = "cascade"))]
+    pub task_id: i64,
+    #[api(length(min = 1))]
+    pub body: String,
+    #[api(filter)]
+    pub score: Option<f64>,
+}
+
+pub fn app() -> App {
+    App::new(Config::default()).resource::<Project>().resource::<Task>().resource::<Comment>()
+}
+
+pub struct Ctx {
+    pub server: Server,
+    pub router: Router,
+    pub test_db: TestDb,
+}
+
+impl Ctx {
+    pub async fn new(backend: Backend) -> Ctx {
+        Self::with(backend, Config::default()).await
+    }
+
+    pub async fn with(backend: Backend, config: Config) -> Ctx {
+        let test_db = TestDb::new(backend).await;
+        let server = App::new(config)
+            .resource::<Project>()
+            .resource::<Task>()
+            .resource::<Comment>()
+            .build_with_db(test_db.db.clone())
+            .await
+            .expect("build");
+        let router = server.router();
+        Ctx { server, router, test_db }
+    }
+
+    pub async fn cleanup(self) {
+        self.test_db.cleanup().await;
+    }
+
+    pub fn statements(&self) -> u64 {
+        self.test_db.db.statement_count()
+    }
+
+    /// Sends a request through the whole middleware stack, in process.
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Resp { status, headers, json, raw: bytes.to_vec() }
+    }
+
+    pub async fn get(&self, uri: &str) -> Resp {
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn json(&self, method: &str, uri: &str, body: serde_json::Value) -> Resp {
+        self.send(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post(&self, uri: &str, body: serde_json::Value) -> Resp {
+        self.json("POST", uri, body).await
+    }
+
+    /// Creates a project and returns its id.
+    pub async fn project(&self, name: &str) -> i64 {
+        let r = self.post("/v1/projects", serde_json::json!({ "name": name })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json["id"].as_i64().unwrap()
+    }
+
+    /// Creates a task and returns its body.
+    pub async fn task(&self, project: i64, title: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut body = serde_json::json!({ "title": title, "done": false, "status": "todo", "project_id": project });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = self.post("/v1/tasks", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        r.json
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub json: serde_json::Value,
+    pub raw: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// Asserts a problem+json response with this status and type suffix.
+    pub fn assert_problem(&self, status: u16, type_suffix: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.json);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let t = self.json["type"].as_str().unwrap_or_default();
+        assert!(t.ends_with(type_suffix), "type {t} does not end with {type_suffix}");
+        assert_eq!(self.json["status"].as_u64(), Some(status as u64));
+        assert!(self.json["title"].is_string());
+    }
+}
+
+/// Declares async test bodies that each run on SQLite and on PostgreSQL:
+/// `both_backends! { async fn name(ctx: &Ctx) { .. } }` → `name::sqlite`,
+/// `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use super::support::Ctx;
+            async fn run($ctx: &Ctx) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let ctx = Ctx::new(resourceful::testing::Backend::Sqlite).await;
+                run(&ctx).await;
+                ctx.cleanup().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let ctx = Ctx::new(resourceful::testing::Backend::Postgres).await;
+                run(&ctx).await;
+                ctx.cleanup().await;
+            }
+        }
+    )*};
+}
