@@ -212,6 +212,12 @@ impl From<sqlx::Error> for ApiError {
                     Kind::Conflict,
                     "the change would break a relation: a referenced record does not exist, or other records still refer to this one",
                 ),
+                // SQLite reports a RESTRICT violation as a trigger constraint
+                // (extended code 1811) with the foreign-key message.
+                _ if db.message().contains("FOREIGN KEY constraint failed") => ApiError::new(
+                    Kind::Conflict,
+                    "the change would break a relation: a referenced record does not exist, or other records still refer to this one",
+                ),
                 ErrorKind::NotNullViolation | ErrorKind::CheckViolation => {
                     ApiError::new(Kind::Validation, format!("the database refused the values: {}", db.message()))
                 }

@@ -128,12 +128,12 @@ pub fn check_rules(f: &FieldModel, v: &Value, prefix: &str) -> Option<FieldProbl
             let n = s.chars().count() as u32;
             if let Some(min) = r.min_length {
                 if n < min {
-                    return p("length", format!("`{}` must be at least {min} characters long", f.api_name));
+                    return p("length", format!("`{}` must be at least {min} character{} long", f.api_name, if min == 1 { "" } else { "s" }));
                 }
             }
             if let Some(max) = r.max_length {
                 if n > max {
-                    return p("length", format!("`{}` must be at most {max} characters long", f.api_name));
+                    return p("length", format!("`{}` must be at most {max} character{} long", f.api_name, if max == 1 { "" } else { "s" }));
                 }
             }
             if let Some(pat) = r.pattern {

@@ -19,6 +19,7 @@ pub mod resource;
 mod rest;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod testing;
 pub mod value;
 

@@ -145,7 +145,9 @@ impl Db {
         };
         self.count();
         let inner = match &self.inner.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            // IMMEDIATE takes the write lock up front: a deferred transaction
+            // that reads first can fail with SQLITE_BUSY when it upgrades.
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx { inner, db: self.clone(), _guard: guard })

@@ -1,0 +1,98 @@
+//! The example domain: projects, their tasks, and comments on tasks.
+//!
+//! These declarations are the whole API: routes, GraphQL, OpenAPI and
+//! (through `build.rs`) the client packages are derived from them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use resourceful::prelude::*;
+use uuid::Uuid;
+
+/// Where a task is in its life.
+#[api_enum]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    Todo,
+    InProgress,
+    Blocked,
+    Done,
+}
+
+/// How visible a project is.
+#[api_enum]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Private,
+    Team,
+    Public,
+}
+
+/// A project groups tasks.
+#[api_resource(path = "projects", cache_ttl = "10m")]
+#[derive(Debug, Clone)]
+pub struct Project {
+    #[api(id)]
+    pub id: i64,
+    /// Unique, human-readable name.
+    #[api(filter, sort, unique, length(min = 1, max = 120))]
+    pub name: String,
+    /// Short project key used as a prefix in task codes, e.g. `WEB`.
+    #[api(filter, unique, pattern = "[A-Z][A-Z0-9]{1,9}")]
+    pub key: String,
+    #[api(length(max = 2000))]
+    pub description: Option<String>,
+    #[api(filter)]
+    pub visibility: Visibility,
+    /// Planned end date.
+    #[api(filter, sort)]
+    pub due_on: Option<NaiveDate>,
+    #[api(created_at, sort)]
+    pub created_at: DateTime<Utc>,
+    #[api(updated_at, sort)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A unit of work inside a project.
+#[api_resource(path = "tasks", cache_ttl = "10m")]
+#[derive(Debug, Clone)]
+pub struct Task {
+    #[api(id)]
+    pub id: i64,
+    #[api(filter, sort, length(min = 1, max = 200))]
+    pub title: String,
+    #[api(length(max = 10000))]
+    pub notes: Option<String>,
+    #[api(filter, sort)]
+    pub status: TaskStatus,
+    #[api(filter)]
+    pub done: bool,
+    /// 1 (highest) to 5 (lowest).
+    #[api(filter, sort, range(min = 1, max = 5))]
+    pub priority: i32,
+    /// Estimated effort in hours.
+    #[api(filter, sort, range(min = 0, max = 1000))]
+    pub estimate_hours: Option<f64>,
+    #[api(filter, relation(resource = "projects", on_delete = "cascade"))]
+    pub project_id: i64,
+    #[api(filter, sort)]
+    pub due_at: Option<DateTime<Utc>>,
+    #[api(created_at, sort)]
+    pub created_at: DateTime<Utc>,
+    #[api(updated_at, sort)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A remark left on a task.
+#[api_resource(path = "comments", page_size = 20)]
+#[derive(Debug, Clone)]
+pub struct Comment {
+    #[api(id)]
+    pub id: Uuid,
+    #[api(filter, relation(resource = "tasks", on_delete = "cascade"))]
+    pub task_id: i64,
+    #[api(filter, length(min = 1, max = 80))]
+    pub author: String,
+    #[api(length(min = 1, max = 5000))]
+    pub body: String,
+    #[api(created_at, sort)]
+    pub created_at: DateTime<Utc>,
+}

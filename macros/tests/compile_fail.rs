@@ -1,0 +1,11 @@
+//! Misuses of `#[api_resource]` / `#[api_enum]`: each case in `ui/` must fail
+//! to compile with the message recorded next to it (`.stderr`), pointing at
+//! the offending tokens. Regenerate with
+//! `TRYBUILD=overwrite cargo test -p resourceful-macros --test compile_fail`
+//! and review the diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+}
