@@ -1,8 +1,60 @@
 //! OpenAPI 3.1 at `/openapi.json` and the docs UI at `/docs`.
+//!
+//! The document is built from the registered models once, at start-up,
+//! and served from its serialized bytes.
+
+mod docs_ui;
+mod document;
+mod params;
+mod responses;
+mod schemas;
+
+pub use document::document;
+
+use crate::error::{ApiError, Kind};
 use crate::registry::Registry;
+use crate::service::{etag_matches, etag_of};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
 use std::sync::Arc;
 
-pub fn router(_registry: Arc<Registry>) -> Router {
+/// `info.title` unless [`router_with_info`] says otherwise.
+pub const DEFAULT_TITLE: &str = "Resourceful API";
+/// `info.version` (the document's version, not an API route version).
+pub const DEFAULT_VERSION: &str = "1";
+
+pub fn router(registry: Arc<Registry>) -> Router {
+    router_with_info(&registry, DEFAULT_TITLE, DEFAULT_VERSION)
+}
+
+/// Like [`router`], with the document's title and version.
+pub fn router_with_info(registry: &Registry, title: &str, version: &str) -> Router {
+    let json = document(registry, title, version).to_json().expect("the OpenAPI document serializes");
+    let spec = Arc::new(Spec { etag: etag_of(json.as_bytes()), json: Bytes::from(json) });
+    let not_allowed = || async { ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, HEAD").with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD")) };
     Router::new()
+        .route("/openapi.json", get(move |h: HeaderMap| async move { spec.respond(&h) }).fallback(not_allowed))
+        .route("/docs", get(docs_ui::page).fallback(not_allowed))
+}
+
+struct Spec {
+    json: Bytes,
+    etag: String,
+}
+
+impl Spec {
+    fn respond(&self, headers: &HeaderMap) -> Response {
+        let etag = HeaderValue::from_str(&self.etag).expect("hex etag");
+        // Clients revalidate with the ETag, so a redeploy is seen at once.
+        let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+        if inm.is_some_and(|h| etag_matches(h, &self.etag, true)) {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
+        }
+        let ct = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        ([ct, (header::ETAG, etag), cache], self.json.clone()).into_response()
+    }
 }

@@ -355,7 +355,7 @@ fn problem_schemas() -> Vec<(String, RefOr<Schema>)> {
             "type",
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uri)))
+                .format(Some(SchemaFormat::Custom("uri".into())))
                 .description(Some("A URN identifying the kind of problem.")),
         )
         .required("type")
@@ -377,7 +377,7 @@ fn problem_schemas() -> Vec<(String, RefOr<Schema>)> {
             "instance",
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::UriReference)))
+                .format(Some(SchemaFormat::Custom("uri-reference".into())))
                 .description(Some("The request this problem occurred in, when known.")),
         )
         .property(

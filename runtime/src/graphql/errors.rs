@@ -1,0 +1,47 @@
+//! [`ApiError`] → GraphQL error, carrying what the problem document
+//! carries in REST:
+//!
+//! ```json
+//! { "message": "2 fields are invalid", "path": ["createTask"],
+//!   "extensions": { "code": "VALIDATION", "status": 422,
+//!                   "type": "urn:resourceful:problem:validation",
+//!                   "errors": [{ "field": "title", "pointer": "/title",
+//!                                "code": "length", "message": "…" }] } }
+//! ```
+//!
+//! `code` is the problem type's last segment in SCREAMING_SNAKE_CASE
+//! (`NOT_FOUND`, `PRECONDITION_FAILED`, `BAD_QUERY`, …). In `errors`,
+//! pointers of mutation inputs are JSON Pointers into `input`; those of
+//! list arguments are argument paths (`filter.title.eq`, `first`).
+
+use crate::error::ApiError;
+use async_graphql::{Error, ErrorExtensions, Value};
+
+pub fn code(e: &ApiError) -> String {
+    let uri = e.kind.type_uri();
+    uri.rsplit(':').next().unwrap_or(uri).replace('-', "_").to_ascii_uppercase()
+}
+
+pub fn to_graphql(e: ApiError) -> Error {
+    Error::new(e.detail.clone()).extend_with(|_, ext| {
+        ext.set("code", code(&e));
+        ext.set("status", e.status().as_u16());
+        ext.set("type", e.kind.type_uri());
+        if !e.errors.is_empty() {
+            let list = serde_json::to_value(&e.errors).unwrap_or_default();
+            ext.set("errors", Value::from_json(list).unwrap_or_default());
+        }
+    })
+}
+
+/// `?` on an [`ApiError`] would go through `Display` and lose the
+/// extensions; resolvers call `.gql()?` instead.
+pub trait Gql<T> {
+    fn gql(self) -> Result<T, Error>;
+}
+
+impl<T> Gql<T> for Result<T, ApiError> {
+    fn gql(self) -> Result<T, Error> {
+        self.map_err(to_graphql)
+    }
+}

@@ -1,0 +1,281 @@
+//! The OpenAPI document: one collection and one item path per resource,
+//! plus health and GraphQL, with every status the handlers can answer.
+
+use super::params;
+use super::responses::{self, not_modified, problem};
+use super::schemas::{reference, Catalog, Names, GRAPHQL_REQUEST, GRAPHQL_RESPONSE, HEALTH, PROBLEM};
+use crate::error::{Kind, PROBLEM_JSON};
+use crate::model::ResourceModel;
+use crate::registry::Registry;
+use crate::service::MAX_BULK;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItemBuilder};
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
+use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required,
+    ResponseBuilder, Tag,
+};
+
+const JSON: &str = "application/json";
+const MERGE_PATCH: &str = "application/merge-patch+json";
+const HEALTH_TAG: &str = "Health";
+const GRAPHQL_TAG: &str = "GraphQL";
+
+const OVERVIEW: &str = "\
+Every resource is served under `/v{version}/{path}` with the same conventions:
+
+- **Errors** are `application/problem+json` (RFC 9457) with a stable `type` URN; validation and query problems list \
+every invalid field in `errors`, each with a JSON Pointer (or the query parameter name).
+- **Lists** return a page: `items`, `next_cursor` and `limit`. Follow `next_cursor` (or the `Link: rel=\"next\"` \
+header) for the next page. Filter with `field=value` or `field[op]=value`, sort with `sort=-a,b`.
+- **Concurrency**: records carry a strong `ETag`. Send it in `If-Match` on PUT, PATCH and DELETE (412 when the \
+record changed) and in `If-None-Match` on GET (304 when it did not).
+- **Bulk create**: POST an array of objects; all are created in one transaction, or none.
+- A method a path does not support answers 405 with an `Allow` header; an unknown path answers 404.
+- Every response carries `X-Request-Id` (the client's, when it sent one).";
+
+/// Builds the document for the registered resources.
+pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
+    let cat = Catalog::new(registry);
+    let mut paths = PathsBuilder::new();
+    let mut tags: Vec<Tag> = Vec::new();
+    for svc in &registry.services {
+        let m = svc.model;
+        let doc = m.doc.trim();
+        tags.push(TagBuilder::new().name(m.name).description((!doc.is_empty()).then_some(doc)).build());
+        paths = paths.path(m.route(), collection(&cat, m).build()).path(format!("{}/{{id}}", m.route()), item(&cat, m).build());
+    }
+    paths = paths
+        .path("/health/live", health(false).build())
+        .path("/health/ready", health(true).build())
+        .path("/graphql", graphql().build());
+    tags.push(TagBuilder::new().name(HEALTH_TAG).description(Some("Liveness and readiness probes.")).build());
+    tags.push(TagBuilder::new().name(GRAPHQL_TAG).description(Some("The same resources through GraphQL.")).build());
+
+    let components = ComponentsBuilder::new()
+        .schemas_from_iter(cat.components())
+        .responses_from_iter(responses::components())
+        .build();
+    OpenApiBuilder::new()
+        .info(InfoBuilder::new().title(title).version(version).description(Some(OVERVIEW)))
+        .paths(paths)
+        .components(Some(components))
+        .tags(Some(tags))
+        .build()
+}
+
+fn json(schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) -> Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+/// Answers any operation can give: a panic (500) or a timeout or database
+/// outage (503).
+fn with_server_errors(op: OperationBuilder) -> OperationBuilder {
+    [Kind::Internal, Kind::Unavailable].into_iter().fold(op, |op, k| {
+        let (s, r) = problem(k);
+        op.response(s, r)
+    })
+}
+
+fn with_problems(op: OperationBuilder, kinds: &[Kind]) -> OperationBuilder {
+    let op = kinds.iter().fold(op, |op, &k| {
+        let (s, r) = problem(k);
+        op.response(s, r)
+    });
+    with_server_errors(op)
+}
+
+/// The body of POST, PUT or PATCH: the size and media type are checked
+/// first, so these share 413, 415 and 400 (malformed JSON).
+const BODY_PROBLEMS: [Kind; 3] = [Kind::MalformedJson, Kind::PayloadTooLarge, Kind::UnsupportedMediaType];
+
+fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
+    let names = Names::of(m);
+    let list_params = || {
+        let mut p = params::list(cat, m);
+        p.push(params::if_none_match());
+        p
+    };
+    let page = || {
+        ResponseBuilder::new()
+            .description(format!("A page of {}.", m.path))
+            .header("ETag", responses::etag())
+            .header("Link", responses::link())
+    };
+
+    let list = OperationBuilder::new()
+        .tag(m.name)
+        .operation_id(Some(format!("list{}", m.name)))
+        .summary(Some(format!("List {}", m.path)))
+        .description(Some(format!(
+            "Filters combine with AND. Pages hold {} items unless `limit` says otherwise (at most {}). \
+             The `ETag` covers the whole page.",
+            m.page_size, m.max_page_size
+        )))
+        .parameters(Some(list_params()))
+        .response("200", page().content(JSON, json(reference(&names.page))).build());
+    let (s, r) = not_modified();
+    let list = with_problems(list.response(s, r), &[Kind::BadQuery]);
+
+    let head = OperationBuilder::new()
+        .tag(m.name)
+        .operation_id(Some(format!("head{}List", m.name)))
+        .summary(Some(format!("List {} (headers only)", m.path)))
+        .description(Some("Like the GET, without a body."))
+        .parameters(Some(list_params()))
+        .response("200", page().build());
+    let (s, r) = not_modified();
+    let head = with_problems(head.response(s, r), &[Kind::BadQuery]);
+
+    let one_or_many = |one: &str| {
+        OneOfBuilder::new()
+            .item(reference(one))
+            .item(ArrayBuilder::new().items(reference(one)).min_items(Some(1)).max_items(Some(MAX_BULK)))
+    };
+    let body = RequestBodyBuilder::new()
+        .description(Some(format!(
+            "One object, or an array of 1 to {MAX_BULK} objects for a bulk create (all or nothing). \
+             Any `application/*+json` media type is accepted too."
+        )))
+        .required(Some(Required::True))
+        .content(JSON, json(one_or_many(&names.create)))
+        .build();
+    let created = ResponseBuilder::new()
+        .description(
+            "Created. A single create returns the record with `Location` and `ETag`; a bulk create returns the records \
+             in request order.",
+        )
+        .header("Location", responses::location())
+        .header("ETag", responses::etag())
+        .content(JSON, json(one_or_many(&names.object)))
+        .build();
+    let create = OperationBuilder::new()
+        .tag(m.name)
+        .operation_id(Some(format!("create{}", m.name)))
+        .summary(Some(format!("Create {} (one, or many at once)", m.path)))
+        .request_body(Some(body))
+        .response("201", created);
+    let create = with_problems(create, &[&BODY_PROBLEMS[..], &[Kind::Conflict, Kind::Validation]].concat());
+
+    PathItemBuilder::new()
+        .operation(HttpMethod::Get, list)
+        .operation(HttpMethod::Head, head)
+        .operation(HttpMethod::Post, create)
+}
+
+fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
+    let names = Names::of(m);
+    let id = || params::id(cat, m);
+    let record = |description: &str| ResponseBuilder::new().description(description).header("ETag", responses::etag());
+
+    let get = OperationBuilder::new()
+        .tag(m.name)
+        .operation_id(Some(format!("get{}", m.name)))
+        .summary(Some(format!("Get one of {}", m.path)))
+        .parameters(Some([id(), params::if_none_match()]))
+        .response("200", record("The record.").content(JSON, json(reference(&names.object))).build());
+    let (s, r) = not_modified();
+    let get = with_problems(get.response(s, r), &[Kind::NotFound]);
+
+    let head = OperationBuilder::new()
+        .tag(m.name)
+        .operation_id(Some(format!("head{}", m.name)))
+        .summary(Some(format!("Get one of {} (headers only)", m.path)))
+        .description(Some("Like the GET, without a body."))
+        .parameters(Some([id(), params::if_none_match()]))
+        .response("200", record("The record exists.").build());
+    let (s, r) = not_modified();
+    let head = with_problems(head.response(s, r), &[Kind::NotFound]);
+
+    let write_problems =
+        [&BODY_PROBLEMS[..], &[Kind::NotFound, Kind::Conflict, Kind::PreconditionFailed, Kind::Validation]].concat();
+    let update = |verb: &str, summary: String, description: &str, body: RequestBody| {
+        let op = OperationBuilder::new()
+            .tag(m.name)
+            .operation_id(Some(format!("{verb}{}", m.name)))
+            .summary(Some(summary))
+            .description(Some(description))
+            .parameters(Some([id(), params::if_match()]))
+            .request_body(Some(body))
+            .response("200", record("The updated record.").content(JSON, json(reference(&names.object))).build());
+        with_problems(op, &write_problems)
+    };
+    let put = update(
+        "replace",
+        format!("Replace one of {}", m.path),
+        "Sets every writable field; optional fields left out become null.",
+        RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .content(JSON, json(reference(&names.replace)))
+            .build(),
+    );
+    let patch = update(
+        "patch",
+        format!("Update some fields of one of {}", m.path),
+        "A JSON merge patch (RFC 7396): fields left out keep their value; null clears an optional field.",
+        RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .content(MERGE_PATCH, json(reference(&names.patch)))
+            .content(JSON, json(reference(&names.patch)))
+            .build(),
+    );
+
+    let delete = OperationBuilder::new()
+        .tag(m.name)
+        .operation_id(Some(format!("delete{}", m.name)))
+        .summary(Some(format!("Delete one of {}", m.path)))
+        .parameters(Some([id(), params::if_match()]))
+        .response("204", ResponseBuilder::new().description("Deleted.").build());
+    let delete = with_problems(delete, &[Kind::NotFound, Kind::Conflict, Kind::PreconditionFailed]);
+
+    PathItemBuilder::new()
+        .operation(HttpMethod::Get, get)
+        .operation(HttpMethod::Head, head)
+        .operation(HttpMethod::Put, put)
+        .operation(HttpMethod::Patch, patch)
+        .operation(HttpMethod::Delete, delete)
+}
+
+fn health(ready: bool) -> PathItemBuilder {
+    let (id, summary, ok) = if ready {
+        ("ready", "Readiness: the service and its database answer", "Ready.")
+    } else {
+        ("live", "Liveness: the process answers", "Alive.")
+    };
+    let mut op = OperationBuilder::new()
+        .tag(HEALTH_TAG)
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .response("200", ResponseBuilder::new().description(ok).content(JSON, json(reference(HEALTH))).build());
+    if ready {
+        // Not ready is reported as a health document; a timeout still
+        // answers with a problem, so both media types are possible.
+        op = op.response(
+            "503",
+            ResponseBuilder::new()
+                .description("Not ready: the database does not answer (health document), or the request timed out (problem).")
+                .content(JSON, json(reference(HEALTH)))
+                .content(PROBLEM_JSON, json(reference(PROBLEM)))
+                .build(),
+        );
+        let (s, r) = problem(Kind::Internal);
+        op = op.response(s, r);
+    } else {
+        op = with_server_errors(op);
+    }
+    PathItemBuilder::new().operation(HttpMethod::Get, op)
+}
+
+fn graphql() -> PathItemBuilder {
+    let op = OperationBuilder::new()
+        .tag(GRAPHQL_TAG)
+        .operation_id(Some("graphql"))
+        .summary(Some("Run a GraphQL query or mutation"))
+        .description(Some(
+            "The schema mirrors the REST resources. Errors in the query itself are reported in `errors` with status 200.",
+        ))
+        .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content(JSON, json(reference(GRAPHQL_REQUEST))).build()))
+        .response("200", ResponseBuilder::new().description("The result.").content(JSON, json(reference(GRAPHQL_RESPONSE))).build());
+    PathItemBuilder::new().operation(HttpMethod::Post, with_problems(op, &[Kind::MalformedJson]))
+}

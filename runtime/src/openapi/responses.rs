@@ -1,0 +1,156 @@
+//! Responses: one reusable `application/problem+json` response per error
+//! kind the server produces (texts and URNs come from `error::Kind`, so the
+//! document cannot drift from the wire), 304, and the response headers.
+
+use super::schemas::{reference, PROBLEM};
+use crate::error::{Kind, PROBLEM_JSON};
+use serde_json::json;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Ref, SchemaFormat, Type};
+use utoipa::openapi::{ContentBuilder, RefOr};
+
+/// The kinds some route can answer with, in status order.
+const KINDS: [Kind; 11] = [
+    Kind::MalformedJson,
+    Kind::BadQuery,
+    Kind::NotFound,
+    Kind::MethodNotAllowed,
+    Kind::Conflict,
+    Kind::PreconditionFailed,
+    Kind::PayloadTooLarge,
+    Kind::UnsupportedMediaType,
+    Kind::Validation,
+    Kind::Internal,
+    Kind::Unavailable,
+];
+
+pub const NOT_MODIFIED: &str = "NotModified";
+
+/// The component name of a kind's response.
+fn name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::MalformedJson => "MalformedJson",
+        Kind::BadQuery => "BadQuery",
+        Kind::Validation => "ValidationFailed",
+        Kind::NotFound => "NotFound",
+        Kind::MethodNotAllowed => "MethodNotAllowed",
+        Kind::Conflict => "Conflict",
+        Kind::PreconditionFailed => "PreconditionFailed",
+        Kind::PreconditionRequired => "PreconditionRequired",
+        Kind::UnsupportedMediaType => "UnsupportedMediaType",
+        Kind::PayloadTooLarge => "PayloadTooLarge",
+        Kind::NotAcceptable => "NotAcceptable",
+        Kind::RateLimited => "RateLimited",
+        Kind::Unavailable => "Unavailable",
+        Kind::Internal => "InternalError",
+    }
+}
+
+/// When a client sees each kind.
+fn explain(kind: Kind) -> &'static str {
+    match kind {
+        Kind::MalformedJson => "The body is empty or not valid JSON.",
+        Kind::BadQuery => "A query parameter is unknown, not filterable or sortable, or has a bad value; `errors` lists each one.",
+        Kind::Validation => "The body is well-formed JSON but breaks the resource's rules; `errors` lists every invalid field.",
+        Kind::NotFound => "No record has this id (or the id does not parse).",
+        Kind::MethodNotAllowed => "The path exists but not with this method; `Allow` lists the methods it supports.",
+        Kind::Conflict => "A unique value is already taken, or a relation would break (a referenced record is missing, or others still refer to this one).",
+        Kind::PreconditionFailed => "`If-Match` does not match the record's current ETag: it changed since you read it.",
+        Kind::PayloadTooLarge => "The body exceeds the server's size limit.",
+        Kind::UnsupportedMediaType => "The `Content-Type` is missing or not a JSON type this operation accepts.",
+        Kind::Internal => "The server failed; the cause is logged, not sent.",
+        Kind::Unavailable => "The database is unavailable or the request took too long; retry after `Retry-After` seconds.",
+        _ => "",
+    }
+}
+
+fn example(kind: Kind) -> serde_json::Value {
+    let (detail, errors) = match kind {
+        Kind::BadQuery => (
+            "priority[gt]: expected an integer, got \"high\"",
+            Some(json!([{ "field": "priority", "pointer": "priority[gt]", "code": "type", "message": "expected an integer, got \"high\"" }])),
+        ),
+        Kind::Validation => (
+            "/title: `title` is required",
+            Some(json!([{ "field": "title", "pointer": "/title", "code": "required", "message": "`title` is required" }])),
+        ),
+        _ => (explain(kind), None),
+    };
+    let mut body = json!({ "type": kind.type_uri(), "title": kind.title(), "status": kind.status().as_u16(), "detail": detail });
+    if let Some(e) = errors {
+        body["errors"] = e;
+    }
+    body
+}
+
+/// The reusable responses, keyed by component name.
+pub fn components() -> Vec<(String, RefOr<Response>)> {
+    let mut out: Vec<(String, RefOr<Response>)> = KINDS
+        .iter()
+        .map(|&kind| {
+            let content = ContentBuilder::new().schema(Some(reference(PROBLEM))).example(Some(example(kind))).build();
+            let mut r = ResponseBuilder::new()
+                .description(format!("{}. {}", kind.title(), explain(kind)))
+                .content(PROBLEM_JSON, content);
+            match kind {
+                Kind::Unavailable => r = r.header("Retry-After", retry_after()),
+                Kind::MethodNotAllowed => r = r.header("Allow", allow()),
+                _ => {}
+            }
+            (name(kind).to_string(), r.build().into())
+        })
+        .collect();
+    out.push((
+        NOT_MODIFIED.into(),
+        ResponseBuilder::new()
+            .description("Not Modified: the `If-None-Match` ETag still matches; no body.")
+            .header("ETag", etag())
+            .build()
+            .into(),
+    ));
+    out
+}
+
+/// `("404", $ref NotFound)`, ready for `OperationBuilder::response`.
+pub fn problem(kind: Kind) -> (String, RefOr<Response>) {
+    (kind.status().as_str().to_string(), Ref::from_response_name(name(kind)).into())
+}
+
+pub fn not_modified() -> (String, RefOr<Response>) {
+    ("304".into(), Ref::from_response_name(NOT_MODIFIED).into())
+}
+
+fn string_header(description: &str) -> Header {
+    HeaderBuilder::new().schema(ObjectBuilder::new().schema_type(Type::String)).description(Some(description)).build()
+}
+
+pub fn etag() -> Header {
+    string_header("A strong ETag of this representation; send it back in `If-None-Match` (reads) or `If-Match` (writes).")
+}
+
+pub fn location() -> Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::Custom("uri-reference".into()))),
+        )
+        .description(Some("The path of the new record (single create only)."))
+        .build()
+}
+
+pub fn link() -> Header {
+    string_header("`<…?cursor=…>; rel=\"next\"`: the next page with the same filters and sort; absent on the last page.")
+}
+
+fn retry_after() -> Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .description(Some("Seconds to wait before retrying."))
+        .build()
+}
+
+fn allow() -> Header {
+    string_header("The methods this path supports, e.g. `GET, HEAD, POST`.")
+}
