@@ -5,6 +5,10 @@ use crate::error::{ApiError, Kind};
 use crate::model::ResourceModel;
 use crate::registry::Registry;
 use crate::resource::Resource;
+use crate::health::Health;
+use crate::limits::{ClientKeys, Limiter, OnFailure, Policy, Rate, RouteLimits};
+use crate::observe::middleware::Observer;
+use crate::redis_conn::RedisHandle;
 use crate::store::{schema, Db, PoolOptions};
 use axum::Router;
 use std::future::Future;
@@ -23,6 +27,44 @@ pub enum BuildError {
     Declarations(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("REDIS_URL: {0}")]
+    Redis(String),
+}
+
+/// Every route template the app serves, with its resource label.
+fn route_labels(registry: &Registry) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for s in &registry.services {
+        let base = s.model.route();
+        out.push((format!("{base}/{{id}}"), s.model.path));
+        out.push((base, s.model.path));
+    }
+    for r in ["/graphql", "/openapi.json", "/docs", "/health/live", "/health/ready", "/metrics"] {
+        out.push((r.to_string(), "-"));
+    }
+    out
+}
+
+/// Read and write policies per route: the resource's declared limits, else
+/// the configured defaults.
+fn route_limits(registry: &Registry, config: &Config) -> Vec<RouteLimits> {
+    let mut out = Vec::new();
+    for s in &registry.services {
+        let m = s.model;
+        let policy = |suffix: &str, rate: Rate| Policy {
+            name: Box::leak(format!("{}:{suffix}", m.path).into_boxed_str()),
+            rate,
+            on_failure: config.rate_limit_on_redis_failure,
+        };
+        let (read, write) = crate::limits::model_rates(m, config);
+        let base = m.route();
+        for route in [format!("{base}/{{id}}"), base] {
+            out.push(RouteLimits { route, read: Some(policy("read", read)), write: Some(policy("write", write)) });
+        }
+    }
+    let gql = Policy { name: "graphql", rate: config.rate_limit_graphql, on_failure: config.rate_limit_on_redis_failure };
+    out.push(RouteLimits { route: "/graphql".into(), read: Some(gql.clone()), write: Some(gql) });
+    out
 }
 
 impl App {
@@ -55,7 +97,22 @@ impl App {
     pub async fn build_with_db(self, db: Db) -> Result<Server, BuildError> {
         let registry = Arc::new(Registry::new(&self.models, db.clone()).map_err(BuildError::Declarations)?);
         schema::ensure(&db, &self.models).await?;
-        let router = crate::http::router(registry.clone(), &self.config);
+        let config = &self.config;
+        let redis = match &config.redis_url {
+            Some(url) => Some(RedisHandle::new(url, config.redis_timeout, &config.redis_prefix).map_err(|e| BuildError::Redis(e.to_string()))?),
+            None => None,
+        };
+        let observer = Arc::new(Observer::new(route_labels(&registry)));
+        crate::observe::handle();
+        crate::observe::spike::start(observer.requests.clone(), config.spike_threshold);
+        db.start_pool_gauges();
+        let limiter = config.rate_limit_enabled.then(|| {
+            let keys = ClientKeys { trusted_proxies: config.trusted_proxies.clone(), api_keys: config.api_keys.iter().cloned().collect() };
+            Limiter::new(route_limits(&registry, config), redis.clone(), keys)
+        });
+        let redis_required = config.rate_limit_enabled && config.rate_limit_on_redis_failure == OnFailure::Closed;
+        let health = Health::new(db.clone(), redis.clone().map(|r| (r, redis_required)), config.health_cache);
+        let router = crate::http::router(registry.clone(), config, crate::http::Parts { observer, limiter, health });
         Ok(Server { router, registry, config: self.config })
     }
 }

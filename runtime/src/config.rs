@@ -1,6 +1,7 @@
 //! Configuration from environment variables, with defaults that work with
 //! none set (embedded SQLite, no Redis).
 
+use crate::limits::{OnFailure, Rate};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +27,31 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     /// `LOG_FORMAT`: `json` or `pretty` (default `pretty`); `RUST_LOG` filters.
     pub log_json: bool,
+    /// `REDIS_URL`; absent → in-process rate limiter (and cache).
+    pub redis_url: Option<String>,
+    /// `REDIS_TIMEOUT_MS` (default 100): the longest wait on Redis per request.
+    pub redis_timeout: Duration,
+    /// `REDIS_KEY_PREFIX` (default `resourceful`): namespace for every key.
+    pub redis_prefix: String,
+    /// `RATE_LIMIT_ENABLED` (default true).
+    pub rate_limit_enabled: bool,
+    /// Defaults per client for resources that declare no limit:
+    /// `RATE_LIMIT_READ` (default `6000/min`), `RATE_LIMIT_WRITE` (`600/min`),
+    /// and `RATE_LIMIT_GRAPHQL` (`3000/min`) for `/graphql`.
+    pub rate_limit_read: Rate,
+    pub rate_limit_write: Rate,
+    pub rate_limit_graphql: Rate,
+    /// `RATE_LIMIT_ON_REDIS_FAILURE`: `open` (default; fall back to the
+    /// in-process limiter) or `closed` (503 until Redis is back).
+    pub rate_limit_on_redis_failure: OnFailure,
+    /// `TRUSTED_PROXIES`: comma-separated CIDRs whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `API_KEYS`: comma-separated known API keys (each gets its own bucket).
+    pub api_keys: Vec<String>,
+    /// `SPIKE_THRESHOLD` (default 3): short/baseline request-rate ratio that counts as a spike.
+    pub spike_threshold: f64,
+    /// `HEALTH_CACHE_MS` (default 1000): how long a readiness result is reused.
+    pub health_cache: Duration,
 }
 
 impl Default for Config {
@@ -41,6 +67,18 @@ impl Default for Config {
             graphql_max_depth: 10,
             graphql_max_complexity: 1000,
             log_json: false,
+            redis_url: None,
+            redis_timeout: Duration::from_millis(100),
+            redis_prefix: "resourceful".into(),
+            rate_limit_enabled: true,
+            rate_limit_read: Rate { count: 6000, per: Duration::from_secs(60) },
+            rate_limit_write: Rate { count: 600, per: Duration::from_secs(60) },
+            rate_limit_graphql: Rate { count: 3000, per: Duration::from_secs(60) },
+            rate_limit_on_redis_failure: OnFailure::Open,
+            trusted_proxies: Vec::new(),
+            api_keys: Vec::new(),
+            spike_threshold: 3.0,
+            health_cache: Duration::from_millis(1000),
         }
     }
 }
@@ -78,6 +116,48 @@ impl Config {
         c.shutdown_timeout = Duration::from_secs(secs);
         num(&get, "GRAPHQL_MAX_DEPTH", &mut c.graphql_max_depth)?;
         num(&get, "GRAPHQL_MAX_COMPLEXITY", &mut c.graphql_max_complexity)?;
+        c.redis_url = get("REDIS_URL").filter(|s| !s.is_empty());
+        let mut ms = c.redis_timeout.as_millis() as u64;
+        num(&get, "REDIS_TIMEOUT_MS", &mut ms)?;
+        c.redis_timeout = Duration::from_millis(ms.max(1));
+        if let Some(p) = get("REDIS_KEY_PREFIX").filter(|s| !s.is_empty()) {
+            c.redis_prefix = p;
+        }
+        if let Some(v) = get("RATE_LIMIT_ENABLED") {
+            c.rate_limit_enabled = match v.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(format!("RATE_LIMIT_ENABLED={v:?}: use true or false")),
+            };
+        }
+        for (k, target) in [
+            ("RATE_LIMIT_READ", &mut c.rate_limit_read),
+            ("RATE_LIMIT_WRITE", &mut c.rate_limit_write),
+            ("RATE_LIMIT_GRAPHQL", &mut c.rate_limit_graphql),
+        ] {
+            if let Some(v) = get(k) {
+                *target = Rate::parse(&v).map_err(|e| format!("{k}: {e}"))?;
+            }
+        }
+        if let Some(v) = get("RATE_LIMIT_ON_REDIS_FAILURE") {
+            c.rate_limit_on_redis_failure = OnFailure::parse(&v).map_err(|e| format!("RATE_LIMIT_ON_REDIS_FAILURE: {e}"))?;
+        }
+        if let Some(v) = get("TRUSTED_PROXIES") {
+            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let net = part
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("TRUSTED_PROXIES: {part:?} is not an IP or CIDR"))?;
+                c.trusted_proxies.push(net);
+            }
+        }
+        if let Some(v) = get("API_KEYS") {
+            c.api_keys = v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect();
+        }
+        num(&get, "SPIKE_THRESHOLD", &mut c.spike_threshold)?;
+        let mut ms = c.health_cache.as_millis() as u64;
+        num(&get, "HEALTH_CACHE_MS", &mut ms)?;
+        c.health_cache = Duration::from_millis(ms);
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,
             Some("json") => true,

@@ -1,35 +1,120 @@
-//! `/health/live` and `/health/ready`.
+//! `/health/live` (the process is up) and `/health/ready` (dependencies
+//! answer). Readiness is cached briefly and computed by one caller at a
+//! time, so a storm of probes costs one database round trip per interval.
 
-use crate::registry::Registry;
+use crate::observe::names;
+use crate::redis_conn::RedisHandle;
+use crate::store::Db;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-pub fn router(registry: Arc<Registry>) -> Router {
+#[derive(Debug, Clone, Serialize)]
+pub struct Component {
+    pub name: &'static str,
+    pub status: &'static str,
+    /// A down required component makes the service not ready; an optional
+    /// one only degrades it.
+    pub required: bool,
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `up`, `degraded` or `down`.
+    pub status: &'static str,
+    pub components: Vec<Component>,
+}
+
+pub struct Health {
+    db: Db,
+    redis: Option<(Arc<RedisHandle>, bool)>,
+    ttl: Duration,
+    last: tokio::sync::Mutex<Option<(Instant, Arc<Report>)>>,
+}
+
+impl Health {
+    /// `redis_required`: whether the service cannot work without Redis
+    /// (rate limits that fail closed).
+    pub fn new(db: Db, redis: Option<(Arc<RedisHandle>, bool)>, ttl: Duration) -> Arc<Self> {
+        Arc::new(Health { db, redis, ttl, last: tokio::sync::Mutex::new(None) })
+    }
+
+    pub async fn report(&self) -> Arc<Report> {
+        let mut last = self.last.lock().await;
+        if let Some((at, r)) = last.as_ref() {
+            if at.elapsed() < self.ttl {
+                return r.clone();
+            }
+        }
+        let timeout = Duration::from_secs(2);
+        let db = async {
+            let start = Instant::now();
+            let res = match tokio::time::timeout(timeout, self.db.ping()).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("timed out".into()),
+            };
+            component("database", true, start, res)
+        };
+        let redis = async {
+            let (h, required) = self.redis.as_ref()?;
+            let start = Instant::now();
+            let res = h.ping().await.map_err(|e| e.to_string());
+            Some(component("redis", *required, start, res))
+        };
+        let (db, redis) = tokio::join!(db, redis);
+        let components: Vec<Component> = std::iter::once(db).chain(redis).collect();
+        let status = if components.iter().any(|c| c.required && c.status == "down") {
+            "down"
+        } else if components.iter().any(|c| c.status == "down") {
+            "degraded"
+        } else {
+            "up"
+        };
+        metrics::gauge!(names::READY).set(if status == "down" { 0.0 } else { 1.0 });
+        let report = Arc::new(Report { status, components });
+        *last = Some((Instant::now(), report.clone()));
+        report
+    }
+}
+
+fn component(name: &'static str, required: bool, start: Instant, res: Result<(), String>) -> Component {
+    let elapsed = start.elapsed();
+    metrics::gauge!(names::HEALTH, "component" => name).set(if res.is_ok() { 1.0 } else { 0.0 });
+    metrics::histogram!(names::HEALTH_DURATION, "component" => name).record(elapsed.as_secs_f64());
+    if let Err(e) = &res {
+        tracing::warn!(component = name, error = %e, "health check failed");
+    }
+    Component {
+        name,
+        status: if res.is_ok() { "up" } else { "down" },
+        required,
+        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        error: res.err(),
+    }
+}
+
+pub fn router(health: Arc<Health>) -> Router {
     Router::new()
         .route("/health/live", get(|| async { Json(serde_json::json!({ "status": "up" })) }))
         .route("/health/ready", get(ready))
-        .with_state(registry)
+        .with_state(health)
 }
 
-/// Ready when the database answers.
-async fn ready(State(reg): State<Arc<Registry>>) -> impl IntoResponse {
-    let start = Instant::now();
-    let res = tokio::time::timeout(std::time::Duration::from_secs(2), reg.db.ping()).await;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    let (ok, error) = match res {
-        Ok(Ok(())) => (true, None),
-        Ok(Err(e)) => (false, Some(e.to_string())),
-        Err(_) => (false, Some("timed out".to_string())),
-    };
-    let body = serde_json::json!({
-        "status": if ok { "up" } else { "down" },
-        "components": { "database": { "status": if ok { "up" } else { "down" }, "latency_ms": ms, "error": error } },
-    });
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(body))
+async fn ready(State(h): State<Arc<Health>>) -> impl IntoResponse {
+    let report = h.report().await;
+    let code = if report.status == "down" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let mut res = (code, Json(&*report)).into_response();
+    if code == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+    }
+    res
 }

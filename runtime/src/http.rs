@@ -2,6 +2,9 @@
 
 use crate::config::Config;
 use crate::error::{ApiError, Kind};
+use crate::health::Health;
+use crate::limits::Limiter;
+use crate::observe::middleware::Observer;
 use crate::registry::Registry;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{header, HeaderValue};
@@ -11,14 +14,26 @@ use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
-pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
-    let routes = Router::new()
+/// Shared services the middleware needs.
+pub struct Parts {
+    pub observer: Arc<Observer>,
+    pub limiter: Option<Arc<Limiter>>,
+    pub health: Arc<Health>,
+}
+
+pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Router {
+    let mut routes = Router::new()
         .merge(crate::rest::router(registry.clone(), config))
         .merge(crate::graphql::router(registry.clone(), config))
-        .merge(crate::openapi::router(registry.clone()))
-        .merge(crate::health::router(registry))
+        .merge(crate::openapi::router(registry.clone()));
+    // Rate limits apply to API routes only, never to probes or scrapes.
+    if let Some(l) = parts.limiter {
+        routes = routes.route_layer(axum::middleware::from_fn_with_state(l, crate::limits::enforce));
+    }
+    let routes = routes
+        .merge(crate::health::router(parts.health))
+        .merge(crate::observe::router())
         .fallback(crate::app::not_found);
 
     // One ServiceBuilder: each `.layer()` on a Router would box the service.
@@ -27,7 +42,7 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(TraceLayer::new_for_http())
+            .layer(axum::middleware::from_fn_with_state(parts.observer, crate::observe::middleware::track))
             .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
                 ApiError::new(Kind::Unavailable, "the request took too long")
                     .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))

@@ -78,9 +78,19 @@ impl ResourceService {
         })
     }
 
+    /// Records database time and rows for one operation.
+    fn observe(&self, op: &'static str, start: std::time::Instant, rows: usize) {
+        use crate::observe::names;
+        let labels = [("resource", self.model.path), ("operation", op)];
+        metrics::histogram!(names::DB_QUERY, &labels).record(start.elapsed().as_secs_f64());
+        metrics::histogram!(names::DB_ROWS, &labels).record(rows as f64);
+    }
+
     pub async fn get(&self, id: &Value) -> ApiResult<Option<Record>> {
         let (_, ty) = self.id_field();
+        let start = std::time::Instant::now();
         let mut rows = self.db.fetch(self.model, &self.sql.select_by_id, vec![(id.clone(), ty)]).await?;
+        self.observe("get", start, rows.len());
         Ok(rows.pop())
     }
 
@@ -92,7 +102,10 @@ impl ResourceService {
         }
         for chunk in keys.chunks(500) {
             let (sql, params) = self.sql.select_where_in(field, chunk.iter().map(Key::to_value).collect());
-            for rec in self.db.fetch(self.model, &sql, params).await? {
+            let start = std::time::Instant::now();
+            let rows = self.db.fetch(self.model, &sql, params).await?;
+            self.observe("load", start, rows.len());
+            for rec in rows {
                 if let Some(k) = Key::from_value(&rec[field]) {
                     out.entry(k).or_default().push(rec);
                 }
@@ -103,7 +116,9 @@ impl ResourceService {
 
     pub async fn list(&self, q: &ListQuery) -> ApiResult<Page> {
         let (sql, params) = self.sql.list(q);
+        let start = std::time::Instant::now();
         let mut records = self.db.fetch(self.model, &sql, params).await?;
+        self.observe("list", start, records.len());
         let next_cursor = if records.len() > q.limit as usize {
             records.truncate(q.limit as usize);
             let last = records.last().expect("non-empty");
@@ -131,6 +146,7 @@ impl ResourceService {
         if !problems.is_empty() {
             return Err(ApiError::validation(problems));
         }
+        let start = std::time::Instant::now();
         let mut tx = self.db.begin().await?;
         let mut out = Vec::with_capacity(records.len());
         for (n, rec) in records.into_iter().enumerate() {
@@ -147,12 +163,14 @@ impl ResourceService {
             }
         }
         tx.commit().await?;
+        self.observe("create", start, out.len());
         Ok(out)
     }
 
     /// PUT or PATCH, honouring `If-Match`.
     pub async fn update(&self, id: &Value, body: &serde_json::Value, mode: Mode, if_match: Option<&str>) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
+        let start = std::time::Instant::now();
         let mut tx = self.db.begin().await?;
         let current = tx
             .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
@@ -173,12 +191,14 @@ impl ResourceService {
         params.push((id.clone(), ty));
         let row = tx.fetch(self.model, &self.sql.update, params).await?.pop().ok_or_else(|| self.missing(id))?;
         tx.commit().await?;
+        self.observe("update", start, 1);
         Ok(row)
     }
 
     /// Deletes a record, honouring `If-Match`. Returns the deleted row.
     pub async fn delete(&self, id: &Value, if_match: Option<&str>) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
+        let start = std::time::Instant::now();
         let mut tx = self.db.begin().await?;
         let current = tx
             .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
@@ -192,6 +212,7 @@ impl ResourceService {
         }
         tx.execute(&self.sql.delete, vec![(id.clone(), ty)]).await?;
         tx.commit().await?;
+        self.observe("delete", start, 1);
         Ok(current)
     }
 

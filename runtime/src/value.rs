@@ -49,7 +49,10 @@ impl Value {
                 Ok(Value::Float(f))
             }
             (FieldType::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
-            (_, J::String(s)) => Value::from_text(ty, s),
+            // Only text-shaped kinds come as JSON strings; "5" is not a number.
+            (FieldType::String | FieldType::Uuid | FieldType::DateTime | FieldType::Date | FieldType::Enum(_), J::String(s)) => {
+                Value::from_text(ty, s)
+            }
             _ => Err(format!("{}, got {}", expected(), json_kind(v))),
         }
     }

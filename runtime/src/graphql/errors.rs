@@ -15,7 +15,9 @@
 //! list arguments are argument paths (`filter.title.eq`, `first`).
 
 use crate::error::ApiError;
-use async_graphql::{Error, ErrorExtensions, Value};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::{Error, ErrorExtensions, PathSegment, QueryPathSegment, ServerResult, Value};
+use std::sync::Arc;
 
 pub fn code(e: &ApiError) -> String {
     let uri = e.kind.type_uri();
@@ -43,5 +45,37 @@ pub trait Gql<T> {
 impl<T> Gql<T> for Result<T, ApiError> {
     fn gql(self) -> Result<T, Error> {
         self.map_err(to_graphql)
+    }
+}
+
+/// Fills in `path` on resolver errors: the dynamic schema reports where an
+/// error happened (`locations`) but not in which field of which item.
+pub struct ErrorPath;
+
+impl ExtensionFactory for ErrorPath {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorPath)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorPath {
+    async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
+        let node = info.path_node;
+        next.run(ctx, info).await.map_err(|mut e| {
+            // The innermost field sets it; enclosing fields leave it alone.
+            if e.path.is_empty() {
+                let mut path: Vec<PathSegment> = std::iter::once(node)
+                    .chain(node.parents())
+                    .map(|n| match n.segment {
+                        QueryPathSegment::Name(name) => PathSegment::Field(name.to_string()),
+                        QueryPathSegment::Index(i) => PathSegment::Index(i),
+                    })
+                    .collect();
+                path.reverse();
+                e.path = path;
+            }
+            e
+        })
     }
 }

@@ -1,73 +1,106 @@
 //! Batched loading of related rows, so `tasks { project { name } }` costs
-//! one statement per relation level, not one per item.
+//! one statement per relation level, however many items there are.
 //!
-//! Every relation field asks [`rows_by`] for "rows of resource R whose
-//! field F equals K". Within one request the loader gathers the keys asked
-//! for while a level resolves and runs one `WHERE F IN (…)` per (R, F).
-//! Resolvers only see [`rows_by`] and [`per_request`], so the batcher can be
-//! swapped for a shared one without touching them.
+//! Records resolved together (a page, or everything one relation load
+//! returned) form a [`Group`]. The first relation field resolved on any
+//! member loads that relation for every member with one `WHERE … IN (…)`;
+//! the other members wait for and reuse that result. Unlike a timer-based
+//! batcher, the number of statements does not depend on scheduling. Groups
+//! live in the response being built, so nothing outlives the request (a
+//! later mutation in the same request never sees rows read before it).
+//!
+//! Every read goes through [`load`], the place for a shared cache/batcher.
 
-use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::error::{ApiError, ApiResult};
+use crate::service::ResourceService;
 use crate::value::{Key, Record};
-use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::Context;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
-/// "Rows of `resource` whose field `field` equals `key`."
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RowsBy {
+/// How a relation is followed: rows of `resource` whose `field` equals the
+/// parent's `parent_field` (`Task.project`: projects whose id equals the
+/// task's `project_id`; `Project.tasks`: tasks whose `project_id` equals
+/// the project's id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Via {
     pub resource: usize,
     pub field: usize,
-    pub key: Key,
+    pub parent_field: usize,
 }
 
-pub struct RelationLoader {
-    registry: Arc<Registry>,
+/// Records resolved together, and the relations loaded for all of them.
+pub struct Group {
+    records: Vec<Record>,
+    related: Mutex<HashMap<Via, Arc<OnceCell<ApiResult<Arc<Related>>>>>>,
 }
 
-/// Rows in id order, so inverse lists are stable.
-pub type Rows = Arc<Vec<Record>>;
+/// One relation loaded for a whole group.
+struct Related {
+    group: Arc<Group>,
+    /// Key → indexes into `group`, in id order.
+    by_key: HashMap<Key, Vec<usize>>,
+}
 
-impl Loader<RowsBy> for RelationLoader {
-    type Value = Rows;
-    type Error = ApiError;
+/// One member of a group: the value GraphQL object fields resolve from.
+#[derive(Clone)]
+pub struct Row {
+    group: Arc<Group>,
+    index: usize,
+}
 
-    async fn load(&self, keys: &[RowsBy]) -> Result<HashMap<RowsBy, Rows>, ApiError> {
-        let mut groups: HashMap<(usize, usize), Vec<Key>> = HashMap::new();
-        for k in keys {
-            groups.entry((k.resource, k.field)).or_default().push(k.key.clone());
-        }
-        let loads = groups.into_iter().map(|((resource, field), keys)| async move {
-            let svc = &self.registry.services[resource];
-            let id = svc.model.id_index();
-            let found = svc.load_by(field, &keys).await?;
-            Ok::<_, ApiError>(found.into_iter().map(move |(key, mut rows)| {
-                rows.sort_by_cached_key(|r| Key::from_value(&r[id]));
-                (RowsBy { resource, field, key }, Arc::new(rows))
-            }))
-        });
-        let mut out = HashMap::new();
-        for group in futures::future::try_join_all(loads).await? {
-            out.extend(group);
-        }
-        Ok(out)
+impl Group {
+    pub fn new(records: Vec<Record>) -> Arc<Group> {
+        Arc::new(Group { records, related: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn rows(self: &Arc<Self>) -> impl Iterator<Item = Row> + '_ {
+        (0..self.records.len()).map(|index| Row { group: self.clone(), index })
     }
 }
 
-pub type Loaders = DataLoader<RelationLoader>;
+impl Row {
+    /// A record on its own (a single get or a mutation result).
+    pub fn single(record: Record) -> Row {
+        Row { group: Group::new(vec![record]), index: 0 }
+    }
 
-/// A fresh batcher for one request. It does not cache across batches: a
-/// mutation later in the same request must not see rows read before it.
-pub fn per_request(registry: Arc<Registry>) -> Loaders {
-    DataLoader::new(RelationLoader { registry }, tokio::spawn)
+    pub fn record(&self) -> &Record {
+        &self.group.records[self.index]
+    }
+
+    /// The rows related to this one through `via`, loaded from `svc` for
+    /// the whole group on first use.
+    pub async fn related(&self, svc: &ResourceService, via: Via) -> ApiResult<Vec<Row>> {
+        let Some(key) = Key::from_value(&self.record()[via.parent_field]) else { return Ok(Vec::new()) };
+        let cell = self.group.related.lock().expect("lock").entry(via).or_default().clone();
+        let related = cell.get_or_init(|| load_for_group(&self.group, svc, via)).await.clone()?;
+        Ok(match related.by_key.get(&key) {
+            Some(indexes) => indexes.iter().map(|&index| Row { group: related.group.clone(), index }).collect(),
+            None => Vec::new(),
+        })
+    }
 }
 
-/// The rows of `resource` whose `field` equals `key` (possibly none).
-pub async fn rows_by(ctx: &Context<'_>, resource: usize, field: usize, key: Key) -> Result<Rows, ApiError> {
-    let loaders = ctx
-        .data::<Loaders>()
-        .map_err(|_| ApiError::internal("GraphQL request executed without its loaders"))?;
-    Ok(loaders.load_one(RowsBy { resource, field, key }).await?.unwrap_or_default())
+async fn load_for_group(group: &Group, svc: &ResourceService, via: Via) -> ApiResult<Arc<Related>> {
+    let mut keys: Vec<Key> = group.records.iter().filter_map(|r| Key::from_value(&r[via.parent_field])).collect();
+    keys.sort();
+    keys.dedup();
+    let found = load(svc, via.field, &keys).await?;
+    let id = svc.model.id_index();
+    let mut records: Vec<Record> = found.into_values().flatten().collect();
+    records.sort_by_cached_key(|r| Key::from_value(&r[id]));
+    let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(k) = Key::from_value(&r[via.field]) {
+            by_key.entry(k).or_default().push(i);
+        }
+    }
+    Ok(Arc::new(Related { group: Group::new(records), by_key }))
+}
+
+/// Rows of `svc` whose `field` is one of `keys`, grouped by key: one
+/// statement per 500 keys.
+pub async fn load(svc: &ResourceService, field: usize, keys: &[Key]) -> Result<HashMap<Key, Vec<Record>>, ApiError> {
+    svc.load_by(field, keys).await
 }

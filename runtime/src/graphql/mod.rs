@@ -1,9 +1,121 @@
-//! GraphQL at `/graphql`, built from the model at start-up.
+//! GraphQL at `/graphql` (GraphiQL on the same path for browsers), built
+//! from the registered models at start-up with async-graphql's dynamic
+//! schema: one generic set of resolvers, no generated Rust type per
+//! resource, so compile times do not grow with the API.
+//!
+//! Shape per resource (here `Task`): the object `Task`, the queries
+//! `task(id)` and `tasks(filter, sort, first, after, offset): TaskPage!`,
+//! the mutations `createTask`, `updateTask`, `deleteTask`, and relation
+//! fields both ways (`Task.project`, `Project.tasks`), batched per request.
+//! Naming: [`names`]; scalars: [`scalars`]; errors: [`errors`]; limits:
+//! [`limits`].
+
+mod errors;
+mod filters;
+mod http;
+mod limits;
+mod loaders;
+mod names;
+mod resolvers;
+mod scalars;
+mod types;
+
 use crate::config::Config;
 use crate::registry::Registry;
+use async_graphql::dynamic::{Object, Schema, Type};
+use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-pub fn router(_registry: Arc<Registry>, _config: &Config) -> Router {
+pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
+    if registry.services.is_empty() {
+        // A schema needs at least one query field.
+        return Router::new();
+    }
+    // Declarations that cannot become a schema are start-up errors, like
+    // the registry's own checks.
+    let build = |depth, complexity| schema(&registry, depth, complexity).unwrap_or_else(|e| panic!("invalid GraphQL schema:\n{e}"));
+    let state = http::GraphqlState {
+        data: build(config.graphql_max_depth, config.graphql_max_complexity),
+        introspection: build(
+            config.graphql_max_depth.max(limits::INTROSPECTION_MAX_DEPTH),
+            config.graphql_max_complexity.max(limits::INTROSPECTION_MIN_COMPLEXITY),
+        ),
+        max_body: config.max_body_bytes,
+    };
     Router::new()
+        .route(http::PATH, get(http::get).post(http::post).fallback(http::not_allowed))
+        .with_state(Arc::new(state))
+}
+
+/// The schema with these limits, or every reason it cannot be built.
+pub fn schema(registry: &Arc<Registry>, max_depth: usize, max_complexity: usize) -> Result<Schema, String> {
+    let mut types = Types::default();
+    scalars::register(&mut types);
+    let mut query = Object::new("Query");
+    let mut mutation = Object::new("Mutation");
+    let mut roots: HashMap<String, &str> = HashMap::new();
+    for (i, svc) in registry.services.iter().enumerate() {
+        let name = svc.model.name;
+        types::register(&mut types, registry, i);
+        filters::register(&mut types, svc.model);
+        for ((field_name, field), root) in [(resolvers::queries(svc), "Query"), (resolvers::mutations(svc), "Mutation")]
+            .into_iter()
+            .flat_map(|(fs, root)| fs.into_iter().map(move |f| (f, root)))
+        {
+            let key = format!("{root}.{field_name}");
+            if let Some(other) = roots.insert(key.clone(), name) {
+                types.problem(format!("{key} is generated for both {other} and {name}; rename a resource or its path"));
+            }
+            match root {
+                "Query" => query = query.field(field),
+                _ => mutation = mutation.field(field),
+            }
+        }
+    }
+    types.add("Query", "root", query);
+    types.add("Mutation", "root", mutation);
+    if !types.problems.is_empty() {
+        return Err(types.problems.join("\n"));
+    }
+    let mut builder = Schema::build("Query", Some("Mutation"), None)
+        .limit_depth(max_depth)
+        .limit_complexity(max_complexity)
+        .extension(errors::ErrorPath);
+    for (_, ty) in types.types {
+        builder = builder.register(ty);
+    }
+    builder.finish().map_err(|e| e.0)
+}
+
+/// The types of the schema being built. async-graphql keeps the last of
+/// two types with one name; this refuses the clash instead (two resources
+/// generating `TaskPage`, two enums named `Status`), while letting shared
+/// types (`StringFilter`, an enum used twice) be added by each user.
+#[derive(Default)]
+pub(crate) struct Types {
+    types: Vec<(String, Type)>,
+    /// Name → what it was generated for.
+    origins: HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl Types {
+    /// Adds `ty` as `name`; `origin` tells identical shared types apart
+    /// from clashes.
+    pub fn add(&mut self, name: &str, origin: &str, ty: impl Into<Type>) {
+        match self.origins.get(name) {
+            Some(o) if o == origin => {}
+            Some(o) => self.problems.push(format!("the GraphQL type `{name}` is generated twice: for {o} and for {origin}")),
+            None => {
+                self.origins.insert(name.to_string(), origin.to_string());
+                self.types.push((name.to_string(), ty.into()));
+            }
+        }
+    }
+
+    pub fn problem(&mut self, p: String) {
+        self.problems.push(p);
+    }
 }

@@ -9,7 +9,9 @@
 //! - `deleteTask(id: ID!, ifMatch: String): Task!` (the deleted record)
 
 use super::errors::Gql;
+use super::loaders::{Group, Row};
 use super::scalars::Kind;
+use super::types::ListPage;
 use super::{filters, names, types};
 use crate::error::{ApiError, FieldProblem};
 use crate::input::Mode;
@@ -31,17 +33,18 @@ pub fn query_names(model: &ResourceModel) -> (String, String) {
     (one, many)
 }
 
-pub fn queries(svc: &Arc<ResourceService>) -> Vec<Field> {
+/// Root query fields, with their names.
+pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
     let model = svc.model;
     let (one, many) = query_names(model);
     let id_doc = format!("The {}'s id.", model.name);
 
     let s = svc.clone();
-    let get = Field::new(one, TypeRef::named(model.name), move |ctx| {
+    let get = Field::new(&one, TypeRef::named(model.name), move |ctx| {
         let svc = s.clone();
         FieldFuture::new(async move {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
-            Ok(svc.get(&id).await.gql()?.map(FieldValue::owned_any))
+            Ok(svc.get(&id).await.gql()?.map(|r| FieldValue::owned_any(Row::single(r))))
         })
     })
     .description(format!("One {} by id, or null if there is none.", model.name))
@@ -49,11 +52,12 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<Field> {
 
     let s = svc.clone();
     let sorts: Arc<[(String, SortKey)]> = types::sort_values(model).into();
-    let list = Field::new(many, TypeRef::named_nn(types::page_name(model)), move |ctx| {
+    let list = Field::new(&many, TypeRef::named_nn(types::page_name(model)), move |ctx| {
         let (svc, sorts) = (s.clone(), sorts.clone());
         FieldFuture::new(async move {
             let q = list_query(svc.model, &ctx.args, &sorts).gql()?;
-            Ok(Some(FieldValue::owned_any(svc.list(&q).await.gql()?)))
+            let page = svc.list(&q).await.gql()?;
+            Ok(Some(FieldValue::owned_any(ListPage { group: Group::new(page.records), next_cursor: page.next_cursor })))
         })
     })
     .description(format!("A page of {}s, filtered and sorted; the same semantics as GET {}.", model.name, model.route()))
@@ -71,17 +75,19 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<Field> {
             .description("A `nextCursor` from the previous page (issued for the same sort)."),
     )
     .argument(InputValue::new("offset", TypeRef::named(TypeRef::INT)).description("Rows to skip; instead of `after`."));
-    vec![get, list]
+    vec![(one, get), (many, list)]
 }
 
-pub fn mutations(svc: &Arc<ResourceService>) -> Vec<Field> {
+/// Root mutation fields, with their names.
+pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
     let model = svc.model;
     let name = names::upper_first(&names::lower_camel(model.name));
     let mut out = Vec::new();
 
     let s = svc.clone();
     let has_input = types::has_create_input(model);
-    let mut create = Field::new(format!("create{name}"), TypeRef::named_nn(model.name), move |ctx| {
+    let create_name = format!("create{name}");
+    let mut create = Field::new(&create_name, TypeRef::named_nn(model.name), move |ctx| {
         let svc = s.clone();
         FieldFuture::new(async move {
             let body = match ctx.args.get("input") {
@@ -90,47 +96,49 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<Field> {
             };
             let created = svc.create(std::slice::from_ref(&body), false).await.gql()?;
             let rec = created.into_iter().next().ok_or_else(|| ApiError::internal("create returned no row")).gql()?;
-            Ok(Some(FieldValue::owned_any(rec)))
+            Ok(Some(FieldValue::owned_any(Row::single(rec))))
         })
     })
     .description(format!("Creates a {}, with the same validation as POST {}.", model.name, model.route()));
     if has_input {
         create = create.argument(InputValue::new("input", TypeRef::named_nn(types::create_input_name(model))));
     }
-    out.push(create);
+    out.push((create_name, create));
 
     if types::has_patch_input(model) {
         let s = svc.clone();
-        let update = Field::new(format!("update{name}"), TypeRef::named_nn(model.name), move |ctx| {
+        let update_name = format!("update{name}");
+        let update = Field::new(&update_name, TypeRef::named_nn(model.name), move |ctx| {
             let svc = s.clone();
             FieldFuture::new(async move {
                 let id = id_arg(&svc, ctx.args.try_get("id")?)?;
                 let body = input_json(svc.model, ctx.args.try_get("input")?)?;
                 let if_match = optional_string(ctx.args.get("ifMatch"))?;
                 let rec = svc.update(&id, &body, Mode::Patch, if_match).await.gql()?;
-                Ok(Some(FieldValue::owned_any(rec)))
+                Ok(Some(FieldValue::owned_any(Row::single(rec))))
             })
         })
         .description(format!("Changes a {} like PATCH {}/{{id}}.", model.name, model.route()))
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
         .argument(InputValue::new("input", TypeRef::named_nn(types::patch_input_name(model))))
         .argument(if_match_arg());
-        out.push(update);
+        out.push((update_name, update));
     }
 
     let s = svc.clone();
-    let delete = Field::new(format!("delete{name}"), TypeRef::named_nn(model.name), move |ctx| {
+    let delete_name = format!("delete{name}");
+    let delete = Field::new(&delete_name, TypeRef::named_nn(model.name), move |ctx| {
         let svc = s.clone();
         FieldFuture::new(async move {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
             let if_match = optional_string(ctx.args.get("ifMatch"))?;
-            Ok(Some(FieldValue::owned_any(svc.delete(&id, if_match).await.gql()?)))
+            Ok(Some(FieldValue::owned_any(Row::single(svc.delete(&id, if_match).await.gql()?))))
         })
     })
     .description(format!("Deletes a {} and returns it as it was.", model.name))
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
     .argument(if_match_arg());
-    out.push(delete);
+    out.push((delete_name, delete));
     out
 }
 
@@ -183,12 +191,16 @@ pub fn list_query(model: &'static ResourceModel, args: &ObjectAccessor<'_>, sort
     q.filters = filters::parse(model, args.get("filter"), &mut problems);
 
     if let Some(sort) = args.get("sort").filter(|v| !v.is_null()) {
-        let items: Vec<ValueAccessor<'_>> = match sort.list() {
-            Ok(l) => l.iter().collect(),
-            Err(_) => vec![sort], // a single value stands for a one-item list
+        let items = match sort.list() {
+            Ok(l) => l.as_values_slice(),
+            Err(_) => std::slice::from_ref(sort.as_value()), // a single value stands for a one-item list
         };
         for item in items {
-            let name = item.enum_name().unwrap_or_default();
+            let name = match item {
+                GqlValue::Enum(n) => n.as_str(),
+                GqlValue::String(s) => s.as_str(),
+                _ => "",
+            };
             match sorts.iter().find(|(n, _)| n == name) {
                 Some((_, key)) if q.sort.iter().any(|k| k.field == key.field) => {
                     let f = model.fields[key.field].api_name;

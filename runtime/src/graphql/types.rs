@@ -8,10 +8,10 @@
 //! - `TaskCreateInput` (required fields non-null) and `TaskPatchInput`
 //!   (every updatable field, all nullable: absent keeps, null clears).
 //!
-//! Objects resolve from a [`Record`] held by the parent value.
+//! Objects resolve from a [`Row`] held by the parent value.
 
 use super::errors::Gql;
-use super::loaders;
+use super::loaders::{Group, Row, Via};
 use super::names;
 use super::scalars::{self, Kind};
 use super::Types;
@@ -19,8 +19,8 @@ use crate::error::ApiError;
 use crate::model::ResourceModel;
 use crate::query::SortKey;
 use crate::registry::{Link, Registry};
-use crate::service::{Page, Representation};
-use crate::value::{Key, Record};
+use crate::service::{Representation, ResourceService};
+use crate::value::Record;
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, TypeRef,
 };
@@ -46,7 +46,14 @@ pub fn patch_input_name(model: &ResourceModel) -> String {
 
 /// The record an object field resolves from.
 pub fn record<'a>(ctx: &ResolverContext<'a>) -> Result<&'a Record, Error> {
-    ctx.parent_value.try_downcast_ref::<Record>()
+    ctx.parent_value.try_downcast_ref::<Row>().map(Row::record)
+}
+
+/// What a list query resolves to: the page's rows (one [`Group`], so
+/// their relations load together) and the next cursor.
+pub struct ListPage {
+    pub group: Arc<Group>,
+    pub next_cursor: Option<String>,
 }
 
 /// `TaskSort` values and the sort key each stands for.
@@ -161,48 +168,53 @@ fn object(registry: &Arc<Registry>, i: usize) -> Object {
 /// `Task.project`: the row the foreign key points at.
 fn to_one(registry: &Registry, link: &Link) -> Field {
     let from = registry.services[link.from].model;
-    let target = registry.services[link.to].model;
+    let target: Arc<ResourceService> = registry.services[link.to].clone();
     let fk = &from.fields[link.field];
     let rel = fk.relation.expect("links come from relations");
-    let (to, to_id, fk_index, optional) = (link.to, target.id_index(), link.field, fk.optional);
-    let ty = if optional { TypeRef::named(target.name) } else { TypeRef::named_nn(target.name) };
+    let via = Via { resource: link.to, field: target.model.id_index(), parent_field: link.field };
+    let optional = fk.optional;
+    let ty = if optional { TypeRef::named(target.model.name) } else { TypeRef::named_nn(target.model.name) };
+    let description = format!("The {} that `{}` refers to.", target.model.name, fk.api_name);
     Field::new(rel.name, ty, move |ctx| {
+        let target = target.clone();
         FieldFuture::new(async move {
-            let rec = record(&ctx)?;
-            let Some(key) = Key::from_value(&rec[fk_index]) else { return Ok(None) };
-            let rows = loaders::rows_by(&ctx, to, to_id, key).await.gql()?;
-            match rows.first() {
-                Some(r) => Ok(Some(FieldValue::owned_any(r.clone()))),
+            let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+            if row.record()[via.parent_field].is_null() {
+                return Ok(None);
+            }
+            match row.related(&target, via).await.gql()?.into_iter().next() {
+                Some(r) => Ok(Some(FieldValue::owned_any(r))),
                 None if optional => Ok(None),
-                None => Err(ApiError::internal(format!("{} {:?} refers to a missing {}", from.name, rec[fk_index], target.name))).gql(),
+                None => Err(ApiError::internal(format!("{} refers to a missing {}", from.name, target.model.name))).gql(),
             }
         })
     })
-    .description(format!("The {} that `{}` refers to.", target.name, fk.api_name))
+    .description(description)
 }
 
 /// `Project.tasks`: the rows whose foreign key points here, in id order.
 fn to_many(registry: &Registry, link: &Link) -> Option<Field> {
-    let source = registry.services[link.from].model;
+    let source: Arc<ResourceService> = registry.services[link.from].clone();
     let target = registry.services[link.to].model;
-    let fk = &source.fields[link.field];
+    let fk = &source.model.fields[link.field];
     let inverse = fk.relation.and_then(|r| r.inverse)?;
-    let (from, fk_index, id) = (link.from, link.field, target.id_index());
+    let via = Via { resource: link.from, field: link.field, parent_field: target.id_index() };
+    let description = format!("Every {} whose `{}` is this {}'s id, in id order.", source.model.name, fk.api_name, target.name);
     Some(
-        Field::new(inverse, TypeRef::named_nn_list_nn(source.name), move |ctx| {
+        Field::new(inverse, TypeRef::named_nn_list_nn(source.model.name), move |ctx| {
+            let source = source.clone();
             FieldFuture::new(async move {
-                let rec = record(&ctx)?;
-                let Some(key) = Key::from_value(&rec[id]) else { return Ok(Some(FieldValue::list(Vec::<FieldValue>::new()))) };
-                let rows = loaders::rows_by(&ctx, from, fk_index, key).await.gql()?;
-                Ok(Some(FieldValue::list(rows.iter().map(|r| FieldValue::owned_any(r.clone())))))
+                let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                let rows = row.related(&source, via).await.gql()?;
+                Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
             })
         })
-        .description(format!("Every {} whose `{}` is this {}'s id, in id order.", source.name, fk.api_name, target.name)),
+        .description(description),
     )
 }
 
-fn page_of<'a>(ctx: &ResolverContext<'a>) -> Result<&'a Page, Error> {
-    ctx.parent_value.try_downcast_ref::<Page>()
+fn page_of<'a>(ctx: &ResolverContext<'a>) -> Result<&'a ListPage, Error> {
+    ctx.parent_value.try_downcast_ref::<ListPage>()
 }
 
 fn page(model: &'static ResourceModel) -> Object {
@@ -213,8 +225,7 @@ fn page(model: &'static ResourceModel) -> Object {
         ))
         .field(Field::new("items", TypeRef::named_nn_list_nn(model.name), move |ctx| {
             FieldFuture::new(async move {
-                let page = page_of(&ctx)?;
-                Ok(Some(FieldValue::list(page.records.iter().map(|r| FieldValue::borrowed_any(r)))))
+                Ok(Some(FieldValue::list(page_of(&ctx)?.group.rows().map(FieldValue::owned_any))))
             })
         }))
         .field(

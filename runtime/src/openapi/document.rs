@@ -8,9 +8,9 @@ use crate::error::{Kind, PROBLEM_JSON};
 use crate::model::ResourceModel;
 use crate::registry::Registry;
 use crate::service::MAX_BULK;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItemBuilder};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder};
 use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
-use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
     ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required,
@@ -267,15 +267,76 @@ fn health(ready: bool) -> PathItemBuilder {
     PathItemBuilder::new().operation(HttpMethod::Get, op)
 }
 
+/// GraphQL over HTTP. Requests that cannot be executed are refused in the
+/// GraphQL response shape (what GraphQL clients parse), not as problems;
+/// only failures outside the endpoint (500, 503) are problem documents.
 fn graphql() -> PathItemBuilder {
-    let op = OperationBuilder::new()
+    let result = || ResponseBuilder::new().description("The result: `data`, `errors` or both.").content(JSON, json(reference(GRAPHQL_RESPONSE)));
+    let refused = |description: &str| {
+        ResponseBuilder::new()
+            .description(format!(
+                "{description} The body is a GraphQL response whose single error carries `extensions.code`, \
+                 `extensions.status` and `extensions.type` (the problem type URN)."
+            ))
+            .content(JSON, json(reference(GRAPHQL_RESPONSE)))
+    };
+    let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+
+    let get = OperationBuilder::new()
+        .tag(GRAPHQL_TAG)
+        .operation_id(Some("graphqlGet"))
+        .summary(Some("Run a GraphQL query (or open GraphiQL)"))
+        .description(Some(
+            "Queries only: a mutation over GET is refused with 405 so GETs stay safe to retry. Without `query`, a browser \
+             (`Accept: text/html`) gets the GraphiQL IDE.",
+        ))
+        .parameter(
+            ParameterBuilder::new()
+                .name("query")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .schema(Some(text("The GraphQL document."))),
+        )
+        .parameter(
+            ParameterBuilder::new()
+                .name("operationName")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .schema(Some(text("Which operation of the document to run."))),
+        )
+        .parameter(
+            ParameterBuilder::new()
+                .name("variables")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .schema(Some(text("The variables as a JSON object.").content_media_type(JSON))),
+        )
+        .response(
+            "200",
+            result().content("text/html", json(ObjectBuilder::new().schema_type(Type::String).description(Some("The GraphiQL IDE.")))).build(),
+        )
+        .response("400", refused("`query` is missing, or `variables` is not a JSON object.").build())
+        .response(
+            "405",
+            refused("The operation is a mutation; send it with POST.").header("Allow", responses::allow()).build(),
+        );
+
+    let post = OperationBuilder::new()
         .tag(GRAPHQL_TAG)
         .operation_id(Some("graphql"))
         .summary(Some("Run a GraphQL query or mutation"))
         .description(Some(
-            "The schema mirrors the REST resources. Errors in the query itself are reported in `errors` with status 200.",
+            "The schema mirrors the REST resources. An executed operation answers 200, errors included (in `errors`).",
         ))
-        .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content(JSON, json(reference(GRAPHQL_REQUEST))).build()))
-        .response("200", ResponseBuilder::new().description("The result.").content(JSON, json(reference(GRAPHQL_RESPONSE))).build());
-    PathItemBuilder::new().operation(HttpMethod::Post, with_problems(op, &[Kind::MalformedJson]))
+        .request_body(Some(
+            RequestBodyBuilder::new().required(Some(Required::True)).content(JSON, json(reference(GRAPHQL_REQUEST))).build(),
+        ))
+        .response("200", result().build())
+        .response("400", refused("The body is not a JSON GraphQL request.").build())
+        .response("413", refused("The body exceeds the server's size limit.").build())
+        .response("415", refused("The `Content-Type` is not `application/json`.").build());
+
+    PathItemBuilder::new()
+        .operation(HttpMethod::Get, with_server_errors(get))
+        .operation(HttpMethod::Post, with_server_errors(post))
 }

@@ -151,6 +151,6 @@ fn retry_after() -> Header {
         .build()
 }
 
-fn allow() -> Header {
+pub fn allow() -> Header {
     string_header("The methods this path supports, e.g. `GET, HEAD, POST`.")
 }

@@ -435,12 +435,18 @@ fn graphql_schemas() -> Vec<(String, RefOr<Schema>)> {
                 .schema_type(nullable(Type::Object, true))
                 .description(Some("Values for the operation's variables.")),
         );
+    let extensions = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("For refused requests: `code`, the HTTP `status` and the problem `type` URN."))
+        .property("code", ObjectBuilder::new().schema_type(Type::String))
+        .property("status", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("type", ObjectBuilder::new().schema_type(Type::String));
     let error = ObjectBuilder::new()
         .schema_type(Type::Object)
         .property("message", string("What went wrong."))
         .required("message")
         .property("path", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::any())))
-        .property("extensions", ObjectBuilder::new().schema_type(Type::Object));
+        .property("extensions", extensions);
     let response = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some("A GraphQL response: `data`, `errors` or both."))

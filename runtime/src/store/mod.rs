@@ -45,6 +45,8 @@ struct DbInner {
     /// read-then-write transaction races another writer.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     statements: AtomicU64,
+    waiters: AtomicU64,
+    max_connections: u32,
 }
 
 /// Pool settings from configuration.
@@ -95,7 +97,15 @@ impl Db {
                 format!("unsupported DATABASE_URL scheme in {url:?}; use sqlite:… or postgres://…").into(),
             ));
         };
-        Ok(Db { inner: Arc::new(DbInner { pool, write_lock, statements: AtomicU64::new(0) }) })
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                pool,
+                write_lock,
+                statements: AtomicU64::new(0),
+                waiters: AtomicU64::new(0),
+                max_connections: opts.max_connections,
+            }),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -118,8 +128,14 @@ impl Db {
     pub async fn fetch(&self, model: &'static ResourceModel, sql: &str, params: Vec<Param>) -> Result<Vec<Record>, sqlx::Error> {
         self.count();
         match &self.inner.pool {
-            Pool::Sqlite(p) => codec::sqlite_fetch(p, model, sql, params).await,
-            Pool::Postgres(p) => codec::pg_fetch(p, model, sql, params).await,
+            Pool::Sqlite(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                codec::sqlite_fetch(&mut *c, model, sql, params).await
+            }
+            Pool::Postgres(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                codec::pg_fetch(&mut *c, model, sql, params).await
+            }
         }
     }
 
@@ -127,9 +143,60 @@ impl Db {
     pub async fn execute(&self, sql: &str, params: Vec<Param>) -> Result<u64, sqlx::Error> {
         self.count();
         match &self.inner.pool {
-            Pool::Sqlite(p) => codec::sqlite_execute(p, sql, params).await,
-            Pool::Postgres(p) => codec::pg_execute(p, sql, params).await,
+            Pool::Sqlite(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                codec::sqlite_execute(&mut *c, sql, params).await
+            }
+            Pool::Postgres(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                codec::pg_execute(&mut *c, sql, params).await
+            }
         }
+    }
+
+    /// Acquires a pooled connection, measuring the wait and the waiters
+    /// (sqlx does not expose either).
+    async fn acquire<F: std::future::Future<Output = Result<T, sqlx::Error>>, T>(&self, f: F) -> Result<T, sqlx::Error> {
+        struct Waiting<'a>(&'a AtomicU64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.inner.waiters.fetch_add(1, Ordering::Relaxed);
+        let _w = Waiting(&self.inner.waiters);
+        let start = std::time::Instant::now();
+        let c = f.await;
+        metrics::histogram!(crate::observe::names::DB_POOL_ACQUIRE).record(start.elapsed().as_secs_f64());
+        c
+    }
+
+    /// Tasks currently waiting for a connection.
+    pub fn waiters(&self) -> u64 {
+        self.inner.waiters.load(Ordering::Relaxed)
+    }
+
+    pub fn max_connections(&self) -> u32 {
+        self.inner.max_connections
+    }
+
+    /// Publishes pool gauges every second while the pool is open.
+    pub fn start_pool_gauges(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let db = Db { inner };
+                let (size, idle) = db.pool_state();
+                use crate::observe::names;
+                metrics::gauge!(names::DB_POOL, "state" => "idle").set(idle as f64);
+                metrics::gauge!(names::DB_POOL, "state" => "in_use").set(size.saturating_sub(idle as u32) as f64);
+                metrics::gauge!(names::DB_POOL_MAX).set(db.max_connections() as f64);
+                metrics::gauge!(names::DB_POOL_WAITERS).set(db.waiters() as f64);
+            }
+        });
     }
 
     /// A cheap round trip for health checks.
@@ -147,8 +214,8 @@ impl Db {
         let inner = match &self.inner.pool {
             // IMMEDIATE takes the write lock up front: a deferred transaction
             // that reads first can fail with SQLITE_BUSY when it upgrades.
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => TxInner::Sqlite(self.acquire(p.begin_with("BEGIN IMMEDIATE")).await?),
+            Pool::Postgres(p) => TxInner::Postgres(self.acquire(p.begin()).await?),
         };
         Ok(Tx { inner, db: self.clone(), _guard: guard })
     }

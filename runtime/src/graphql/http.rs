@@ -1,0 +1,153 @@
+//! GraphQL over HTTP at `/graphql`:
+//!
+//! - `POST` with `Content-Type: application/json` and
+//!   `{"query", "operationName"?, "variables"?}`;
+//! - `GET ?query=…&operationName=…&variables=<JSON>` for queries only: a
+//!   mutation over GET is refused with 405 (GET must stay safe to retry
+//!   and to prefetch);
+//! - `GET` with `Accept: text/html` and no `query`: the GraphiQL IDE.
+//!
+//! An executed operation answers 200 with `{data, errors}`. A request that
+//! cannot be executed answers 400, 405, 413 or 415 with
+//! `{"errors": [{"message", "extensions": {"code", "status", "type"}}]}`.
+
+use super::limits;
+use crate::error::{ApiError, Kind};
+use async_graphql::dynamic::Schema;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, ServerError, Variables};
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use std::sync::Arc;
+
+pub const PATH: &str = "/graphql";
+
+pub struct GraphqlState {
+    /// Limited by the configured depth and complexity.
+    pub data: Schema,
+    /// The same schema for introspection-only operations (see [`limits`]).
+    pub introspection: Schema,
+    pub max_body: usize,
+}
+
+type St = State<Arc<GraphqlState>>;
+
+pub async fn get(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    let mut query = None;
+    let mut operation = None;
+    let mut variables = None;
+    for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        match &*k {
+            "query" => query = Some(v.into_owned()),
+            "operationName" if !v.is_empty() => operation = Some(v.into_owned()),
+            "variables" if !v.is_empty() => variables = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let Some(query) = query else {
+        if accepts_html(&headers) {
+            return Html(graphiql()).into_response();
+        }
+        return refuse(ApiError::new(Kind::BadQuery, "missing `query` parameter; send ?query=… or POST a JSON body"));
+    };
+    let mut req = Request::new(query);
+    if let Some(op) = operation {
+        req = req.operation_name(op);
+    }
+    if let Some(v) = variables {
+        match serde_json::from_str::<serde_json::Value>(&v) {
+            Ok(json @ serde_json::Value::Object(_)) => req = req.variables(Variables::from_json(json)),
+            _ => return refuse(ApiError::new(Kind::BadQuery, "`variables` must be a JSON object")),
+        }
+    }
+    execute(&st, req, true).await
+}
+
+pub async fn post(State(st): St, headers: HeaderMap, body: Body) -> Response {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/json" {
+        return refuse(ApiError::new(
+            Kind::UnsupportedMediaType,
+            format!("Content-Type `{essence}` is not supported; send application/json"),
+        ));
+    }
+    let too_large = || ApiError::new(Kind::PayloadTooLarge, format!("the body exceeds the limit of {} bytes", st.max_body));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > st.max_body) {
+        return refuse(too_large());
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, st.max_body).await else {
+        return refuse(too_large());
+    };
+    let req: Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(ApiError::new(
+                Kind::MalformedJson,
+                format!("expected a JSON object {{\"query\", \"operationName\", \"variables\"}}: {e}"),
+            ))
+        }
+    };
+    execute(&st, req, false).await
+}
+
+pub async fn not_allowed() -> Response {
+    refuse(
+        ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, POST")
+            .with_header(header::ALLOW, HeaderValue::from_static("GET, POST")),
+    )
+}
+
+async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response {
+    let mut schema = &st.data;
+    let name = req.operation_name.clone();
+    // Unparsable documents go on to the executor, which reports them.
+    if let Ok(doc) = req.parsed_query() {
+        if let Some(op) = limits::select(doc, name.as_deref()) {
+            if via_get && op.ty != OperationType::Query {
+                return refuse(
+                    ApiError::new(Kind::MethodNotAllowed, "mutations are only accepted over POST")
+                        .with_header(header::ALLOW, HeaderValue::from_static("POST")),
+                );
+            }
+            if op.introspection_only {
+                if !limits::introspection_within_bounds(doc, name.as_deref()) {
+                    let msg = format!(
+                        "introspection may nest at most {} list fields (types, fields, args, …)",
+                        limits::MAX_NESTED_LISTS
+                    );
+                    return Json(async_graphql::Response::from_errors(vec![ServerError::new(msg, None)])).into_response();
+                }
+                schema = &st.introspection;
+            }
+        }
+    }
+    Json(schema.execute(req).await).into_response()
+}
+
+/// A request-level failure in the GraphQL response shape.
+fn refuse(e: ApiError) -> Response {
+    let body = serde_json::json!({
+        "errors": [{
+            "message": e.detail,
+            "extensions": { "code": super::errors::code(&e), "status": e.status().as_u16(), "type": e.kind.type_uri() },
+        }],
+    });
+    let mut res = (e.status(), Json(body)).into_response();
+    for (k, v) in e.headers {
+        res.headers_mut().insert(k, v);
+    }
+    res
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains("text/html"))
+}
+
+fn graphiql() -> String {
+    async_graphql::http::GraphiQLSource::build().endpoint(PATH).title("GraphiQL").finish()
+}

@@ -1,0 +1,119 @@
+//! Who a request comes from, for rate limiting.
+//!
+//! Order: an authenticated subject (set by an auth layer as a request
+//! extension), else a configured API key, else the client IP. The IP is the
+//! socket peer unless that peer is a trusted proxy; then `X-Forwarded-For`
+//! is read from the right and the first untrusted hop wins, so a client
+//! cannot pick its own bucket by sending a forged header.
+
+use axum::http::HeaderMap;
+use ipnet::IpNet;
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+
+/// Set by an authentication layer: the caller's stable identity.
+#[derive(Debug, Clone)]
+pub struct AuthSubject(pub String);
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientKeys {
+    pub trusted_proxies: Vec<IpNet>,
+    /// Known API keys (`API_KEYS`); unknown keys are ignored, so inventing
+    /// keys does not buy fresh buckets.
+    pub api_keys: HashSet<String>,
+}
+
+impl ClientKeys {
+    fn trusted(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client's IP address.
+    pub fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        let peer = peer?.ip();
+        if !self.trusted(peer) {
+            return Some(peer);
+        }
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut last = peer;
+        for hop in hops.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if self.trusted(ip) => last = ip,
+                Ok(ip) => return Some(ip),
+                // Garbage in the chain: stop at the last address we trust.
+                Err(_) => return Some(last),
+            }
+        }
+        Some(last)
+    }
+
+    /// The bucket key for this request.
+    pub fn key(&self, headers: &HeaderMap, peer: Option<SocketAddr>, subject: Option<&AuthSubject>) -> String {
+        if let Some(s) = subject {
+            return format!("sub:{}", s.0);
+        }
+        if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+            if self.api_keys.contains(k) {
+                // Hash so the key itself never reaches Redis or logs.
+                return format!("key:{:016x}", xxhash_rust::xxh3::xxh3_64(k.as_bytes()));
+            }
+        }
+        match self.client_ip(headers, peer) {
+            Some(ip) => format!("ip:{ip}"),
+            None => "ip:unknown".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    fn keys() -> ClientKeys {
+        ClientKeys { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], api_keys: ["k1".to_string()].into() }
+    }
+
+    #[test]
+    fn untrusted_peers_cannot_forge_forwarded_for() {
+        let peer: SocketAddr = "203.0.113.7:5000".parse().unwrap();
+        let ip = keys().client_ip(&headers(&["1.2.3.4"]), Some(peer));
+        assert_eq!(ip, Some("203.0.113.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn trusted_proxies_yield_the_rightmost_untrusted_hop() {
+        let peer: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+        // The client prepended a forged address; the proxy appended the real one.
+        let ip = keys().client_ip(&headers(&["6.6.6.6, 198.51.100.9", "10.1.1.1"]), Some(peer));
+        assert_eq!(ip, Some("198.51.100.9".parse().unwrap()));
+        let only_proxies = keys().client_ip(&headers(&["10.9.9.9"]), Some(peer));
+        assert_eq!(only_proxies, Some("10.9.9.9".parse().unwrap()));
+        let garbage = keys().client_ip(&headers(&["nonsense"]), Some(peer));
+        assert_eq!(garbage, Some("10.0.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn only_known_api_keys_count() {
+        let peer: SocketAddr = "203.0.113.7:5000".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-api-key", "k1".parse().unwrap());
+        assert!(keys().key(&h, Some(peer), None).starts_with("key:"));
+        h.insert("x-api-key", "made-up".parse().unwrap());
+        assert_eq!(keys().key(&h, Some(peer), None), "ip:203.0.113.7");
+        assert_eq!(keys().key(&h, Some(peer), Some(&AuthSubject("u1".into()))), "sub:u1");
+    }
+}

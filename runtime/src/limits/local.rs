@@ -1,0 +1,78 @@
+//! In-process limiting with governor (GCRA), one keyed limiter per policy.
+//! Idle keys are pruned periodically so memory stays bounded.
+
+use super::{Decision, Rate};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::num::NonZeroU32;
+
+type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+pub struct LocalLimiter {
+    limiter: Keyed,
+    rate: Rate,
+    clock: DefaultClock,
+}
+
+impl LocalLimiter {
+    pub fn new(rate: Rate) -> Self {
+        let burst = NonZeroU32::new(rate.count).expect("rates allow at least one request");
+        let quota = Quota::with_period(rate.interval()).expect("non-zero interval").allow_burst(burst);
+        LocalLimiter { limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(), rate, clock: DefaultClock::default() }
+    }
+
+    pub fn check(&self, key: &str) -> Decision {
+        let key = key.to_string();
+        match self.limiter.check_key(&key) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Decision {
+                    allowed: true,
+                    limit: self.rate.count,
+                    remaining,
+                    reset: self.rate.interval() * (self.rate.count - remaining),
+                    retry_after: None,
+                }
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Decision { allowed: false, limit: self.rate.count, remaining: 0, reset: wait, retry_after: Some(wait) }
+            }
+        }
+    }
+
+    /// Forgets keys whose buckets are full again.
+    pub fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.limiter.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn allows_the_burst_then_limits_per_key() {
+        let l = LocalLimiter::new(Rate { count: 3, per: Duration::from_secs(60) });
+        let d: Vec<_> = (0..4).map(|_| l.check("a")).collect();
+        assert!(d[..3].iter().all(|d| d.allowed));
+        assert_eq!(d[0].remaining, 2);
+        assert_eq!(d[2].remaining, 0);
+        assert!(!d[3].allowed);
+        let wait = d[3].retry_after.unwrap();
+        assert!(wait > Duration::from_secs(15) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(l.check("b").allowed, "other keys have their own bucket");
+    }
+}

@@ -1,0 +1,205 @@
+//! Rate limiting: per resource and operation class (read/write), keyed by
+//! client, in process or shared through Redis.
+//!
+//! Responses carry the RateLimit header fields of
+//! draft-ietf-httpapi-ratelimit-headers-06 (`RateLimit-Limit`,
+//! `RateLimit-Remaining`, `RateLimit-Reset`, `RateLimit-Policy`); a refusal
+//! is 429 with `Retry-After` and a problem+json body.
+
+pub mod client;
+mod local;
+pub mod rate;
+mod redis;
+
+pub use client::{AuthSubject, ClientKeys};
+pub use local::LocalLimiter;
+pub use rate::Rate;
+
+use crate::error::{ApiError, Kind};
+use crate::observe::names;
+use crate::redis_conn::RedisHandle;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The read and write rates for a resource: its declared limits, else the
+/// configured defaults.
+pub fn model_rates(_model: &crate::model::ResourceModel, config: &crate::config::Config) -> (Rate, Rate) {
+    (config.rate_limit_read, config.rate_limit_write)
+}
+
+/// What to do when the shared backend (Redis) cannot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Keep serving, limited by this replica's in-process limiter.
+    Open,
+    /// Refuse with 503 until Redis is back.
+    Closed,
+}
+
+impl OnFailure {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "open" => Ok(OnFailure::Open),
+            "closed" => Ok(OnFailure::Closed),
+            _ => Err(format!("{s:?}: use open or closed")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// e.g. `tasks:read`, `graphql`.
+    pub name: &'static str,
+    pub rate: Rate,
+    pub on_failure: OnFailure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Until the quota is fully available again.
+    pub reset: Duration,
+    pub retry_after: Option<Duration>,
+}
+
+struct PolicyState {
+    policy: Policy,
+    /// The limiter without Redis, and the fail-open fallback with it.
+    local: LocalLimiter,
+    header_policy: HeaderValue,
+}
+
+pub struct Limiter {
+    policies: Vec<PolicyState>,
+    /// Route template → policy index for reads (GET/HEAD) and writes.
+    routes: HashMap<&'static str, (Option<usize>, Option<usize>)>,
+    redis: Option<(Arc<RedisHandle>, redis::RedisLimiter)>,
+    keys: ClientKeys,
+}
+
+/// Which policies apply to a route.
+pub struct RouteLimits {
+    pub route: String,
+    pub read: Option<Policy>,
+    pub write: Option<Policy>,
+}
+
+impl Limiter {
+    pub fn new(routes: Vec<RouteLimits>, redis: Option<Arc<RedisHandle>>, keys: ClientKeys) -> Arc<Self> {
+        let mut policies: Vec<PolicyState> = Vec::new();
+        let mut index = |p: Option<Policy>| -> Option<usize> {
+            let p = p?;
+            if let Some(i) = policies.iter().position(|s| s.policy.name == p.name) {
+                return Some(i);
+            }
+            let header_policy = HeaderValue::from_str(&format!("{};w={}", p.rate.count, p.rate.per.as_secs())).expect("ascii");
+            policies.push(PolicyState { local: LocalLimiter::new(p.rate), policy: p, header_policy });
+            Some(policies.len() - 1)
+        };
+        let mut map = HashMap::new();
+        for r in routes {
+            let entry = (index(r.read), index(r.write));
+            map.insert(&*Box::leak(r.route.into_boxed_str()), entry);
+        }
+        let redis = redis.map(|h| {
+            let prefix = h.prefix.clone();
+            (h, redis::RedisLimiter::new(prefix))
+        });
+        let limiter = Arc::new(Limiter { policies, routes: map, redis, keys });
+        // Prune idle in-process buckets so memory stays bounded.
+        let weak = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                let Some(l) = weak.upgrade() else { break };
+                for p in &l.policies {
+                    p.local.prune();
+                }
+            }
+        });
+        limiter
+    }
+
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.iter().map(|p| &p.policy)
+    }
+
+    fn policy_for(&self, route: &str, method: &Method) -> Option<usize> {
+        let (read, write) = *self.routes.get(route)?;
+        if method == Method::GET || method == Method::HEAD { read } else { write }
+    }
+
+    /// Decides for one request on policy `i`.
+    pub async fn decide(&self, i: usize, key: &str) -> Result<Decision, ApiError> {
+        let st = &self.policies[i];
+        let Some((handle, gcra)) = &self.redis else {
+            return Ok(st.local.check(key));
+        };
+        let (name, rate) = (st.policy.name, st.policy.rate);
+        let res = handle.run("rate_limit", |mut c| async move { gcra.check(&mut c, name, rate, key).await }).await;
+        match res {
+            Ok(d) => Ok(d),
+            Err(e) => {
+                let action = match st.policy.on_failure {
+                    OnFailure::Open => "fail_open",
+                    OnFailure::Closed => "fail_closed",
+                };
+                metrics::counter!(names::RATE_LIMIT_BACKEND, "policy" => name, "action" => action).increment(1);
+                tracing::warn!(policy = name, action, error = %e, "rate-limit backend unavailable");
+                match st.policy.on_failure {
+                    OnFailure::Open => Ok(st.local.check(key)),
+                    OnFailure::Closed => Err(ApiError::new(Kind::Unavailable, "rate limiting is unavailable; try again shortly")
+                        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))),
+                }
+            }
+        }
+    }
+}
+
+static RL_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+static RL_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+static RL_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+static RL_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+fn secs_ceil(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// The middleware: decides, then sets the RateLimit fields on the response.
+pub async fn enforce(State(l): State<Arc<Limiter>>, req: Request, next: Next) -> Response {
+    let Some(i) = req.extensions().get::<MatchedPath>().and_then(|m| l.policy_for(m.as_str(), req.method())) else {
+        return next.run(req).await;
+    };
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let key = l.keys.key(req.headers(), peer, req.extensions().get::<AuthSubject>());
+    let st = &l.policies[i];
+    let decision = match l.decide(i, &key).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let outcome = if decision.allowed { "allowed" } else { "limited" };
+    metrics::counter!(names::RATE_LIMIT, "policy" => st.policy.name, "decision" => outcome).increment(1);
+    let mut res = if decision.allowed {
+        next.run(req).await
+    } else {
+        let wait = secs_ceil(decision.retry_after.unwrap_or_default()).max(1);
+        ApiError::new(Kind::RateLimited, format!("rate limit of {} exceeded; retry in {wait} s", st.policy.rate))
+            .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
+            .into_response()
+    };
+    let h = res.headers_mut();
+    h.insert(RL_LIMIT.clone(), HeaderValue::from(decision.limit));
+    h.insert(RL_REMAINING.clone(), HeaderValue::from(decision.remaining));
+    h.insert(RL_RESET.clone(), HeaderValue::from(secs_ceil(decision.reset)));
+    h.insert(RL_POLICY.clone(), st.header_policy.clone());
+    res
+}

@@ -1,0 +1,62 @@
+//! Observability: Prometheus metrics at `/metrics`, one access-log line per
+//! request, and the traffic-spike signal.
+//!
+//! Metric names live in [`names`] and are documented in `docs/metrics.md`;
+//! the Grafana dashboard and alert rules in `deploy/monitoring` use them.
+
+pub mod middleware;
+pub mod names;
+pub mod spike;
+
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Histogram buckets for request latency: sub-millisecond cached reads up
+/// to the 10 s that no request should ever take.
+const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0];
+const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0];
+
+/// The process-wide recorder (the `metrics` facade has one global recorder,
+/// so every App in a process shares it).
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS))
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full(names::DB_ROWS.into()), &[0.0, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0]))
+            .expect("valid buckets")
+            .install_recorder()
+            .expect("the metrics recorder is installed once, here");
+        names::describe();
+        // Upkeep drains histogram samples so memory stays bounded.
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(5));
+                upkeep.run_upkeep();
+            })
+            .expect("spawn upkeep thread");
+        handle
+    })
+}
+
+pub fn router() -> Router {
+    let h = handle();
+    Router::new().route(
+        "/metrics",
+        get(move || async move {
+            (
+                [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
+                h.render(),
+            )
+                .into_response()
+        }),
+    )
+}
