@@ -361,7 +361,7 @@ both_backends! {
         // GraphiQL's introspection query nests deeper than that and still runs.
         let d = data(ctx, INTROSPECTION, json!({})).await;
         let names: Vec<&str> = d["__schema"]["types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-        for t in ["Task", "TaskPage", "TaskFilter", "TaskSort", "TaskCreateInput", "TaskPatchInput", "Status", "StringFilter", "DateTime", "BigInt"] {
+        for t in ["Task", "TaskPage", "TaskFilter", "TaskSort", "TaskCreateInput", "TaskPatchInput", "Status", "StringFilter", "DateTime"] {
             assert!(names.contains(&t), "{t} missing from {names:?}");
         }
         // ... but introspection cannot nest lists to blow up the response.
@@ -440,17 +440,15 @@ both_backends! {
         assert_eq!(r.json["data"], json!({"tasks": {"items": [{"title": "T"}]}}), "{}", r.json);
 
         // No mutations over GET, whatever the document hides them behind.
-        for q in [
-            "mutation { createProject(input: {name: \"ViaGet\"}) { id } }".to_string(),
-            "query A { projects { items { name } } } mutation B { createProject(input: {name: \"ViaGet\"}) { id } }".to_string(),
+        for (q, op) in [
+            ("mutation { createProject(input: {name: \"ViaGet\"}) { id } }", ""),
+            ("query A { projects { items { name } } } mutation B { createProject(input: {name: \"ViaGet\"}) { id } }", "&operationName=B"),
         ] {
-            let r = ctx.get(&url(&q, "&operationName=B")).await;
+            let r = ctx.get(&url(q, op)).await;
             assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.json);
             assert_eq!(r.header("allow"), Some("POST"));
             assert_eq!(r.json["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED");
         }
-        let r = ctx.get(&url("mutation { createProject(input: {name: \"ViaGet\"}) { id } }", "")).await;
-        assert_eq!(r.status, 405);
         assert_eq!(ctx.get("/v1/projects?name=ViaGet").await.json["items"], json!([]));
 
         // GraphiQL for browsers; a bare GET otherwise needs a query.

@@ -145,6 +145,7 @@ async fn every_served_route_is_documented() {
     }
     expected.insert("/health/live".into(), set(["get"]));
     expected.insert("/health/ready".into(), set(["get"]));
+    expected.insert("/metrics".into(), set(["get"]));
     expected.insert("/graphql".into(), set(["get", "post"]));
     let documented: BTreeMap<String, BTreeSet<String>> =
         doc["paths"].as_object().unwrap().iter().map(|(p, item)| (p.clone(), methods_of(item))).collect();
@@ -301,17 +302,19 @@ async fn every_error_response_is_a_problem() {
     let doc = document(&ctx).await;
     let server = ["500", "503"];
     let expect = |extra: &[&'static str]| set(extra.iter().chain(server.iter()));
+    // Resource routes are rate limited too.
+    let api = |extra: &[&'static str]| set(extra.iter().chain(["429"].iter()).chain(server.iter()));
     for m in models(&ctx) {
         let (c, i) = (m.route(), item_path(m));
         let cases = [
-            (&c, "get", expect(&["400"])),
-            (&c, "head", expect(&["400"])),
-            (&c, "post", expect(&["400", "409", "413", "415", "422"])),
-            (&i, "get", expect(&["404"])),
-            (&i, "head", expect(&["404"])),
-            (&i, "put", expect(&["400", "404", "409", "412", "413", "415", "422"])),
-            (&i, "patch", expect(&["400", "404", "409", "412", "413", "415", "422"])),
-            (&i, "delete", expect(&["404", "409", "412"])),
+            (&c, "get", api(&["400"])),
+            (&c, "head", api(&["400"])),
+            (&c, "post", api(&["400", "409", "413", "415", "422"])),
+            (&i, "get", api(&["404"])),
+            (&i, "head", api(&["404"])),
+            (&i, "put", api(&["400", "404", "409", "412", "413", "415", "422"])),
+            (&i, "patch", api(&["400", "404", "409", "412", "413", "415", "422"])),
+            (&i, "delete", api(&["404", "409", "412"])),
         ];
         for (path, method, statuses) in cases {
             let op = operation(&doc, path, method);
@@ -319,11 +322,13 @@ async fn every_error_response_is_a_problem() {
             if method == "get" || method == "head" {
                 assert!(op["responses"].get("304").is_some(), "{method} {path}: no 304");
             }
-            let unavailable = deref(&doc, &op["responses"]["503"]);
-            assert!(unavailable["headers"].get("Retry-After").is_some());
+            for status in ["429", "503"] {
+                let r = deref(&doc, &op["responses"][status]);
+                assert!(r["headers"].get("Retry-After").is_some(), "{method} {path} {status}: no Retry-After");
+            }
         }
     }
-    for path in ["/health/live", "/health/ready"] {
+    for path in ["/health/live", "/health/ready", "/metrics"] {
         let op = operation(&doc, path, "get");
         assert_eq!(error_statuses(&doc, op), expect(&[]), "GET {path}");
     }
@@ -331,11 +336,13 @@ async fn every_error_response_is_a_problem() {
     // the endpoint are problems.
     for (method, refused) in [("get", set(["400", "405"])), ("post", set(["400", "413", "415"]))] {
         let op = operation(&doc, "/graphql", method);
+        let errors = set(op["responses"].as_object().unwrap().keys().filter(|s| s.as_str() >= "400"));
+        assert_eq!(errors, &refused | &set(["429", "500", "503"]), "{method} /graphql");
         for (status, r) in op["responses"].as_object().unwrap() {
             let content = &deref(&doc, r)["content"];
             if refused.contains(status) {
                 assert_eq!(content["application/json"]["schema"]["$ref"], "#/components/schemas/GraphQLResponse");
-            } else if status.as_str() >= "500" {
+            } else if ["429", "500", "503"].contains(&status.as_str()) {
                 assert_eq!(content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
             } else {
                 assert!(status.as_str() < "400", "{method} /graphql: undocumented kind of {status}");
@@ -418,6 +425,25 @@ async fn real_errors_match_the_document() {
     let not_allowed = &doc["components"]["responses"]["MethodNotAllowed"];
     assert!(not_allowed["content"].get("application/problem+json").is_some());
     assert!(not_allowed["headers"].get("Allow").is_some());
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn rate_limited_answers_are_documented() {
+    let rate = resourceful::limits::Rate { count: 1, per: std::time::Duration::from_secs(60) };
+    let ctx = Ctx::with(Backend::Sqlite, Config { rate_limit_read: rate, ..Config::default() }).await;
+    let doc = document(&ctx).await;
+    let first = ctx.get("/v1/projects").await;
+    assert_eq!(first.status, 200);
+    let r = ctx.get("/v1/projects").await;
+    r.assert_problem(429, "rate-limited");
+    assert!(r.header("retry-after").is_some());
+    assert_documented(&doc, "/v1/projects", "get", &r);
+    let documented = deref(&doc, &operation(&doc, "/v1/projects", "get")["responses"]["429"]);
+    for h in ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"] {
+        assert!(documented["headers"].get(h).is_some(), "{h} is not documented");
+        assert!(r.header(h).is_some(), "{h} is not sent");
+    }
     ctx.cleanup().await;
 }
 

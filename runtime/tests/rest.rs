@@ -380,7 +380,9 @@ both_backends! {
         assert_eq!(r.status, 200);
         let r = ctx.get("/health/ready").await;
         assert_eq!(r.status, 200, "{}", r.json);
-        assert_eq!(r.json["components"]["database"]["status"], "up");
+        assert_eq!(r.json["status"], "up");
+        assert_eq!(r.json["components"][0]["name"], "database");
+        assert_eq!(r.json["components"][0]["status"], "up");
     }
 }
 

@@ -171,7 +171,7 @@ fn input_json(model: &'static ResourceModel, v: ValueAccessor<'_>) -> Result<ser
     let mut obj = serde_json::Map::new();
     for (name, value) in v.object()?.iter() {
         let json = match model.field_by_api_name(name.as_str()) {
-            Some((_, f)) => super::scalars::to_json(value.as_value(), Kind::of(f)),
+            Some((_, f)) => super::scalars::to_json(value.as_value(), Kind::of(f), &f.ty),
             // Not reachable through a validated input type; REST's message applies.
             None => value.as_value().clone().into_json().unwrap_or_default(),
         };

@@ -98,10 +98,15 @@ pub fn to_graphql(v: &Value, kind: Kind) -> GqlValue {
 /// A GraphQL input value as the JSON the REST API would receive, so the
 /// service validates both the same way (enum values map back to wire
 /// strings; everything else is already in its JSON form).
-pub fn to_json(v: &GqlValue, kind: Kind) -> serde_json::Value {
+pub fn to_json(v: &GqlValue, kind: Kind, ty: &FieldType) -> serde_json::Value {
     match (v, kind) {
         (GqlValue::Enum(n), Kind::Enum(e)) => enum_json(e, n.as_str()),
         (GqlValue::String(s), Kind::Enum(e)) => enum_json(e, s),
+        // `ID` and `BigInt` may come as strings; JSON has integers as numbers.
+        (GqlValue::String(s), Kind::Id | Kind::BigInt) if ty.is_integer() => match s.trim().parse::<i64>() {
+            Ok(i) => i.into(),
+            Err(_) => serde_json::Value::String(s.clone()),
+        },
         (other, _) => other.clone().into_json().unwrap_or(serde_json::Value::Null),
     }
 }
@@ -113,7 +118,7 @@ fn enum_json(e: &'static EnumModel, name: &str) -> serde_json::Value {
 
 /// A filter operand or an id argument as a value of the field's type.
 pub fn to_value(v: &GqlValue, kind: Kind, ty: &FieldType) -> Result<Value, String> {
-    Value::from_json(ty, &to_json(v, kind))
+    Value::from_json(ty, &to_json(v, kind, ty))
 }
 
 /// Registers the custom scalars (their validators check input literals

@@ -19,7 +19,7 @@ use utoipa::openapi::{
 
 const JSON: &str = "application/json";
 const MERGE_PATCH: &str = "application/merge-patch+json";
-const HEALTH_TAG: &str = "Health";
+const OPERATIONS_TAG: &str = "Operations";
 const GRAPHQL_TAG: &str = "GraphQL";
 
 const OVERVIEW: &str = "\
@@ -32,6 +32,9 @@ header) for the next page. Filter with `field=value` or `field[op]=value`, sort 
 - **Concurrency**: records carry a strong `ETag`. Send it in `If-Match` on PUT, PATCH and DELETE (412 when the \
 record changed) and in `If-None-Match` on GET (304 when it did not).
 - **Bulk create**: POST an array of objects; all are created in one transaction, or none.
+- **Rate limits** apply per client to resources and GraphQL (reads and writes separately): responses carry \
+`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`; over the limit the answer is 429 \
+with `Retry-After`.
 - A method a path does not support answers 405 with an `Allow` header; an unknown path answers 404.
 - Every response carries `X-Request-Id` (the client's, when it sent one).";
 
@@ -49,8 +52,9 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
     paths = paths
         .path("/health/live", health(false).build())
         .path("/health/ready", health(true).build())
+        .path("/metrics", metrics().build())
         .path("/graphql", graphql().build());
-    tags.push(TagBuilder::new().name(HEALTH_TAG).description(Some("Liveness and readiness probes.")).build());
+    tags.push(TagBuilder::new().name(OPERATIONS_TAG).description(Some("Probes and metrics for operators.")).build());
     tags.push(TagBuilder::new().name(GRAPHQL_TAG).description(Some("The same resources through GraphQL.")).build());
 
     let components = ComponentsBuilder::new()
@@ -69,21 +73,26 @@ fn json(schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) -> C
     ContentBuilder::new().schema(Some(schema)).build()
 }
 
-/// Answers any operation can give: a panic (500) or a timeout or database
-/// outage (503).
-fn with_server_errors(op: OperationBuilder) -> OperationBuilder {
-    [Kind::Internal, Kind::Unavailable].into_iter().fold(op, |op, k| {
+fn add_problems(op: OperationBuilder, kinds: &[Kind]) -> OperationBuilder {
+    kinds.iter().fold(op, |op, &k| {
         let (s, r) = problem(k);
         op.response(s, r)
     })
 }
 
+/// Answers any route can give: a panic (500) or a timeout or database
+/// outage (503).
+fn with_server_errors(op: OperationBuilder) -> OperationBuilder {
+    add_problems(op, &[Kind::Internal, Kind::Unavailable])
+}
+
+/// API routes (REST and GraphQL) are also rate limited (429).
+fn with_api_errors(op: OperationBuilder) -> OperationBuilder {
+    with_server_errors(add_problems(op, &[Kind::RateLimited]))
+}
+
 fn with_problems(op: OperationBuilder, kinds: &[Kind]) -> OperationBuilder {
-    let op = kinds.iter().fold(op, |op, &k| {
-        let (s, r) = problem(k);
-        op.response(s, r)
-    });
-    with_server_errors(op)
+    with_api_errors(add_problems(op, kinds))
 }
 
 /// The body of POST, PUT or PATCH: the size and media type are checked
@@ -239,12 +248,12 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
 
 fn health(ready: bool) -> PathItemBuilder {
     let (id, summary, ok) = if ready {
-        ("ready", "Readiness: the service and its database answer", "Ready.")
+        ("ready", "Readiness: the service and its required dependencies answer", "Ready (`up`, or `degraded` when an optional dependency is down).")
     } else {
         ("live", "Liveness: the process answers", "Alive.")
     };
     let mut op = OperationBuilder::new()
-        .tag(HEALTH_TAG)
+        .tag(OPERATIONS_TAG)
         .operation_id(Some(id))
         .summary(Some(summary))
         .response("200", ResponseBuilder::new().description(ok).content(JSON, json(reference(HEALTH))).build());
@@ -254,7 +263,10 @@ fn health(ready: bool) -> PathItemBuilder {
         op = op.response(
             "503",
             ResponseBuilder::new()
-                .description("Not ready: the database does not answer (health document), or the request timed out (problem).")
+                .description(
+                    "Not ready: a required dependency does not answer (health document), or the request timed out (problem).",
+                )
+                .header("Retry-After", responses::retry_after())
                 .content(JSON, json(reference(HEALTH)))
                 .content(PROBLEM_JSON, json(reference(PROBLEM)))
                 .build(),
@@ -265,6 +277,16 @@ fn health(ready: bool) -> PathItemBuilder {
         op = with_server_errors(op);
     }
     PathItemBuilder::new().operation(HttpMethod::Get, op)
+}
+
+fn metrics() -> PathItemBuilder {
+    let text = ObjectBuilder::new().schema_type(Type::String).description(Some("Prometheus text exposition format 0.0.4."));
+    let op = OperationBuilder::new()
+        .tag(OPERATIONS_TAG)
+        .operation_id(Some("metrics"))
+        .summary(Some("Metrics for Prometheus"))
+        .response("200", ResponseBuilder::new().description("Current metrics.").content("text/plain", json(text)).build());
+    PathItemBuilder::new().operation(HttpMethod::Get, with_server_errors(op))
 }
 
 /// GraphQL over HTTP. Requests that cannot be executed are refused in the
@@ -336,7 +358,5 @@ fn graphql() -> PathItemBuilder {
         .response("413", refused("The body exceeds the server's size limit.").build())
         .response("415", refused("The `Content-Type` is not `application/json`.").build());
 
-    PathItemBuilder::new()
-        .operation(HttpMethod::Get, with_server_errors(get))
-        .operation(HttpMethod::Post, with_server_errors(post))
+    PathItemBuilder::new().operation(HttpMethod::Get, with_api_errors(get)).operation(HttpMethod::Post, with_api_errors(post))
 }

@@ -11,7 +11,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Ref, SchemaFormat, Type};
 use utoipa::openapi::{ContentBuilder, RefOr};
 
 /// The kinds some route can answer with, in status order.
-const KINDS: [Kind; 11] = [
+const KINDS: [Kind; 12] = [
     Kind::MalformedJson,
     Kind::BadQuery,
     Kind::NotFound,
@@ -21,6 +21,7 @@ const KINDS: [Kind; 11] = [
     Kind::PayloadTooLarge,
     Kind::UnsupportedMediaType,
     Kind::Validation,
+    Kind::RateLimited,
     Kind::Internal,
     Kind::Unavailable,
 ];
@@ -59,6 +60,7 @@ fn explain(kind: Kind) -> &'static str {
         Kind::PreconditionFailed => "`If-Match` does not match the record's current ETag: it changed since you read it.",
         Kind::PayloadTooLarge => "The body exceeds the server's size limit.",
         Kind::UnsupportedMediaType => "The `Content-Type` is missing or not a JSON type this operation accepts.",
+        Kind::RateLimited => "This client used up its request quota for the route; retry after `Retry-After` seconds.",
         Kind::Internal => "The server failed; the cause is logged, not sent.",
         Kind::Unavailable => "The database is unavailable or the request took too long; retry after `Retry-After` seconds.",
         _ => "",
@@ -95,6 +97,12 @@ pub fn components() -> Vec<(String, RefOr<Response>)> {
                 .content(PROBLEM_JSON, content);
             match kind {
                 Kind::Unavailable => r = r.header("Retry-After", retry_after()),
+                Kind::RateLimited => {
+                    r = r.header("Retry-After", retry_after());
+                    for (name, header) in rate_limit_headers() {
+                        r = r.header(name, header);
+                    }
+                }
                 Kind::MethodNotAllowed => r = r.header("Allow", allow()),
                 _ => {}
             }
@@ -144,7 +152,7 @@ pub fn link() -> Header {
     string_header("`<…?cursor=…>; rel=\"next\"`: the next page with the same filters and sort; absent on the last page.")
 }
 
-fn retry_after() -> Header {
+pub fn retry_after() -> Header {
     HeaderBuilder::new()
         .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
         .description(Some("Seconds to wait before retrying."))
@@ -153,4 +161,20 @@ fn retry_after() -> Header {
 
 pub fn allow() -> Header {
     string_header("The methods this path supports, e.g. `GET, HEAD, POST`.")
+}
+
+/// draft-ietf-httpapi-ratelimit-headers fields, sent on rate-limited routes.
+fn rate_limit_headers() -> [(&'static str, Header); 4] {
+    let int = |description: &str| {
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .description(Some(description))
+            .build()
+    };
+    [
+        ("RateLimit-Limit", int("Requests allowed per window.")),
+        ("RateLimit-Remaining", int("Requests left in the current window.")),
+        ("RateLimit-Reset", int("Seconds until the quota is fully available again.")),
+        ("RateLimit-Policy", string_header("The quota and its window in seconds, e.g. `600;w=60`.")),
+    ]
 }

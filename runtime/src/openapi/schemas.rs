@@ -390,30 +390,40 @@ fn problem_schemas() -> Vec<(String, RefOr<Schema>)> {
 }
 
 fn health_schema() -> Vec<(String, RefOr<Schema>)> {
-    let status = || ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["up", "down"]));
-    let database = ObjectBuilder::new()
+    let component = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .property("status", status())
+        .property("name", string("The dependency, e.g. `database`."))
+        .required("name")
+        .property("status", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["up", "down"])))
         .required("status")
+        .property(
+            "required",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .description(Some("Whether the service is down without it; an optional dependency only degrades it.")),
+        )
+        .required("required")
         .property(
             "latency_ms",
             ObjectBuilder::new()
                 .schema_type(Type::Number)
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
-                .description(Some("How long the database took to answer a ping.")),
+                .description(Some("How long the check took.")),
         )
-        .property(
-            "error",
-            ObjectBuilder::new()
-                .schema_type(nullable(Type::String, true))
-                .description(Some("Why the database is considered down.")),
-        );
+        .required("latency_ms")
+        .property("error", string("Why the check failed."));
     let health = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some("Service health; readiness also reports its dependencies."))
-        .property("status", status())
+        .description(Some("Service health. Readiness also lists the dependencies it checked."))
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["up", "degraded", "down"]))
+                .description(Some("`degraded`: an optional dependency is down; `down`: a required one is.")),
+        )
         .required("status")
-        .property("components", ObjectBuilder::new().schema_type(Type::Object).property("database", database));
+        .property("components", ArrayBuilder::new().items(component));
     vec![(HEALTH.into(), health.into())]
 }
 

@@ -176,7 +176,7 @@ export class HttpClient {
     this.config.onResponse?.({ method: req.method, url, status: res.status, fromCache, durationMs: now() - started });
 
     const etag = res.headers.get("etag") ?? (fromCache && cached ? cached.etag : null);
-    if (res.status >= 400 || (res.status < 200 && res.status !== 0)) {
+    if ((res.status < 200 || res.status >= 300) && res.status !== 304) {
       if (cache && (res.status === 404 || res.status === 410)) await cache.delete(url);
       throw ApiError.fromResponse(res.status, res.headers, text, res.statusText);
     }
@@ -196,9 +196,11 @@ export class HttpClient {
   }
 
   private fetchImpl(): FetchLike {
-    const f = this.config.fetch ?? (globalThis as Globals).fetch;
-    if (!f) throw new NetworkError("network", "no fetch implementation: pass `fetch` in the client config");
-    return f;
+    if (this.config.fetch) return this.config.fetch;
+    const g = globalThis as Globals;
+    if (!g.fetch) throw new NetworkError("network", "no fetch implementation: pass `fetch` in the client config");
+    // Called as a method: some platforms refuse a detached `fetch`.
+    return (url, init) => g.fetch!(url, init);
   }
 
   /**

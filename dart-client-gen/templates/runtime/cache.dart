@@ -1,0 +1,144 @@
+import 'dart:async';
+import 'dart:collection';
+
+/// One cached response body with its validator.
+class CacheEntry {
+  CacheEntry({
+    required this.body,
+    this.etag,
+    required this.storedAt,
+    this.stale = false,
+  });
+
+  factory CacheEntry.fromJson(Map<String, dynamic> json) => CacheEntry(
+        body: json['body'] as String,
+        etag: json['etag'] as String?,
+        storedAt: DateTime.parse(json['stored_at'] as String).toUtc(),
+        stale: json['stale'] as bool? ?? false,
+      );
+
+  /// The response body (JSON text).
+  final String body;
+
+  /// The response's `ETag`, sent back as `If-None-Match`.
+  final String? etag;
+
+  /// When the body was stored or last confirmed by the server (UTC).
+  final DateTime storedAt;
+
+  /// Set when a write through this client may have changed the data: the
+  /// entry is then always revalidated, whatever its age.
+  final bool stale;
+
+  /// Whether the entry may be used without asking the server.
+  bool isFresh(Duration ttl, DateTime now) =>
+      !stale && now.difference(storedAt) < ttl;
+
+  CacheEntry confirmed(DateTime now) =>
+      CacheEntry(body: body, etag: etag, storedAt: now);
+
+  CacheEntry markedStale() =>
+      CacheEntry(body: body, etag: etag, storedAt: storedAt, stale: true);
+
+  /// For storages that keep entries as JSON (files, key-value stores).
+  Map<String, dynamic> toJson() => {
+        'body': body,
+        'etag': etag,
+        'stored_at': storedAt.toUtc().toIso8601String(),
+        'stale': stale,
+      };
+}
+
+/// Where the client keeps cached responses. Keys are request URLs.
+///
+/// The default is [MemoryCacheStorage]. Implement this over a persistent
+/// store (files, Hive, shared_preferences, sqflite) to keep data across app
+/// restarts, or use [NoCacheStorage] to turn caching off. Clear it when the
+/// signed-in user changes.
+abstract class CacheStorage {
+  Future<CacheEntry?> read(String key);
+  Future<void> write(String key, CacheEntry entry);
+  Future<void> remove(String key);
+
+  /// Every key currently stored.
+  Future<List<String>> keys();
+
+  /// Removes every entry.
+  Future<void> clear();
+}
+
+/// An in-memory, least-recently-used [CacheStorage].
+class MemoryCacheStorage implements CacheStorage {
+  MemoryCacheStorage({this.maxEntries = 512}) : assert(maxEntries > 0);
+
+  /// The oldest entries are dropped beyond this many.
+  final int maxEntries;
+
+  final LinkedHashMap<String, CacheEntry> _entries =
+      LinkedHashMap<String, CacheEntry>();
+
+  int get length => _entries.length;
+
+  @override
+  Future<CacheEntry?> read(String key) {
+    final e = _entries.remove(key);
+    if (e != null) _entries[key] = e;
+    return Future<CacheEntry?>.value(e);
+  }
+
+  @override
+  Future<void> write(String key, CacheEntry entry) {
+    _entries.remove(key);
+    _entries[key] = entry;
+    while (_entries.length > maxEntries) {
+      _entries.remove(_entries.keys.first);
+    }
+    return Future<void>.value();
+  }
+
+  @override
+  Future<void> remove(String key) {
+    _entries.remove(key);
+    return Future<void>.value();
+  }
+
+  @override
+  Future<List<String>> keys() => Future<List<String>>.value(_entries.keys.toList());
+
+  @override
+  Future<void> clear() {
+    _entries.clear();
+    return Future<void>.value();
+  }
+}
+
+/// A [CacheStorage] that keeps nothing: every read goes to the server.
+class NoCacheStorage implements CacheStorage {
+  const NoCacheStorage();
+
+  @override
+  Future<CacheEntry?> read(String key) => Future<CacheEntry?>.value();
+  @override
+  Future<void> write(String key, CacheEntry entry) => Future<void>.value();
+  @override
+  Future<void> remove(String key) => Future<void>.value();
+  @override
+  Future<List<String>> keys() => Future<List<String>>.value(const <String>[]);
+  @override
+  Future<void> clear() => Future<void>.value();
+}
+
+/// How a read uses the cache.
+enum CachePolicy {
+  /// A cached entry younger than the resource's TTL is used without a
+  /// request; otherwise the server is asked with `If-None-Match` and a 304
+  /// reuses the cached body. The default.
+  cacheFirst,
+
+  /// Always ask the server, with `If-None-Match` when a cached entry exists
+  /// (a 304 reuses it). Use for pull-to-refresh.
+  revalidate,
+
+  /// Ask the server without `If-None-Match`; the answer is still stored.
+  networkOnly,
+}

@@ -1,0 +1,4 @@
+import 'io_transport.dart';
+import 'transport.dart';
+
+ApiTransport createDefaultTransport() => IoHttpTransport();

@@ -1,0 +1,299 @@
+import 'dart:convert';
+
+import 'transport.dart';
+
+/// Every error the client throws implements this.
+///
+/// - [ApiException]: the server answered with an error status
+///   (`application/problem+json`).
+/// - [NetworkException]: the server could not be reached, or did not
+///   answer in time.
+/// - [InvalidResponseException]: the server answered something this client
+///   cannot read.
+abstract class ResourcefulException implements Exception {
+  /// A sentence that describes the problem.
+  String get message;
+}
+
+/// The stable `type` URIs of the server's problem documents.
+class ProblemType {
+  ProblemType._();
+
+  static const String prefix = 'urn:resourceful:problem:';
+  static const String malformedJson = '${prefix}malformed-json';
+  static const String badQuery = '${prefix}bad-query';
+  static const String validation = '${prefix}validation';
+  static const String notFound = '${prefix}not-found';
+  static const String methodNotAllowed = '${prefix}method-not-allowed';
+  static const String conflict = '${prefix}conflict';
+  static const String preconditionFailed = '${prefix}precondition-failed';
+  static const String preconditionRequired = '${prefix}precondition-required';
+  static const String unsupportedMediaType = '${prefix}unsupported-media-type';
+  static const String payloadTooLarge = '${prefix}payload-too-large';
+  static const String notAcceptable = '${prefix}not-acceptable';
+  static const String rateLimited = '${prefix}rate-limited';
+  static const String unavailable = '${prefix}unavailable';
+  static const String internal = '${prefix}internal';
+}
+
+/// One problem with one input field (or query parameter).
+class FieldError {
+  const FieldError({
+    required this.field,
+    required this.pointer,
+    required this.code,
+    required this.message,
+  });
+
+  factory FieldError.fromJson(Map<String, dynamic> json) => FieldError(
+        field: _str(json['field']),
+        pointer: _str(json['pointer']),
+        code: _str(json['code']),
+        message: _str(json['message']),
+      );
+
+  /// The field's wire name (empty for the body as a whole).
+  final String field;
+
+  /// A JSON Pointer into the request body (`/title`, `/3/title` in a bulk
+  /// create), or the query parameter (`priority[gte]`).
+  final String pointer;
+
+  /// `required`, `type`, `unknown`, `read_only`, `length`, `range`,
+  /// `pattern`, `null`, `operator`, …
+  final String code;
+
+  final String message;
+
+  Map<String, dynamic> toJson() =>
+      {'field': field, 'pointer': pointer, 'code': code, 'message': message};
+
+  @override
+  bool operator ==(Object other) =>
+      other is FieldError &&
+      other.field == field &&
+      other.pointer == pointer &&
+      other.code == code &&
+      other.message == message;
+
+  @override
+  int get hashCode => Object.hash(field, pointer, code, message);
+
+  @override
+  String toString() => '$pointer: $message ($code)';
+}
+
+/// The server answered with an error status. Built from its
+/// `application/problem+json` body (RFC 9457).
+class ApiException implements ResourcefulException {
+  ApiException({
+    required this.status,
+    required this.type,
+    required this.title,
+    this.detail,
+    this.instance,
+    this.errors = const <FieldError>[],
+    this.retryAfter,
+    this.headers = const <String, String>{},
+    this.request,
+  });
+
+  /// Reads a problem document; any other body still gives an exception
+  /// with the status.
+  factory ApiException.fromResponse(ApiResponse response, {ApiRequest? request}) {
+    Map<String, dynamic>? doc;
+    try {
+      final decoded = response.body.isEmpty ? null : jsonDecode(response.body);
+      if (decoded is Map<String, dynamic>) doc = decoded;
+    } on FormatException {
+      doc = null;
+    }
+    final errors = <FieldError>[];
+    final rawErrors = doc?['errors'];
+    if (rawErrors is List) {
+      for (final e in rawErrors) {
+        if (e is Map<String, dynamic>) errors.add(FieldError.fromJson(e));
+      }
+    }
+    final type = doc?['type'];
+    final title = doc?['title'];
+    final detail = doc?['detail'];
+    final instance = doc?['instance'];
+    return ApiException(
+      status: response.status,
+      type: type is String ? type : 'about:blank',
+      title: title is String ? title : _reason(response.status),
+      detail: detail is String ? detail : null,
+      instance: instance is String ? instance : null,
+      errors: List<FieldError>.unmodifiable(errors),
+      retryAfter: parseRetryAfter(response.header('retry-after')),
+      headers: response.headers,
+      request: request,
+    );
+  }
+
+  /// The HTTP status.
+  final int status;
+
+  /// The problem type, e.g. `urn:resourceful:problem:validation` (see
+  /// [ProblemType]).
+  final String type;
+
+  /// A short summary of the problem type.
+  final String title;
+
+  /// What went wrong this time.
+  final String? detail;
+
+  final String? instance;
+
+  /// One entry per invalid field or query parameter (400 and 422).
+  final List<FieldError> errors;
+
+  /// How long to wait before retrying (from `Retry-After`; sent with 429
+  /// and 503).
+  final Duration? retryAfter;
+
+  /// The response headers.
+  final Map<String, String> headers;
+
+  /// The request that failed.
+  final ApiRequest? request;
+
+  /// The last part of a Resourceful problem type: `validation`,
+  /// `not-found`, `conflict`, … (the whole type for other URIs).
+  String get slug => type.startsWith(ProblemType.prefix)
+      ? type.substring(ProblemType.prefix.length)
+      : type;
+
+  bool get isBadRequest => status == 400;
+  bool get isNotFound => status == 404;
+  bool get isConflict => status == 409;
+  bool get isPreconditionFailed => status == 412;
+  bool get isValidation => status == 422;
+  bool get isRateLimited => status == 429;
+  bool get isUnavailable => status == 503;
+
+  /// Whether the same request may succeed later unchanged.
+  bool get isRetryable =>
+      status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
+
+  /// The problems reported for one field (by wire name).
+  List<FieldError> errorsFor(String field) =>
+      errors.where((e) => e.field == field).toList();
+
+  /// Messages by field wire name, handy for form validation.
+  Map<String, List<String>> get fieldMessages {
+    final out = <String, List<String>>{};
+    for (final e in errors) {
+      out.putIfAbsent(e.field, () => <String>[]).add(e.message);
+    }
+    return out;
+  }
+
+  @override
+  String get message => detail ?? title;
+
+  @override
+  String toString() {
+    final b = StringBuffer('ApiException($status $slug): $message');
+    for (final e in errors) {
+      b.write('\n  $e');
+    }
+    return b.toString();
+  }
+}
+
+/// The server could not be reached or did not answer in time. Nothing is
+/// known about whether a write took effect.
+class NetworkException implements ResourcefulException {
+  NetworkException(this.message, {this.request, this.cause});
+
+  @override
+  final String message;
+
+  final ApiRequest? request;
+
+  /// The transport's own exception.
+  final Object? cause;
+
+  @override
+  String toString() =>
+      'NetworkException: $message${request == null ? '' : ' ($request)'}';
+}
+
+/// The server answered with a body this client cannot read (for example a
+/// server newer than the client sent an unknown enum value).
+class InvalidResponseException implements ResourcefulException {
+  InvalidResponseException(this.message, {this.status, this.body, this.request});
+
+  @override
+  final String message;
+  final int? status;
+  final String? body;
+  final ApiRequest? request;
+
+  @override
+  String toString() => 'InvalidResponseException: $message';
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110).
+Duration? parseRetryAfter(String? value, {DateTime? now}) {
+  if (value == null) return null;
+  final v = value.trim();
+  final seconds = int.tryParse(v);
+  if (seconds != null) return seconds < 0 ? null : Duration(seconds: seconds);
+  final at = _parseHttpDate(v);
+  if (at == null) return null;
+  final d = at.difference((now ?? DateTime.now()).toUtc());
+  return d.isNegative ? Duration.zero : d;
+}
+
+const List<String> _months = [
+  'jan', 'feb', 'mar', 'apr', 'may', 'jun',
+  'jul', 'aug', 'sep', 'oct', 'nov', 'dec',
+];
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate).
+DateTime? _parseHttpDate(String s) {
+  final m = RegExp(r'^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$')
+      .firstMatch(s);
+  if (m == null) return null;
+  final month = _months.indexOf(m.group(2)!.toLowerCase());
+  if (month < 0) return null;
+  return DateTime.utc(int.parse(m.group(3)!), month + 1, int.parse(m.group(1)!),
+      int.parse(m.group(4)!), int.parse(m.group(5)!), int.parse(m.group(6)!));
+}
+
+String _str(Object? v) => v is String ? v : (v == null ? '' : '$v');
+
+String _reason(int status) {
+  switch (status) {
+    case 400:
+      return 'Bad request';
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return 'Forbidden';
+    case 404:
+      return 'Not found';
+    case 409:
+      return 'Conflict';
+    case 412:
+      return 'Precondition failed';
+    case 422:
+      return 'Unprocessable entity';
+    case 429:
+      return 'Too many requests';
+    case 500:
+      return 'Internal server error';
+    case 502:
+      return 'Bad gateway';
+    case 503:
+      return 'Service unavailable';
+    case 504:
+      return 'Gateway timeout';
+    default:
+      return 'HTTP $status';
+  }
+}

@@ -1,0 +1,188 @@
+//! Rate limiting against the running app: in process, shared through the
+//! Redis at 127.0.0.1:6379 (keys isolated per test), and with Redis
+//! unreachable under both failure policies.
+
+mod support;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use resourceful::limits::{OnFailure, Rate};
+use resourceful::testing::Backend;
+use resourceful::Config;
+use std::net::SocketAddr;
+use std::time::Duration;
+use support::{Ctx, Resp};
+
+fn config(read: &str) -> Config {
+    let mut c = Config::default();
+    c.rate_limit_read = Rate::parse(read).unwrap();
+    c.rate_limit_graphql = Rate::parse(read).unwrap();
+    c
+}
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn unique_prefix() -> String {
+    format!("rtest:{}:{}", std::process::id(), uuid::Uuid::new_v4())
+}
+
+/// A GET from `peer`, optionally with an `X-Forwarded-For` header.
+async fn get_from(ctx: &Ctx, uri: &str, peer: &str, xff: Option<&str>) -> Resp {
+    let mut req = Request::get(uri);
+    if let Some(x) = xff {
+        req = req.header("x-forwarded-for", x);
+    }
+    let mut req = req.body(Body::empty()).unwrap();
+    req.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    ctx.send(req).await
+}
+
+#[tokio::test]
+async fn burst_beyond_the_limit_gets_429_with_headers() {
+    let ctx = Ctx::with(Backend::Sqlite, config("3/min")).await;
+    let peer = "203.0.113.1:4000";
+    for n in 0..3 {
+        let r = get_from(&ctx, "/v1/tasks", peer, None).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("ratelimit-limit"), Some("3"));
+        assert_eq!(r.header("ratelimit-remaining"), Some((2 - n).to_string().as_str()));
+        assert_eq!(r.header("ratelimit-policy"), Some("3;w=60"));
+    }
+    let r = get_from(&ctx, "/v1/tasks", peer, None).await;
+    r.assert_problem(429, "rate-limited");
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "one request costs 20 s at 3/min: {retry}");
+    assert_eq!(r.header("ratelimit-remaining"), Some("0"));
+    assert!(r.header("ratelimit-reset").is_some());
+    // Another client has its own bucket; writes have their own policy.
+    assert_eq!(get_from(&ctx, "/v1/tasks", "203.0.113.2:4000", None).await.status, 200);
+    // Health and metrics are never limited.
+    assert_eq!(get_from(&ctx, "/health/live", peer, None).await.status, 200);
+    assert_eq!(get_from(&ctx, "/metrics", peer, None).await.status, 200);
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn graphql_is_limited_too() {
+    let ctx = Ctx::with(Backend::Sqlite, config("2/min")).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let mut req = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"query":"{ __typename }"}"#))
+            .unwrap();
+        req.extensions_mut().insert(ConnectInfo("198.51.100.4:1".parse::<SocketAddr>().unwrap()));
+        let r = ctx.send(req).await;
+        statuses.push(r.status.as_u16());
+        if r.status == 429 {
+            r.assert_problem(429, "rate-limited");
+            assert!(r.header("retry-after").is_some());
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn forged_forwarded_for_from_untrusted_peers_is_ignored() {
+    let mut c = config("2/min");
+    c.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    let ctx = Ctx::with(Backend::Sqlite, c).await;
+    let attacker = "203.0.113.9:5555";
+    // Each request claims a new origin; the bucket is still the socket peer's.
+    let mut codes = Vec::new();
+    for n in 0..4 {
+        codes.push(get_from(&ctx, "/v1/tasks", attacker, Some(&format!("192.0.2.{n}"))).await.status.as_u16());
+    }
+    assert_eq!(codes, [200, 200, 429, 429]);
+    // Behind a trusted proxy, the rightmost untrusted hop is the client; a
+    // value the client prepended does not change it.
+    let proxy = "10.0.0.5:443";
+    let mut codes = Vec::new();
+    for n in 0..3 {
+        codes.push(get_from(&ctx, "/v1/tasks", proxy, Some(&format!("6.6.6.{n}, 198.51.100.7"))).await.status.as_u16());
+    }
+    assert_eq!(codes, [200, 200, 429]);
+    assert_eq!(get_from(&ctx, "/v1/tasks", proxy, Some("198.51.100.8")).await.status, 200, "a different real client");
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn two_apps_sharing_redis_enforce_one_combined_limit() {
+    let mut c = config("5/min");
+    c.redis_url = Some(redis_url());
+    c.redis_prefix = unique_prefix();
+    let a = Ctx::with(Backend::Sqlite, c.clone()).await;
+    let b = Ctx::with(Backend::Sqlite, c).await;
+    let peer = "203.0.113.50:1";
+    let mut allowed = 0;
+    let mut limited = 0;
+    for n in 0..8 {
+        let ctx = if n % 2 == 0 { &a } else { &b };
+        match get_from(ctx, "/v1/tasks", peer, None).await.status.as_u16() {
+            200 => allowed += 1,
+            429 => limited += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((allowed, limited), (5, 3), "one shared budget across replicas");
+    a.cleanup().await;
+    b.cleanup().await;
+}
+
+/// A port nothing listens on.
+fn closed_port_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("redis://127.0.0.1:{port}")
+}
+
+fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+#[tokio::test]
+async fn redis_down_fail_open_keeps_serving_with_local_limits() {
+    let mut c = config("3/min");
+    c.redis_url = Some(closed_port_url());
+    c.rate_limit_on_redis_failure = OnFailure::Open;
+    let ctx = Ctx::with(Backend::Sqlite, c).await;
+    let before = metric(&ctx.get("/metrics").await.raw.iter().map(|&b| b as char).collect::<String>(), "rate_limit_backend_failures_total{policy=\"tasks:read\",action=\"fail_open\"}");
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        let r = tokio::time::timeout(Duration::from_secs(5), get_from(&ctx, "/v1/tasks", "203.0.113.60:1", None)).await.expect("never hangs");
+        codes.push(r.status.as_u16());
+    }
+    // The in-process fallback still enforces the declared rate.
+    assert_eq!(codes, [200, 200, 200, 429]);
+    let text = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
+    let after = metric(&text, "rate_limit_backend_failures_total{policy=\"tasks:read\",action=\"fail_open\"}");
+    assert!(after >= before + 4.0, "counted: {before} → {after}");
+    assert!(metric(&text, "redis_errors_total{operation=\"rate_limit\"}") >= 1.0);
+    // Redis is optional under fail-open: readiness reports it, stays 200.
+    let r = ctx.get("/health/ready").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["status"], "degraded");
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn redis_down_fail_closed_answers_503_quickly() {
+    let mut c = config("100/min");
+    c.redis_url = Some(closed_port_url());
+    c.rate_limit_on_redis_failure = OnFailure::Closed;
+    let ctx = Ctx::with(Backend::Sqlite, c).await;
+    for _ in 0..3 {
+        let r = tokio::time::timeout(Duration::from_secs(5), get_from(&ctx, "/v1/tasks", "203.0.113.61:1", None)).await.expect("never hangs");
+        r.assert_problem(503, "unavailable");
+        assert!(r.header("retry-after").is_some());
+    }
+    // Probes still answer; readiness is down because Redis is required now.
+    assert_eq!(ctx.get("/health/live").await.status, 200);
+    assert_eq!(ctx.get("/health/ready").await.status, 503);
+    ctx.cleanup().await;
+}
