@@ -5,7 +5,7 @@ use crate::krate;
 use crate::model_tokens::resource_model;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use resourceful_spec::parse::{parse_resource, ParsedResource};
+use resourceful_spec::parse::{parse_resource, ParsedField, ParsedResource, TypeRef};
 
 pub fn expand(args: TokenStream, mut item: syn::ItemStruct) -> TokenStream {
     let parsed = parse_resource(args, &item);
@@ -18,9 +18,10 @@ pub fn expand(args: TokenStream, mut item: syn::ItemStruct) -> TokenStream {
         }
         Ok(p) => {
             let rt = krate::runtime();
+            let checks = enum_checks(&p, &rt);
             let imp = impl_resource(&p, &rt);
             let companions = companions(&p, &rt);
-            quote!(#item #imp #companions)
+            quote!(#item #checks #imp #companions)
         }
     }
 }
@@ -32,29 +33,56 @@ fn strip_field_attrs(item: &mut syn::ItemStruct) {
     }
 }
 
+/// The paths of the `#[api_enum]` types among `fields`, once each.
+fn enum_paths<'a>(fields: impl IntoIterator<Item = &'a ParsedField>) -> Vec<&'a syn::Path> {
+    let mut seen: Vec<(String, &syn::Path)> = Vec::new();
+    for f in fields {
+        if let TypeRef::Enum(path) = &f.type_ref {
+            let key = quote!(#path).to_string();
+            if !seen.iter().any(|(k, _)| *k == key) {
+                seen.push((key, path));
+            }
+        }
+    }
+    seen.into_iter().map(|(_, p)| p).collect()
+}
+
+/// A field type that is not a scalar must be an `#[api_enum]`. The macro
+/// cannot know whether it is, so it asks rustc once per field, at the
+/// field's type: `ApiEnum`'s `on_unimplemented` message then explains the
+/// fix. Everything else that needs the enum is bounded on it with a
+/// `for<'__rf>` where-clause (not a trivial bound, so rustc does not check
+/// it eagerly): when the check fails, that single error is all the user
+/// sees instead of a cascade of `Serialize`/`Debug`/`FieldValue` errors.
+fn enum_checks(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
+    let checks = p.fields.iter().filter_map(|f| match &f.type_ref {
+        TypeRef::Enum(path) => Some(quote!(let _ = <#path as #rt::ApiEnum>::MODEL;)),
+        TypeRef::Scalar => None,
+    });
+    quote!(const _: () = { #(#checks)* };)
+}
+
+/// `where for<'__rf> E: Bound, ..` for each enum path (empty without enums).
+fn enum_bounds(paths: &[&syn::Path], bound: TokenStream) -> TokenStream {
+    if paths.is_empty() {
+        return quote!();
+    }
+    quote!(where #(for<'__rf> #paths: #bound,)*)
+}
+
 fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let ident = &p.ident;
     let model = resource_model(p, rt);
     let m_ = quote!(#rt::__private);
+    let bounds = enum_bounds(&enum_paths(&p.fields), quote!(#rt::ApiEnum + #m_::FieldValue));
     let from = p.model.fields.iter().zip(&p.fields).enumerate().map(|(i, (f, pf))| {
         let id = &pf.ident;
         let name = f.rust_name;
         let ty = &pf.ty;
         if f.skip {
             quote!(#id: ::core::default::Default::default())
-        } else if f.ty_is_enum() {
-            if f.optional {
-                let inner = &pf.inner;
-                quote!(#id: match ::core::mem::replace(&mut record[#i], #m_::Value::Null) {
-                    #m_::Value::Null => ::core::option::Option::None,
-                    v => ::core::option::Option::Some(#m_::enum_from_value::<#inner>(v)
-                        .map_err(|message| #m_::FieldError { field: #name, message })?),
-                })
-            } else {
-                quote!(#id: #m_::enum_from_value::<#ty>(::core::mem::replace(&mut record[#i], #m_::Value::Null))
-                    .map_err(|message| #m_::FieldError { field: #name, message })?)
-            }
         } else {
+            // `#[api_enum]` implements `FieldValue`, so enums take the same path.
             quote!(#id: #m_::take::<#ty>(&mut record, #i, #name)?)
         }
     });
@@ -67,7 +95,7 @@ fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
         }
     });
     quote! {
-        impl #rt::Resource for #ident {
+        impl #rt::Resource for #ident #bounds {
             const MODEL: &'static #m_::ResourceModel = #model;
             fn from_record(mut record: #m_::Record) -> ::core::result::Result<Self, #m_::FieldError> {
                 ::core::result::Result::Ok(#ident { #(#from),* })
@@ -84,55 +112,92 @@ fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
 fn companions(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let vis = &p.vis;
     let ident = &p.ident;
-    let serde_path = quote!(#rt::__private::serde).to_string();
-    let create = format_ident!("{}Create", ident);
-    let patch = format_ident!("{}Patch", ident);
-    let filter = format_ident!("{}Filter", ident);
-    let mut create_fields = Vec::new();
-    let mut patch_fields = Vec::new();
-    let mut filter_fields = Vec::new();
+    let serde = quote!(#rt::__private::serde);
+    let mut create = Companion::new(format_ident!("{}Create", ident));
+    let mut patch = Companion::new(format_ident!("{}Patch", ident));
+    let mut filter = Companion::new(format_ident!("{}Filter", ident));
     for (f, pf) in p.model.fields.iter().zip(&p.fields) {
         let id = &pf.ident;
         let (ty, inner, wire) = (&pf.ty, &pf.inner, f.api_name);
         if f.is_client_writable() {
             let skip = if f.optional { quote!(#[serde(default, skip_serializing_if = "Option::is_none")]) } else { quote!() };
-            create_fields.push(quote!(#[serde(rename = #wire)] #skip pub #id: #ty));
+            create.push(pf, quote!(#[serde(rename = #wire)] #skip pub #id: #ty));
         }
         if f.is_client_updatable() {
             // `Some(None)` clears an optional field (merge patch `null`).
             let t = if f.optional { quote!(::core::option::Option<::core::option::Option<#inner>>) } else { quote!(::core::option::Option<#inner>) };
-            patch_fields.push(quote!(#[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")] pub #id: #t));
+            patch.push(pf, quote!(#[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")] pub #id: #t));
         }
         if (f.filterable || f.id.is_some()) && !f.hidden && !f.skip {
-            filter_fields.push(quote!(#[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")] pub #id: ::core::option::Option<#inner>));
+            filter.push(pf, quote!(#[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")] pub #id: ::core::option::Option<#inner>));
         }
     }
     let doc_c = format!("Body of `POST` for [`{ident}`] (fields a client may set).");
     let doc_p = format!("Body of `PATCH` for [`{ident}`] (JSON merge patch).");
     let doc_f = format!("Equality filters for listing [`{ident}`], serializable as a query string.");
-    quote! {
-        #[doc = #doc_c]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-        #[serde(crate = #serde_path, deny_unknown_fields)]
-        #vis struct #create { #(#create_fields),* }
+    let create = create.declare(vis, &doc_c, &serde, true, false);
+    let patch = patch.declare(vis, &doc_p, &serde, true, true);
+    let filter = filter.declare(vis, &doc_f, &serde, false, true);
+    quote!(#create #patch #filter)
+}
 
-        #[doc = #doc_p]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::default::Default, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-        #[serde(crate = #serde_path, deny_unknown_fields)]
-        #vis struct #patch { #(#patch_fields),* }
+/// One companion struct: its fields and the enum types they mention.
+struct Companion<'a> {
+    ident: syn::Ident,
+    fields: Vec<TokenStream>,
+    idents: Vec<&'a syn::Ident>,
+    parsed: Vec<&'a ParsedField>,
+}
 
-        #[doc = #doc_f]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::default::Default, #rt::__private::serde::Serialize)]
-        #[serde(crate = #serde_path)]
-        #vis struct #filter { #(#filter_fields),* }
+impl<'a> Companion<'a> {
+    fn new(ident: syn::Ident) -> Self {
+        Companion { ident, fields: Vec::new(), idents: Vec::new(), parsed: Vec::new() }
     }
-}
 
-trait EnumCheck {
-    fn ty_is_enum(&self) -> bool;
-}
-impl EnumCheck for resourceful_spec::FieldModel {
-    fn ty_is_enum(&self) -> bool {
-        matches!(self.ty, resourceful_spec::FieldType::Enum(_))
+    fn push(&mut self, pf: &'a ParsedField, field: TokenStream) {
+        self.fields.push(field);
+        self.idents.push(&pf.ident);
+        self.parsed.push(pf);
+    }
+
+    /// The struct with serde derives, and `Debug`/`Clone` written out so
+    /// they can carry the enum bounds (see [`enum_checks`]).
+    fn declare(&self, vis: &syn::Visibility, doc: &str, serde: &TokenStream, deserialize: bool, default: bool) -> TokenStream {
+        let Companion { ident, fields, idents, .. } = self;
+        let enums = enum_paths(self.parsed.iter().copied());
+        let serde_path = serde.to_string();
+        let ser_bound = enums.iter().map(|e| quote!(for<'__rf> #e: #serde::Serialize).to_string()).collect::<Vec<_>>().join(", ");
+        let de_bound = enums.iter().map(|e| quote!(#e: #serde::Deserialize<'de>).to_string()).collect::<Vec<_>>().join(", ");
+        let bound = match (enums.is_empty(), deserialize) {
+            (true, _) => quote!(),
+            (false, true) => quote!(#[serde(bound(serialize = #ser_bound, deserialize = #de_bound))]),
+            (false, false) => quote!(#[serde(bound(serialize = #ser_bound))]),
+        };
+        let derive_de = if deserialize { quote!(#serde::Deserialize,) } else { quote!() };
+        let deny = if deserialize { quote!(, deny_unknown_fields) } else { quote!() };
+        let derive_default = if default { quote!(::core::default::Default,) } else { quote!() };
+        let debug_bounds = enum_bounds(&enums, quote!(::core::fmt::Debug));
+        let clone_bounds = enum_bounds(&enums, quote!(::core::clone::Clone));
+        let name = ident.to_string();
+        let names = idents.iter().map(|i| i.to_string().trim_start_matches("r#").to_string());
+        quote! {
+            #[doc = #doc]
+            #[derive(#derive_default #serde::Serialize, #derive_de)]
+            #[serde(crate = #serde_path #deny)]
+            #bound
+            #vis struct #ident { #(#fields),* }
+
+            impl ::core::fmt::Debug for #ident #debug_bounds {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#name) #(.field(#names, &self.#idents))* .finish()
+                }
+            }
+
+            impl ::core::clone::Clone for #ident #clone_bounds {
+                fn clone(&self) -> Self {
+                    #ident { #(#idents: ::core::clone::Clone::clone(&self.#idents)),* }
+                }
+            }
+        }
     }
 }

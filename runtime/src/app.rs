@@ -5,7 +5,10 @@ use crate::error::{ApiError, Kind};
 use crate::model::ResourceModel;
 use crate::registry::Registry;
 use crate::resource::Resource;
+use crate::cache::flags::Flags;
+use crate::cache::CacheShared;
 use crate::health::Health;
+use crate::service::ServiceOptions;
 use crate::limits::{ClientKeys, Limiter, OnFailure, Policy, Rate, RouteLimits};
 use crate::observe::middleware::Observer;
 use crate::redis_conn::RedisHandle;
@@ -95,13 +98,21 @@ impl App {
 
     /// Like [`App::build`] with an existing pool (tests, custom set-ups).
     pub async fn build_with_db(self, db: Db) -> Result<Server, BuildError> {
-        let registry = Arc::new(Registry::new(&self.models, db.clone()).map_err(BuildError::Declarations)?);
-        schema::ensure(&db, &self.models).await?;
         let config = &self.config;
         let redis = match &config.redis_url {
             Some(url) => Some(RedisHandle::new(url, config.redis_timeout, &config.redis_prefix).map_err(|e| BuildError::Redis(e.to_string()))?),
             None => None,
         };
+        let flags = Arc::new(Flags::new(config.api_optimization_enabled));
+        let opts = ServiceOptions {
+            shared: Arc::new(CacheShared { flags: flags.clone(), channel_up: true.into() }),
+            default_ttl: config.cache_ttl,
+            max_entries: config.cache_max_entries,
+            batch_wait: config.batch_wait,
+            batch_max: config.batch_max,
+        };
+        let registry = Arc::new(Registry::with_options(&self.models, db.clone(), &opts, redis.clone()).map_err(BuildError::Declarations)?);
+        schema::ensure(&db, &self.models).await?;
         let observer = Arc::new(Observer::new(route_labels(&registry)));
         crate::observe::handle();
         crate::observe::spike::start(observer.requests.clone(), config.spike_threshold);
@@ -112,8 +123,8 @@ impl App {
         });
         let redis_required = config.rate_limit_enabled && config.rate_limit_on_redis_failure == OnFailure::Closed;
         let health = Health::new(db.clone(), redis.clone().map(|r| (r, redis_required)), config.health_cache);
-        let router = crate::http::router(registry.clone(), config, crate::http::Parts { observer, limiter, health });
-        Ok(Server { router, registry, config: self.config })
+        let router = crate::http::router(registry.clone(), config, crate::http::Parts { observer, limiter, health, flags: flags.clone() });
+        Ok(Server { router, registry, config: self.config, flags })
     }
 }
 
@@ -122,6 +133,8 @@ pub struct Server {
     router: Router,
     pub registry: Arc<Registry>,
     pub config: Config,
+    /// Runtime feature flags (`api_optimization_enabled`).
+    pub flags: Arc<Flags>,
 }
 
 impl Server {

@@ -52,6 +52,20 @@ pub struct Config {
     pub spike_threshold: f64,
     /// `HEALTH_CACHE_MS` (default 1000): how long a readiness result is reused.
     pub health_cache: Duration,
+    /// `API_OPTIMIZATION_ENABLED` (default true): read-through cache and
+    /// request coalescing; switchable at run time through `/admin/flags`.
+    pub api_optimization_enabled: bool,
+    /// `CACHE_TTL_SECS` (default 600): TTL for resources without `cache_ttl`.
+    pub cache_ttl: Duration,
+    /// `CACHE_MAX_ENTRIES` (default 10000): items per resource cache.
+    pub cache_max_entries: u64,
+    /// `BATCH_WAIT_US` (default 500) and `BATCH_MAX` (default 128): how long
+    /// a lookup by id waits for others to share its query, and the most ids
+    /// in one query.
+    pub batch_wait: Duration,
+    pub batch_max: usize,
+    /// `ADMIN_TOKEN`: enables `/admin/*` for `Authorization: Bearer <token>`.
+    pub admin_token: Option<String>,
 }
 
 impl Default for Config {
@@ -79,6 +93,12 @@ impl Default for Config {
             api_keys: Vec::new(),
             spike_threshold: 3.0,
             health_cache: Duration::from_millis(1000),
+            api_optimization_enabled: true,
+            cache_ttl: Duration::from_secs(600),
+            cache_max_entries: 10_000,
+            batch_wait: Duration::from_micros(500),
+            batch_max: 128,
+            admin_token: None,
         }
     }
 }
@@ -158,6 +178,23 @@ impl Config {
         let mut ms = c.health_cache.as_millis() as u64;
         num(&get, "HEALTH_CACHE_MS", &mut ms)?;
         c.health_cache = Duration::from_millis(ms);
+        if let Some(v) = get("API_OPTIMIZATION_ENABLED") {
+            c.api_optimization_enabled = match v.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(format!("API_OPTIMIZATION_ENABLED={v:?}: use true or false")),
+            };
+        }
+        let mut secs = c.cache_ttl.as_secs();
+        num(&get, "CACHE_TTL_SECS", &mut secs)?;
+        c.cache_ttl = Duration::from_secs(secs);
+        num(&get, "CACHE_MAX_ENTRIES", &mut c.cache_max_entries)?;
+        let mut us = c.batch_wait.as_micros() as u64;
+        num(&get, "BATCH_WAIT_US", &mut us)?;
+        c.batch_wait = Duration::from_micros(us);
+        num(&get, "BATCH_MAX", &mut c.batch_max)?;
+        c.batch_max = c.batch_max.max(1);
+        c.admin_token = get("ADMIN_TOKEN").filter(|t| !t.is_empty());
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,
             Some("json") => true,

@@ -24,6 +24,7 @@ pub struct FieldProblem {
 pub enum Kind {
     MalformedJson,
     BadQuery,
+    Unauthorized,
     Validation,
     NotFound,
     MethodNotAllowed,
@@ -42,6 +43,7 @@ impl Kind {
     pub fn status(self) -> StatusCode {
         match self {
             Kind::MalformedJson | Kind::BadQuery => StatusCode::BAD_REQUEST,
+            Kind::Unauthorized => StatusCode::UNAUTHORIZED,
             Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -61,6 +63,7 @@ impl Kind {
         match self {
             Kind::MalformedJson => "urn:resourceful:problem:malformed-json",
             Kind::BadQuery => "urn:resourceful:problem:bad-query",
+            Kind::Unauthorized => "urn:resourceful:problem:unauthorized",
             Kind::Validation => "urn:resourceful:problem:validation",
             Kind::NotFound => "urn:resourceful:problem:not-found",
             Kind::MethodNotAllowed => "urn:resourceful:problem:method-not-allowed",
@@ -79,6 +82,7 @@ impl Kind {
         match self {
             Kind::MalformedJson => "Malformed JSON",
             Kind::BadQuery => "Invalid query parameters",
+            Kind::Unauthorized => "Unauthorized",
             Kind::Validation => "Validation failed",
             Kind::NotFound => "Not found",
             Kind::MethodNotAllowed => "Method not allowed",
@@ -93,9 +97,10 @@ impl Kind {
             Kind::Internal => "Internal server error",
         }
     }
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::MalformedJson,
         Kind::BadQuery,
+        Kind::Unauthorized,
         Kind::Validation,
         Kind::NotFound,
         Kind::MethodNotAllowed,

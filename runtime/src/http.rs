@@ -20,6 +20,7 @@ pub struct Parts {
     pub observer: Arc<Observer>,
     pub limiter: Option<Arc<Limiter>>,
     pub health: Arc<Health>,
+    pub flags: Arc<crate::cache::flags::Flags>,
 }
 
 pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Router {
@@ -34,6 +35,7 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Router 
     let routes = routes
         .merge(crate::health::router(parts.health))
         .merge(crate::observe::router())
+        .merge(crate::admin::router(parts.flags, config.admin_token.clone()))
         .fallback(crate::app::not_found);
 
     // One ServiceBuilder: each `.layer()` on a Router would box the service.

@@ -5,7 +5,9 @@
 //! The macro only describes (a `const` model and row mapping); every
 //! behaviour lives here, written and tested once.
 
+pub mod admin;
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod graphql;

@@ -36,6 +36,10 @@ impl RedisHandle {
         }))
     }
 
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
     /// The connection, connecting at most once per second while Redis is down.
     pub async fn conn(&self) -> Result<ConnectionManager, RedisFailure> {
         let mut guard = self.conn.lock().await;

@@ -2,7 +2,10 @@
 //! REST router, the GraphQL schema and the OpenAPI document.
 
 use crate::model::{FieldModel, ResourceModel};
-use crate::service::ResourceService;
+use crate::cache::invalidation::Invalidator;
+use crate::model::OnDelete;
+use crate::redis_conn::RedisHandle;
+use crate::service::{ResourceService, ServiceOptions};
 use crate::store::Db;
 use std::sync::Arc;
 
@@ -17,6 +20,23 @@ pub struct Link {
     pub to: usize,
 }
 
+/// Resources whose rows a delete in `i` can change (cascade / set null),
+/// followed transitively.
+fn dependents(links: &[Link], models: &[&'static ResourceModel], i: usize) -> Vec<&'static str> {
+    let mut out: Vec<usize> = Vec::new();
+    let mut todo = vec![i];
+    while let Some(t) = todo.pop() {
+        for l in links.iter().filter(|l| l.to == t) {
+            let rel = models[l.from].fields[l.field].relation.expect("relation");
+            if rel.on_delete != OnDelete::Restrict && !out.contains(&l.from) && l.from != i {
+                out.push(l.from);
+                todo.push(l.from);
+            }
+        }
+    }
+    out.into_iter().map(|j| models[j].path).collect()
+}
+
 pub struct Registry {
     pub services: Vec<Arc<ResourceService>>,
     pub links: Vec<Link>,
@@ -27,6 +47,17 @@ impl Registry {
     /// Validates cross-resource declarations (relation targets, id types,
     /// name clashes) and builds one service per resource.
     pub fn new(models: &[&'static ResourceModel], db: Db) -> Result<Registry, String> {
+        Self::with_options(models, db, &ServiceOptions::default(), None)
+    }
+
+    /// Like [`Registry::new`] with cache/coalescing options and, for
+    /// cross-replica invalidation, Redis.
+    pub fn with_options(
+        models: &[&'static ResourceModel],
+        db: Db,
+        opts: &ServiceOptions,
+        redis: Option<Arc<RedisHandle>>,
+    ) -> Result<Registry, String> {
         let mut problems = Vec::new();
         for (i, m) in models.iter().enumerate() {
             if models[..i].iter().any(|o| o.path == m.path && o.version == m.version) {
@@ -86,7 +117,12 @@ impl Registry {
         if !problems.is_empty() {
             return Err(problems.join("\n"));
         }
-        let services = models.iter().map(|m| ResourceService::new(m, db.clone())).collect();
+        let services: Vec<Arc<ResourceService>> = models.iter().map(|m| ResourceService::new(m, db.clone(), opts)).collect();
+        let caches = services.iter().filter_map(|s| s.cache.clone().map(|c| (s.model.path, c))).collect();
+        let invalidator = Invalidator::new(redis, caches);
+        for (i, s) in services.iter().enumerate() {
+            s.connect(invalidator.clone(), dependents(&links, models, i));
+        }
         Ok(Registry { services, links, db })
     }
 

@@ -9,8 +9,13 @@ use crate::query::{Cursor, ListQuery};
 use crate::store::sql::ResourceSql;
 use crate::store::{Db, Param};
 use crate::value::{Key, Record, RecordJson, Value};
+use crate::cache::batcher::Batcher;
+use crate::cache::flags::Flags;
+use crate::cache::invalidation::Invalidator;
+use crate::cache::{CacheShared, CachedList, ResourceCache};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// The largest bulk create accepted in one request.
 pub const MAX_BULK: usize = 1000;
@@ -54,15 +59,105 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// How services cache and coalesce (from configuration).
+#[derive(Clone)]
+pub struct ServiceOptions {
+    pub shared: Arc<CacheShared>,
+    /// TTL for resources that declare no `cache_ttl`.
+    pub default_ttl: Duration,
+    pub max_entries: u64,
+    /// How long the first cache miss waits for others to join its batch.
+    pub batch_wait: Duration,
+    pub batch_max: usize,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        ServiceOptions {
+            shared: Arc::new(CacheShared { flags: Arc::new(Flags::new(true)), channel_up: true.into() }),
+            default_ttl: Duration::from_secs(600),
+            max_entries: 10_000,
+            batch_wait: Duration::from_micros(500),
+            batch_max: 128,
+        }
+    }
+}
+
 pub struct ResourceService {
     pub model: &'static ResourceModel,
     pub sql: ResourceSql,
     pub db: Db,
+    pub flags: Arc<Flags>,
+    /// `None` when the resource declares `cache_ttl = "0s"`.
+    pub cache: Option<Arc<ResourceCache>>,
+    batcher: Batcher,
+    invalidator: OnceLock<Arc<Invalidator>>,
+    /// Resources whose rows change when a row of this one is deleted
+    /// (cascades and set-null), transitively.
+    dependents: OnceLock<Vec<&'static str>>,
 }
 
 impl ResourceService {
-    pub fn new(model: &'static ResourceModel, db: Db) -> Arc<Self> {
-        Arc::new(ResourceService { model, sql: ResourceSql::new(model, db.dialect()), db })
+    pub fn new(model: &'static ResourceModel, db: Db, opts: &ServiceOptions) -> Arc<Self> {
+        let ttl = model.cache_ttl_secs.map(Duration::from_secs).unwrap_or(opts.default_ttl);
+        let cache = (!ttl.is_zero()).then(|| Arc::new(ResourceCache::new(model.path, ttl, opts.max_entries, opts.shared.clone())));
+        Arc::new_cyclic(|me| ResourceService {
+            model,
+            sql: ResourceSql::new(model, db.dialect()),
+            db,
+            flags: opts.shared.flags.clone(),
+            cache,
+            batcher: Batcher::new(me.clone(), opts.batch_wait, opts.batch_max),
+            invalidator: OnceLock::new(),
+            dependents: OnceLock::new(),
+        })
+    }
+
+    /// Wiring done once by the registry.
+    pub(crate) fn connect(&self, invalidator: Arc<Invalidator>, dependents: Vec<&'static str>) {
+        let _ = self.invalidator.set(invalidator);
+        let _ = self.dependents.set(dependents);
+    }
+
+    /// One row by id: coalesced with concurrent lookups when the
+    /// optimisation flag is on, straight to the database otherwise.
+    pub async fn load(&self, id: &Value) -> ApiResult<Option<Record>> {
+        match Key::from_value(id) {
+            Some(k) if self.flags.optimization() => self.batcher.load(k).await,
+            _ => self.get(id).await,
+        }
+    }
+
+    /// The rendered row (JSON + ETag), from the cache when allowed.
+    pub async fn representation(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
+        let model = self.model;
+        let load = async move { Ok(self.load(id).await?.map(|r| Arc::new(Representation::of(model, &r)))) };
+        match (&self.cache, Key::from_value(id)) {
+            (Some(c), Some(k)) if c.usable() => c.item(k, load).await,
+            _ => load.await,
+        }
+    }
+
+    /// A rendered list page, from the cache when allowed.
+    pub async fn cached_list<F>(&self, query: &str, render: F) -> ApiResult<Arc<CachedList>>
+    where
+        F: std::future::Future<Output = ApiResult<Arc<CachedList>>>,
+    {
+        match &self.cache {
+            Some(c) if c.usable() => c.list(query.to_string(), render).await,
+            _ => render.await,
+        }
+    }
+
+    /// After a committed write: drop cached copies here and on every replica.
+    async fn written(&self, key: Option<Key>, deleted: bool) {
+        let Some(inv) = self.invalidator.get() else { return };
+        inv.invalidate(self.model.path, key.as_ref()).await;
+        if deleted {
+            for dep in self.dependents.get().map(|d| d.as_slice()).unwrap_or(&[]) {
+                inv.invalidate(dep, None).await;
+            }
+        }
     }
 
     fn id_field(&self) -> (usize, crate::model::FieldType) {
@@ -164,6 +259,8 @@ impl ResourceService {
         }
         tx.commit().await?;
         self.observe("create", start, out.len());
+        let id = self.model.id_index();
+        self.written(out.first().and_then(|r| Key::from_value(&r[id])), false).await;
         Ok(out)
     }
 
@@ -192,6 +289,7 @@ impl ResourceService {
         let row = tx.fetch(self.model, &self.sql.update, params).await?.pop().ok_or_else(|| self.missing(id))?;
         tx.commit().await?;
         self.observe("update", start, 1);
+        self.written(Key::from_value(id), false).await;
         Ok(row)
     }
 
@@ -213,6 +311,7 @@ impl ResourceService {
         tx.execute(&self.sql.delete, vec![(id.clone(), ty)]).await?;
         tx.commit().await?;
         self.observe("delete", start, 1);
+        self.written(Key::from_value(id), true).await;
         Ok(current)
     }
 

@@ -43,8 +43,8 @@ async fn request_metrics_use_route_templates() {
         "http_request_size_bytes_bucket",
         "http_response_size_bytes_bucket",
         "http_requests_in_flight",
-        "db_query_duration_seconds_bucket{resource=\"tasks\",operation=\"get\"",
-        "db_rows_returned_bucket{resource=\"tasks\",operation=\"get\"",
+        "db_query_duration_seconds_bucket{resource=\"tasks\",operation=\"load\"",
+        "db_rows_returned_bucket{resource=\"tasks\",operation=\"load\"",
         "db_pool_acquire_duration_seconds_bucket",
         "rate_limit_decisions_total{policy=\"tasks:read\",decision=\"allowed\"}",
     ] {

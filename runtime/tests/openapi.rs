@@ -16,6 +16,78 @@ use std::collections::{BTreeMap, BTreeSet};
 use support::{Ctx, Resp};
 use tower::ServiceExt;
 
+/// Every kind of field and option the model has, for the document alone.
+#[allow(dead_code)]
+mod gadgets {
+    use chrono::NaiveDate;
+    use resourceful::prelude::*;
+    use uuid::Uuid;
+
+    /// How urgent something is.
+    #[api_enum]
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub enum Level {
+        Low,
+        High,
+    }
+
+    /// A thing with every kind of field.
+    #[api_resource(path = "gadgets", version = 2, page_size = 10, max_page_size = 20)]
+    #[derive(Debug, Clone)]
+    pub struct Gadget {
+        /// The stock-keeping unit.
+        #[api(id)]
+        pub sku: String,
+        #[api(filter, sort, range(min = -5, max = 100000))]
+        pub small: i16,
+        #[api(filter, range(min = 0.5))]
+        pub ratio: Option<f32>,
+        #[api(filter, sort)]
+        pub launched_on: Option<NaiveDate>,
+        /// Current urgency.
+        #[api(filter)]
+        pub level: Level,
+        #[api(filter)]
+        pub fallback: Option<Level>,
+        #[api(read_only)]
+        pub computed: Option<Level>,
+        #[api(read_only)]
+        pub score: Option<i64>,
+        #[api(hidden)]
+        pub secret: Option<String>,
+        #[api(skip)]
+        pub scratch: i32,
+        #[api(filter, rename = "limit")]
+        pub limit_value: Option<i32>,
+        #[api(filter, relation(resource = "owners", on_delete = "set_null"))]
+        pub owner_id: Option<Uuid>,
+    }
+
+    #[api_resource(path = "owners")]
+    #[derive(Debug, Clone)]
+    pub struct Owner {
+        #[api(id)]
+        pub id: Uuid,
+        #[api(filter)]
+        pub level: Level,
+    }
+}
+
+/// The document of an app serving the gadget fixtures.
+async fn gadget_document() -> Value {
+    let db = resourceful::testing::TestDb::new(Backend::Sqlite).await;
+    let server = resourceful::App::new(Config::default())
+        .resource::<gadgets::Gadget>()
+        .resource::<gadgets::Owner>()
+        .build_with_db(db.db.clone())
+        .await
+        .expect("build");
+    let res = server.router().oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap()).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    db.cleanup().await;
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 const METHODS: [&str; 8] = ["get", "head", "post", "put", "patch", "delete", "options", "trace"];
 const COLLECTION: [&str; 3] = ["get", "head", "post"];
 const ITEM: [&str; 5] = ["get", "head", "put", "patch", "delete"];
@@ -60,7 +132,7 @@ fn param<'a>(op: &'a Value, name: &str, location: &str) -> Option<&'a Value> {
 }
 
 /// Asserts `resp` is an answer the document lists for this operation,
-/// with a documented media type and the documented headers it promises.
+/// with a media type documented for that status.
 fn assert_documented(doc: &Value, path: &str, method: &str, resp: &Resp) {
     let op = operation(doc, path, method);
     let status = resp.status.as_str();
@@ -275,7 +347,9 @@ async fn schemas_follow_the_model() {
         assert_eq!(set(create["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap())), required);
         assert_eq!(create["additionalProperties"], false);
 
-        let updatable = set(m.exposed().filter(|(_, f)| f.is_client_updatable()).map(|(_, f)| f.api_name));
+        // Updates also accept the id echoed back unchanged.
+        let mut updatable = set(m.exposed().filter(|(_, f)| f.is_client_updatable()).map(|(_, f)| f.api_name));
+        updatable.insert(m.id_field().api_name.to_string());
         let replace = &s[format!("{}Replace", m.name)];
         assert_eq!(set(replace["properties"].as_object().unwrap().keys()), updatable);
         let patch = &s[format!("{}Patch", m.name)];
@@ -292,6 +366,51 @@ async fn schemas_follow_the_model() {
         assert_eq!(media, set(["application/merge-patch+json", "application/json"]));
     }
     ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_kind_of_field_is_described() {
+    let doc = gadget_document().await;
+    let s = &doc["components"]["schemas"];
+    let g = &s["Gadget"]["properties"];
+    assert_eq!(s["Gadget"]["description"], "A thing with every kind of field.");
+    assert_eq!(g["sku"]["type"], "string");
+    assert!(g["sku"]["description"].as_str().unwrap().starts_with("The stock-keeping unit."));
+    assert!(g["sku"].get("readOnly").is_none(), "a client-chosen id is written on create");
+    // An i16 keeps the tighter of its declared range and its type bounds.
+    assert_eq!(g["small"]["format"], "int32");
+    assert_eq!(g["small"]["minimum"], -5);
+    assert_eq!(g["small"]["maximum"], i16::MAX);
+    assert_eq!(g["ratio"]["type"], json!(["number", "null"]));
+    assert_eq!(g["ratio"]["format"], "float");
+    assert_eq!(g["ratio"]["minimum"], 0.5);
+    assert_eq!(g["launched_on"]["format"], "date");
+    assert_eq!(g["level"]["$ref"], "#/components/schemas/Level");
+    assert_eq!(g["level"]["description"], "Current urgency.");
+    assert_eq!(s["Level"]["description"], "How urgent something is.");
+    assert_eq!(s["Level"]["enum"], json!(["low", "high"]));
+    assert_eq!(g["fallback"]["oneOf"], json!([{ "$ref": "#/components/schemas/Level" }, { "type": "null" }]));
+    assert_eq!(g["computed"]["readOnly"], true);
+    assert_eq!(g["score"]["readOnly"], true);
+    assert!(g.get("secret").is_none() && g.get("scratch").is_none(), "hidden and skipped fields are not exposed");
+    assert!(g["owner_id"]["description"].as_str().unwrap().contains("References owners.id"));
+    assert!(g["owner_id"]["description"].as_str().unwrap().contains("null"));
+
+    let create = &s["GadgetCreate"];
+    assert!(create["required"].as_array().unwrap().contains(&json!("sku")));
+    for absent in ["computed", "score", "secret"] {
+        assert!(create["properties"].get(absent).is_none(), "{absent} is not writable");
+    }
+    assert!(s["GadgetReplace"]["required"].as_array().unwrap().iter().all(|r| r != "sku"), "the id cannot change");
+
+    let list = operation(&doc, "/v2/gadgets", "get");
+    assert_eq!(param(list, "limit", "query").unwrap()["schema"]["maximum"], 20, "`limit` is the page size");
+    assert!(param(list, "limit[eq]", "query").is_some(), "a field named like a reserved parameter keeps `[eq]`");
+    assert_eq!(param(list, "sku[in]", "query").unwrap()["schema"]["items"]["type"], "string");
+    let id = param(operation(&doc, "/v2/gadgets/{id}", "get"), "id", "path").unwrap();
+    assert_eq!(id["schema"]["type"], "string");
+    let names: Vec<&str> = list["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), set(names.iter()).len(), "parameter names are unique");
 }
 
 /// Each operation lists exactly the error statuses its handler can give,
@@ -514,11 +633,22 @@ both_backends! {
         assert_eq!(r.json["items"][0]["id"], t["id"]);
         assert_documented(&doc, "/v1/tasks", "get", &r);
 
-        for path in ["/health/live", "/health/ready"] {
+        for path in ["/health/live", "/health/ready", "/metrics"] {
             let r = ctx.get(path).await;
             assert_eq!(r.status, 200);
             assert_documented(&doc, path, "get", &r);
         }
+
+        let r = ctx.post("/graphql", json!({ "query": "{ projects { items { name } } }" })).await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        assert!(r.json["data"].is_object(), "{}", r.json);
+        assert_documented(&doc, "/graphql", "post", &r);
+        let r = ctx.get("/graphql?query=%7B__typename%7D").await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        assert_documented(&doc, "/graphql", "get", &r);
+        let r = send(ctx, "POST", "/graphql", &[("content-type", "text/plain")], "{}").await;
+        assert_eq!(r.status, 415);
+        assert_documented(&doc, "/graphql", "post", &r);
     }
 }
 
@@ -563,17 +693,19 @@ async fn document_passes_openapi_spec_validator() {
     let doc = document(&ctx).await;
     let dir = tempfile::tempdir().unwrap();
     let file = temp_json(&dir, "openapi.json", &doc);
+    let gadgets = temp_json(&dir, "gadgets.json", &gadget_document().await);
     let script = r#"
 import json, sys
 try:
     from openapi_spec_validator import validate
 except ImportError:  # releases before 0.7
     from openapi_spec_validator import validate_spec as validate
-with open(sys.argv[1]) as f:
-    validate(json.load(f))
+for path in sys.argv[1:]:
+    with open(path) as f:
+        validate(json.load(f))
 print("valid")
 "#;
-    assert_eq!(run_python(script, &[&file]).trim(), "valid");
+    assert_eq!(run_python(script, &[&file, &gadgets]).trim(), "valid");
     ctx.cleanup().await;
 }
 
@@ -604,7 +736,7 @@ async fn real_bodies_match_the_schemas() {
     assert_eq!(comment.status, 201);
     sample("Comment", &comment.json);
 
-    let replace = json!({ "title": "Ship it", "done": true, "status": "done", "project_id": p });
+    let replace = json!({ "id": task.json["id"], "title": "Ship it", "done": true, "status": "done", "project_id": p });
     sample("TaskReplace", &replace);
     let r = ctx.json("PUT", &format!("/v1/tasks/{}", task.json["id"]), replace).await;
     assert_eq!(r.status, 200, "{}", r.json);
@@ -626,6 +758,12 @@ async fn real_bodies_match_the_schemas() {
     let invalid = ctx.post("/v1/tasks", json!({ "title": "", "extra": 1 })).await;
     sample("Problem", &invalid.json);
     sample("Health", &ctx.get("/health/ready").await.json);
+    let gql = ctx.post("/graphql", json!({ "query": "{ tasks { items { title } } }" })).await;
+    assert_eq!(gql.status, 200);
+    sample("GraphQLResponse", &gql.json);
+    let refused = send(&ctx, "POST", "/graphql", &[("content-type", "application/json")], "[1]").await;
+    assert_eq!(refused.status, 400);
+    sample("GraphQLResponse", &refused.json);
     sample("Health", &ctx.get("/health/live").await.json);
 
     // And the schemas are not vacuous: what the server refuses, they refuse.

@@ -11,7 +11,7 @@
 //! cannot be executed answers 400, 405, 413 or 415 with
 //! `{"errors": [{"message", "extensions": {"code", "status", "type"}}]}`.
 
-use super::limits;
+use super::introspection;
 use crate::error::{ApiError, Kind};
 use async_graphql::dynamic::Schema;
 use async_graphql::parser::types::OperationType;
@@ -28,7 +28,7 @@ pub const PATH: &str = "/graphql";
 pub struct GraphqlState {
     /// Limited by the configured depth and complexity.
     pub data: Schema,
-    /// The same schema for introspection-only operations (see [`limits`]).
+    /// The same schema for introspection-only operations (see [`introspection`]).
     pub introspection: Schema,
     pub max_body: usize,
 }
@@ -107,7 +107,7 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response
     let name = req.operation_name.clone();
     // Unparsable documents go on to the executor, which reports them.
     if let Ok(doc) = req.parsed_query() {
-        if let Some(op) = limits::select(doc, name.as_deref()) {
+        if let Some(op) = introspection::select(doc, name.as_deref()) {
             if via_get && op.ty != OperationType::Query {
                 return refuse(
                     ApiError::new(Kind::MethodNotAllowed, "mutations are only accepted over POST")
@@ -115,10 +115,10 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response
                 );
             }
             if op.introspection_only {
-                if !limits::introspection_within_bounds(doc, name.as_deref()) {
+                if !introspection::within_bounds(doc, name.as_deref()) {
                     let msg = format!(
                         "introspection may nest at most {} list fields (types, fields, args, …)",
-                        limits::MAX_NESTED_LISTS
+                        introspection::MAX_NESTED_LISTS
                     );
                     return Json(async_graphql::Response::from_errors(vec![ServerError::new(msg, None)])).into_response();
                 }

@@ -32,8 +32,12 @@ pub struct Via {
 /// Records resolved together, and the relations loaded for all of them.
 pub struct Group {
     records: Vec<Record>,
-    related: Mutex<HashMap<Via, Arc<OnceCell<ApiResult<Arc<Related>>>>>>,
+    related: Mutex<HashMap<Via, Arc<Once>>>,
 }
+
+/// A relation load shared by a group: the first caller runs it, the others
+/// wait for it (an error is shared too, rather than retried per member).
+type Once = OnceCell<ApiResult<Arc<Related>>>;
 
 /// One relation loaded for a whole group.
 struct Related {

@@ -6,14 +6,14 @@
 //! Shape per resource (here `Task`): the object `Task`, the queries
 //! `task(id)` and `tasks(filter, sort, first, after, offset): TaskPage!`,
 //! the mutations `createTask`, `updateTask`, `deleteTask`, and relation
-//! fields both ways (`Task.project`, `Project.tasks`), batched per request.
-//! Naming: [`names`]; scalars: [`scalars`]; errors: [`errors`]; limits:
-//! [`limits`].
+//! fields both ways (`Task.project`, `Project.tasks`), loaded in batches.
+//! Naming: [`names`]; scalars: [`scalars`]; errors: [`errors`]; depth limits
+//! and introspection: [`introspection`].
 
 mod errors;
 mod filters;
 mod http;
-mod limits;
+mod introspection;
 mod loaders;
 mod names;
 mod resolvers;
@@ -39,8 +39,8 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
     let state = http::GraphqlState {
         data: build(config.graphql_max_depth, config.graphql_max_complexity),
         introspection: build(
-            config.graphql_max_depth.max(limits::INTROSPECTION_MAX_DEPTH),
-            config.graphql_max_complexity.max(limits::INTROSPECTION_MIN_COMPLEXITY),
+            config.graphql_max_depth.max(introspection::MAX_DEPTH),
+            config.graphql_max_complexity.max(introspection::MIN_COMPLEXITY),
         ),
         max_body: config.max_body_bytes,
     };

@@ -84,9 +84,19 @@ pub fn register(types: &mut Types, registry: &Arc<Registry>, i: usize) {
         if let Kind::Enum(e) = Kind::of(f) {
             scalars::register_enum(types, e);
         }
-        if !names::is_name(f.api_name) || f.api_name == ETAG_FIELD {
+        if !names::is_name(f.api_name) {
             types.problem(format!("{}.{}: `{}` cannot be a GraphQL field name", model.name, f.rust_name, f.api_name));
         }
+    }
+    // Object fields come from three places; a clash would silently drop one.
+    let relations = registry.outgoing(i).filter_map(|l| model.fields[l.field].relation.map(|r| r.name));
+    let inverses = registry.incoming(i).filter_map(|l| registry.services[l.from].model.fields[l.field].relation.and_then(|r| r.inverse));
+    let mut seen = Vec::new();
+    for name in model.exposed().map(|(_, f)| f.api_name).chain([ETAG_FIELD]).chain(relations).chain(inverses) {
+        if seen.contains(&name) {
+            types.problem(format!("{}: two GraphQL fields are named `{name}`; rename a field or relation", model.name));
+        }
+        seen.push(name);
     }
     types.add(model.name, &sig, object(registry, i));
     types.add(&page_name(model), &sig, page(model));

@@ -26,13 +26,15 @@ const OVERVIEW: &str = "\
 Every resource is served under `/v{version}/{path}` with the same conventions:
 
 - **Errors** are `application/problem+json` (RFC 9457) with a stable `type` URN; validation and query problems list \
-every invalid field in `errors`, each with a JSON Pointer (or the query parameter name).
+every invalid field in `errors`, each with a JSON Pointer (or the query parameter name). GraphQL reports its own \
+refusals in the GraphQL response shape instead.
 - **Lists** return a page: `items`, `next_cursor` and `limit`. Follow `next_cursor` (or the `Link: rel=\"next\"` \
 header) for the next page. Filter with `field=value` or `field[op]=value`, sort with `sort=-a,b`.
 - **Concurrency**: records carry a strong `ETag`. Send it in `If-Match` on PUT, PATCH and DELETE (412 when the \
 record changed) and in `If-None-Match` on GET (304 when it did not).
 - **Bulk create**: POST an array of objects; all are created in one transaction, or none.
-- **Rate limits** apply per client to resources and GraphQL (reads and writes separately): responses carry \
+- **Rate limits** (on unless the server disables them) apply per client to resources and GraphQL, reads and writes \
+separately: responses carry \
 `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`; over the limit the answer is 429 \
 with `Retry-After`.
 - A method a path does not support answers 405 with an `Allow` header; an unknown path answers 404.
@@ -47,7 +49,9 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
         let m = svc.model;
         let doc = m.doc.trim();
         tags.push(TagBuilder::new().name(m.name).description((!doc.is_empty()).then_some(doc)).build());
-        paths = paths.path(m.route(), collection(&cat, m).build()).path(format!("{}/{{id}}", m.route()), item(&cat, m).build());
+        paths = paths
+            .path(m.route(), collection(&cat, m).build())
+            .path(format!("{}/{{id}}", m.route()), item(&cat, m).build());
     }
     paths = paths
         .path("/health/live", health(false).build())
@@ -69,7 +73,7 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
         .build()
 }
 
-fn json(schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) -> Content {
+fn content(schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) -> Content {
     ContentBuilder::new().schema(Some(schema)).build()
 }
 
@@ -123,7 +127,7 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
             m.page_size, m.max_page_size
         )))
         .parameters(Some(list_params()))
-        .response("200", page().content(JSON, json(reference(&names.page))).build());
+        .response("200", page().content(JSON, content(reference(&names.page))).build());
     let (s, r) = not_modified();
     let list = with_problems(list.response(s, r), &[Kind::BadQuery]);
 
@@ -148,7 +152,7 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
              Any `application/*+json` media type is accepted too."
         )))
         .required(Some(Required::True))
-        .content(JSON, json(one_or_many(&names.create)))
+        .content(JSON, content(one_or_many(&names.create)))
         .build();
     let created = ResponseBuilder::new()
         .description(
@@ -157,7 +161,7 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         )
         .header("Location", responses::location())
         .header("ETag", responses::etag())
-        .content(JSON, json(one_or_many(&names.object)))
+        .content(JSON, content(one_or_many(&names.object)))
         .build();
     let create = OperationBuilder::new()
         .tag(m.name)
@@ -183,7 +187,7 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         .operation_id(Some(format!("get{}", m.name)))
         .summary(Some(format!("Get one of {}", m.path)))
         .parameters(Some([id(), params::if_none_match()]))
-        .response("200", record("The record.").content(JSON, json(reference(&names.object))).build());
+        .response("200", record("The record.").content(JSON, content(reference(&names.object))).build());
     let (s, r) = not_modified();
     let get = with_problems(get.response(s, r), &[Kind::NotFound]);
 
@@ -207,16 +211,16 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
             .description(Some(description))
             .parameters(Some([id(), params::if_match()]))
             .request_body(Some(body))
-            .response("200", record("The updated record.").content(JSON, json(reference(&names.object))).build());
+            .response("200", record("The updated record.").content(JSON, content(reference(&names.object))).build());
         with_problems(op, &write_problems)
     };
     let put = update(
         "replace",
         format!("Replace one of {}", m.path),
-        "Sets every writable field; optional fields left out become null.",
+        "Sets every field a client may change; optional fields left out become null.",
         RequestBodyBuilder::new()
             .required(Some(Required::True))
-            .content(JSON, json(reference(&names.replace)))
+            .content(JSON, content(reference(&names.replace)))
             .build(),
     );
     let patch = update(
@@ -225,8 +229,8 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         "A JSON merge patch (RFC 7396): fields left out keep their value; null clears an optional field.",
         RequestBodyBuilder::new()
             .required(Some(Required::True))
-            .content(MERGE_PATCH, json(reference(&names.patch)))
-            .content(JSON, json(reference(&names.patch)))
+            .content(MERGE_PATCH, content(reference(&names.patch)))
+            .content(JSON, content(reference(&names.patch)))
             .build(),
     );
 
@@ -248,15 +252,19 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
 
 fn health(ready: bool) -> PathItemBuilder {
     let (id, summary, ok) = if ready {
-        ("ready", "Readiness: the service and its required dependencies answer", "Ready (`up`, or `degraded` when an optional dependency is down).")
+        (
+            "healthReady",
+            "Readiness: the service and its required dependencies answer",
+            "Ready (`up`, or `degraded` when an optional dependency is down).",
+        )
     } else {
-        ("live", "Liveness: the process answers", "Alive.")
+        ("healthLive", "Liveness: the process answers", "Alive.")
     };
     let mut op = OperationBuilder::new()
         .tag(OPERATIONS_TAG)
         .operation_id(Some(id))
         .summary(Some(summary))
-        .response("200", ResponseBuilder::new().description(ok).content(JSON, json(reference(HEALTH))).build());
+        .response("200", ResponseBuilder::new().description(ok).content(JSON, content(reference(HEALTH))).build());
     if ready {
         // Not ready is reported as a health document; a timeout still
         // answers with a problem, so both media types are possible.
@@ -267,8 +275,8 @@ fn health(ready: bool) -> PathItemBuilder {
                     "Not ready: a required dependency does not answer (health document), or the request timed out (problem).",
                 )
                 .header("Retry-After", responses::retry_after())
-                .content(JSON, json(reference(HEALTH)))
-                .content(PROBLEM_JSON, json(reference(PROBLEM)))
+                .content(JSON, content(reference(HEALTH)))
+                .content(PROBLEM_JSON, content(reference(PROBLEM)))
                 .build(),
         );
         let (s, r) = problem(Kind::Internal);
@@ -285,22 +293,26 @@ fn metrics() -> PathItemBuilder {
         .tag(OPERATIONS_TAG)
         .operation_id(Some("metrics"))
         .summary(Some("Metrics for Prometheus"))
-        .response("200", ResponseBuilder::new().description("Current metrics.").content("text/plain", json(text)).build());
+        .response("200", ResponseBuilder::new().description("Current metrics.").content("text/plain", content(text)).build());
     PathItemBuilder::new().operation(HttpMethod::Get, with_server_errors(op))
 }
 
 /// GraphQL over HTTP. Requests that cannot be executed are refused in the
 /// GraphQL response shape (what GraphQL clients parse), not as problems;
-/// only failures outside the endpoint (500, 503) are problem documents.
+/// only answers from the layers around it (429, 500, 503) are problems.
 fn graphql() -> PathItemBuilder {
-    let result = || ResponseBuilder::new().description("The result: `data`, `errors` or both.").content(JSON, json(reference(GRAPHQL_RESPONSE)));
+    let result = || {
+        ResponseBuilder::new()
+            .description("The result: `data`, `errors` or both.")
+            .content(JSON, content(reference(GRAPHQL_RESPONSE)))
+    };
     let refused = |description: &str| {
         ResponseBuilder::new()
             .description(format!(
                 "{description} The body is a GraphQL response whose single error carries `extensions.code`, \
                  `extensions.status` and `extensions.type` (the problem type URN)."
             ))
-            .content(JSON, json(reference(GRAPHQL_RESPONSE)))
+            .content(JSON, content(reference(GRAPHQL_RESPONSE)))
     };
     let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
 
@@ -333,10 +345,7 @@ fn graphql() -> PathItemBuilder {
                 .required(Required::False)
                 .schema(Some(text("The variables as a JSON object.").content_media_type(JSON))),
         )
-        .response(
-            "200",
-            result().content("text/html", json(ObjectBuilder::new().schema_type(Type::String).description(Some("The GraphiQL IDE.")))).build(),
-        )
+        .response("200", result().content("text/html", content(text("The GraphiQL IDE."))).build())
         .response("400", refused("`query` is missing, or `variables` is not a JSON object.").build())
         .response(
             "405",
@@ -351,12 +360,14 @@ fn graphql() -> PathItemBuilder {
             "The schema mirrors the REST resources. An executed operation answers 200, errors included (in `errors`).",
         ))
         .request_body(Some(
-            RequestBodyBuilder::new().required(Some(Required::True)).content(JSON, json(reference(GRAPHQL_REQUEST))).build(),
+            RequestBodyBuilder::new().required(Some(Required::True)).content(JSON, content(reference(GRAPHQL_REQUEST))).build(),
         ))
         .response("200", result().build())
         .response("400", refused("The body is not a JSON GraphQL request.").build())
         .response("413", refused("The body exceeds the server's size limit.").build())
         .response("415", refused("The `Content-Type` is not `application/json`.").build());
 
-    PathItemBuilder::new().operation(HttpMethod::Get, with_api_errors(get)).operation(HttpMethod::Post, with_api_errors(post))
+    PathItemBuilder::new()
+        .operation(HttpMethod::Get, with_api_errors(get))
+        .operation(HttpMethod::Post, with_api_errors(post))
 }

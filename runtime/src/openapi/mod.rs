@@ -34,7 +34,11 @@ pub fn router(registry: Arc<Registry>) -> Router {
 pub fn router_with_info(registry: &Registry, title: &str, version: &str) -> Router {
     let json = document(registry, title, version).to_json().expect("the OpenAPI document serializes");
     let spec = Arc::new(Spec { etag: etag_of(json.as_bytes()), json: Bytes::from(json) });
-    let not_allowed = || async { ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, HEAD").with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD")) };
+    // The same 405 problem as every other route.
+    let not_allowed = || async {
+        ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, HEAD")
+            .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
+    };
     Router::new()
         .route("/openapi.json", get(move |h: HeaderMap| async move { spec.respond(&h) }).fallback(not_allowed))
         .route("/docs", get(docs_ui::page).fallback(not_allowed))

@@ -143,13 +143,23 @@ impl<'a> Catalog<'a> {
         }
 
         let updatable = || m.exposed().filter(|(_, f)| f.is_client_updatable());
+        // Updates accept the id when it is echoed back unchanged, so a body
+        // built from a GET still validates.
+        let id = m.id_field();
+        let echoed_id = || -> RefOr<Schema> {
+            let text = "The record's id, accepted only unchanged (a different value is refused with 422).";
+            match id.ty {
+                FieldType::Enum(_) => self.value(&id.ty),
+                ty => typed(&ty, false).description(Some(text)).into(),
+            }
+        };
         let mut replace = ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
-                "A full replacement (PUT): optional fields left out become null. The id may be echoed back unchanged; \
-                 other server-set fields are refused.",
+                "A full replacement (PUT): optional fields left out become null; server-set fields are refused.",
             ))
-            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+            .property(id.api_name, echoed_id());
         for (_, f) in updatable() {
             replace = replace.property(f.api_name, self.field(m, f, false));
             if !f.optional {
@@ -162,7 +172,8 @@ impl<'a> Catalog<'a> {
             .description(Some(
                 "A JSON merge patch (RFC 7396): only the fields present change; null clears an optional field.",
             ))
-            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+            .property(id.api_name, echoed_id());
         for (_, f) in updatable() {
             patch = patch.property(f.api_name, self.field(m, f, false));
         }

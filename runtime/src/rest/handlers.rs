@@ -3,6 +3,7 @@
 
 use super::body::{read_json, Accepts};
 use super::RestState;
+use crate::cache::CachedList;
 use crate::error::{ApiError, ApiResult, Kind};
 use crate::input::Mode;
 use crate::query::parse_rest_query;
@@ -44,8 +45,24 @@ fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str>
 
 /// `GET /v1/tasks?filter…&sort=…&limit=…&cursor=…`
 pub async fn list(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+    let raw = raw.unwrap_or_default();
+    let page = st.svc.cached_list(&raw, render_list(&st, &raw)).await?;
+    if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &page.etag, true)) {
+        return Ok(not_modified(&page.etag));
+    }
+    let mut res = json_response(StatusCode::OK, page.body.clone(), Some(&page.etag));
+    if let Some(link) = &page.link {
+        if let Ok(v) = HeaderValue::from_str(link) {
+            res.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(res)
+}
+
+/// Runs the list query and renders body, ETag and `Link` once (cacheable).
+async fn render_list(st: &RestState, raw: &str) -> ApiResult<Arc<CachedList>> {
     let model = st.svc.model;
-    let q = parse_rest_query(model, raw.as_deref())?;
+    let q = parse_rest_query(model, Some(raw))?;
     let page = st.svc.list(&q).await?;
     let items: Vec<RecordJson> = page.records.iter().map(|r| RecordJson { model, record: r }).collect();
     let body = serde_json::to_vec(&serde_json::json!({
@@ -55,36 +72,28 @@ pub async fn list(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) ->
     }))
     .map_err(ApiError::internal)?;
     let etag = etag_of(&body);
-    if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &etag, true)) {
-        return Ok(not_modified(&etag));
-    }
-    let mut res = json_response(StatusCode::OK, body, Some(&etag));
-    if let Some(c) = &page.next_cursor {
+    let link = page.next_cursor.as_ref().map(|c| {
         // Keep the caller's filters and sort; replace cursor/offset.
         let mut pairs = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
             if k != "cursor" && k != "offset" {
                 pairs.append_pair(&k, &v);
             }
         }
         pairs.append_pair("cursor", c);
-        let link = format!("<{}?{}>; rel=\"next\"", st.base, pairs.finish());
-        if let Ok(v) = HeaderValue::from_str(&link) {
-            res.headers_mut().insert(header::LINK, v);
-        }
-    }
-    Ok(res)
+        format!("<{}?{}>; rel=\"next\"", st.base, pairs.finish())
+    });
+    Ok(Arc::new(CachedList { body: body.into(), etag, link }))
 }
 
 /// `GET /v1/tasks/{id}` with `If-None-Match` → 304.
 pub async fn get_one(State(st): St, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
-    let rec = st.svc.get(&id).await?.ok_or_else(|| st.svc.missing(&id))?;
-    let rep = Representation::of(st.svc.model, &rec);
+    let rep = st.svc.representation(&id).await?.ok_or_else(|| st.svc.missing(&id))?;
     if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &rep.etag, true)) {
         return Ok(not_modified(&rep.etag));
     }
-    Ok(json_response(StatusCode::OK, rep.json, Some(&rep.etag)))
+    Ok(json_response(StatusCode::OK, rep.json.clone(), Some(&rep.etag)))
 }
 
 /// `POST /v1/tasks` with an object (201 + Location) or an array (bulk,

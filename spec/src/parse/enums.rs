@@ -1,6 +1,7 @@
 //! `#[api_enum] enum ..` → [`EnumModel`].
 
 use super::attrs::{doc_string, EnumArgs, VariantArgs};
+use super::messages::{reword, ENUM, VARIANT};
 use super::{is_identifier, leak, leak_slice, rename_case};
 use crate::EnumModel;
 use darling::ast::NestedMeta;
@@ -16,7 +17,7 @@ pub struct ParsedEnum {
 pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Result<ParsedEnum, darling::Error> {
     let mut errors = darling::Error::accumulator();
     let args = match NestedMeta::parse_meta_list(args) {
-        Ok(list) => errors.handle(EnumArgs::from_list(&list)).unwrap_or_default(),
+        Ok(list) => errors.handle(EnumArgs::from_list(&list).map_err(|e| reword(e, &ENUM))).unwrap_or_default(),
         Err(e) => {
             errors.push(e.into());
             EnumArgs::default()
@@ -44,7 +45,7 @@ pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Resul
     let mut names: Vec<String> = Vec::new();
     let mut idents = Vec::new();
     for v in &item.variants {
-        let Some(va) = errors.handle(VariantArgs::from_variant(v)) else { continue };
+        let Some(va) = errors.handle(VariantArgs::from_variant(v).map_err(|e| reword(e, &VARIANT))) else { continue };
         if !va.fields.is_empty() || !matches!(v.fields, syn::Fields::Unit) {
             errors.push(
                 darling::Error::custom(

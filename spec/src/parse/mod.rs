@@ -6,6 +6,7 @@
 mod attrs;
 mod enums;
 mod file;
+mod messages;
 mod resource;
 mod types;
 

@@ -1,7 +1,8 @@
 //! `#[api_resource(..)] struct ..` → [`ResourceModel`].
 
 use super::attrs::{doc_string, FieldArgs, ResourceArgs};
-use super::types::{classify, Kind};
+use super::messages::{reword, FIELD, RESOURCE};
+use super::types::{classify, type_string, Kind};
 use super::{is_identifier, leak, leak_slice};
 use crate::*;
 use darling::ast::NestedMeta;
@@ -40,7 +41,7 @@ pub fn parse_resource(
     let mut errors = darling::Error::accumulator();
 
     let args = match NestedMeta::parse_meta_list(args) {
-        Ok(list) => errors.handle(ResourceArgs::from_list(&list)),
+        Ok(list) => errors.handle(ResourceArgs::from_list(&list).map_err(|e| reword(e, &RESOURCE))),
         Err(e) => {
             errors.push(e.into());
             None
@@ -50,7 +51,7 @@ pub fn parse_resource(
     if !item.generics.params.is_empty() {
         errors.push(
             darling::Error::custom("a resource cannot be generic; declare a concrete struct")
-                .with_span(&item.generics),
+                .with_span(&item.generics.params[0]),
         );
     }
     let named = match &item.fields {
@@ -127,7 +128,7 @@ pub fn parse_resource(
                 match l.base10_parse::<u32>() {
                     Ok(n) if n >= 1 => *target = n,
                     _ => errors.push(
-                        darling::Error::custom(format!("`{what}` must be a positive integer"))
+                        darling::Error::custom(format!("`{what}` must be a positive integer, e.g. `{what} = 50`"))
                             .with_span(l),
                     ),
                 }
@@ -148,11 +149,16 @@ pub fn parse_resource(
 
     let mut fields = Vec::new();
     let mut models = Vec::new();
-    let mut id_seen: Option<proc_macro2::Span> = None;
-    let mut api_names: Vec<(String, proc_macro2::Span)> = Vec::new();
+    // The field that carries `id`, for the "exactly one" message.
+    let mut id_seen: Option<String> = None;
+    // (exposed name, Rust field) and (column, Rust field), for duplicates.
+    let mut api_names: Vec<(String, String)> = Vec::new();
+    let mut columns: Vec<(String, String)> = Vec::new();
+    // (relation name, its span), checked against every exposed name at the end.
+    let mut relation_names: Vec<(String, proc_macro2::Span)> = Vec::new();
 
     for field in named.map(|n| n.named.iter()).into_iter().flatten() {
-        let Some(args) = errors.handle(FieldArgs::from_field(field)) else { continue };
+        let Some(args) = errors.handle(FieldArgs::from_field(field).map_err(|e| reword(e, &FIELD))) else { continue };
         let ident = args.ident.clone().expect("named field");
         let rust_name = ident.to_string();
         let rust_name_clean = rust_name.trim_start_matches("r#").to_string();
@@ -239,17 +245,18 @@ pub fn parse_resource(
         let id = match &args.id {
             None => None,
             Some(idarg) => {
-                if let Some(prev) = id_seen {
-                    let _ = prev;
+                if let Some(prev) = &id_seen {
                     err(
-                        "a resource has exactly one `id` field; remove `id` from one of them".into(),
+                        format!("field `{prev}` already has `id`; a resource has exactly one id field (composite keys are not supported), so remove one of them"),
                         idarg.span,
                     );
+                } else {
+                    id_seen = Some(rust_name_clean.clone());
                 }
-                id_seen = Some(idarg.span);
                 if optional {
+                    let inner = class.as_ref().map(|c| type_string(&c.inner)).unwrap_or_default();
                     err(
-                        "the `id` field cannot be `Option<T>`; every row has an id".into(),
+                        format!("the `id` field cannot be `Option<T>` (every row has an id); write `{}: {inner}`", rust_name_clean),
                         args.ty.span(),
                     );
                 }
@@ -264,7 +271,7 @@ pub fn parse_resource(
                         _ => {
                             if typed {
                                 err(
-                                    "an `id` must be an integer, `Uuid` or `String`".into(),
+                                    "an `id` field must be an integer (`i32`, `i64`), `Uuid` or `String`".into(),
                                     args.ty.span(),
                                 );
                             }
@@ -342,10 +349,23 @@ pub fn parse_resource(
         };
         if !skip && !hidden {
             let span = args.rename.as_ref().map(|r| r.span()).unwrap_or_else(|| ident.span());
-            if api_names.iter().any(|(n, _)| *n == api_name) {
-                err(format!("two fields are exposed as `{api_name}`; give one a different `rename`"), span);
+            match api_names.iter().find(|(n, _)| *n == api_name) {
+                Some((_, other)) => err(
+                    format!("`{rust_name_clean}` is exposed as `{api_name}`, which `{other}` already uses; give one of them a different `rename`"),
+                    span,
+                ),
+                None => api_names.push((api_name.clone(), rust_name_clean.clone())),
             }
-            api_names.push((api_name.clone(), span));
+        }
+        if !skip {
+            let span = args.column.as_ref().map(|c| c.span()).unwrap_or_else(|| ident.span());
+            match columns.iter().find(|(c, _)| *c == column) {
+                Some((_, other)) => err(
+                    format!("`{rust_name_clean}` is stored in column `{column}`, which `{other}` already uses; give one of them a different `column`"),
+                    span,
+                ),
+                None => columns.push((column.clone(), rust_name_clean.clone())),
+            }
         }
 
         // Validation.
@@ -428,15 +448,19 @@ pub fn parse_resource(
                 let name = match &r.name {
                     Some(n) => {
                         if !is_identifier(&n.value()) {
-                            err("relation `name` must be an identifier".into(), n.span());
+                            err("relation `name` must be an identifier, e.g. `name = \"project\"`".into(), n.span());
                         }
+                        relation_names.push((n.value(), n.span()));
                         n.value()
                     }
                     None => match rust_name_clean.strip_suffix("_id") {
-                        Some(base) if !base.is_empty() => base.to_string(),
+                        Some(base) if !base.is_empty() => {
+                            relation_names.push((base.to_string(), rel.span));
+                            base.to_string()
+                        }
                         _ => {
                             err(
-                                format!("cannot infer the relation's field name from `{rust_name_clean}` (it does not end in `_id`); write `relation(resource = \"{resource}\", name = \"...\")`"),
+                                format!("cannot infer the relation's name from `{rust_name_clean}` (it does not end in `_id`); rename the field to `{rust_name_clean}_id`, or write `relation(resource = \"{resource}\", name = \"...\")`"),
                                 rel.span,
                             );
                             String::new()
@@ -459,13 +483,16 @@ pub fn parse_resource(
                         "restrict" => OnDelete::Restrict,
                         "cascade" => OnDelete::Cascade,
                         "set_null" => {
-                            if !optional {
-                                err("`on_delete = \"set_null\"` needs an `Option<T>` field".into(), span);
+                            if !optional && typed {
+                                err(
+                                    format!("`on_delete = \"set_null\"` needs an optional field; write `{rust_name_clean}: Option<{}>`, or use `on_delete = \"cascade\"` or `\"restrict\"`", type_string(&args.ty)),
+                                    span,
+                                );
                             }
                             OnDelete::SetNull
                         }
                         _ => {
-                            err("`on_delete` must be \"restrict\", \"cascade\" or \"set_null\"".into(), span);
+                            err("unknown `on_delete`; use \"restrict\" (the default), \"cascade\" or \"set_null\"".into(), span);
                             OnDelete::Restrict
                         }
                     },
@@ -478,6 +505,14 @@ pub fn parse_resource(
                 })
             }
         };
+
+        // Hidden fields must be fillable without the client.
+        if hidden && !skip && typed && !optional && auto.is_none() {
+            err(
+                format!("a `hidden` field is never sent by clients, so it must be optional: write `{rust_name_clean}: Option<{}>` (or make it server-set with `created_at`/`updated_at`)", type_string(&args.ty)),
+                args.ty.span(),
+            );
+        }
 
         models.push(FieldModel {
             rust_name: leak(rust_name_clean.clone()),
@@ -504,22 +539,23 @@ pub fn parse_resource(
         fields.push(ParsedField { ident, ty: args.ty.clone(), inner, type_ref });
     }
 
-    if named.is_some() && id_seen.is_none() {
-        errors.push(
-            darling::Error::custom(format!(
-                "`{name}` has no id field; mark its primary key with `#[api(id)]`"
-            ))
-            .with_span(&item.ident),
-        );
+    if let Some(n) = named {
+        if id_seen.is_none() && n.named.iter().all(|f| FieldArgs::from_field(f).is_ok()) {
+            let hint = if n.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "id")) {
+                "add `#[api(id)]` to the `id` field".to_string()
+            } else {
+                "mark its primary key with `#[api(id)]`, e.g. `#[api(id)] pub id: i64`".to_string()
+            };
+            errors.push(darling::Error::custom(format!("`{name}` has no id field; {hint}")).with_span(&item.ident));
+        }
     }
-    // Hidden fields must be fillable without the client.
-    for (m, f) in models.iter().zip(&fields) {
-        if m.hidden && !m.optional && m.auto.is_none() {
+    for (rel, span) in &relation_names {
+        if let Some((_, field)) = api_names.iter().find(|(n, _)| n == rel) {
             errors.push(
-                darling::Error::custom(
-                    "a `hidden` field is never sent by clients, so it must be `Option<T>` (or server-set with `created_at`/`updated_at`)",
-                )
-                .with_span(&f.ty),
+                darling::Error::custom(format!(
+                    "the relation is exposed as `{rel}`, which field `{field}` already uses; choose another `name`, e.g. `relation(.., name = \"{rel}_ref\")`"
+                ))
+                .with_span(span),
             );
         }
     }

@@ -53,8 +53,21 @@ fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
 
 fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
     let unsupported = |why: &str| darling::Error::custom(format!("{why}; {SUPPORTED}")).with_span(ty);
-    let syn::Type::Path(p) = ty else {
-        return Err(unsupported("unsupported field type"));
+    let p = match ty {
+        syn::Type::Path(p) => p,
+        syn::Type::Reference(_) => {
+            return Err(unsupported("references are not supported (a resource owns its data); use an owned type such as `String`"))
+        }
+        syn::Type::Tuple(t) if t.elems.is_empty() => return Err(unsupported("`()` is not a field type")),
+        syn::Type::Tuple(_) => {
+            return Err(unsupported("tuples are not supported; declare one field per value"))
+        }
+        syn::Type::Array(_) | syn::Type::Slice(_) => {
+            return Err(unsupported("arrays are not supported; model collections as a separate resource with a relation"))
+        }
+        syn::Type::Paren(p) => return scalar(&p.elem),
+        syn::Type::Group(g) => return scalar(&g.elem),
+        _ => return Err(unsupported("unsupported field type")),
     };
     if p.qself.is_some() {
         return Err(unsupported("qualified types are not supported"));
@@ -80,30 +93,35 @@ fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
         "Uuid" => plain(FieldType::Uuid),
         "NaiveDate" => plain(FieldType::Date),
         "DateTime" => {
-            let ok = match &last.arguments {
-                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => matches!(
-                    a.args.first(),
-                    Some(syn::GenericArgument::Type(syn::Type::Path(tp)))
-                        if tp.path.segments.last().map(|s| s.ident == "Utc").unwrap_or(false)
-                ),
-                _ => false,
+            let arg = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => a.args.first(),
+                _ => None,
             };
-            if ok {
-                Ok(Kind::Scalar(FieldType::DateTime))
-            } else {
-                Err(darling::Error::custom(
-                    "only `DateTime<Utc>` is supported; store times in UTC and convert at the edges",
+            match arg {
+                Some(syn::GenericArgument::Type(syn::Type::Path(tp)))
+                    if tp.path.segments.last().map(|s| s.ident == "Utc").unwrap_or(false) =>
+                {
+                    Ok(Kind::Scalar(FieldType::DateTime))
+                }
+                // Point at the time zone when there is one: that is what to change.
+                Some(arg) => Err(darling::Error::custom(
+                    "only `DateTime<Utc>` is supported; store times in UTC (`DateTime<Utc>`) and convert at the edges",
                 )
-                .with_span(ty))
+                .with_span(arg)),
+                None => Err(darling::Error::custom("write `DateTime<Utc>`; only UTC date-times are supported")
+                    .with_span(ty)),
             }
         }
         "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(unsupported(
             &format!("`{name}` is not supported (SQL databases have no portable type for it); use i16, i32 or i64"),
         )),
         "char" | "str" => Err(unsupported(&format!("`{name}` is not supported; use String"))),
-        "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "Box" | "Rc" | "Arc" | "Cow" => Err(unsupported(
-            &format!("`{name}` is not supported; model collections as a separate resource with a relation"),
-        )),
+        "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => Err(unsupported(&format!(
+            "`{name}` is not supported; model collections as a separate resource with a relation"
+        ))),
+        "Box" | "Rc" | "Arc" | "Cow" | "Cell" | "RefCell" | "Mutex" => {
+            Err(unsupported(&format!("`{name}` is not supported; use the value type itself, e.g. `String`")))
+        }
         _ if has_args => Err(unsupported(&format!("generic type `{name}<..>` is not supported"))),
         _ => Ok(Kind::Enum(p.path.clone())),
     }
@@ -113,4 +131,14 @@ fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
 #[allow(dead_code)]
 pub fn span_of(ty: &syn::Type) -> proc_macro2::Span {
     ty.span()
+}
+
+/// `Option < chrono :: DateTime < Utc > >` → `Option<chrono::DateTime<Utc>>`,
+/// for showing a type in a message.
+pub fn type_string(ty: &syn::Type) -> String {
+    use quote::ToTokens;
+    let raw = ty.to_token_stream().to_string();
+    let mut out = raw.replace(" :: ", "::").replace(":: ", "::").replace(" < ", "<").replace(" <", "<");
+    out = out.replace("< ", "<").replace(" > ", ">").replace(" >", ">").replace(" ,", ",");
+    out
 }

@@ -4,6 +4,7 @@
 export type ProblemSlug =
   | "malformed-json"
   | "bad-query"
+  | "unauthorized"
   | "validation"
   | "not-found"
   | "method-not-allowed"

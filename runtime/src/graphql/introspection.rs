@@ -12,9 +12,9 @@
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet};
 
 /// Depth allowed to introspection-only operations (`ofType` chains).
-pub const INTROSPECTION_MAX_DEPTH: usize = 20;
+pub const MAX_DEPTH: usize = 20;
 /// Complexity allowed to introspection-only operations, at least.
-pub const INTROSPECTION_MIN_COMPLEXITY: usize = 1000;
+pub const MIN_COMPLEXITY: usize = 1000;
 /// `types → fields → args` is the deepest standard introspection query.
 pub const MAX_NESTED_LISTS: usize = 3;
 
@@ -61,7 +61,7 @@ fn root_is_introspection(doc: &ExecutableDocument, set: &SelectionSet, spreads: 
 
 /// Whether no path of the operation nests more than [`MAX_NESTED_LISTS`]
 /// introspection list fields.
-pub fn introspection_within_bounds(doc: &ExecutableDocument, name: Option<&str>) -> bool {
+pub fn within_bounds(doc: &ExecutableDocument, name: Option<&str>) -> bool {
     doc.operations
         .iter()
         .filter(|(n, _)| name.is_none() || n.is_some_and(|n| Some(n.as_str()) == name))
@@ -93,9 +93,11 @@ mod tests {
         let doc = parse_query("{ __schema { types { fields { args { name } } } } }").unwrap();
         let s = select(&doc, None).unwrap();
         assert!(s.introspection_only);
-        assert!(introspection_within_bounds(&doc, None));
+        assert!(within_bounds(&doc, None));
         let doc = parse_query("{ __schema { types { fields { type { fields { type { name } } } } } } }").unwrap();
-        assert!(!introspection_within_bounds(&doc, None));
+        assert!(within_bounds(&doc, None));
+        let doc = parse_query("{ __schema { types { ...F } } } fragment F on __Type { fields { type { fields { args { name } } } } }").unwrap();
+        assert!(!within_bounds(&doc, None), "fragments count too");
         let doc = parse_query("{ __typename tasks { items { id } } }").unwrap();
         assert!(!select(&doc, None).unwrap().introspection_only);
         let doc = parse_query("query A { __typename } mutation B { __typename }").unwrap();

@@ -1,0 +1,360 @@
+//! Enums, and per resource: the model class, the create and patch inputs,
+//! the filter builder and the sort keys.
+
+use crate::names::{doc, lower_first, string_lit};
+use crate::types::{filter_class, ops_for};
+use crate::{Ctx, FieldCtx, ResCtx, HEADER};
+use std::fmt::Write;
+
+/// `lib/src/models/enums.dart`
+pub fn enums(ctx: &Ctx) -> String {
+    let mut o = String::from(HEADER);
+    o.push('\n');
+    if ctx.enums.is_empty() {
+        o.push_str("// The API declares no enums.\n");
+        return o;
+    }
+    for (i, e) in ctx.enums.iter().enumerate() {
+        if i > 0 {
+            o.push('\n');
+        }
+        let n = &e.dart;
+        let table = format!("_{}Wire", lower_first(n));
+        o.push_str(&doc(e.model.doc, ""));
+        let _ = writeln!(o, "enum {n} {{");
+        for (wire, value) in &e.values {
+            let _ = writeln!(o, "  /// `{wire}`\n  {value},");
+        }
+        if e.values.is_empty() {
+            // Dart enums need a value; the API never sends this one.
+            o.push_str("  /// No values are declared.\n  none_,\n");
+        }
+        o.push_str("}\n\n");
+        let _ = writeln!(o, "/// Wire values of [{n}].");
+        let _ = writeln!(o, "extension {n}Wire on {n} {{");
+        o.push_str("  /// The value as sent on the wire.\n");
+        let _ = writeln!(o, "  String get wire => {table}[index];\n");
+        o.push_str("  /// The value for a wire string; throws [FormatException] for an unknown one.\n");
+        let _ = writeln!(o, "  static {n} fromWire(String wire) {{");
+        let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
+        let _ = writeln!(o, "    if (i < 0) throw FormatException({}, wire);", string_lit(&format!("unknown {n} value")));
+        let _ = writeln!(o, "    return {n}.values[i];\n  }}\n");
+        o.push_str("  /// The value for a wire string, or null for an unknown one.\n");
+        let _ = writeln!(o, "  static {n}? tryFromWire(String wire) {{");
+        let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
+        let _ = writeln!(o, "    return i < 0 ? null : {n}.values[i];\n  }}\n}}\n");
+        let wires: Vec<String> = if e.values.is_empty() {
+            vec![string_lit("")]
+        } else {
+            e.values.iter().map(|(w, _)| string_lit(w)).collect()
+        };
+        let _ = writeln!(o, "const List<String> {table} = <String>[{}];", wires.join(", "));
+    }
+    o
+}
+
+/// `lib/src/models/<resource>.dart`
+pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
+    let mut o = String::from(HEADER);
+    o.push('\n');
+    o.push_str("import '../runtime/changes.dart';\n");
+    o.push_str("import '../runtime/json.dart' as _rt;\n");
+    o.push_str("import '../runtime/optional.dart';\n");
+    o.push_str("import '../runtime/query.dart';\n");
+    if r.uses_enums() {
+        o.push_str("import 'enums.dart';\n");
+    }
+    o.push('\n');
+    model(&mut o, r);
+    o.push('\n');
+    create(&mut o, ctx, r);
+    o.push('\n');
+    patch(&mut o, ctx, r);
+    o.push('\n');
+    filter(&mut o, ctx, r);
+    o.push('\n');
+    sort(&mut o, ctx, r);
+    o
+}
+
+fn field_doc(o: &mut String, f: &FieldCtx) {
+    let mut text = f.model.doc.trim().to_string();
+    let mut notes = Vec::new();
+    if f.wire() != f.name {
+        notes.push(format!("Wire name `{}`.", f.wire()));
+    }
+    if f.model.id.is_some() {
+        notes.push("The id.".to_string());
+    }
+    if f.model.auto.is_some() || f.model.read_only {
+        notes.push("Set by the server.".to_string());
+    }
+    let v = &f.model.validation;
+    match (v.min_length, v.max_length) {
+        (Some(a), Some(b)) => notes.push(format!("{a} to {b} characters.")),
+        (Some(a), None) => notes.push(format!("At least {a} characters.")),
+        (None, Some(b)) => notes.push(format!("At most {b} characters.")),
+        _ => {}
+    }
+    match (v.min, v.max) {
+        (Some(a), Some(b)) => notes.push(format!("From {a} to {b}.")),
+        (Some(a), None) => notes.push(format!("At least {a}.")),
+        (None, Some(b)) => notes.push(format!("At most {b}.")),
+        _ => {}
+    }
+    if let Some(p) = v.pattern {
+        notes.push(format!("Matches `{p}`."));
+    }
+    if let Some(rel) = f.model.relation {
+        notes.push(format!("Refers to `{}`.", rel.resource));
+    }
+    if !notes.is_empty() {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&notes.join(" "));
+    }
+    o.push_str(&doc(&text, "  "));
+}
+
+fn model(o: &mut String, r: &ResCtx) {
+    let c = &r.class;
+    o.push_str(&doc(r.model.doc, ""));
+    let _ = writeln!(o, "class {c} {{");
+    // Constructor.
+    if r.fields.is_empty() {
+        let _ = writeln!(o, "  const {c}();\n");
+    } else {
+        let _ = writeln!(o, "  const {c}({{");
+        for f in &r.fields {
+            let req = if f.optional() { "" } else { "required " };
+            let _ = writeln!(o, "    {req}this.{},", f.name);
+        }
+        o.push_str("  });\n\n");
+    }
+    // fromJson.
+    let _ = writeln!(o, "  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.");
+    if r.fields.is_empty() {
+        let _ = writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromJson(Map<String, dynamic> json) => const {c}();\n");
+    } else {
+        let _ = writeln!(o, "  factory {c}.fromJson(Map<String, dynamic> json) => {c}(");
+        for f in &r.fields {
+            let _ = writeln!(o, "        {}: {},", f.name, f.kind.read(&f.wire_lit(), f.optional()));
+        }
+        o.push_str("      );\n\n");
+    }
+    // Fields.
+    for f in &r.fields {
+        field_doc(o, f);
+        let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
+    }
+    // toJson.
+    o.push_str("  /// The record as JSON (as the server sends it).\n");
+    o.push_str("  Map<String, dynamic> toJson() => <String, dynamic>{\n");
+    for f in &r.fields {
+        let _ = writeln!(o, "        {}: {},", f.wire_lit(), f.kind.to_json(&f.name, f.optional()));
+    }
+    o.push_str("      };\n\n");
+    // copyWith.
+    o.push_str("  /// A copy with the given fields changed; nullable fields take an\n");
+    o.push_str("  /// [Optional], so `Optional(null)` clears them.\n");
+    if r.fields.is_empty() {
+        let _ = writeln!(o, "  {c} copyWith() => const {c}();\n");
+    } else {
+        let _ = writeln!(o, "  {c} copyWith({{");
+        for f in &r.fields {
+            if f.optional() {
+                let _ = writeln!(o, "    Optional<{}>? {},", f.dart_type(), f.name);
+            } else {
+                let _ = writeln!(o, "    {}? {},", f.dart_type(), f.name);
+            }
+        }
+        let _ = writeln!(o, "  }}) =>\n      {c}(");
+        for f in &r.fields {
+            let n = &f.name;
+            if f.optional() {
+                let _ = writeln!(o, "        {n}: {n} == null ? this.{n} : {n}.value,");
+            } else {
+                let _ = writeln!(o, "        {n}: {n} ?? this.{n},");
+            }
+        }
+        o.push_str("      );\n\n");
+    }
+    equality(o, c, &r.fields.iter().collect::<Vec<_>>());
+    o.push_str("}\n");
+}
+
+/// `==`, `hashCode` and `toString` over `fields`.
+fn equality(o: &mut String, class: &str, fields: &[&FieldCtx]) {
+    o.push_str("  @override\n  bool operator ==(Object other) =>\n");
+    let _ = write!(o, "      identical(this, other) ||\n      other is {class}");
+    for f in fields {
+        let _ = write!(o, " &&\n          other.{n} == this.{n}", n = f.name);
+    }
+    o.push_str(";\n\n");
+    o.push_str("  @override\n");
+    if fields.is_empty() {
+        let _ = writeln!(o, "  int get hashCode => {};\n", string_lit(class) + ".hashCode");
+    } else {
+        let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        let _ = writeln!(o, "  int get hashCode => Object.hashAll(<Object?>[{}]);\n", list.join(", "));
+    }
+    o.push_str("  @override\n");
+    let parts: Vec<String> = fields.iter().map(|f| format!("{n}: ${n}", n = f.name)).collect();
+    let _ = writeln!(o, "  String toString() => '{class}({})';", parts.join(", "));
+}
+
+fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
+    let _ = ctx;
+    let c = r.named("Create");
+    let m = &r.member;
+    let fields: Vec<&FieldCtx> = r.writable().collect();
+    let _ = writeln!(o, "/// The body of `client.{m}.create` and `replace`: every field a client may");
+    o.push_str("/// write. Optional fields left null are not sent on create (and are\n");
+    o.push_str("/// cleared by a replace).\n");
+    let _ = writeln!(o, "class {c} implements JsonInput {{");
+    if fields.is_empty() {
+        let _ = writeln!(o, "  const {c}();\n");
+    } else {
+        let _ = writeln!(o, "  const {c}({{");
+        for f in &fields {
+            let req = if f.optional() { "" } else { "required " };
+            let _ = writeln!(o, "    {req}this.{},", f.name);
+        }
+        o.push_str("  });\n\n");
+    }
+    let _ = writeln!(o, "  /// The writable fields of [model], e.g. to edit them for a replace.");
+    if fields.is_empty() {
+        let _ = writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromModel({} model) => const {c}();\n", r.class);
+    } else {
+        let _ = writeln!(o, "  factory {c}.fromModel({} model) => {c}(", r.class);
+        for f in &fields {
+            let _ = writeln!(o, "        {n}: model.{n},", n = f.name);
+        }
+        o.push_str("      );\n\n");
+    }
+    for f in &fields {
+        field_doc(o, f);
+        let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
+    }
+    o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
+    for f in &fields {
+        if f.optional() {
+            let _ = writeln!(
+                o,
+                "        if ({n} != null) {}: {},",
+                f.wire_lit(),
+                f.kind.to_json(&format!("{}!", f.name), false),
+                n = f.name
+            );
+        } else {
+            let _ = writeln!(o, "        {}: {},", f.wire_lit(), f.kind.to_json(&f.name, false));
+        }
+    }
+    o.push_str("      };\n\n");
+    equality(o, &c, &fields);
+    o.push_str("}\n");
+}
+
+fn patch(o: &mut String, ctx: &Ctx, r: &ResCtx) {
+    let _ = ctx;
+    let c = r.named("Patch");
+    let fields: Vec<&FieldCtx> = r.updatable().collect();
+    let _ = writeln!(o, "/// The body of `client.{}.update` (a JSON merge patch): only the fields given", r.member);
+    o.push_str("/// change. Nullable fields take an [Optional]: `Optional(null)` clears the\n");
+    o.push_str("/// field, leaving it out keeps it.\n");
+    let _ = writeln!(o, "class {c} implements JsonInput {{");
+    if fields.is_empty() {
+        let _ = writeln!(o, "  const {c}();\n");
+    } else {
+        let _ = writeln!(o, "  const {c}({{");
+        for f in &fields {
+            let _ = writeln!(o, "    this.{},", f.name);
+        }
+        o.push_str("  });\n\n");
+    }
+    for f in &fields {
+        field_doc(o, f);
+        if f.optional() {
+            let _ = writeln!(o, "  final Optional<{}>? {};\n", f.dart_type(), f.name);
+        } else {
+            let _ = writeln!(o, "  final {}? {};\n", f.dart_type(), f.name);
+        }
+    }
+    o.push_str("  /// Whether no field is set.\n");
+    if fields.is_empty() {
+        o.push_str("  bool get isEmpty => true;\n\n");
+    } else {
+        let conds: Vec<String> = fields.iter().map(|f| format!("{} == null", f.name)).collect();
+        let _ = writeln!(o, "  bool get isEmpty => {};\n", conds.join(" && "));
+    }
+    o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
+    for f in &fields {
+        let n = &f.name;
+        let value = if f.optional() {
+            f.kind.to_json(&format!("{n}!.value"), true)
+        } else {
+            f.kind.to_json(&format!("{n}!"), false)
+        };
+        let _ = writeln!(o, "        if ({n} != null) {}: {value},", f.wire_lit());
+    }
+    o.push_str("      };\n\n");
+    equality(o, &c, &fields);
+    o.push_str("}\n");
+}
+
+fn filter(o: &mut String, ctx: &Ctx, r: &ResCtx) {
+    let _ = ctx;
+    let c = r.named("Filter");
+    let fields: Vec<&FieldCtx> = r.filterable().collect();
+    let _ = writeln!(o, "/// Conditions for `client.{}.list` and `watchList`; all must hold. Each", r.member);
+    o.push_str("/// filterable field offers the operators its type supports, and each\n");
+    o.push_str("/// operator returns the filter, so conditions chain:\n///\n/// ```dart\n");
+    let example = fields
+        .iter()
+        .find(|f| f.model.id.is_none())
+        .map(|f| format!("{c}().{}.{}", f.name, example_op(f)))
+        .unwrap_or_else(|| format!("{c}().{}.{}", r.id().name, example_op(r.id())));
+    let _ = writeln!(o, "/// {example}");
+    o.push_str("/// ```\n");
+    let _ = writeln!(o, "class {c} extends ResourceFilter {{");
+    for f in &fields {
+        let ops = ops_for(&f.model.ty, f.optional());
+        let (class, typed) = filter_class(&ops);
+        let ty = if typed { format!("{class}<{c}, {}>", f.kind.dart()) } else { format!("{class}<{c}>") };
+        let args = if typed { format!("this, {}, {}", f.wire_lit(), f.kind.encoder()) } else { format!("this, {}", f.wire_lit()) };
+        let _ = writeln!(o, "  /// `{}`: {}.", f.wire(), ops.join(", "));
+        let _ = writeln!(o, "  late final {ty} {} = {ty}({args});\n", f.name);
+    }
+    if o.ends_with("\n\n") {
+        o.pop();
+    }
+    o.push_str("}\n");
+}
+
+fn example_op(f: &FieldCtx) -> String {
+    use crate::types::Kind;
+    match &f.kind {
+        Kind::String => "contains('a')".into(),
+        Kind::Int => "gte(1)".into(),
+        Kind::Double => "gte(1.0)".into(),
+        Kind::Bool => "eq(true)".into(),
+        Kind::Uuid => "isIn(['…'])".into(),
+        Kind::DateTime | Kind::Date => "gte(DateTime.utc(2025))".into(),
+        Kind::Enum(_) => "ne(…)".into(),
+    }
+}
+
+fn sort(o: &mut String, ctx: &Ctx, r: &ResCtx) {
+    let _ = ctx;
+    let c = r.named("Sort");
+    let fields: Vec<&FieldCtx> = r.sortable().collect();
+    let first = fields.iter().find(|f| f.model.id.is_none()).unwrap_or(&fields[0]);
+    let _ = writeln!(o, "/// Sort keys for `client.{}.list`: `sort: [{c}.{}.desc, {c}.{}]`. Nulls sort", r.member, first.name, r.id().name);
+    o.push_str("/// last; the id breaks ties.\n");
+    let _ = writeln!(o, "class {c} {{\n  {c}._();\n");
+    for f in &fields {
+        let _ = writeln!(o, "  static const SortKey<{cl}> {} = SortKey<{cl}>({});", f.name, f.wire_lit(), cl = r.class);
+    }
+    o.push_str("}\n");
+}

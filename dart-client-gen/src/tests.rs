@@ -1,0 +1,234 @@
+//! Generator tests on the example declarations and on edge cases.
+
+use super::*;
+use resourceful_spec::parse::parse_source;
+
+const SRC: &str = r#"
+use resourceful::prelude::*;
+/// Where a task is.
+#[api_enum] pub enum TaskStatus { Todo, InProgress, Done }
+/// A project.
+#[api_resource(path = "projects", cache_ttl = "10m")]
+pub struct Project {
+    #[api(id)] pub id: i64,
+    #[api(filter, sort, unique, length(min = 1, max = 120))] pub name: String,
+    pub due_on: Option<chrono::NaiveDate>,
+    #[api(created_at, sort)] pub created_at: chrono::DateTime<chrono::Utc>,
+}
+/// A task.
+#[api_resource(path = "tasks")]
+pub struct Task {
+    #[api(id)] pub id: i64,
+    #[api(filter, sort)] pub title: String,
+    #[api(filter)] pub notes: Option<String>,
+    #[api(filter)] pub status: TaskStatus,
+    #[api(filter)] pub done: bool,
+    #[api(filter, sort)] pub estimate: Option<f64>,
+    #[api(filter, relation(resource = "projects", on_delete = "cascade"))] pub project_id: i64,
+    #[api(hidden)] pub secret: Option<String>,
+}
+#[api_resource(path = "comments")]
+pub struct Comment {
+    #[api(id)] pub id: uuid::Uuid,
+    #[api(filter, relation(resource = "tasks", on_delete = "cascade"))] pub task_id: i64,
+    pub body: String,
+}
+"#;
+
+fn gen() -> Vec<File> {
+    let decl = parse_source(&[("r.rs".into(), SRC.into())]).unwrap();
+    generate(&decl, &Options { package: "demo_client".into(), version: "1.2.3".into() })
+}
+
+fn file<'a>(files: &'a [File], path: &str) -> &'a str {
+    &files.iter().find(|f| f.0 == path).unwrap_or_else(|| panic!("no {path}")).1
+}
+
+#[test]
+fn layout_and_determinism() {
+    let a = gen();
+    let b = gen();
+    assert_eq!(a, b);
+    let paths: Vec<&str> = a.iter().map(|f| f.0.as_str()).collect();
+    for p in [
+        "pubspec.yaml",
+        "README.md",
+        "lib/demo_client.dart",
+        "lib/io.dart",
+        "lib/src/client.dart",
+        "lib/src/models/enums.dart",
+        "lib/src/models/task.dart",
+        "lib/src/api/tasks_api.dart",
+        "lib/src/runtime/core.dart",
+        "lib/src/runtime/io_transport.dart",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    let pubspec = file(&a, "pubspec.yaml");
+    assert!(pubspec.contains("name: demo_client\n"));
+    assert!(pubspec.contains("version: 1.2.3\n"));
+    assert!(pubspec.contains("sdk: '>=2.16.0 <4.0.0'"));
+    assert!(!pubspec.contains("dependencies"));
+}
+
+#[test]
+fn library_exports_everything_but_dart_io() {
+    let files = gen();
+    let lib = file(&files, "lib/demo_client.dart");
+    assert!(lib.contains("export 'src/models/task.dart';"));
+    assert!(lib.contains("export 'src/api/tasks_api.dart';"));
+    assert!(!lib.contains("io_transport"));
+    assert!(file(&files, "lib/io.dart").contains("export 'src/runtime/io_transport.dart';"));
+    for (path, text) in &files {
+        if path.ends_with(".dart") && !path.ends_with("io_transport.dart") {
+            assert!(!text.contains("import 'dart:io'"), "{path} imports dart:io");
+        }
+    }
+}
+
+#[test]
+fn models() {
+    let files = gen();
+    let t = file(&files, "lib/src/models/task.dart");
+    assert!(t.contains("class Task {"));
+    assert!(t.contains("    required this.title,\n"));
+    assert!(t.contains("    this.notes,\n"));
+    assert!(t.contains("final String? notes;"));
+    assert!(t.contains("final double? estimate;"));
+    assert!(t.contains("projectId: _rt.readInt(json, 'project_id'),"));
+    assert!(t.contains("status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWire),"));
+    assert!(t.contains("'status': status.wire,"));
+    // Hidden fields are not exposed.
+    assert!(!t.contains("secret"));
+    // copyWith: Optional for nullable fields.
+    assert!(t.contains("Optional<String?>? notes,"));
+    assert!(t.contains("notes: notes == null ? this.notes : notes.value,"));
+    assert!(t.contains("title: title ?? this.title,"));
+    assert!(t.contains("int get hashCode => Object.hashAll(<Object?>[id, title, notes, status, done, estimate, projectId]);"));
+    let p = file(&files, "lib/src/models/project.dart");
+    assert!(p.contains("dueOn: _rt.readDateOrNull(json, 'due_on'),"));
+    assert!(p.contains("'due_on': _rt.formatDateOrNull(dueOn),"));
+    assert!(p.contains("createdAt: _rt.readDateTime(json, 'created_at'),"));
+    let c = file(&files, "lib/src/models/comment.dart");
+    assert!(c.contains("final String id;"));
+}
+
+#[test]
+fn inputs() {
+    let files = gen();
+    let t = file(&files, "lib/src/models/task.dart");
+    // Create: required named parameters for required fields, no id.
+    let create = &t[t.find("class TaskCreate").unwrap()..t.find("class TaskPatch").unwrap()];
+    assert!(create.contains("required this.title,"));
+    assert!(create.contains("    this.notes,\n"));
+    assert!(!create.contains("this.id"));
+    assert!(create.contains("if (notes != null) 'notes': notes!,"));
+    // Patch: plain nullable for required fields, Optional for nullable ones.
+    let patch = &t[t.find("class TaskPatch").unwrap()..t.find("class TaskFilter").unwrap()];
+    assert!(patch.contains("final String? title;"));
+    assert!(patch.contains("final Optional<String?>? notes;"));
+    assert!(patch.contains("if (notes != null) 'notes': notes!.value,"));
+    assert!(patch.contains("if (status != null) 'status': status!.wire,"));
+    assert!(!patch.contains("projectId") || patch.contains("final int? projectId;"));
+    // Projects: server-set fields are not inputs.
+    let p = file(&files, "lib/src/models/project.dart");
+    let pc = &p[p.find("class ProjectCreate").unwrap()..p.find("class ProjectPatch").unwrap()];
+    assert!(!pc.contains("createdAt"));
+    assert!(pc.contains("if (dueOn != null) 'due_on': _rt.formatDate(dueOn!),"));
+}
+
+#[test]
+fn filters_and_sort() {
+    let files = gen();
+    let t = file(&files, "lib/src/models/task.dart");
+    assert!(t.contains("late final OrderedFilter<TaskFilter, int> id = OrderedFilter<TaskFilter, int>(this, 'id', _rt.encodeInt);"));
+    assert!(t.contains("late final TextFilter<TaskFilter> title = TextFilter<TaskFilter>(this, 'title');"));
+    assert!(t.contains("late final NullableTextFilter<TaskFilter> notes"));
+    assert!(t.contains("late final EqualityFilter<TaskFilter, TaskStatus> status = EqualityFilter<TaskFilter, TaskStatus>(this, 'status', (TaskStatus v) => v.wire);"));
+    assert!(t.contains("late final EqualityFilter<TaskFilter, bool> done"));
+    assert!(t.contains("late final NullableOrderedFilter<TaskFilter, double> estimate"));
+    // Only filterable fields (and the id).
+    let filter = &t[t.find("class TaskFilter").unwrap()..t.find("class TaskSort").unwrap()];
+    assert!(!filter.contains(" secret"));
+    let sort = &t[t.find("class TaskSort").unwrap()..];
+    assert!(sort.contains("static const SortKey<Task> title = SortKey<Task>('title');"));
+    assert!(sort.contains("static const SortKey<Task> id = SortKey<Task>('id');"));
+    assert!(!sort.contains(" done "));
+}
+
+#[test]
+fn enums() {
+    let files = gen();
+    let e = file(&files, "lib/src/models/enums.dart");
+    assert!(e.contains("/// Where a task is.\nenum TaskStatus {"));
+    assert!(e.contains("  inProgress,\n"));
+    assert!(e.contains("extension TaskStatusWire on TaskStatus {"));
+    assert!(e.contains("const List<String> _taskStatusWire = <String>['todo', 'in_progress', 'done'];"));
+}
+
+#[test]
+fn api_and_client() {
+    let files = gen();
+    let a = file(&files, "lib/src/api/tasks_api.dart");
+    assert!(a.contains("class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter> {"));
+    assert!(a.contains("route: '/v1/tasks',"));
+    assert!(a.contains("cacheTtl: cacheTtl ?? Duration.zero,"));
+    let p = file(&files, "lib/src/api/projects_api.dart");
+    assert!(p.contains("cacheTtl: cacheTtl ?? const Duration(seconds: 600),"));
+    let c = file(&files, "lib/src/api/comments_api.dart");
+    assert!(c.contains("ResourceApi<Comment, String,"));
+    assert!(c.contains("encodeId: (id) => id,"));
+    let client = file(&files, "lib/src/client.dart");
+    assert!(client.contains("final TasksApi tasks;"));
+    assert!(client.contains("if (dart.library.io) 'runtime/default_transport_io.dart';"));
+    // Deleting a project cascades to tasks and, through them, comments.
+    assert!(client.contains("  'projects': <String>['tasks', 'comments'],\n  'tasks': <String>['comments'],\n"));
+}
+
+#[test]
+fn readme_shows_the_flutter_patterns() {
+    let files = gen();
+    let r = file(&files, "README.md");
+    for needle in [
+        "RefreshIndicator",
+        "onRefresh: widget.client.tasks.refresh",
+        "optimistic: item.copyWith(done: value)",
+        "StreamProvider.autoDispose.family",
+        "class HttpPackageTransport extends ApiTransport",
+        "class DioTransport extends ApiTransport",
+        "Cubit<Page<Task>?>",
+        "| `client.projects` | 600 s |",
+    ] {
+        assert!(r.contains(needle), "README lacks {needle}");
+    }
+}
+
+#[test]
+fn reserved_names_are_escaped() {
+    let src = r#"
+        #[api_enum] pub enum Kind { Default, Values, In }
+        #[api_resource(path = "pages")]
+        pub struct Page {
+            #[api(id)] pub id: String,
+            #[api(filter, sort)] pub class: Option<i32>,
+            #[api(rename = "hash_code")] pub h: bool,
+            #[api(filter)] pub kind: Kind,
+        }
+    "#;
+    let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
+    let files = generate(&decl, &Options { package: "p".into(), version: "0.1.0".into() });
+    let m = file(&files, "lib/src/models/page_model.dart");
+    assert!(m.contains("class PageModel {"));
+    assert!(m.contains("final int? class_;"));
+    assert!(m.contains("final bool hashCode_;"));
+    assert!(m.contains("class_: _rt.readIntOrNull(json, 'class'),"));
+    let e = file(&files, "lib/src/models/enums.dart");
+    assert!(e.contains("  default_,\n"));
+    assert!(e.contains("  values_,\n"));
+    assert!(e.contains("  in_,\n"));
+    let a = file(&files, "lib/src/api/pages_api.dart");
+    assert!(a.contains("class PagesApi extends ResourceApi<PageModel, String,"));
+}

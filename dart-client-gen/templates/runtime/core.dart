@@ -1,0 +1,567 @@
+import 'dart:async';
+import 'dart:convert';
+
+import 'cache.dart';
+import 'changes.dart';
+import 'errors.dart';
+import 'json.dart';
+import 'query.dart';
+import 'transport.dart';
+
+/// A body read through the cache.
+class Fetched {
+  const Fetched(this.body, this.etag, {required this.status});
+
+  final String body;
+  final String? etag;
+
+  /// 200 from the server, 304 (the cached body, confirmed) or 0 (served
+  /// from the cache without a request).
+  final int status;
+}
+
+/// What the generated resource classes share: the transport, the cache and
+/// the change broadcast. Created by `ApiClient`; not for direct use.
+class ApiCore {
+  ApiCore({
+    required String baseUrl,
+    required this.transport,
+    required this.cache,
+    Map<String, String> headers = const <String, String>{},
+    this.cascades = const <String, List<String>>{},
+  })  : baseUrl = baseUrl.endsWith('/') ? baseUrl.substring(0, baseUrl.length - 1) : baseUrl,
+        headers = <String, String>{
+          for (final e in headers.entries) e.key.toLowerCase(): e.value,
+        };
+
+  /// The server's base URL, without a trailing slash.
+  final String baseUrl;
+  final ApiTransport transport;
+  final CacheStorage cache;
+
+  /// Sent with every request (lower-case names).
+  final Map<String, String> headers;
+
+  /// Resource path → the resources whose records a delete there removes or
+  /// changes too (`on_delete = cascade | set_null`), transitively.
+  final Map<String, List<String>> cascades;
+
+  final Map<String, String> _routes = <String, String>{};
+  final StreamController<ResourceChange> _changes = StreamController<ResourceChange>.broadcast();
+
+  void register(String resource, String route) => _routes[resource] = route;
+
+  /// Every change made through this client.
+  Stream<ResourceChange> get changes => _changes.stream;
+
+  void emit(ResourceChange change) {
+    if (!_changes.isClosed) _changes.add(change);
+  }
+
+  String url(String pathAndQuery) => '$baseUrl$pathAndQuery';
+
+  /// Sends one request; error statuses become [ApiException], transport
+  /// failures [NetworkException].
+  Future<ApiResponse> send(
+    String method,
+    String pathAndQuery, {
+    Object? json,
+    String contentType = 'application/json',
+    Map<String, String> headers = const <String, String>{},
+  }) async {
+    final request = ApiRequest(
+      method: method,
+      url: Uri.parse(url(pathAndQuery)),
+      headers: <String, String>{
+        'accept': 'application/json',
+        ...this.headers,
+        ...headers,
+        if (json != null) 'content-type': contentType,
+      },
+      body: json == null ? null : jsonEncode(json),
+    );
+    ApiResponse response;
+    try {
+      response = await transport.send(request);
+    } on ResourcefulException {
+      rethrow;
+    } catch (e) {
+      throw NetworkException(e.toString(), request: request, cause: e);
+    }
+    if (response.status >= 400) {
+      throw ApiException.fromResponse(response, request: request);
+    }
+    return response;
+  }
+
+  /// A GET through the cache (see [CachePolicy]).
+  Future<Fetched> fetch(String pathAndQuery, CachePolicy policy, Duration ttl) async {
+    final key = url(pathAndQuery);
+    final entry = policy == CachePolicy.networkOnly ? null : await cache.read(key);
+    final now = DateTime.now().toUtc();
+    if (entry != null && policy == CachePolicy.cacheFirst && entry.isFresh(ttl, now)) {
+      return Fetched(entry.body, entry.etag, status: 0);
+    }
+    final etag = entry?.etag;
+    final response = await send('GET', pathAndQuery,
+        headers: etag == null ? const <String, String>{} : <String, String>{'if-none-match': etag});
+    if (response.status == 304 && entry != null) {
+      await cache.write(key, entry.confirmed(DateTime.now().toUtc()));
+      return Fetched(entry.body, entry.etag, status: 304);
+    }
+    if (response.status != 200) {
+      throw InvalidResponseException('unexpected status ${response.status} for GET',
+          status: response.status, body: response.body);
+    }
+    final newTag = response.header('etag');
+    await cache.write(key, CacheEntry(body: response.body, etag: newTag, storedAt: DateTime.now().toUtc()));
+    return Fetched(response.body, newTag, status: 200);
+  }
+
+  Future<CacheEntry?> cached(String pathAndQuery) => cache.read(url(pathAndQuery));
+
+  Future<void> store(String pathAndQuery, String body, String? etag) => cache.write(
+      url(pathAndQuery), CacheEntry(body: body, etag: etag, storedAt: DateTime.now().toUtc()));
+
+  Future<void> forget(String pathAndQuery) => cache.remove(url(pathAndQuery));
+
+  /// Marks cached lists of [resource] (and, with [items], its records)
+  /// stale: the next read revalidates them.
+  Future<void> markStale(String resource, {bool items = false}) async {
+    final route = _routes[resource];
+    if (route == null) return;
+    final base = url(route);
+    for (final key in await cache.keys()) {
+      final isList = key == base || key.startsWith('$base?');
+      final isItem = key.startsWith('$base/');
+      if (isList || (items && isItem)) {
+        final e = await cache.read(key);
+        if (e != null && !e.stale) await cache.write(key, e.markedStale());
+      }
+    }
+  }
+
+  /// After a delete in [resource]: dependent resources may have lost or
+  /// changed records.
+  Future<void> cascadeDelete(String resource) async {
+    for (final other in cascades[resource] ?? const <String>[]) {
+      await markStale(other, items: true);
+      emit(ResourceChange(other, ChangeKind.invalidated));
+    }
+  }
+
+  void close() {
+    _changes.close();
+    transport.close();
+  }
+}
+
+/// The operations of one resource; each generated `…Api` class (such as
+/// `client.tasks`) is one of these with the types filled in:
+/// [T] the model, [I] its id, [C] the create/replace input, [P] the
+/// patch, [F] the filter builder.
+class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends ResourceFilter> {
+  ResourceApi(
+    this._core, {
+    required this.resource,
+    required this.route,
+    required this.idField,
+    required T Function(Map<String, dynamic>) fromJson,
+    required I Function(T) idOf,
+    required String Function(I) encodeId,
+    required this.cacheTtl,
+    required this.pageSize,
+    required this.maxPageSize,
+  })  : _fromJson = fromJson,
+        _idOf = idOf,
+        _encodeId = encodeId {
+    _core.register(resource, route);
+  }
+
+  final ApiCore _core;
+
+  /// The resource's path, e.g. `tasks`.
+  final String resource;
+
+  /// The collection route, e.g. `/v1/tasks`.
+  final String route;
+
+  /// The id field's wire name.
+  final String idField;
+
+  /// How long a cached read is used without asking the server
+  /// ([CachePolicy.cacheFirst]).
+  final Duration cacheTtl;
+
+  /// Items per page when no `limit` is given, and the largest `limit`.
+  final int pageSize;
+  final int maxPageSize;
+
+  final T Function(Map<String, dynamic>) _fromJson;
+  final I Function(T) _idOf;
+  final String Function(I) _encodeId;
+  final Set<_Live<Object?>> _lives = <_Live<Object?>>{};
+
+  /// Changes to this resource made through this client.
+  Stream<ResourceChange> get changes => _core.changes.where((c) => c.resource == resource);
+
+  /// The id of [item].
+  I idOf(T item) => _idOf(item);
+
+  String _itemPath(I id) => '$route/${Uri.encodeComponent(_encodeId(id))}';
+
+  /// The route and query string of a list request.
+  String listPath({F? filter, List<SortKey<T>>? sort, int? limit, String? cursor, int? offset}) {
+    final params = <String>[];
+    void add(String k, String v) =>
+        params.add('${Uri.encodeQueryComponent(k)}=${Uri.encodeQueryComponent(v)}');
+    for (final c in filter?.filterConditions ?? const <FilterCondition>[]) {
+      add(c.key, c.value);
+    }
+    if (sort != null && sort.isNotEmpty) add('sort', sort.map((k) => k.wire).join(','));
+    if (limit != null) add('limit', '$limit');
+    if (cursor != null) add('cursor', cursor);
+    if (offset != null) add('offset', '$offset');
+    return params.isEmpty ? route : '$route?${params.join('&')}';
+  }
+
+  T _item(String body, {int? status}) {
+    try {
+      return _fromJson(readObject(jsonDecode(body), resource));
+    } catch (e) {
+      throw InvalidResponseException('cannot read a $resource record: $e', status: status, body: body);
+    }
+  }
+
+  List<T> _items(String body, {int? status}) {
+    try {
+      return readArray(jsonDecode(body), resource)
+          .map((e) => _fromJson(readObject(e, resource)))
+          .toList();
+    } catch (e) {
+      throw InvalidResponseException('cannot read $resource records: $e', status: status, body: body);
+    }
+  }
+
+  Page<T> _page(String body, {int? status}) {
+    try {
+      final j = readObject(jsonDecode(body), '$resource page');
+      return Page<T>(
+        items: List<T>.unmodifiable(
+            readArray(j['items'], 'items').map((e) => _fromJson(readObject(e, resource)))),
+        nextCursor: readStringOrNull(j, 'next_cursor'),
+        limit: readInt(j, 'limit'),
+      );
+    } catch (e) {
+      throw InvalidResponseException('cannot read a page of $resource: $e', status: status, body: body);
+    }
+  }
+
+  /// One page: `GET /v1/…?filters&sort=…&limit=…&cursor=…`.
+  ///
+  /// Pass the previous page's `nextCursor` as [cursor] (keyset pagination,
+  /// stable under inserts) or use [offset]; not both.
+  Future<Page<T>> list({
+    F? filter,
+    List<SortKey<T>>? sort,
+    int? limit,
+    String? cursor,
+    int? offset,
+    CachePolicy cache = CachePolicy.cacheFirst,
+  }) async {
+    final path = listPath(filter: filter, sort: sort, limit: limit, cursor: cursor, offset: offset);
+    final f = await _core.fetch(path, cache, cacheTtl);
+    return _page(f.body, status: f.status);
+  }
+
+  /// Every page in turn, following `nextCursor` until the last one.
+  Stream<Page<T>> pages({
+    F? filter,
+    List<SortKey<T>>? sort,
+    int? limit,
+    CachePolicy cache = CachePolicy.revalidate,
+  }) async* {
+    String? cursor;
+    do {
+      final page = await list(filter: filter, sort: sort, limit: limit, cursor: cursor, cache: cache);
+      yield page;
+      cursor = page.nextCursor;
+    } while (cursor != null);
+  }
+
+  /// Every matching record, fetched page by page ([limit] per request).
+  Future<List<T>> all({
+    F? filter,
+    List<SortKey<T>>? sort,
+    int? limit,
+    CachePolicy cache = CachePolicy.revalidate,
+  }) async {
+    final out = <T>[];
+    await for (final page in pages(filter: filter, sort: sort, limit: limit, cache: cache)) {
+      out.addAll(page.items);
+    }
+    return out;
+  }
+
+  /// One record. Throws [ApiException] with status 404 when there is none.
+  Future<T> get(I id, {CachePolicy cache = CachePolicy.cacheFirst}) async {
+    final f = await _core.fetch(_itemPath(id), cache, cacheTtl);
+    return _item(f.body, status: f.status);
+  }
+
+  /// One record, or null when there is none.
+  Future<T?> tryGet(I id, {CachePolicy cache = CachePolicy.cacheFirst}) async {
+    try {
+      return await get(id, cache: cache);
+    } on ApiException catch (e) {
+      if (e.isNotFound) return null;
+      rethrow;
+    }
+  }
+
+  /// One record with its `ETag`, for a conditional write (`ifMatch:`).
+  Future<Versioned<T>> getVersioned(I id, {CachePolicy cache = CachePolicy.cacheFirst}) async {
+    final f = await _core.fetch(_itemPath(id), cache, cacheTtl);
+    return Versioned<T>(_item(f.body, status: f.status), f.etag);
+  }
+
+  /// `POST`: creates one record and returns it as stored.
+  Future<T> create(C input) async {
+    final res = await _core.send('POST', route, json: input.toJson());
+    final item = _item(res.body, status: res.status);
+    final id = _idOf(item);
+    await _core.store(_itemPath(id), res.body, res.header('etag'));
+    await _core.markStale(resource);
+    _core.emit(ResourceChange(resource, ChangeKind.created, id: id, value: item));
+    return item;
+  }
+
+  /// `POST` with an array: creates all records in one transaction (all or
+  /// nothing; problems point at `/index/field`).
+  Future<List<T>> createMany(Iterable<C> inputs) async {
+    final body = inputs.map((i) => i.toJson()).toList();
+    final res = await _core.send('POST', route, json: body);
+    final items = _items(res.body, status: res.status);
+    await _core.markStale(resource);
+    for (final item in items) {
+      _core.emit(ResourceChange(resource, ChangeKind.created, id: _idOf(item), value: item));
+    }
+    return items;
+  }
+
+  /// `PUT`: replaces every writable field (optional ones left null are
+  /// cleared). With [ifMatch], fails with 412 if the record changed.
+  Future<T> replace(I id, C input, {String? ifMatch}) async {
+    final body = input.toJson()..remove(idField);
+    return _write('PUT', id, body, 'application/json', ifMatch, null);
+  }
+
+  /// `PATCH` (JSON merge patch): changes only the fields set in [patch].
+  ///
+  /// With [optimistic], watchers of this record and of lists holding it see
+  /// that value at once; if the write fails they refetch the server's
+  /// state. With [ifMatch], fails with 412 if the record changed.
+  Future<T> update(I id, P patch, {String? ifMatch, T? optimistic}) {
+    return _write('PATCH', id, patch.toJson(), 'application/merge-patch+json', ifMatch, optimistic);
+  }
+
+  Future<T> _write(String method, I id, Map<String, dynamic> body, String contentType,
+      String? ifMatch, T? optimistic) async {
+    if (optimistic != null) {
+      _core.emit(ResourceChange(resource, ChangeKind.updated, id: id, value: optimistic, optimistic: true));
+    }
+    try {
+      final res = await _core.send(method, _itemPath(id),
+          json: body,
+          contentType: contentType,
+          headers: ifMatch == null ? const <String, String>{} : <String, String>{'if-match': ifMatch});
+      final item = _item(res.body, status: res.status);
+      await _core.store(_itemPath(id), res.body, res.header('etag'));
+      await _core.markStale(resource);
+      _core.emit(ResourceChange(resource, ChangeKind.updated, id: id, value: item));
+      return item;
+    } catch (_) {
+      if (optimistic != null) {
+        _core.emit(ResourceChange(resource, ChangeKind.invalidated, id: id));
+      }
+      rethrow;
+    }
+  }
+
+  /// Refetches everything this resource's [watch] and [watchList] streams
+  /// show, asking the server even when cached data is fresh; completes when
+  /// they have their answers. For pull-to-refresh:
+  /// `RefreshIndicator(onRefresh: client.tasks.refresh, …)`.
+  Future<void> refresh() async {
+    await _core.markStale(resource, items: true);
+    await Future.wait(_lives.toList().map((l) => l.refresh()));
+  }
+
+  /// `DELETE`. With [ifMatch], fails with 412 if the record changed.
+  Future<void> delete(I id, {String? ifMatch}) async {
+    await _core.send('DELETE', _itemPath(id),
+        headers: ifMatch == null ? const <String, String>{} : <String, String>{'if-match': ifMatch});
+    await _core.forget(_itemPath(id));
+    await _core.markStale(resource);
+    await _core.cascadeDelete(resource);
+    _core.emit(ResourceChange(resource, ChangeKind.deleted, id: id));
+  }
+
+  /// The record, live: the cached value first (if any), then the server's
+  /// (when different), then again after every change made through this
+  /// client. A delete shows as an [ApiException] (404) error event; errors
+  /// do not end the stream. Single-subscription: keep the stream (for
+  /// example in `initState`), do not call this in `build`.
+  Stream<T> watch(I id) {
+    final path = _itemPath(id);
+    late final _Live<T> live;
+    live = _Live<T>(
+      changes: changes,
+      registry: _lives,
+      initial: () async {
+        final e = await _core.cached(path);
+        return e == null ? null : _item(e.body);
+      },
+      load: () => get(id, cache: CachePolicy.revalidate),
+      onChange: (c) {
+        if (c.id != null && c.id != id) return;
+        final value = c.value;
+        if ((c.kind == ChangeKind.updated || c.kind == ChangeKind.created) && value is T) {
+          live.emit(value);
+          return;
+        }
+        live.refresh();
+      },
+    );
+    return live.stream;
+  }
+
+  /// A list page, live: the cached page first (if any), then the server's
+  /// (when different), then again after every change to this resource made
+  /// through this client (updated records are swapped in at once, then the
+  /// page is refetched). [refresh] refetches on demand (pull-to-refresh).
+  /// Single-subscription, like [watch].
+  Stream<Page<T>> watchList({
+    F? filter,
+    List<SortKey<T>>? sort,
+    int? limit,
+    String? cursor,
+    int? offset,
+  }) {
+    final path = listPath(filter: filter, sort: sort, limit: limit, cursor: cursor, offset: offset);
+    late final _Live<Page<T>> live;
+    live = _Live<Page<T>>(
+      changes: changes,
+      registry: _lives,
+      initial: () async {
+        final e = await _core.cached(path);
+        return e == null ? null : _page(e.body);
+      },
+      load: () async => _page((await _core.fetch(path, CachePolicy.revalidate, cacheTtl)).body),
+      onChange: (c) {
+        final last = live.last;
+        if (last != null && c.id != null) {
+          final i = last.items.indexWhere((t) => _idOf(t) == c.id);
+          final value = c.value;
+          if (i >= 0 && c.kind == ChangeKind.updated && value is T) {
+            live.emit(last.withItems(List<T>.unmodifiable(List<T>.of(last.items)..[i] = value)));
+          } else if (i >= 0 && c.kind == ChangeKind.deleted) {
+            live.emit(last.withItems(List<T>.unmodifiable(List<T>.of(last.items)..removeAt(i))));
+          }
+        }
+        if (c.optimistic) return;
+        live.refresh();
+      },
+    );
+    return live.stream;
+  }
+}
+
+/// A single-subscription stream of a value kept up to date.
+class _Live<V> {
+  _Live({
+    required Stream<ResourceChange> changes,
+    required Future<V?> Function() initial,
+    required Future<V> Function() load,
+    required void Function(ResourceChange) onChange,
+    required Set<_Live<Object?>> registry,
+  })  : _changes = changes,
+        _initial = initial,
+        _load = load,
+        _onChange = onChange,
+        _registry = registry {
+    _controller = StreamController<V>(onListen: _start, onCancel: _stop);
+  }
+
+  final Stream<ResourceChange> _changes;
+  final Future<V?> Function() _initial;
+  final Future<V> Function() _load;
+  final void Function(ResourceChange) _onChange;
+  final Set<_Live<Object?>> _registry;
+  late final StreamController<V> _controller;
+
+  StreamSubscription<ResourceChange>? _sub;
+  V? _last;
+  bool _closed = false;
+  bool _again = false;
+  Future<void>? _running;
+
+  Stream<V> get stream => _controller.stream;
+
+  /// The value last emitted.
+  V? get last => _last;
+
+  void emit(V value) {
+    if (_closed) return;
+    if (_last != null && _last == value) return;
+    _last = value;
+    _controller.add(value);
+  }
+
+  /// Loads the value again; completes when the load (and any load asked
+  /// for meanwhile) is done.
+  Future<void> refresh() {
+    if (_closed) return Future<void>.value();
+    final running = _running;
+    if (running != null) {
+      _again = true;
+      return running;
+    }
+    final done = _loop();
+    _running = done;
+    return done;
+  }
+
+  Future<void> _loop() async {
+    try {
+      do {
+        _again = false;
+        try {
+          emit(await _load());
+        } catch (e, s) {
+          if (!_closed) _controller.addError(e, s);
+        }
+      } while (_again && !_closed);
+    } finally {
+      _running = null;
+    }
+  }
+
+  Future<void> _start() async {
+    _sub = _changes.listen(_onChange);
+    _registry.add(this);
+    try {
+      final cached = await _initial();
+      if (cached != null) emit(cached);
+    } catch (_) {
+      // An unreadable cache entry is replaced by the fresh value.
+    }
+    await refresh();
+  }
+
+  Future<void> _stop() async {
+    _closed = true;
+    _registry.remove(this);
+    await _sub?.cancel();
+  }
+}

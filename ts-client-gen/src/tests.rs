@@ -1,0 +1,283 @@
+//! Generator tests: output shape, type mapping, determinism.
+
+use super::*;
+use resourceful_spec::parse::parse_source;
+
+const SRC: &str = r#"
+    use resourceful::prelude::*;
+
+    /// Where a task is.
+    #[api_enum] pub enum TaskStatus { Todo, InProgress, Done }
+
+    /// A project.
+    #[api_resource(path = "projects")]
+    pub struct Project {
+        #[api(id)] pub id: i64,
+        #[api(filter, sort, unique, length(min = 1, max = 120))] pub name: String,
+        #[api(filter, sort)] pub due_on: Option<chrono::NaiveDate>,
+    }
+
+    /// A unit of work.
+    #[api_resource(path = "task_items", page_size = 20)]
+    pub struct Task {
+        #[api(id)] pub id: i64,
+        /// What to do.
+        #[api(filter, sort, length(min = 1, max = 200))] pub title: String,
+        pub notes: Option<String>,
+        #[api(filter)] pub status: TaskStatus,
+        #[api(filter)] pub done: bool,
+        #[api(filter, sort, range(min = 1, max = 5))] pub priority: i32,
+        #[api(filter, sort)] pub estimate: Option<f64>,
+        #[api(filter, relation(resource = "projects", on_delete = "cascade"))] pub project_id: i64,
+        #[api(filter, sort)] pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+        #[api(created_at, sort)] pub created_at: chrono::DateTime<chrono::Utc>,
+        #[api(hidden)] pub secret: Option<String>,
+        #[api(read_only)] pub score: Option<i32>,
+    }
+
+    #[api_resource(path = "tags")]
+    pub struct Tag {
+        #[api(id)] pub code: String,
+        #[api(rename = "displayName")] pub label: String,
+        #[api(filter)] pub ref_id: Option<uuid::Uuid>,
+    }
+"#;
+
+fn decl() -> Declarations {
+    parse_source(&[("lib.rs".into(), SRC.into())]).unwrap()
+}
+
+fn opts() -> Options {
+    Options { package: "@acme/client".into(), version: "1.2.3".into() }
+}
+
+fn file<'a>(files: &'a [File], path: &str) -> &'a str {
+    &files.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("no {path}")).1
+}
+
+/// The declaration `export interface {name} {…}` (up to its closing brace).
+fn block<'a>(text: &'a str, start: &str) -> &'a str {
+    let i = text.find(start).unwrap_or_else(|| panic!("no `{start}`"));
+    let end = text[i..].find("\n}\n").unwrap();
+    &text[i..i + end + 2]
+}
+
+#[test]
+fn emits_the_package_files_sorted() {
+    let files = generate(&decl(), &opts());
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    for p in [
+        ".gitignore",
+        "README.md",
+        "package.json",
+        "react/package.json",
+        "src/client.ts",
+        "src/index.ts",
+        "src/models.ts",
+        "src/react.ts",
+        "src/runtime/cache.ts",
+        "src/runtime/errors.ts",
+        "src/runtime/hooks.ts",
+        "src/runtime/http.ts",
+        "src/runtime/query.ts",
+        "src/runtime/resource.ts",
+        "tsconfig.json",
+    ] {
+        assert!(paths.contains(&p), "missing {p}");
+    }
+}
+
+#[test]
+fn output_is_deterministic_and_order_independent() {
+    let a = generate(&decl(), &opts());
+    let b = generate(&decl(), &opts());
+    assert_eq!(a, b);
+    let mut reversed = decl();
+    reversed.resources.reverse();
+    reversed.enums.reverse();
+    assert_eq!(a, generate(&reversed, &opts()));
+    for (path, text) in &a {
+        assert!(!text.contains("\r"), "{path} has CR");
+        assert!(text.ends_with('\n'), "{path} lacks a final newline");
+    }
+}
+
+#[test]
+fn package_json_uses_the_options() {
+    let files = generate(&decl(), &opts());
+    let pkg = file(&files, "package.json");
+    assert!(pkg.contains(r#""name": "@acme/client""#));
+    assert!(pkg.contains(r#""version": "1.2.3""#));
+    assert!(pkg.contains(r#""@tanstack/react-query": "^5"#));
+    assert!(pkg.contains(r#""peerDependenciesMeta""#));
+    assert!(pkg.contains(r#""./react""#));
+    let ts = file(&files, "tsconfig.json");
+    assert!(ts.contains(r#""strict": true"#));
+    assert!(ts.contains(r#""lib": ["ES2020"]"#), "no DOM lib: the compiler must reject browser APIs");
+}
+
+#[test]
+fn models_have_exact_field_types() {
+    let files = generate(&decl(), &opts());
+    let m = file(&files, "src/models.ts");
+    let task = block(m, "export interface Task {");
+    for line in [
+        "  id: number;",
+        "  title: string;",
+        "  notes: string | null;",
+        "  status: TaskStatus;",
+        "  done: boolean;",
+        "  priority: number;",
+        "  estimate: number | null;",
+        "  project_id: number;",
+        "  due_at: string | null;",
+        "  created_at: string;",
+        "  score: number | null;",
+    ] {
+        assert!(task.contains(line), "Task lacks `{line}`:\n{task}");
+    }
+    assert!(!task.contains("secret"), "hidden fields are not exposed");
+    assert!(task.contains("RFC 3339"), "date-times are documented");
+    assert!(task.contains("{@link Project}"), "relations are documented");
+    assert!(task.contains("What to do."), "field docs are kept");
+    let tag = block(m, "export interface Tag {");
+    assert!(tag.contains("  displayName: string;"));
+    assert!(tag.contains("  ref_id: string | null;"));
+    assert!(tag.contains("UUID"));
+    let project = block(m, "export interface Project {");
+    assert!(project.contains("YYYY-MM-DD"));
+    assert!(m.contains("`task_items` ← {@link Task}.`project_id`: `client.taskItems.list({ filter: { project_id: id } })`"), "reverse relations are documented");
+    assert!(m.contains("export type TaskId = number;"));
+    assert!(m.contains("export type TagId = string;"));
+}
+
+#[test]
+fn enums_are_unions_with_a_value_list() {
+    let files = generate(&decl(), &opts());
+    let m = file(&files, "src/models.ts");
+    assert!(m.contains(r#"export type TaskStatus = "todo" | "in_progress" | "done";"#));
+    assert!(m.contains(r#"export const TASK_STATUS_VALUES = ["todo", "in_progress", "done"] as const"#));
+    assert!(m.contains("export function isTaskStatus(value: unknown): value is TaskStatus"));
+}
+
+#[test]
+fn input_types_follow_writability() {
+    let files = generate(&decl(), &opts());
+    let m = file(&files, "src/models.ts");
+    let create = block(m, "export interface TaskCreate {");
+    assert!(create.contains("  title: string;"));
+    assert!(create.contains("  notes?: string | null;"));
+    assert!(create.contains("  project_id: number;"));
+    for absent in ["id", "created_at", "secret", "score"] {
+        assert!(!create.contains(&format!("  {absent}")), "TaskCreate must not have {absent}");
+    }
+    let replace = block(m, "export interface TaskReplace {");
+    assert!(replace.contains("  title: string;") && replace.contains("  notes?: string | null;"));
+    let patch = block(m, "export interface TaskPatch {");
+    assert!(patch.contains("  title?: string;"));
+    assert!(patch.contains("  notes?: string | null;"));
+    // Client-chosen ids are sent on create only.
+    let tag_create = block(m, "export interface TagCreate {");
+    assert!(tag_create.contains("  code: string;"));
+    assert!(!block(m, "export interface TagPatch {").contains("code"));
+}
+
+#[test]
+fn filters_list_applicable_operators_only() {
+    let files = generate(&decl(), &opts());
+    let m = file(&files, "src/models.ts");
+    let f = block(m, "export interface TaskFilter {");
+    let line = |name: &str| f.lines().find(|l| l.trim_start().starts_with(&format!("{name}?:"))).unwrap_or_else(|| panic!("no {name}:\n{f}")).to_string();
+    assert_eq!(line("done").trim(), r#"done?: boolean | Ops<boolean, "eq" | "ne" | "in" | "nin">;"#);
+    assert_eq!(line("status").trim(), r#"status?: TaskStatus | Ops<TaskStatus, "eq" | "ne" | "in" | "nin">;"#);
+    assert!(line("title").contains(r#""contains" | "starts_with" | "ends_with">"#));
+    assert!(!line("title").contains("is_null"));
+    assert!(line("estimate").starts_with("  estimate?: number | null | Ops<number,"));
+    assert!(line("estimate").contains(r#""gte" | "in" | "nin" | "is_null">"#));
+    assert!(line("due_at").contains("DateTimeValue | null | Ops<DateTimeValue"));
+    assert!(line("id").contains(r#""lt""#), "the id is always filterable");
+    assert!(!f.contains("notes"), "only filterable fields");
+    assert!(!f.contains("created_at"), "only filterable fields");
+}
+
+#[test]
+fn sort_types_list_sortable_fields() {
+    let files = generate(&decl(), &opts());
+    let m = file(&files, "src/models.ts");
+    assert!(m.contains(r#"export type TaskSortField = "id" | "title" | "priority" | "estimate" | "due_at" | "created_at";"#));
+    assert!(m.contains("export type TaskSort = TaskSortField | `-${TaskSortField}`;"));
+    assert!(m.contains("export type TaskListParams = ListParams<TaskFilter, TaskSort>;"));
+}
+
+#[test]
+fn client_and_hooks_cover_every_resource() {
+    let files = generate(&decl(), &opts());
+    let c = file(&files, "src/client.ts");
+    assert!(c.contains("  readonly taskItems: TaskApi;"));
+    assert!(c.contains(r#"route: "/v1/task_items","#));
+    assert!(c.contains("pageSize: 20,"));
+    assert!(c.contains(r#"idField: "code","#));
+    let h = file(&files, "src/react.ts");
+    for name in ["useTask", "useTaskList", "useTaskInfinite", "useCreateTask", "useUpdateTask", "useReplaceTask", "useDeleteTask", "useTag", "useProject"] {
+        assert!(h.contains(&format!("export function {name}(")) || h.contains(&format!("export function {name}<")), "no {name}");
+    }
+    assert!(h.contains(r#"export const taskKeys = resourceKeys<TaskTypes, "task_items">("task_items");"#));
+    assert!(!file(&files, "src/index.ts").contains("react"), "the core entry point must not pull in React");
+}
+
+#[test]
+fn readme_examples_use_the_resource_with_a_toggle() {
+    let files = generate(&decl(), &opts());
+    let r = file(&files, "README.md");
+    assert!(r.starts_with("# @acme/client\n"));
+    assert!(r.contains("useUpdateTask"));
+    assert!(r.contains("onEndReached"));
+    assert!(r.contains("RefreshControl"));
+    assert!(r.contains("AsyncStorage"));
+    assert!(r.contains("MMKV"));
+    assert_eq!(readme::placeholder(r), None, "unfilled placeholder");
+    // Every code block names its file on its first line.
+    let mut in_block = false;
+    for (i, line) in r.lines().enumerate() {
+        if line.starts_with("```ts") {
+            in_block = true;
+            let next = r.lines().nth(i + 1).unwrap();
+            assert!(next.starts_with("// ") && (next.ends_with(".ts") || next.ends_with(".tsx")), "block without a file name: {next}");
+        } else if line == "```" {
+            in_block = false;
+        }
+    }
+    assert!(!in_block);
+}
+
+#[test]
+fn problem_types_match_the_runtime() {
+    let errors = templates::text("src/runtime/errors.ts");
+    for kind in resourceful::error::Kind::ALL {
+        let slug = kind.type_uri().strip_prefix("urn:resourceful:problem:").unwrap();
+        assert!(errors.contains(&format!("\"{slug}\"")), "ProblemSlug lacks {slug}");
+    }
+}
+
+#[test]
+fn static_modules_avoid_platform_specific_apis() {
+    for (path, text) in templates::files() {
+        for banned in ["URLSearchParams", "new URL(", "window.", "document.", "process.", "require(", "Buffer"] {
+            assert!(!text.contains(banned), "{path} uses {banned}");
+        }
+        if path != "src/runtime/hooks.ts" {
+            assert!(!text.contains("from \"react\"") && !text.contains("@tanstack"), "{path} must not import React");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "a name the package itself exports")]
+fn clashing_names_are_refused() {
+    let src = r#"#[api_resource(path = "pages")] pub struct Page { #[api(id)] pub id: i64 }"#;
+    let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+    generate(&d, &opts());
+}
