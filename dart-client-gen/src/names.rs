@@ -34,12 +34,27 @@ pub const TYPE_RESERVED: &[&str] = &[
     "Fetched", "FilterCondition", "InvalidResponseException", "IoHttpTransport", "JsonInput",
     "MemoryCacheStorage", "NetworkException", "NoCacheStorage", "NullFilterOps",
     "NullableEqualityFilter", "NullableOrderedFilter", "NullableTextFilter", "Optional",
-    "OrderedFilter", "Page", "ProblemType", "ResourceApi", "ResourceChange", "ResourceFilter",
+    "OrderedFilter", "ApiPage", "ProblemType", "ResourceApi", "ResourceChange", "ResourceFilter",
     "ResourcefulException", "SortKey", "TextFilter", "Versioned",
     // dart:core and dart:async names used by generated code.
     "BigInt", "Comparable", "DateTime", "Duration", "Enum", "Error", "Exception", "Function",
     "Future", "FutureOr", "Iterable", "List", "Map", "Never", "Null", "Object", "Pattern",
     "Record", "RegExp", "Set", "Stream", "String", "Symbol", "Type", "Uri",
+];
+
+/// Names that `package:flutter/material.dart` also exports; a generated
+/// type with one of these names is kept (renaming would surprise), and the
+/// README tells how to import around the clash.
+pub const FLUTTER_NAMES: &[&str] = &[
+    "Action", "Actions", "AlertDialog", "Align", "Alignment", "Animation", "Autocomplete", "Axis",
+    "Badge", "Banner", "Border", "Brightness", "Card", "Center", "Checkbox", "Chip", "Clip",
+    "Color", "Colors", "Column", "Container", "Curve", "Decoration", "Dialog", "Divider", "Drawer",
+    "Element", "Expanded", "Feedback", "Flex", "Flow", "Form", "Gradient", "Hero", "Icon", "Image",
+    "Ink", "Intent", "Interval", "Key", "Listener", "Material", "Navigator", "Notification",
+    "Offset", "Orientation", "Overlay", "Padding", "Page", "Placeholder", "Radius", "Rect", "Route",
+    "Row", "Scaffold", "Scrollbar", "Semantics", "Shadow", "Size", "Slider", "SnackBar", "Spacer",
+    "Stack", "State", "Step", "Stepper", "Switch", "Tab", "Table", "Text", "Theme", "Title",
+    "Tooltip", "Visibility", "Widget", "Wrap",
 ];
 
 /// Splits `in_progress`, `in-progress`, `inProgress`, `HTTPServer` into
@@ -233,7 +248,7 @@ mod tests {
         assert_eq!(enum_value("values"), "values_");
         assert_eq!(enum_value("default"), "default_");
         assert_eq!(enum_value("1st"), "value1st");
-        assert_eq!(type_name("Page", "Model"), "PageModel");
+        assert_eq!(type_name("ApiPage", "Model"), "ApiPageModel");
         assert_eq!(type_name("Task", "Model"), "Task");
     }
 

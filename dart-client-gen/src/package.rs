@@ -357,7 +357,7 @@ fn readme(ctx: &Ctx) -> String {
     let _ = writeln!(o, "class _{screen}State extends State<{screen}> {{");
     o.push_str("  // One stream for the widget's life: cached page first, then fresh data,\n  // then again after every change made through the client.\n");
     let list_sort = sorts.first().map(|f| format!("\n    sort: [{c}Sort.{}],", f.name)).unwrap_or_default();
-    let _ = writeln!(o, "  late final Stream<Page<{c}>> _items = widget.client.{m}.watchList({list_sort}\n    limit: 50,\n  );\n");
+    let _ = writeln!(o, "  late final Stream<ApiPage<{c}>> _items = widget.client.{m}.watchList({list_sort}\n    limit: 50,\n  );\n");
     if let Some(b) = toggle {
         let _ = writeln!(o, "  Future<void> _toggle({c} item, bool value) async {{");
         o.push_str("    try {\n      // Watchers show the new value at once; if the write fails they\n      // refetch, which puts the old value back.\n");
@@ -374,7 +374,7 @@ fn readme(ctx: &Ctx) -> String {
              \x20   }\n  }\n\n",
         );
     }
-    let _ = writeln!(o, "  @override\n  Widget build(BuildContext context) {{\n    return StreamBuilder<Page<{c}>>(\n      stream: _items,");
+    let _ = writeln!(o, "  @override\n  Widget build(BuildContext context) {{\n    return StreamBuilder<ApiPage<{c}>>(\n      stream: _items,");
     o.push_str(
         "      builder: (context, snapshot) {\n\
          \x20       final page = snapshot.data;\n\
@@ -421,13 +421,13 @@ fn readme(ctx: &Ctx) -> String {
     );
     let _ = writeln!(
         o,
-        "// Filters compare by their conditions, so they work as family arguments.\nfinal {lm}Provider = StreamProvider.autoDispose.family<Page<{c}>, {c}Filter>(\n  (ref, filter) => ref.watch(clientProvider).{m}.watchList(filter: filter),\n);\n```\n",
+        "// Filters compare by their conditions, so they work as family arguments.\nfinal {lm}Provider = StreamProvider.autoDispose.family<ApiPage<{c}>, {c}Filter>(\n  (ref, filter) => ref.watch(clientProvider).{m}.watchList(filter: filter),\n);\n```\n",
         lm = m
     );
     o.push_str("### Bloc\n\n```dart\n");
     let _ = writeln!(
         o,
-        "class {c}ListCubit extends Cubit<Page<{c}>?> {{\n  {c}ListCubit(ApiClient client) : super(null) {{\n    _sub = client.{m}.watchList().listen(emit, onError: addError);\n  }}\n\n  late final StreamSubscription<Page<{c}>> _sub;\n\n  @override\n  Future<void> close() async {{\n    await _sub.cancel();\n    return super.close();\n  }}\n}}\n```\n"
+        "class {c}ListCubit extends Cubit<ApiPage<{c}>?> {{\n  {c}ListCubit(ApiClient client) : super(null) {{\n    _sub = client.{m}.watchList().listen(emit, onError: addError);\n  }}\n\n  late final StreamSubscription<ApiPage<{c}>> _sub;\n\n  @override\n  Future<void> close() async {{\n    await _sub.cancel();\n    return super.close();\n  }}\n}}\n```\n"
     );
 
     // Transports.
@@ -550,6 +550,24 @@ fn readme(ctx: &Ctx) -> String {
             let _ = writeln!(o, "| `{}` | {} |", e.dart, vals.join(", "));
         }
         o.push('\n');
+    }
+    let clashes: Vec<&str> = ctx
+        .enums
+        .iter()
+        .map(|e| e.dart.as_str())
+        .chain(ctx.resources.iter().map(|r| r.class.as_str()))
+        .filter(|n| crate::names::FLUTTER_NAMES.contains(n))
+        .collect();
+    if !clashes.is_empty() {
+        let list: Vec<String> = clashes.iter().map(|n| format!("`{n}`")).collect();
+        let _ = writeln!(
+            o,
+            "Flutter's `material.dart` also exports {}: in a file that uses both,\n\
+             import one side with `hide` or a prefix, e.g.\n\
+             `import 'package:flutter/material.dart' hide {};`.\n",
+            list.join(", "),
+            clashes.join(", ")
+        );
     }
     o.push_str(
         "Date-times are `DateTime` in UTC (sent as RFC 3339); dates are `DateTime`\n\

@@ -199,7 +199,7 @@ fn readme_shows_the_flutter_patterns() {
         "StreamProvider.autoDispose.family",
         "class HttpPackageTransport extends ApiTransport",
         "class DioTransport extends ApiTransport",
-        "Cubit<Page<Task>?>",
+        "Cubit<ApiPage<Task>?>",
         "| `client.projects` | 600 s |",
     ] {
         assert!(r.contains(needle), "README lacks {needle}");
@@ -211,7 +211,7 @@ fn reserved_names_are_escaped() {
     let src = r#"
         #[api_enum] pub enum Kind { Default, Values, In }
         #[api_resource(path = "pages")]
-        pub struct Page {
+        pub struct Optional {
             #[api(id)] pub id: String,
             #[api(filter, sort)] pub class: Option<i32>,
             #[api(rename = "hash_code")] pub h: bool,
@@ -220,8 +220,8 @@ fn reserved_names_are_escaped() {
     "#;
     let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
     let files = generate(&decl, &Options { package: "p".into(), version: "0.1.0".into() });
-    let m = file(&files, "lib/src/models/page_model.dart");
-    assert!(m.contains("class PageModel {"));
+    let m = file(&files, "lib/src/models/optional_model.dart");
+    assert!(m.contains("class OptionalModel {"));
     assert!(m.contains("final int? class_;"));
     assert!(m.contains("final bool hashCode_;"));
     assert!(m.contains("class_: _rt.readIntOrNull(json, 'class'),"));
@@ -230,5 +230,5 @@ fn reserved_names_are_escaped() {
     assert!(e.contains("  values_,\n"));
     assert!(e.contains("  in_,\n"));
     let a = file(&files, "lib/src/api/pages_api.dart");
-    assert!(a.contains("class PagesApi extends ResourceApi<PageModel, String,"));
+    assert!(a.contains("class PagesApi extends ResourceApi<OptionalModel, String,"));
 }

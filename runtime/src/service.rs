@@ -25,13 +25,15 @@ pub const MAX_BULK: usize = 1000;
 pub struct Representation {
     pub json: bytes::Bytes,
     pub etag: String,
+    /// The row itself, for GraphQL resolvers reading through the cache.
+    pub record: Record,
 }
 
 impl Representation {
     pub fn of(model: &'static ResourceModel, rec: &Record) -> Self {
         let json = serde_json::to_vec(&RecordJson { model, record: rec }).expect("records serialize");
         let etag = etag_of(&json);
-        Representation { json: json.into(), etag }
+        Representation { json: json.into(), etag, record: rec.clone() }
     }
 }
 

@@ -308,6 +308,8 @@ both_backends! {
     }
 
     async fn relations_are_batched(ctx: &Ctx) {
+        // Exact counts on the uncached path; the cached path is checked last.
+        ctx.server.flags.set_optimization(false);
         let projects = [ctx.project("P0").await, ctx.project("P1").await, ctx.project("P2").await];
         for n in 0..10 {
             ctx.task(projects[n % 3], &format!("T{n}"), json!({})).await;
@@ -342,6 +344,15 @@ both_backends! {
         let (n, d) = count("{ tasks(first: 20) { items { project { name tasks { title comments { body } } } } } }").await;
         assert_eq!(d["tasks"]["items"].as_array().unwrap().len(), 20);
         assert_eq!(n, 4, "list + projects + tasks + comments");
+
+        // With the optimisation on, lookups by id go through the cache and
+        // batcher: never more statements, and repeated rows cost nothing.
+        ctx.server.flags.set_optimization(true);
+        let (n, _) = count(nested).await;
+        assert!(n <= 3, "{n}");
+        let (n, d) = count(nested).await;
+        assert_eq!(d["projects"]["items"][0]["tasks"].as_array().unwrap().len(), 7);
+        assert_eq!(n, 2, "list + tasks by project; projects by id come from the cache");
     }
 
     async fn depth_limit_and_introspection(ctx: &Ctx) {

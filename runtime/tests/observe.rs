@@ -25,6 +25,8 @@ async fn request_metrics_use_route_templates() {
     }
     ctx.get("/v1/tasks/424242").await;
     ctx.get("/no/such/path").await;
+    let gql = ctx.post("/graphql", json!({"query": "query GetTasks { tasks { items { title } } }", "operationName": "GetTasks"})).await;
+    assert_eq!(gql.status, 200, "{}", gql.json);
     let r = ctx.get("/metrics").await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/plain"));
@@ -47,6 +49,9 @@ async fn request_metrics_use_route_templates() {
         "db_rows_returned_bucket{resource=\"tasks\",operation=\"load\"",
         "db_pool_acquire_duration_seconds_bucket",
         "rate_limit_decisions_total{policy=\"tasks:read\",decision=\"allowed\"}",
+        "graphql_operations_total{operation_type=\"query\",operation_name=\"GetTasks\"}",
+        "graphql_operation_duration_seconds_bucket{operation_type=\"query\",operation_name=\"GetTasks\"",
+        "cache_requests_total{resource=\"tasks\",result=\"miss\"}",
     ] {
         assert!(!lines_with(&text, name).is_empty(), "missing {name}");
     }

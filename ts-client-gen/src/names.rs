@@ -100,21 +100,58 @@ pub fn doc(paragraphs: &[String], indent: &str) -> String {
         return format!("{indent}/** {} */\n", paras[0]);
     }
     let mut out = format!("{indent}/**\n");
+    let width = WIDTH.saturating_sub(indent.len() + 3).max(40);
     for (i, p) in paras.iter().enumerate() {
         if i > 0 {
             out.push_str(&format!("{indent} *\n"));
         }
+        let mut fenced = false;
         for line in p.lines() {
             let line = line.trim_end();
+            if line.starts_with("```") {
+                fenced = !fenced;
+            }
             if line.is_empty() {
                 out.push_str(&format!("{indent} *\n"));
-            } else {
+            } else if fenced || line.starts_with("```") {
                 out.push_str(&format!("{indent} * {line}\n"));
+            } else {
+                for l in wrap(line, width) {
+                    out.push_str(&format!("{indent} * {l}\n"));
+                }
             }
         }
     }
     out.push_str(&format!("{indent} */\n"));
     out
+}
+
+/// Doc comment lines are wrapped to this width.
+const WIDTH: usize = 100;
+
+/// Greedy word wrap; a list item's continuation lines are indented.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    if line.chars().count() <= width {
+        return vec![line.to_string()];
+    }
+    let hang = if line.starts_with("- ") { "  " } else { "" };
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in line.split(' ') {
+        let len = cur.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+            cur.push_str(hang);
+        }
+        if !cur.is_empty() && cur != hang {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.trim().is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 /// Rust doc comments arrive with one leading space per line; normalise.
@@ -152,5 +189,10 @@ mod tests {
         assert_eq!(doc(&[], ""), "");
         assert_eq!(doc(&["Short.".into()], "  "), "  /** Short. */\n");
         assert_eq!(doc(&["One.".into(), "".into(), "Two */ x.".into()], ""), "/**\n * One.\n *\n * Two *\\/ x.\n */\n");
+        let long = "word ".repeat(40);
+        let d = doc(&[long.trim().to_string(), "```ts\nconst x = 1; // a code line that is long enough to need wrapping if it were prose, but stays whole\n```".into()], "  ");
+        assert!(d.lines().all(|l| l.len() <= 100 || l.contains("const x")), "{d}");
+        assert!(d.contains("const x = 1; // a code line that is long enough to need wrapping if it were prose, but stays whole\n"));
+        assert_eq!(wrap("- a b c", 4), ["- a", "  b", "  c"]);
     }
 }

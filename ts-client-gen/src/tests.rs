@@ -149,7 +149,8 @@ fn models_have_exact_field_types() {
     assert!(tag.contains("UUID"));
     let project = block(m, "export interface Project {");
     assert!(project.contains("YYYY-MM-DD"));
-    assert!(m.contains("`task_items` ← {@link Task}.`project_id`: `client.taskItems.list({ filter: { project_id: id } })`"), "reverse relations are documented");
+    assert!(m.contains("`task_items` ← {@link Task}.`project_id`"), "reverse relations are documented");
+    assert!(m.contains("`client.taskItems.list({"), "with how to list them");
     assert!(m.contains("export type TaskId = number;"));
     assert!(m.contains("export type TagId = string;"));
 }

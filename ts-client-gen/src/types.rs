@@ -61,8 +61,7 @@ pub fn kind_note(ty: &FieldType) -> Option<&'static str> {
         FieldType::Uuid => Some("UUID string, e.g. `123e4567-e89b-12d3-a456-426614174000`."),
         FieldType::DateTime => Some("RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`."),
         FieldType::Date => Some("Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`."),
-        FieldType::I64 => Some("64-bit integer (exact in JavaScript up to 2^53 - 1)."),
-        FieldType::I16 | FieldType::I32 => Some("Integer."),
+        FieldType::I16 | FieldType::I32 | FieldType::I64 => Some("Integer."),
         _ => None,
     }
 }

@@ -38,6 +38,7 @@ export type {
   ItemQueryOptions,
   ListQueryOptions,
   MutationHookOptions,
+  MutationSnapshot,
   ReplaceVariables,
   ResourceKeys,
   UpdateVariables,

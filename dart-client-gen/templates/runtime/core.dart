@@ -243,10 +243,10 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
     }
   }
 
-  Page<T> _page(String body, {int? status}) {
+  ApiPage<T> _page(String body, {int? status}) {
     try {
       final j = readObject(jsonDecode(body), '$resource page');
-      return Page<T>(
+      return ApiPage<T>(
         items: List<T>.unmodifiable(
             readArray(j['items'], 'items').map((e) => _fromJson(readObject(e, resource)))),
         nextCursor: readStringOrNull(j, 'next_cursor'),
@@ -261,7 +261,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
   ///
   /// Pass the previous page's `nextCursor` as [cursor] (keyset pagination,
   /// stable under inserts) or use [offset]; not both.
-  Future<Page<T>> list({
+  Future<ApiPage<T>> list({
     F? filter,
     List<SortKey<T>>? sort,
     int? limit,
@@ -275,7 +275,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
   }
 
   /// Every page in turn, following `nextCursor` until the last one.
-  Stream<Page<T>> pages({
+  Stream<ApiPage<T>> pages({
     F? filter,
     List<SortKey<T>>? sort,
     int? limit,
@@ -441,7 +441,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
   /// through this client (updated records are swapped in at once, then the
   /// page is refetched). [refresh] refetches on demand (pull-to-refresh).
   /// Single-subscription, like [watch].
-  Stream<Page<T>> watchList({
+  Stream<ApiPage<T>> watchList({
     F? filter,
     List<SortKey<T>>? sort,
     int? limit,
@@ -449,8 +449,8 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
     int? offset,
   }) {
     final path = listPath(filter: filter, sort: sort, limit: limit, cursor: cursor, offset: offset);
-    late final _Live<Page<T>> live;
-    live = _Live<Page<T>>(
+    late final _Live<ApiPage<T>> live;
+    live = _Live<ApiPage<T>>(
       changes: changes,
       registry: _lives,
       initial: () async {

@@ -176,8 +176,8 @@ class SortKey<R> {
 }
 
 /// One page of a list.
-class Page<T> {
-  const Page({required this.items, this.nextCursor, required this.limit});
+class ApiPage<T> {
+  const ApiPage({required this.items, this.nextCursor, required this.limit});
 
   final List<T> items;
 
@@ -189,11 +189,11 @@ class Page<T> {
 
   bool get hasMore => nextCursor != null;
 
-  Page<T> withItems(List<T> items) => Page<T>(items: items, nextCursor: nextCursor, limit: limit);
+  ApiPage<T> withItems(List<T> items) => ApiPage<T>(items: items, nextCursor: nextCursor, limit: limit);
 
   @override
   bool operator ==(Object other) =>
-      other is Page<T> &&
+      other is ApiPage<T> &&
       other.nextCursor == nextCursor &&
       other.limit == limit &&
       listEquals(other.items, items);
@@ -202,7 +202,7 @@ class Page<T> {
   int get hashCode => Object.hash(nextCursor, limit, Object.hashAll(items));
 
   @override
-  String toString() => 'Page(${items.length} items, nextCursor: $nextCursor)';
+  String toString() => 'ApiPage(${items.length} items, nextCursor: $nextCursor)';
 }
 
 /// A value with the `ETag` the server sent for it; pass [etag] as `ifMatch`

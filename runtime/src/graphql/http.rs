@@ -103,11 +103,18 @@ pub async fn not_allowed() -> Response {
 }
 
 async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response {
+    let start = std::time::Instant::now();
     let mut schema = &st.data;
     let name = req.operation_name.clone();
+    let mut op_type = "unknown";
     // Unparsable documents go on to the executor, which reports them.
     if let Ok(doc) = req.parsed_query() {
         if let Some(op) = introspection::select(doc, name.as_deref()) {
+            op_type = match op.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            };
             if via_get && op.ty != OperationType::Query {
                 return refuse(
                     ApiError::new(Kind::MethodNotAllowed, "mutations are only accepted over POST")
@@ -126,7 +133,33 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response
             }
         }
     }
-    Json(schema.execute(req).await).into_response()
+    let res = schema.execute(req).await;
+    let labels = [("operation_type", op_type), ("operation_name", metric_name(name.as_deref()))];
+    metrics::counter!(crate::observe::names::GRAPHQL_OPS, &labels).increment(1);
+    metrics::histogram!(crate::observe::names::GRAPHQL_DURATION, &labels).record(start.elapsed().as_secs_f64());
+    Json(res).into_response()
+}
+
+/// Operation names are chosen by clients, so only the first 200 distinct
+/// well-formed names become label values; the rest share `other`.
+fn metric_name(name: Option<&str>) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let Some(n) = name else { return "anonymous" };
+    if n.is_empty() || n.len() > 64 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return "other";
+    }
+    let mut seen = SEEN.get_or_init(Default::default).lock().expect("lock");
+    if let Some(s) = seen.get(n) {
+        return s;
+    }
+    if seen.len() >= 200 {
+        return "other";
+    }
+    let s: &'static str = Box::leak(n.to_string().into_boxed_str());
+    seen.insert(s);
+    s
 }
 
 /// A request-level failure in the GraphQL response shape.

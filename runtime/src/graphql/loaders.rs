@@ -103,8 +103,20 @@ async fn load_for_group(group: &Group, svc: &ResourceService, via: Via) -> ApiRe
     Ok(Arc::new(Related { group: Group::new(records), by_key }))
 }
 
-/// Rows of `svc` whose `field` is one of `keys`, grouped by key: one
-/// statement per 500 keys.
+/// Rows of `svc` whose `field` is one of `keys`, grouped by key.
+///
+/// Lookups by id go through the same read-through cache and batcher as
+/// REST when `api_optimization_enabled` is on (cached rows cost nothing,
+/// the misses share `IN (…)` queries); otherwise, and for foreign keys,
+/// one statement per 500 keys.
 pub async fn load(svc: &ResourceService, field: usize, keys: &[Key]) -> Result<HashMap<Key, Vec<Record>>, ApiError> {
+    if field == svc.model.id_index() && svc.flags.optimization() {
+        let reps = futures::future::try_join_all(keys.iter().map(|k| {
+            let id = k.to_value();
+            async move { svc.representation(&id).await.map(|r| (k.clone(), r)) }
+        }))
+        .await?;
+        return Ok(reps.into_iter().filter_map(|(k, r)| r.map(|r| (k, vec![r.record.clone()]))).collect());
+    }
     svc.load_by(field, keys).await
 }

@@ -44,7 +44,8 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
         let svc = s.clone();
         FieldFuture::new(async move {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
-            Ok(svc.get(&id).await.gql()?.map(|r| FieldValue::owned_any(Row::single(r))))
+            // Same path as REST: cache, then batcher, then the database.
+            Ok(svc.representation(&id).await.gql()?.map(|r| FieldValue::owned_any(Row::single(r.record.clone()))))
         })
     })
     .description(format!("One {} by id, or null if there is none.", model.name))

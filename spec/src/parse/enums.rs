@@ -43,6 +43,8 @@ pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Resul
         errors.push(darling::Error::custom("an #[api_enum] needs at least one variant").with_span(&item.ident));
     }
     let mut names: Vec<String> = Vec::new();
+    // The Rust variant behind each entry of `names`.
+    let mut owners: Vec<String> = Vec::new();
     let mut idents = Vec::new();
     for v in &item.variants {
         let Some(va) = errors.handle(VariantArgs::from_variant(v).map_err(|e| reword(e, &VARIANT))) else { continue };
@@ -64,12 +66,18 @@ pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Resul
             }
             None => rename_case(&va.ident.to_string(), &rule).expect("checked rule"),
         };
-        if names.contains(&wire) {
-            errors.push(
-                darling::Error::custom(format!("two variants are sent as \"{wire}\"; give one a different `rename`"))
-                    .with_span(&va.ident),
+        if let Some(i) = names.iter().position(|n| *n == wire) {
+            let msg = format!(
+                "`{}` is sent as \"{wire}\", which `{}` already uses; give one of them a different `rename`",
+                va.ident, owners[i]
             );
+            let e = darling::Error::custom(msg);
+            errors.push(match &va.rename {
+                Some(r) => e.with_span(r),
+                None => e.with_span(&va.ident),
+            });
         }
+        owners.push(va.ident.to_string());
         names.push(wire);
         idents.push(va.ident.clone());
     }

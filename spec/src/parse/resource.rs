@@ -247,7 +247,7 @@ pub fn parse_resource(
             Some(idarg) => {
                 if let Some(prev) = &id_seen {
                     err(
-                        format!("field `{prev}` already has `id`; a resource has exactly one id field (composite keys are not supported), so remove one of them"),
+                        format!("this resource's id is already `{prev}`; a resource has exactly one id field (composite keys are not supported), so remove `id` from one of them"),
                         idarg.span,
                     );
                 } else {
@@ -317,9 +317,12 @@ pub fn parse_resource(
             None
         };
         if auto.is_some() && typed && ty != FieldType::DateTime {
-            let span = if created { args.created_at.span() } else { args.updated_at.span() };
+            let (what, span) = if created { ("created_at", args.created_at.span()) } else { ("updated_at", args.updated_at.span()) };
             err(
-                "`created_at`/`updated_at` need a `DateTime<Utc>` field".into(),
+                format!(
+                    "`{what}` stores the time of the write, so the field must be `DateTime<Utc>`; change `{}` to `DateTime<Utc>` or remove `{what}`",
+                    type_string(&args.ty)
+                ),
                 span,
             );
         }

@@ -52,18 +52,23 @@ fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
 }
 
 fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
+    // A message with its own advice; the list of supported types is added
+    // only where there is nothing more specific to say.
+    let advice = |msg: &str| darling::Error::custom(msg).with_span(ty);
     let unsupported = |why: &str| darling::Error::custom(format!("{why}; {SUPPORTED}")).with_span(ty);
     let p = match ty {
         syn::Type::Path(p) => p,
-        syn::Type::Reference(_) => {
-            return Err(unsupported("references are not supported (a resource owns its data); use an owned type such as `String`"))
+        // Point at the referenced type: that is what to replace.
+        syn::Type::Reference(r) => {
+            return Err(darling::Error::custom(
+                "references are not supported (a resource owns its data); use an owned type such as `String`",
+            )
+            .with_span(&r.elem))
         }
         syn::Type::Tuple(t) if t.elems.is_empty() => return Err(unsupported("`()` is not a field type")),
-        syn::Type::Tuple(_) => {
-            return Err(unsupported("tuples are not supported; declare one field per value"))
-        }
+        syn::Type::Tuple(_) => return Err(advice("tuples are not supported; declare one field per value")),
         syn::Type::Array(_) | syn::Type::Slice(_) => {
-            return Err(unsupported("arrays are not supported; model collections as a separate resource with a relation"))
+            return Err(advice("arrays are not supported; model a collection as a separate resource with a relation"))
         }
         syn::Type::Paren(p) => return scalar(&p.elem),
         syn::Type::Group(g) => return scalar(&g.elem),
@@ -112,15 +117,15 @@ fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
                     .with_span(ty)),
             }
         }
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(unsupported(
-            &format!("`{name}` is not supported (SQL databases have no portable type for it); use i16, i32 or i64"),
-        )),
-        "char" | "str" => Err(unsupported(&format!("`{name}` is not supported; use String"))),
-        "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => Err(unsupported(&format!(
-            "`{name}` is not supported; model collections as a separate resource with a relation"
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(advice(&format!(
+            "`{name}` is not supported (SQL databases have no portable type for it); use `i16`, `i32` or `i64`"
+        ))),
+        "char" | "str" => Err(advice(&format!("`{name}` is not supported; use `String`"))),
+        "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => Err(advice(&format!(
+            "`{name}` is not supported; model a collection as a separate resource with a relation"
         ))),
         "Box" | "Rc" | "Arc" | "Cow" | "Cell" | "RefCell" | "Mutex" => {
-            Err(unsupported(&format!("`{name}` is not supported; use the value type itself, e.g. `String`")))
+            Err(advice(&format!("`{name}` is not supported; use the value type itself, e.g. `String`")))
         }
         _ if has_args => Err(unsupported(&format!("generic type `{name}<..>` is not supported"))),
         _ => Ok(Kind::Enum(p.path.clone())),

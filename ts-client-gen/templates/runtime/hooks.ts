@@ -153,24 +153,25 @@ export function mapListData<T>(data: unknown, fn: (items: T[]) => T[]): unknown 
 
 /** A merge patch applied to a cached item (`undefined` members change nothing). */
 export function applyPatch<T extends object>(item: T, patch: object): T {
-  const out: Record<string, unknown> = { ...item };
+  const out: Record<string, unknown> = { ...(item as Record<string, unknown>) };
   for (const [k, v] of Object.entries(patch)) {
     if (v !== undefined) out[k] = v;
   }
   return out as T;
 }
 
-interface Snapshot {
+/** What optimistic mutations remember to roll back. */
+export interface MutationSnapshot {
   detail: unknown;
   lists: Array<[QueryKey, unknown]>;
 }
 
-async function snapshot<R extends ResourceTypes>(qc: QueryClient, keys: ResourceKeys<R>, id: R["id"]): Promise<Snapshot> {
+async function snapshot<R extends ResourceTypes>(qc: QueryClient, keys: ResourceKeys<R>, id: R["id"]): Promise<MutationSnapshot> {
   await Promise.all([qc.cancelQueries({ queryKey: keys.detail(id) }), qc.cancelQueries({ queryKey: keys.lists() })]);
   return { detail: qc.getQueryData(keys.detail(id)), lists: qc.getQueriesData({ queryKey: keys.lists() }) };
 }
 
-function restore<R extends ResourceTypes>(qc: QueryClient, keys: ResourceKeys<R>, id: R["id"], snap: Snapshot): void {
+function restore<R extends ResourceTypes>(qc: QueryClient, keys: ResourceKeys<R>, id: R["id"], snap: MutationSnapshot): void {
   if (snap.detail !== undefined) qc.setQueryData(keys.detail(id), snap.detail);
   for (const [key, data] of snap.lists) qc.setQueryData(key, data);
 }
@@ -182,7 +183,7 @@ function updateInLists<R extends ResourceTypes>(
   id: R["id"],
   fn: (item: R["item"]) => R["item"],
 ): void {
-  qc.setQueriesData<unknown>({ queryKey: keys.lists() }, (old) =>
+  qc.setQueriesData<unknown>({ queryKey: keys.lists() }, (old: unknown) =>
     old === undefined ? undefined : mapListData<R["item"]>(old, (items) => items.map((it) => (api.idOf(it) === id ? fn(it) : it))),
   );
 }
@@ -226,7 +227,7 @@ export function useUpdateMutation<R extends ResourceTypes>(
 ) {
   const qc = useQueryClient();
   const { onSuccess, onError, onSettled, optimistic = true, ...rest } = options ?? {};
-  return useMutation<R["item"], ClientError, UpdateVariables<R>, Snapshot | undefined>({
+  return useMutation<R["item"], ClientError, UpdateVariables<R>, MutationSnapshot | undefined>({
     ...rest,
     mutationFn: (v) => api.update(v.id, v.patch, v.ifMatch !== undefined ? { ifMatch: v.ifMatch } : undefined),
     onMutate: async (v) => {
@@ -294,13 +295,13 @@ export function useDeleteMutation<R extends ResourceTypes>(
 ) {
   const qc = useQueryClient();
   const { onSuccess, onError, onSettled, optimistic = true, ...rest } = options ?? {};
-  return useMutation<void, ClientError, DeleteVariables<R>, Snapshot | undefined>({
+  return useMutation<void, ClientError, DeleteVariables<R>, MutationSnapshot | undefined>({
     ...rest,
     mutationFn: (v) => api.delete(v.id, v.ifMatch !== undefined ? { ifMatch: v.ifMatch } : undefined),
     onMutate: async (v) => {
       if (!optimistic) return undefined;
       const snap = await snapshot(qc, keys, v.id);
-      qc.setQueriesData<unknown>({ queryKey: keys.lists() }, (old) =>
+      qc.setQueriesData<unknown>({ queryKey: keys.lists() }, (old: unknown) =>
         old === undefined ? undefined : mapListData<R["item"]>(old, (items) => items.filter((it) => api.idOf(it) !== v.id)),
       );
       return snap;

@@ -18,7 +18,8 @@ export const commentResource: ResourceDescriptor = {
 };
 
 /**
- * The operations on /v1/comments: `list`, `pages`, `items`, `listAll`, `get`, `create`, `createMany`, `replace`, `update`, `delete`.
+ * The operations on /v1/comments: `list`, `pages`, `items`, `listAll`, `get`, `create`,
+ * `createMany`, `replace`, `update`, `delete`.
  */
 export type CommentApi = ResourceApi<CommentTypes>;
 
@@ -32,7 +33,8 @@ export const projectResource: ResourceDescriptor = {
 };
 
 /**
- * The operations on /v1/projects: `list`, `pages`, `items`, `listAll`, `get`, `create`, `createMany`, `replace`, `update`, `delete`.
+ * The operations on /v1/projects: `list`, `pages`, `items`, `listAll`, `get`, `create`,
+ * `createMany`, `replace`, `update`, `delete`.
  */
 export type ProjectApi = ResourceApi<ProjectTypes>;
 
@@ -46,7 +48,8 @@ export const taskResource: ResourceDescriptor = {
 };
 
 /**
- * The operations on /v1/tasks: `list`, `pages`, `items`, `listAll`, `get`, `create`, `createMany`, `replace`, `update`, `delete`.
+ * The operations on /v1/tasks: `list`, `pages`, `items`, `listAll`, `get`, `create`, `createMany`,
+ * `replace`, `update`, `delete`.
  */
 export type TaskApi = ResourceApi<TaskTypes>;
 

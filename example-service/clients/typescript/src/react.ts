@@ -38,6 +38,7 @@ export type {
   ItemQueryOptions,
   ListQueryOptions,
   MutationHookOptions,
+  MutationSnapshot,
   ReplaceVariables,
   ResourceKeys,
   UpdateVariables,
@@ -75,7 +76,8 @@ import type { Comment, CommentCreate, CommentId, CommentListParams, CommentTypes
 // ---- Comment (/v1/comments) -----------------------------------------
 
 /**
- * Query keys of Comment: `commentKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`, `.details()`, `.detail(id)`. Invalidate `commentKeys.lists()` to refresh every list.
+ * Query keys of Comment: `commentKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`,
+ * `.details()`, `.detail(id)`. Invalidate `commentKeys.lists()` to refresh every list.
  */
 export const commentKeys = resourceKeys<CommentTypes, "comments">("comments");
 
@@ -92,7 +94,8 @@ export function useCommentList<TData = Page<Comment>>(params?: CommentListParams
 }
 
 /**
- * Comment items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`; `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ * Comment items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
+ * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
  */
 export function useCommentInfinite(params?: InfiniteParamsOf<CommentTypes>, options?: InfiniteQueryOptions<Comment> & WithClient) {
   const [client, rest] = split(options);
@@ -106,7 +109,8 @@ export function useCreateComment(options?: MutationHookOptions<Comment, CommentC
 }
 
 /**
- * Updates a Comment (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the cached item and lists, and is rolled back if the server refuses it.
+ * Updates a Comment (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the
+ * cached item and lists, and is rolled back if the server refuses it.
  */
 export function useUpdateComment(options?: MutationHookOptions<Comment, UpdateVariables<CommentTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -120,7 +124,8 @@ export function useReplaceComment(options?: MutationHookOptions<Comment, Replace
 }
 
 /**
- * Deletes a Comment: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored on error).
+ * Deletes a Comment: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored
+ * on error).
  */
 export function useDeleteComment(options?: MutationHookOptions<void, DeleteVariables<CommentTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -130,7 +135,8 @@ export function useDeleteComment(options?: MutationHookOptions<void, DeleteVaria
 // ---- Project (/v1/projects) -----------------------------------------
 
 /**
- * Query keys of Project: `projectKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`, `.details()`, `.detail(id)`. Invalidate `projectKeys.lists()` to refresh every list.
+ * Query keys of Project: `projectKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`,
+ * `.details()`, `.detail(id)`. Invalidate `projectKeys.lists()` to refresh every list.
  */
 export const projectKeys = resourceKeys<ProjectTypes, "projects">("projects");
 
@@ -147,7 +153,8 @@ export function useProjectList<TData = Page<Project>>(params?: ProjectListParams
 }
 
 /**
- * Project items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`; `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ * Project items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
+ * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
  */
 export function useProjectInfinite(params?: InfiniteParamsOf<ProjectTypes>, options?: InfiniteQueryOptions<Project> & WithClient) {
   const [client, rest] = split(options);
@@ -161,7 +168,8 @@ export function useCreateProject(options?: MutationHookOptions<Project, ProjectC
 }
 
 /**
- * Updates a Project (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the cached item and lists, and is rolled back if the server refuses it.
+ * Updates a Project (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the
+ * cached item and lists, and is rolled back if the server refuses it.
  */
 export function useUpdateProject(options?: MutationHookOptions<Project, UpdateVariables<ProjectTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -175,7 +183,8 @@ export function useReplaceProject(options?: MutationHookOptions<Project, Replace
 }
 
 /**
- * Deletes a Project: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored on error).
+ * Deletes a Project: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored
+ * on error).
  */
 export function useDeleteProject(options?: MutationHookOptions<void, DeleteVariables<ProjectTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -185,7 +194,8 @@ export function useDeleteProject(options?: MutationHookOptions<void, DeleteVaria
 // ---- Task (/v1/tasks) -----------------------------------------------
 
 /**
- * Query keys of Task: `taskKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`, `.details()`, `.detail(id)`. Invalidate `taskKeys.lists()` to refresh every list.
+ * Query keys of Task: `taskKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`,
+ * `.details()`, `.detail(id)`. Invalidate `taskKeys.lists()` to refresh every list.
  */
 export const taskKeys = resourceKeys<TaskTypes, "tasks">("tasks");
 
@@ -202,7 +212,8 @@ export function useTaskList<TData = Page<Task>>(params?: TaskListParams, options
 }
 
 /**
- * Task items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`; `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ * Task items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
+ * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
  */
 export function useTaskInfinite(params?: InfiniteParamsOf<TaskTypes>, options?: InfiniteQueryOptions<Task> & WithClient) {
   const [client, rest] = split(options);
@@ -216,7 +227,8 @@ export function useCreateTask(options?: MutationHookOptions<Task, TaskCreate> & 
 }
 
 /**
- * Updates a Task (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the cached item and lists, and is rolled back if the server refuses it.
+ * Updates a Task (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the cached
+ * item and lists, and is rolled back if the server refuses it.
  */
 export function useUpdateTask(options?: MutationHookOptions<Task, UpdateVariables<TaskTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -230,7 +242,8 @@ export function useReplaceTask(options?: MutationHookOptions<Task, ReplaceVariab
 }
 
 /**
- * Deletes a Task: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored on error).
+ * Deletes a Task: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored on
+ * error).
  */
 export function useDeleteTask(options?: MutationHookOptions<void, DeleteVariables<TaskTypes>> & WithClient) {
   const [client, rest] = split(options);

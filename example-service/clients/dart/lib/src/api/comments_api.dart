@@ -16,7 +16,7 @@ class CommentsApi extends ResourceApi<Comment, String, CommentCreate, CommentPat
           fromJson: (json) => Comment.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => id,
-          cacheTtl: cacheTtl ?? const Duration.zero,
+          cacheTtl: cacheTtl ?? Duration.zero,
           pageSize: 20,
           maxPageSize: 500,
         );

@@ -17,7 +17,7 @@ class ProjectsApi extends ResourceApi<Project, int, ProjectCreate, ProjectPatch,
           fromJson: (json) => Project.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => _rt.encodeInt(id),
-          cacheTtl: cacheTtl ?? const const Duration(seconds: 600),
+          cacheTtl: cacheTtl ?? const Duration(seconds: 600),
           pageSize: 50,
           maxPageSize: 500,
         );

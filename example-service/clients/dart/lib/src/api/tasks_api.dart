@@ -17,7 +17,7 @@ class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter>
           fromJson: (json) => Task.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => _rt.encodeInt(id),
-          cacheTtl: cacheTtl ?? const const Duration(seconds: 600),
+          cacheTtl: cacheTtl ?? const Duration(seconds: 600),
           pageSize: 50,
           maxPageSize: 500,
         );

@@ -1,0 +1,286 @@
+// Tests of the generated package that need no server: JSON mapping,
+// inputs, filters, errors, the cache storage.
+
+import 'dart:convert';
+
+import 'package:resourceful_example_client/resourceful_example_client.dart';
+
+import 'harness.dart';
+import 'support.dart';
+
+final Map<String, dynamic> taskJson = <String, dynamic>{
+  'id': 7,
+  'title': 'Write copy',
+  'notes': null,
+  'status': 'in_progress',
+  'done': false,
+  'priority': 3,
+  'estimate_hours': 3.0,
+  'project_id': 2,
+  'due_at': '2030-01-31T12:00:00.123456Z',
+  'created_at': '2026-11-23T11:02:35.618888Z',
+  'updated_at': '2026-11-23T11:02:35.618888Z',
+};
+
+ApiClient fakeClient(ApiResponse Function(ApiRequest) handler) =>
+    ApiClient(baseUrl: 'http://api.test/', transport: FakeTransport(handler));
+
+void registerOfflineTests() {
+  group('enums', () {
+    test('wire values map both ways', () {
+      expect(TaskStatus.inProgress.wire, 'in_progress');
+      expect(TaskStatusWire.fromWire('blocked'), TaskStatus.blocked);
+      expect(TaskStatusWire.tryFromWire('nope'), null);
+      expect(TaskStatus.values.map((v) => v.wire).toList(), ['todo', 'in_progress', 'blocked', 'done']);
+      expect(Visibility.values.map((v) => v.wire).toList(), ['private', 'team', 'public']);
+    });
+    test('an unknown wire value is a FormatException', () async {
+      await expectThrows<FormatException>(() => TaskStatusWire.fromWire('archived'));
+    });
+  });
+
+  group('models', () {
+    test('fromJson reads every type', () {
+      final t = Task.fromJson(taskJson);
+      expect(t.id, 7);
+      expect(t.status, TaskStatus.inProgress);
+      expect(t.notes, null);
+      expect(t.estimateHours, 3.0);
+      expect(t.dueAt, DateTime.utc(2030, 1, 31, 12, 0, 0, 123, 456));
+      check(t.createdAt.isUtc, 'date-times are UTC');
+    });
+    test('toJson gives back the wire form', () {
+      expect(Task.fromJson(taskJson).toJson(), taskJson);
+      final p = Project.fromJson(<String, dynamic>{
+        'id': 1,
+        'name': 'Web',
+        'key': 'WEB',
+        'description': null,
+        'visibility': 'team',
+        'due_on': '2027-03-31',
+        'created_at': '2026-11-23T11:02:35.611171Z',
+        'updated_at': '2026-11-23T11:02:35.611171Z',
+      });
+      expect(p.dueOn, DateTime.utc(2027, 3, 31));
+      expect(p.toJson()['due_on'], '2027-03-31');
+      expect(p.visibility, Visibility.team);
+    });
+    test('integers sent as 3.0 and doubles sent as 3 are read', () {
+      final j = Map<String, dynamic>.of(taskJson)
+        ..['priority'] = 3.0
+        ..['estimate_hours'] = 3;
+      final t = Task.fromJson(j);
+      expect(t.priority, 3);
+      expect(t.estimateHours, 3.0);
+    });
+    test('a wrong type is a FormatException naming the field', () async {
+      final j = Map<String, dynamic>.of(taskJson)..['title'] = 5;
+      final e = await expectThrows<FormatException>(() => Task.fromJson(j));
+      check(e.message.contains('title'), 'message names the field: ${e.message}');
+      final k = Map<String, dynamic>.of(taskJson)..['due_at'] = 'tomorrow';
+      await expectThrows<FormatException>(() => Task.fromJson(k));
+      final m = Map<String, dynamic>.of(taskJson)..remove('done');
+      await expectThrows<FormatException>(() => Task.fromJson(m));
+    });
+    test('value equality and hashCode', () {
+      final a = Task.fromJson(taskJson);
+      final b = Task.fromJson(jsonDecode(jsonEncode(taskJson)) as Map<String, dynamic>);
+      expect(a, b);
+      expect(a.hashCode, b.hashCode);
+      check(a != a.copyWith(done: true), 'a changed copy differs');
+      expect(<Task>{a, b}.length, 1);
+    });
+    test('copyWith: values, Optional(null) clears, absent keeps', () {
+      final t = Task.fromJson(taskJson).copyWith(notes: const Optional('n'));
+      expect(t.notes, 'n');
+      final u = t.copyWith(title: 'x', estimateHours: const Optional(null));
+      expect(u.title, 'x');
+      expect(u.estimateHours, null);
+      expect(u.notes, 'n');
+      expect(u.dueAt, t.dueAt);
+    });
+  });
+
+  group('inputs', () {
+    test('create: required named parameters; null optionals are left out', () {
+      final c = TaskCreate(
+        title: 'T',
+        status: TaskStatus.todo,
+        done: false,
+        priority: 2,
+        projectId: 1,
+        dueAt: DateTime.utc(2030, 1, 2, 3, 4, 5),
+      );
+      expect(c.toJson(), <String, dynamic>{
+        'title': 'T',
+        'status': 'todo',
+        'done': false,
+        'priority': 2,
+        'project_id': 1,
+        'due_at': '2030-01-02T03:04:05.000Z',
+      });
+    });
+    test('dates are sent from their own year, month and day', () {
+      final c = ProjectCreate(name: 'N', key: 'KEY', visibility: Visibility.public, dueOn: DateTime(2027, 3, 31, 23, 30));
+      expect(c.toJson()['due_on'], '2027-03-31');
+    });
+    test('date-times are sent in UTC', () {
+      final local = DateTime(2030, 6, 1, 12);
+      final c = TaskCreate(title: 'T', status: TaskStatus.todo, done: false, priority: 1, projectId: 1, dueAt: local);
+      final sent = DateTime.parse(c.toJson()['due_at'] as String);
+      check((c.toJson()['due_at'] as String).endsWith('Z'), 'UTC designator');
+      expect(sent, local.toUtc());
+    });
+    test('fromModel copies the writable fields', () {
+      final t = Task.fromJson(taskJson);
+      final c = TaskCreate.fromModel(t);
+      expect(c.title, t.title);
+      expect(c.toJson().containsKey('id'), false);
+      expect(c.toJson().containsKey('created_at'), false);
+    });
+    test('patch: absent, value and explicit null differ', () {
+      expect(const TaskPatch().toJson(), <String, dynamic>{});
+      check(const TaskPatch().isEmpty, 'empty patch');
+      expect(
+        const TaskPatch(title: 'x', notes: Optional(null), done: true).toJson(),
+        <String, dynamic>{'title': 'x', 'notes': null, 'done': true},
+      );
+      expect(TaskPatch(dueAt: Optional(DateTime.utc(2030))).toJson(), <String, dynamic>{'due_at': '2030-01-01T00:00:00.000Z'});
+      expect(const TaskPatch(status: TaskStatus.done).toJson(), <String, dynamic>{'status': 'done'});
+      check(!const TaskPatch(notes: Optional(null)).isEmpty, 'a null is a change');
+    });
+  });
+
+  group('queries', () {
+    final client = fakeClient((r) => ApiResponse(status: 500));
+    test('filters encode as field[op]=value, in order', () {
+      final f = TaskFilter()
+          .title
+          .contains('a b&c')
+          .status
+          .isIn([TaskStatus.todo, TaskStatus.inProgress])
+          .priority
+          .between(1, 3)
+          .estimateHours
+          .isNull()
+          .dueAt
+          .lt(DateTime.utc(2030, 1, 1));
+      expect(f.filterConditions.map((c) => '$c').toList(), [
+        'title[contains]=a b&c',
+        'status[in]=todo,in_progress',
+        'priority[gte]=1',
+        'priority[lte]=3',
+        'estimate_hours[is_null]=true',
+        'due_at[lt]=2030-01-01T00:00:00.000Z',
+      ]);
+      expect(
+        client.tasks.listPath(filter: TaskFilter().title.contains('a b&c'), sort: [TaskSort.priority.desc, TaskSort.title], limit: 5),
+        '/v1/tasks?title%5Bcontains%5D=a+b%26c&sort=-priority%2Ctitle&limit=5',
+      );
+      expect(client.tasks.listPath(), '/v1/tasks');
+    });
+    test('filters compare by their conditions', () {
+      expect(TaskFilter().done.eq(true), TaskFilter().done.eq(true));
+      expect(TaskFilter().done.eq(true).hashCode, TaskFilter().done.eq(true).hashCode);
+      check(TaskFilter().done.eq(true) != TaskFilter().done.eq(false), 'different filters differ');
+    });
+    test('an empty in-list is refused before sending', () async {
+      await expectThrows<ArgumentError>(() => TaskFilter().id.isIn(<int>[]));
+    });
+    test('sort keys', () {
+      expect(TaskSort.priority.desc.wire, '-priority');
+      expect(TaskSort.priority.desc.asc.wire, 'priority');
+      expect(TaskSort.dueAt.wire, 'due_at');
+    });
+  });
+
+  group('errors', () {
+    test('problem+json becomes an ApiException with field errors', () async {
+      final client = fakeClient((r) => ApiResponse(
+            status: 422,
+            headers: {'Content-Type': 'application/problem+json'},
+            body: jsonEncode({
+              'type': 'urn:resourceful:problem:validation',
+              'title': 'Validation failed',
+              'status': 422,
+              'detail': '2 fields are invalid',
+              'errors': [
+                {'field': 'title', 'pointer': '/title', 'code': 'length', 'message': 'too short'},
+                {'field': 'priority', 'pointer': '/priority', 'code': 'range', 'message': 'too big'},
+              ],
+            }),
+          ));
+      final e = await expectThrows<ApiException>(() => client.tasks.get(1));
+      expect(e.status, 422);
+      expect(e.slug, 'validation');
+      expect(e.type, ProblemType.validation);
+      expect(e.detail, '2 fields are invalid');
+      expect(e.errors.map((x) => x.pointer).toList(), ['/title', '/priority']);
+      expect(e.fieldMessages, {'title': ['too short'], 'priority': ['too big']});
+      expect(e.errorsFor('priority').single.code, 'range');
+      check(e is ResourcefulException, 'common base');
+      expect(e.request?.method, 'GET');
+    });
+    test('429 and 503 carry retryAfter (seconds or HTTP-date)', () async {
+      final c1 = fakeClient((r) => ApiResponse(status: 429, headers: {'retry-after': '7'}, body: '{"type":"urn:resourceful:problem:rate-limited","title":"Too many requests","status":429}'));
+      final e1 = await expectThrows<ApiException>(() => c1.projects.list());
+      expect(e1.retryAfter, const Duration(seconds: 7));
+      check(e1.isRateLimited && e1.isRetryable, 'rate limited and retryable');
+      final when = DateTime.now().toUtc().add(const Duration(seconds: 120));
+      const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+      const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+      String two(int n) => n.toString().padLeft(2, '0');
+      final httpDate = '${days[when.weekday - 1]}, ${two(when.day)} ${months[when.month - 1]} ${when.year} '
+          '${two(when.hour)}:${two(when.minute)}:${two(when.second)} GMT';
+      final c2 = fakeClient((r) => ApiResponse(status: 503, headers: {'Retry-After': httpDate}, body: ''));
+      final e2 = await expectThrows<ApiException>(() => c2.projects.list());
+      check(e2.isUnavailable, '503');
+      final s = e2.retryAfter!.inSeconds;
+      check(s >= 100 && s <= 121, 'about two minutes, got $s s');
+    });
+    test('a non-JSON error body still gives the status', () async {
+      final c = fakeClient((r) => ApiResponse(status: 502, body: '<html>bad gateway</html>'));
+      final e = await expectThrows<ApiException>(() => c.tasks.list());
+      expect(e.status, 502);
+      expect(e.title, 'Bad gateway');
+      expect(e.errors, <FieldError>[]);
+    });
+    test('an unreadable success body is an InvalidResponseException', () async {
+      final c = fakeClient((r) => ApiResponse(status: 200, body: '{"items": 5}'));
+      await expectThrows<InvalidResponseException>(() => c.tasks.list());
+      final d = fakeClient((r) => ApiResponse(status: 200, body: jsonEncode(Map<String, dynamic>.of(taskJson)..['status'] = 'archived')));
+      final e = await expectThrows<InvalidResponseException>(() => d.tasks.get(7));
+      check(e.message.contains('status'), 'names the field: ${e.message}');
+    });
+    test('a failing transport is a NetworkException', () async {
+      final c = ApiClient(baseUrl: 'http://api.test', transport: FakeTransport((r) => throw StateError('socket gone')));
+      final e = await expectThrows<NetworkException>(() => c.tasks.get(1));
+      check(e.cause is StateError, 'keeps the cause');
+      check(e is! ApiException, 'not an ApiException');
+    });
+  });
+
+  group('cache storage', () {
+    test('memory storage drops the least recently used', () async {
+      final s = MemoryCacheStorage(maxEntries: 2);
+      final now = DateTime.now().toUtc();
+      await s.write('a', CacheEntry(body: 'A', storedAt: now));
+      await s.write('b', CacheEntry(body: 'B', storedAt: now));
+      await s.read('a');
+      await s.write('c', CacheEntry(body: 'C', storedAt: now));
+      expect((await s.keys())..sort(), ['a', 'c']);
+    });
+    test('entries round-trip through JSON', () {
+      final e = CacheEntry(body: '{}', etag: '"x"', storedAt: DateTime.utc(2030), stale: true);
+      final f = CacheEntry.fromJson(jsonDecode(jsonEncode(e.toJson())) as Map<String, dynamic>);
+      expect([f.body, f.etag, f.storedAt, f.stale], ['{}', '"x"', DateTime.utc(2030), true]);
+    });
+    test('fresh within the TTL, unless stale', () {
+      final now = DateTime.utc(2030);
+      final e = CacheEntry(body: '', storedAt: now.subtract(const Duration(seconds: 5)));
+      check(e.isFresh(const Duration(seconds: 10), now), 'fresh');
+      check(!e.isFresh(const Duration(seconds: 5), now), 'expired');
+      check(!e.markedStale().isFresh(const Duration(hours: 1), now), 'stale');
+    });
+  });
+}

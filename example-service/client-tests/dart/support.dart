@@ -1,0 +1,43 @@
+// Test transports shared by the offline and live tests.
+
+import 'package:resourceful_example_client/resourceful_example_client.dart';
+
+/// Wraps a transport and records every request and wire status.
+class RecordingTransport extends ApiTransport {
+  RecordingTransport(this.inner);
+
+  final ApiTransport inner;
+  final List<ApiRequest> requests = <ApiRequest>[];
+  final List<int> statuses = <int>[];
+
+  @override
+  Future<ApiResponse> send(ApiRequest request) async {
+    requests.add(request);
+    final res = await inner.send(request);
+    statuses.add(res.status);
+    return res;
+  }
+
+  /// Forgets what was recorded so far.
+  void reset() {
+    requests.clear();
+    statuses.clear();
+  }
+
+  @override
+  void close() => inner.close();
+}
+
+/// Answers from a function, without a network.
+class FakeTransport extends ApiTransport {
+  FakeTransport(this.handler);
+
+  final ApiResponse Function(ApiRequest request) handler;
+  final List<ApiRequest> requests = <ApiRequest>[];
+
+  @override
+  Future<ApiResponse> send(ApiRequest request) async {
+    requests.add(request);
+    return handler(request);
+  }
+}
