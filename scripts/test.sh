@@ -42,6 +42,18 @@ fi
 psql "$TEST_POSTGRES_URL" -qAt -c "SELECT 'DROP SCHEMA \"' || nspname || '\" CASCADE;' FROM pg_namespace WHERE nspname LIKE 'rtest\_%'" \
   | psql "$TEST_POSTGRES_URL" -q >/dev/null
 
+# --- Redis (127.0.0.1:6379) -------------------------------------------------
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+redis_ready() { command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
+if ! redis_ready; then
+  log "Redis is not answering on 127.0.0.1:6379; starting it"
+  command -v redis-server >/dev/null || apt_install redis-server
+  mkdir -p /tmp/resourceful-redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp/resourceful-redis --logfile /tmp/resourceful-redis/redis.log
+  for _ in $(seq 1 20); do redis_ready && break; sleep 0.5; done
+  redis_ready || { echo "Redis could not be started" >&2; exit 1; }
+fi
+
 # --- Python tools (OpenAPI validation) -------------------------------------
 VENV="$ROOT/target/venv"
 if [ ! -x "$VENV/bin/python" ]; then
@@ -55,11 +67,40 @@ export RESOURCEFUL_PYTHON="$VENV/bin/python"
 # --- Rust tests -------------------------------------------------------------
 log "building tests"
 cargo test --workspace --no-run --locked 2>&1 | tail -3
-log "running Rust tests (SQLite and PostgreSQL)"
+# build.rs regenerates the client packages: the committed ones must match.
+if [ -d .git ] && ! git diff --quiet -- example-service/clients || [ -n "$(git status --porcelain -- example-service/clients 2>/dev/null)" ]; then
+  echo "example-service/clients differs from what the generators produce now; commit the regenerated files:" >&2
+  git status --short -- example-service/clients >&2
+  exit 1
+fi
+log "running Rust tests (SQLite, PostgreSQL, Redis)"
+set +e
 cargo test --workspace --locked 2>&1 | tee "$ROOT/target/test-output.txt" | grep -Ev '^test .* \.\.\. ok$'
-status=${PIPESTATUS[0]}
+rust_status=${PIPESTATUS[0]}
+set -e
 passed=$(grep -Eo '[0-9]+ passed' "$ROOT/target/test-output.txt" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$ROOT/target/test-output.txt" | awk '{s+=$1} END {print s+0}')
+summary="rust: $passed passed, $failed failed"
+
+# --- Monitoring, clients ----------------------------------------------------
+other_status=0
+run_suite() {
+  local name=$1; shift
+  log "$name"
+  set +e
+  "$@" 2>&1 | tee "$ROOT/target/$name.txt"
+  local st=${PIPESTATUS[0]}
+  set -e
+  summary="$summary"$'\n'"$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$ROOT/target/$name.txt" | tail -1 || echo "$name: did not report")"
+  [ "$st" = 0 ] || other_status=$st
+}
+run_suite monitoring bash scripts/check-monitoring.sh
+[ -f scripts/client-tests/typescript.sh ] && run_suite typescript bash scripts/client-tests/typescript.sh
+[ -f scripts/client-tests/dart.sh ] && run_suite dart bash scripts/client-tests/dart.sh
+
 echo
-echo "rust: $passed passed, $failed failed"
-exit "$status"
+echo "$summary"
+total_passed=$(echo "$summary" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+total_failed=$(echo "$summary" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+echo "$total_passed passed, $total_failed failed"
+[ "$rust_status" = 0 ] && [ "$other_status" = 0 ]

@@ -21,6 +21,12 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let (name, path, table, version, page_size, max_page_size, doc) =
         (m.name, m.path, m.table, m.version, m.page_size, m.max_page_size, m.doc);
     let ttl = opt(m.cache_ttl_secs, |s| quote!(#s));
+    let rate = |r: RateModel| {
+        let (count, per) = (r.count, r.per_secs);
+        quote!(#m_::RateModel { count: #count, per_secs: #per })
+    };
+    let (rl_read, rl_write) = (opt(m.rate_limit.read, rate), opt(m.rate_limit.write, rate));
+    let rl_fail = opt(m.rate_limit.fail_closed, |b| quote!(#b));
     let fields = m.fields.iter().zip(&p.fields).map(|(f, pf)| {
         let (rust_name, api_name, column, optional, read_only, hidden, skip, filterable, sortable, unique, doc) = (
             f.rust_name, f.api_name, f.column, f.optional, f.read_only, f.hidden, f.skip, f.filterable, f.sortable,
@@ -83,7 +89,9 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     quote! {
         &#m_::ResourceModel {
             name: #name, path: #path, table: #table, version: #version, cache_ttl_secs: #ttl,
-            page_size: #page_size, max_page_size: #max_page_size, doc: #doc,
+            page_size: #page_size, max_page_size: #max_page_size,
+            rate_limit: #m_::RateLimitModel { read: #rl_read, write: #rl_write, fail_closed: #rl_fail },
+            doc: #doc,
             fields: &[#(#fields),*],
         }
     }

@@ -54,12 +54,8 @@ fn route_limits(registry: &Registry, config: &Config) -> Vec<RouteLimits> {
     let mut out = Vec::new();
     for s in &registry.services {
         let m = s.model;
-        let policy = |suffix: &str, rate: Rate| Policy {
-            name: Box::leak(format!("{}:{suffix}", m.path).into_boxed_str()),
-            rate,
-            on_failure: config.rate_limit_on_redis_failure,
-        };
-        let (read, write) = crate::limits::model_rates(m, config);
+        let (read, write, on_failure) = crate::limits::model_rates(m, config);
+        let policy = |suffix: &str, rate: Rate| Policy { name: Box::leak(format!("{}:{suffix}", m.path).into_boxed_str()), rate, on_failure };
         let base = m.route();
         for route in [format!("{base}/{{id}}"), base] {
             out.push(RouteLimits { route, read: Some(policy("read", read)), write: Some(policy("write", write)) });
@@ -121,7 +117,9 @@ impl App {
             let keys = ClientKeys { trusted_proxies: config.trusted_proxies.clone(), api_keys: config.api_keys.iter().cloned().collect() };
             Limiter::new(route_limits(&registry, config), redis.clone(), keys)
         });
-        let redis_required = config.rate_limit_enabled && config.rate_limit_on_redis_failure == OnFailure::Closed;
+        let redis_required = config.rate_limit_enabled
+            && (config.rate_limit_on_redis_failure == OnFailure::Closed
+                || self.models.iter().any(|m| m.rate_limit.fail_closed == Some(true)));
         let health = Health::new(db.clone(), redis.clone().map(|r| (r, redis_required)), config.health_cache);
         let router = crate::http::router(registry.clone(), config, crate::http::Parts { observer, limiter, health, flags: flags.clone() });
         Ok(Server { router, registry, config: self.config, flags })

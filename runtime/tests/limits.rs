@@ -186,3 +186,38 @@ async fn redis_down_fail_closed_answers_503_quickly() {
     assert_eq!(ctx.get("/health/ready").await.status, 503);
     ctx.cleanup().await;
 }
+
+/// A resource declaring its own limits, tighter than the defaults.
+#[resourceful::api_resource(path = "tickets", rate_limit(read = "2/min", write = "1/min", on_redis_failure = "closed"))]
+pub struct Ticket {
+    #[api(id)]
+    pub id: i64,
+    pub subject: String,
+}
+
+#[tokio::test]
+async fn declared_limits_override_the_defaults() {
+    let db = resourceful::testing::TestDb::sqlite().await;
+    let server = resourceful::App::new(Config::default()).resource::<Ticket>().build_with_db(db.db.clone()).await.unwrap();
+    let router = server.router();
+    let send = |req: Request<Body>| {
+        let r = router.clone();
+        async move {
+            use tower::ServiceExt;
+            let mut req = req;
+            req.extensions_mut().insert(ConnectInfo("203.0.113.77:1".parse::<SocketAddr>().unwrap()));
+            let res = r.oneshot(req).await.unwrap();
+            (res.status().as_u16(), res.headers().get("ratelimit-policy").map(|v| v.to_str().unwrap().to_string()))
+        }
+    };
+    let get = || Request::get("/v1/tickets").body(Body::empty()).unwrap();
+    let post = || Request::post("/v1/tickets").header("content-type", "application/json").body(Body::from(r#"{"subject":"s"}"#)).unwrap();
+    assert_eq!(send(get()).await, (200, Some("2;w=60".into())));
+    assert_eq!(send(get()).await.0, 200);
+    assert_eq!(send(get()).await.0, 429);
+    assert_eq!(send(post()).await, (201, Some("1;w=60".into())));
+    assert_eq!(send(post()).await.0, 429);
+    let m = <Ticket as resourceful::Resource>::MODEL;
+    assert_eq!(m.rate_limit.fail_closed, Some(true));
+    db.cleanup().await;
+}

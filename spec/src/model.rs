@@ -21,10 +21,60 @@ pub struct ResourceModel {
     pub page_size: u32,
     /// The largest page a client may ask for.
     pub max_page_size: u32,
+    /// Per-client rate limits; unset parts use the runtime's defaults.
+    pub rate_limit: RateLimitModel,
     /// Doc comment of the struct (becomes OpenAPI / GraphQL descriptions).
     pub doc: &'static str,
     /// All fields in declaration order, including hidden and skipped ones.
     pub fields: &'static [FieldModel],
+}
+
+/// `rate_limit(read = "1000/min", write = "60/min", on_redis_failure = "closed")`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RateLimitModel {
+    /// GET and HEAD.
+    pub read: Option<RateModel>,
+    /// POST, PUT, PATCH and DELETE.
+    pub write: Option<RateModel>,
+    /// `Some(true)`: refuse with 503 when Redis is down; `Some(false)`: fall
+    /// back to the in-process limiter; `None`: the runtime's default.
+    pub fail_closed: Option<bool>,
+}
+
+impl RateLimitModel {
+    pub const NONE: RateLimitModel = RateLimitModel { read: None, write: None, fail_closed: None };
+}
+
+/// `count` requests per `per_secs` seconds (also the burst size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateModel {
+    pub count: u32,
+    pub per_secs: u32,
+}
+
+impl RateModel {
+    /// Parses `N/unit` with unit `s`, `sec`, `m`, `min`, `h`, `hour`, `d`,
+    /// `day`, optionally with a multiplier (`50/10s`).
+    pub fn parse(s: &str) -> Result<RateModel, String> {
+        let err = || format!("invalid rate {s:?}; write e.g. \"100/s\", \"6000/min\" or \"50/10s\"");
+        let (n, unit) = s.trim().split_once('/').ok_or_else(err)?;
+        let count: u32 = n.trim().parse().map_err(|_| err())?;
+        let unit = unit.trim();
+        let digits = unit.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
+        let mult: u32 = if digits == 0 { 1 } else { unit[..digits].parse().map_err(|_| err())? };
+        let secs: u32 = match &unit[digits..] {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            "d" | "day" => 86400,
+            _ => return Err(err()),
+        };
+        if count == 0 || mult == 0 {
+            return Err(format!("{s:?}: a rate must allow at least one request per window"));
+        }
+        let per_secs = secs.checked_mul(mult).ok_or_else(err)?;
+        Ok(RateModel { count, per_secs })
+    }
 }
 
 /// One struct field.

@@ -72,7 +72,7 @@ Future<T> expectThrows<T>(FutureOr<Object?> Function() body, [String? reason]) a
   try {
     await body();
   } catch (e) {
-    if (e is T) return e;
+    if (e is T) return e as T;
     throw Failure('expected $T, got ${e.runtimeType}: $e${reason == null ? '' : ' — $reason'}');
   }
   throw Failure('expected $T, nothing was thrown${reason == null ? '' : ' — $reason'}');

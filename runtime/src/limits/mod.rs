@@ -29,8 +29,18 @@ use std::time::Duration;
 
 /// The read and write rates for a resource: its declared limits, else the
 /// configured defaults.
-pub fn model_rates(_model: &crate::model::ResourceModel, config: &crate::config::Config) -> (Rate, Rate) {
-    (config.rate_limit_read, config.rate_limit_write)
+pub fn model_rates(model: &crate::model::ResourceModel, config: &crate::config::Config) -> (Rate, Rate, OnFailure) {
+    let rl = model.rate_limit;
+    let on_failure = match rl.fail_closed {
+        Some(true) => OnFailure::Closed,
+        Some(false) => OnFailure::Open,
+        None => config.rate_limit_on_redis_failure,
+    };
+    (
+        rl.read.map(Rate::from).unwrap_or(config.rate_limit_read),
+        rl.write.map(Rate::from).unwrap_or(config.rate_limit_write),
+        on_failure,
+    )
 }
 
 /// What to do when the shared backend (Redis) cannot answer.

@@ -10,31 +10,21 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// Parses `N/unit` with unit `s`, `sec`, `m`, `min`, `h`, `hour`, `d`,
-    /// `day`, optionally prefixed by a multiplier (`50/10s`).
+    /// Parses `N/unit` (`100/s`, `6000/min`, `50/10s`); the grammar is the
+    /// model's, shared with the `rate_limit` attribute.
     pub fn parse(s: &str) -> Result<Rate, String> {
-        let err = || format!("invalid rate {s:?}; write e.g. \"100/s\", \"6000/min\" or \"50/10s\"");
-        let (n, unit) = s.trim().split_once('/').ok_or_else(err)?;
-        let count: u32 = n.trim().parse().map_err(|_| err())?;
-        let unit = unit.trim();
-        let digits = unit.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
-        let mult: u64 = if digits == 0 { 1 } else { unit[..digits].parse().map_err(|_| err())? };
-        let secs: u64 = match &unit[digits..] {
-            "s" | "sec" | "second" => 1,
-            "m" | "min" | "minute" => 60,
-            "h" | "hour" => 3600,
-            "d" | "day" => 86400,
-            _ => return Err(err()),
-        };
-        if count == 0 || mult == 0 {
-            return Err(format!("{s:?}: a rate must allow at least one request per window"));
-        }
-        Ok(Rate { count, per: Duration::from_secs(secs * mult) })
+        crate::model::RateModel::parse(s).map(Rate::from)
     }
 
     /// GCRA emission interval: the time one request "costs".
     pub fn interval(&self) -> Duration {
         self.per / self.count
+    }
+}
+
+impl From<crate::model::RateModel> for Rate {
+    fn from(r: crate::model::RateModel) -> Self {
+        Rate { count: r.count, per: Duration::from_secs(r.per_secs as u64) }
     }
 }
 

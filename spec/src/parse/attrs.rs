@@ -25,6 +25,41 @@ pub struct ResourceArgs {
     pub page_size: Option<syn::LitInt>,
     #[darling(default)]
     pub max_page_size: Option<syn::LitInt>,
+    #[darling(default)]
+    pub rate_limit: Option<RateLimitArg>,
+}
+
+/// `rate_limit = "100/s"` (reads and writes) or
+/// `rate_limit(read = "1000/min", write = "60/min", on_redis_failure = "closed")`.
+#[derive(Debug, Default)]
+pub struct RateLimitArg {
+    pub both: Option<syn::LitStr>,
+    pub read: Option<syn::LitStr>,
+    pub write: Option<syn::LitStr>,
+    pub on_redis_failure: Option<syn::LitStr>,
+}
+
+#[derive(Debug, FromMeta)]
+struct RateLimitList {
+    #[darling(default)]
+    read: Option<syn::LitStr>,
+    #[darling(default)]
+    write: Option<syn::LitStr>,
+    #[darling(default)]
+    on_redis_failure: Option<syn::LitStr>,
+}
+
+impl FromMeta for RateLimitArg {
+    fn from_value(value: &syn::Lit) -> darling::Result<Self> {
+        match value {
+            syn::Lit::Str(s) => Ok(RateLimitArg { both: Some(s.clone()), ..Default::default() }),
+            other => Err(darling::Error::custom("expected a rate such as `rate_limit = \"100/s\"`").with_span(other)),
+        }
+    }
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let l = RateLimitList::from_list(items)?;
+        Ok(RateLimitArg { both: None, read: l.read, write: l.write, on_redis_failure: l.on_redis_failure })
+    }
 }
 
 #[derive(Debug, FromField)]

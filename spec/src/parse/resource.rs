@@ -75,6 +75,7 @@ pub fn parse_resource(
     let mut cache_ttl_secs = None;
     let mut page_size = defaults::PAGE_SIZE;
     let mut max_page_size = defaults::MAX_PAGE_SIZE;
+    let mut rate_limit = RateLimitModel::NONE;
 
     if let Some(a) = &args {
         if let Some(p) = &a.path {
@@ -121,6 +122,35 @@ pub fn parse_resource(
                     )
                     .with_span(t),
                 ),
+            }
+        }
+        if let Some(rl) = &a.rate_limit {
+            let mut rate = |lit: &syn::LitStr| match RateModel::parse(&lit.value()) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    errors.push(darling::Error::custom(format!("`rate_limit`: {e}")).with_span(lit));
+                    None
+                }
+            };
+            if let Some(b) = &rl.both {
+                rate_limit.read = rate(b);
+                rate_limit.write = rate_limit.read;
+            }
+            if let Some(r) = &rl.read {
+                rate_limit.read = rate(r);
+            }
+            if let Some(w) = &rl.write {
+                rate_limit.write = rate(w);
+            }
+            if let Some(f) = &rl.on_redis_failure {
+                match f.value().as_str() {
+                    "open" => rate_limit.fail_closed = Some(false),
+                    "closed" => rate_limit.fail_closed = Some(true),
+                    _ => errors.push(
+                        darling::Error::custom("`on_redis_failure` must be \"open\" (fall back to in-process limits) or \"closed\" (503)")
+                            .with_span(f),
+                    ),
+                }
             }
         }
         let mut int = |lit: &Option<syn::LitInt>, what: &str, target: &mut u32| {
@@ -573,6 +603,7 @@ pub fn parse_resource(
         cache_ttl_secs,
         page_size,
         max_page_size,
+        rate_limit,
         doc: leak(doc_string(&item.attrs)),
         fields: leak_slice(models),
     };

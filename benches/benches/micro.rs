@@ -1,0 +1,234 @@
+//! Micro-benchmarks of the per-request hot paths, through the public
+//! `resourceful` API, on the example service's `Task` model.
+//!
+//! `cargo bench -p resourceful-benches --bench micro` (add a filter such as
+//! `-- cache` to run a subset).
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use example_service::resources::Task;
+use resourceful::cache::flags::Flags;
+use resourceful::cache::{CacheShared, ResourceCache};
+use resourceful::limits::{ClientKeys, LocalLimiter, Rate};
+use resourceful::model::{FieldType, ResourceModel};
+use resourceful::query::{parse_rest_query, Cursor};
+use resourceful::service::Representation;
+use resourceful::store::sql::ResourceSql;
+use resourceful::store::Dialect;
+use resourceful::value::Key;
+use resourceful::{Record, Resource, Value};
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn model() -> &'static ResourceModel {
+    <Task as Resource>::MODEL
+}
+
+/// A realistic stored task, in model field order.
+fn task_record(id: i64) -> Record {
+    let at = chrono::DateTime::parse_from_rfc3339("2025-03-14T09:26:53.589793Z").unwrap().with_timezone(&chrono::Utc);
+    model()
+        .fields
+        .iter()
+        .map(|f| match f.api_name {
+            "id" => Value::Int(id),
+            "title" => Value::Text("Ship the benchmark suite before the release".into()),
+            "notes" => Value::Text("Measure cached and uncached reads, lists and creates; compare with a hand-written service.".into()),
+            "status" => Value::Text("in_progress".into()),
+            "done" => Value::Bool(false),
+            "priority" => Value::Int(2),
+            "estimate_hours" => Value::Float(6.5),
+            "project_id" => Value::Int(3),
+            "due_at" => Value::DateTime(at + chrono::Duration::days(7)),
+            "created_at" | "updated_at" => Value::DateTime(at),
+            other => match f.ty {
+                FieldType::Bool => Value::Bool(false),
+                _ => panic!("unexpected Task field {other}"),
+            },
+        })
+        .collect()
+}
+
+const SIMPLE: &str = "limit=50";
+const FILTERS_SORT: &str =
+    "status[in]=todo,in_progress&priority[gte]=2&title[contains]=release&project_id=3&sort=-priority,created_at&limit=50";
+
+fn cursor_query() -> String {
+    let q = parse_rest_query(model(), Some(FILTERS_SORT)).expect("valid query");
+    let token = Cursor::after(model(), &q, &task_record(41)).encode(model(), &q);
+    format!("{FILTERS_SORT}&cursor={token}")
+}
+
+fn query_parsing(c: &mut Criterion) {
+    let with_cursor = cursor_query();
+    let mut g = c.benchmark_group("query/parse_rest");
+    for (name, raw) in [("simple", SIMPLE), ("filters_sort", FILTERS_SORT), ("filters_sort_cursor", with_cursor.as_str())] {
+        g.bench_function(name, |b| b.iter(|| parse_rest_query(model(), Some(black_box(raw))).expect("valid")));
+    }
+    g.bench_function("invalid_400", |b| {
+        b.iter(|| parse_rest_query(model(), Some(black_box("nope=1&priority[contains]=x&sort=notes"))).unwrap_err())
+    });
+    g.finish();
+}
+
+fn sql_building(c: &mut Criterion) {
+    let sql = ResourceSql::new(model(), Dialect::Postgres);
+    let mut g = c.benchmark_group("sql/list_postgres");
+    for (name, raw) in [("simple", SIMPLE.to_string()), ("filters_sort", FILTERS_SORT.to_string()), ("filters_sort_cursor", cursor_query())] {
+        let q = parse_rest_query(model(), Some(&raw)).expect("valid");
+        g.bench_function(name, |b| b.iter(|| sql.list(black_box(&q))));
+    }
+    g.finish();
+    c.bench_function("sql/resource_sql_new", |b| b.iter(|| ResourceSql::new(black_box(model()), Dialect::Postgres)));
+}
+
+fn row_to_json(c: &mut Criterion) {
+    let rec = task_record(42);
+    let bytes = Representation::of(model(), &rec).json.len() as u64;
+    let mut g = c.benchmark_group("json");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("representation_of_task", |b| b.iter(|| Representation::of(model(), black_box(&rec))));
+    let page: Vec<Record> = (0..50).map(task_record).collect();
+    g.throughput(Throughput::Elements(50));
+    g.bench_function("page_of_50", |b| {
+        b.iter(|| {
+            let items: Vec<_> = page.iter().map(|r| resourceful::value::RecordJson { model: model(), record: r }).collect();
+            serde_json::to_vec(&serde_json::json!({ "items": items, "next_cursor": null, "limit": 50 })).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn cache_lookup(c: &mut Criterion) {
+    // The recorder the service installs, so the hit counter costs what it costs there.
+    let _ = resourceful::observe::handle();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let shared = Arc::new(CacheShared { flags: Arc::new(Flags::new(true)), channel_up: true.into() });
+    let cache = rt.block_on(async {
+        let cache = ResourceCache::new("tasks", Duration::from_secs(600), 10_000, shared);
+        for id in 0..1000 {
+            let rep = Arc::new(Representation::of(model(), &task_record(id)));
+            cache.item(Key::Int(id), async move { Ok(Some(rep)) }).await.unwrap();
+        }
+        cache
+    });
+    c.bench_function("cache/item_hit", |b| {
+        let mut id = 0i64;
+        b.to_async(&rt).iter(|| {
+            id = (id + 7) % 1000;
+            let cache = &cache;
+            async move { cache.item(Key::Int(id), async { unreachable!("warm cache") }).await.unwrap() }
+        })
+    });
+}
+
+fn rate_limit(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _guard = rt.enter();
+    let limiter = LocalLimiter::new(Rate { count: 100_000_000, per: Duration::from_secs(60) });
+    let mut g = c.benchmark_group("limits");
+    g.bench_function("local_check_one_key", |b| b.iter(|| limiter.check(black_box("ip:127.0.0.1"))));
+    let keys: Vec<String> = (0..1000).map(|i| format!("ip:10.0.{}.{}", i / 250, i % 250)).collect();
+    g.bench_function("local_check_1000_keys", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % keys.len();
+            limiter.check(black_box(&keys[i]))
+        })
+    });
+    g.bench_function("local_limiter_new", |b| {
+        b.iter_batched(|| (), |_| LocalLimiter::new(Rate { count: 6000, per: Duration::from_secs(60) }), BatchSize::SmallInput)
+    });
+
+    let plain = ClientKeys::default();
+    let proxied = ClientKeys { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], api_keys: ["k1".to_string()].into() };
+    let peer: SocketAddr = "203.0.113.7:50000".parse().unwrap();
+    let proxy_peer: SocketAddr = "10.0.0.2:50000".parse().unwrap();
+    let empty = axum::http::HeaderMap::new();
+    let mut xff = axum::http::HeaderMap::new();
+    xff.insert("x-forwarded-for", "6.6.6.6, 198.51.100.9, 10.1.1.1".parse().unwrap());
+    let mut api_key = axum::http::HeaderMap::new();
+    api_key.insert("x-api-key", "k1".parse().unwrap());
+    g.bench_function("client_key/peer_ip", |b| b.iter(|| plain.key(black_box(&empty), Some(peer), None)));
+    g.bench_function("client_key/trusted_proxy_xff", |b| b.iter(|| proxied.key(black_box(&xff), Some(proxy_peer), None)));
+    g.bench_function("client_key/api_key", |b| b.iter(|| proxied.key(black_box(&api_key), Some(peer), None)));
+    g.finish();
+}
+
+/// The whole router in process (every middleware, no sockets), on SQLite:
+/// what one cached GET by id costs in the service's own code.
+fn full_stack(c: &mut Criterion) {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let router = rt.block_on(async {
+        let config = resourceful::Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some(db.clone()),
+            "RATE_LIMIT_READ" | "RATE_LIMIT_WRITE" | "RATE_LIMIT_GRAPHQL" => Some("100000000/min".into()),
+            _ => None,
+        })
+        .unwrap();
+        let server = example_service::app(config).build().await.expect("build");
+        let router = server.router();
+        let post = |path: &str, body: serde_json::Value| {
+            let mut req = axum::http::Request::post(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+            req
+        };
+        let res = router.clone().oneshot(post("/v1/projects", serde_json::json!({"name": "Bench", "key": "BENCH", "visibility": "team"}))).await.unwrap();
+        assert_eq!(res.status(), 201);
+        let tasks: Vec<_> = (0..100)
+            .map(|i| serde_json::json!({"title": format!("task {i}"), "status": "todo", "done": false, "priority": 1 + i % 5, "project_id": 1}))
+            .collect();
+        let res = router.clone().oneshot(post("/v1/tasks", serde_json::Value::Array(tasks))).await.unwrap();
+        assert_eq!(res.status(), 201);
+        router
+    });
+    let get = |path: &str| {
+        let mut req = axum::http::Request::get(path).body(Body::empty()).unwrap();
+        req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        req
+    };
+    let mut g = c.benchmark_group("stack");
+    g.bench_function("get_by_id_cached", |b| {
+        b.to_async(&rt).iter(|| {
+            let r = router.clone();
+            let req = get("/v1/tasks/7");
+            async move {
+                let res = r.oneshot(req).await.unwrap();
+                assert_eq!(res.status(), 200);
+                res.into_body().collect().await.unwrap()
+            }
+        })
+    });
+    g.bench_function("list_50_cached", |b| {
+        b.to_async(&rt).iter(|| {
+            let r = router.clone();
+            let req = get("/v1/tasks?limit=50");
+            async move {
+                let res = r.oneshot(req).await.unwrap();
+                assert_eq!(res.status(), 200);
+                res.into_body().collect().await.unwrap()
+            }
+        })
+    });
+    g.finish();
+    drop(router);
+    drop(rt);
+}
+
+criterion_group! {
+    name = micro;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    targets = query_parsing, sql_building, row_to_json, cache_lookup, rate_limit, full_stack
+}
+criterion_main!(micro);

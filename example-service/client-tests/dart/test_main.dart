@@ -1,0 +1,20 @@
+// The Dart client's tests: offline ones, then against the running service
+// at API_BASE.
+
+import 'dart:io';
+
+import 'harness.dart';
+import 'live_test.dart';
+import 'offline_test.dart';
+
+Future<void> main() async {
+  final base = Platform.environment['API_BASE'];
+  if (base == null || base.isEmpty) {
+    stderr.writeln('API_BASE is not set (e.g. http://127.0.0.1:8080)');
+    exit(2);
+  }
+  registerOfflineTests();
+  registerLiveTests(base);
+  final code = await runAll();
+  exit(code);
+}

@@ -1,0 +1,3 @@
+export async function getToken(): Promise<string> {
+  return "token";
+}

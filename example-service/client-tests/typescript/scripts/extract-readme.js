@@ -1,0 +1,28 @@
+// Writes every ```ts / ```tsx block of the generated package's README to
+// build/readme/<file named on the block's first line>, so that
+// tsconfig.examples.json type-checks the documentation as app code.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const readme = path.join(__dirname, "..", "..", "..", "clients", "typescript", "README.md");
+const out = path.join(__dirname, "..", "build", "readme");
+
+const text = fs.readFileSync(readme, "utf8");
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(out, { recursive: true });
+
+const blocks = [...text.matchAll(/^```(ts|tsx)\n([\s\S]*?)^```$/gm)];
+if (blocks.length === 0) throw new Error("the README has no TypeScript examples");
+const names = new Set();
+for (const [, lang, body] of blocks) {
+  const first = body.split("\n", 1)[0];
+  const m = /^\/\/ ([\w.-]+\.(ts|tsx))$/.exec(first);
+  if (!m) throw new Error(`a \`\`\`${lang} block does not name its file on the first line: ${first}`);
+  if (names.has(m[1])) throw new Error(`two README blocks are named ${m[1]}`);
+  names.add(m[1]);
+  fs.writeFileSync(path.join(out, m[1]), body);
+}
+// What the examples import from the app itself.
+fs.writeFileSync(path.join(out, "auth.ts"), 'export async function getToken(): Promise<string> {\n  return "token";\n}\n');
+console.log(`extracted ${blocks.length} README examples`);

@@ -1,0 +1,54 @@
+// Shared helpers: the service's address, a fetch that records the wire
+// traffic, and fresh projects so tests never see each other's rows.
+
+import { createClient } from "../../../clients/typescript/src";
+import type { ApiClient, ClientConfig, FetchInit, FetchLike, Project } from "../../../clients/typescript/src";
+
+export const API_BASE = (() => {
+  const base = process.env.API_BASE;
+  if (!base) throw new Error("API_BASE is not set: run scripts/client-tests/typescript.sh, or start the example service and export API_BASE");
+  return base;
+})();
+
+export interface WireCall {
+  method: string;
+  url: string;
+  status: number;
+  requestHeaders: Record<string, string>;
+  /** The body as received on the wire. */
+  body: string;
+}
+
+/** The platform fetch, recording every exchange. */
+export function recordingFetch(): { fetch: FetchLike; calls: WireCall[] } {
+  const calls: WireCall[] = [];
+  const f: FetchLike = async (url: string, init: FetchInit) => {
+    const res = await fetch(url, init);
+    const body = await res.text();
+    calls.push({ method: init.method, url, status: res.status, requestHeaders: { ...init.headers }, body });
+    return { status: res.status, statusText: res.statusText, headers: res.headers, text: async () => body };
+  };
+  return { fetch: f, calls };
+}
+
+export function newClient(config: Partial<ClientConfig> = {}): ApiClient {
+  return createClient({ baseUrl: API_BASE, ...config });
+}
+
+let counter = 0;
+
+/** A project key matching the declared pattern `[A-Z][A-Z0-9]{1,9}`, unique per run. */
+export function uniqueKey(): string {
+  counter += 1;
+  const rand = Math.floor(Math.random() * 36 ** 5).toString(36).toUpperCase().padStart(5, "0");
+  return `T${rand}${counter.toString(36).toUpperCase()}`.slice(0, 10);
+}
+
+export async function newProject(client: ApiClient, name?: string): Promise<Project> {
+  const key = uniqueKey();
+  return client.projects.create({ name: name ?? `Project ${key}`, key, visibility: "team" });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
