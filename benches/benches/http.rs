@@ -1,1 +1,839 @@
-fn main() {}
+//! HTTP load benchmark: the example service (full middleware stack) against
+//! a hand-written axum + sqlx service and a bare axum handler, in one run,
+//! on loopback.
+//!
+//! `cargo bench -p resourceful-benches --bench http`
+//!
+//! What it does, bounded in time and count:
+//! 1. builds `example-service` and `baseline` with `cargo build --release`
+//!    (skip with `BENCH_SKIP_BUILD=1` when they are already built);
+//! 2. creates a fresh PostgreSQL schema, starts every service on
+//!    127.0.0.1, seeds 5 projects and 1000 tasks through the example's REST
+//!    API;
+//! 3. per scenario: a wrk run at saturation (throughput, errors, service
+//!    CPU and peak RSS) and a fixed-rate run with latency measured from the
+//!    intended send time (p50/p99 without coordinated omission);
+//! 4. prints a table, writes `target/bench-results/http-<unix time>.json`,
+//!    `latest.json` and `latest.md`, stops the services and drops the schema.
+//!
+//! Knobs (environment): `BENCH_SECS` (10, per run), `BENCH_WARMUP_SECS` (2),
+//! `BENCH_RATE` (48000, the fixed rate for cached reads),
+//! `BENCH_FIXED_FRACTION` (0.5: other scenarios run at this fraction of the
+//! slower side's saturation throughput), `BENCH_WRK_THREADS` (2),
+//! `BENCH_WRK_CONNS` (64), `BENCH_FIXED_CONNS` (128), `BENCH_STEPDOWN` (1:
+//! when 48k is not sustained, find the highest rate that is),
+//! `BENCH_DATABASE_URL` (postgres://postgres@127.0.0.1:5432/test),
+//! `BENCH_SKIP_BUILD`, `BENCH_KEEP_SCHEMA`.
+
+#[path = "support/loadgen.rs"]
+mod loadgen;
+
+use hyper::Method;
+use loadgen::FixedRateResult;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const WRK_LUA: &str = include_str!("support/wrk.lua");
+/// High enough that one load generator on one IP is never limited, while
+/// every request still goes through the limiter.
+const UNLIMITED: &str = "100000000/min";
+const PROJECTS: i64 = 5;
+const TASKS_PER_PROJECT: i64 = 200;
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Settings {
+    secs: u64,
+    warmup_secs: u64,
+    rate: f64,
+    fixed_fraction: f64,
+    wrk_threads: u32,
+    wrk_conns: u32,
+    fixed_conns: usize,
+    stepdown: bool,
+    database_url: String,
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        Settings {
+            secs: env_or("BENCH_SECS", 10),
+            warmup_secs: env_or("BENCH_WARMUP_SECS", 2),
+            rate: env_or("BENCH_RATE", 48_000.0),
+            fixed_fraction: env_or("BENCH_FIXED_FRACTION", 0.5),
+            wrk_threads: env_or("BENCH_WRK_THREADS", 2),
+            wrk_conns: env_or("BENCH_WRK_CONNS", 64),
+            fixed_conns: env_or("BENCH_FIXED_CONNS", 128),
+            stepdown: env_or("BENCH_STEPDOWN", 1) != 0,
+            database_url: std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- processes
+
+/// A service process; stopped (SIGTERM, then SIGKILL) when dropped.
+struct Service {
+    name: &'static str,
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Service {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn spawn(name: &'static str, bin: &Path, args: &[&str], env: &[(&str, String)], logs: &Path) -> Service {
+    let port = free_port();
+    let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("log file");
+    // The access-log variant writes a line per request to stdout: measure
+    // formatting and the write, but do not fill the disk.
+    let stdout = if name == "example-access-log" { Stdio::null() } else { Stdio::from(log.try_clone().expect("log")) };
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env("PORT", port.to_string())
+        .env("BIND", "127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(log);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+    Service { name, child, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+}
+
+async fn wait_ready(client: &reqwest::Client, svc: &mut Service, path: &str) {
+    let url = format!("http://{}{path}", svc.addr);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = svc.child.try_wait() {
+            panic!("{} exited during start-up ({status}); see target/bench-results/logs/{}.log", svc.name, svc.name);
+        }
+        if let Ok(r) = client.get(&url).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{} did not become ready in 60 s", svc.name);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// utime + stime of a process, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // After the command name: state is field 3, utime 14, stime 15.
+    let ticks = |i: usize| f.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(14) + ticks(15)) / clk_tck()
+}
+
+fn clk_tck() -> f64 {
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
+}
+
+/// Busy time of the whole machine (all cores), in seconds.
+fn machine_busy_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or("");
+    let v: Vec<f64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal
+    let busy = v.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4 && *i < 8).map(|(_, x)| x).sum::<f64>();
+    busy / clk_tck()
+}
+
+/// CPU of waited-for children (wrk), in seconds.
+fn children_cpu_secs() -> f64 {
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        t(ru.ru_utime) + t(ru.ru_stime)
+    }
+}
+
+/// This process's own CPU (the fixed-rate generator), in seconds.
+fn self_cpu_secs() -> f64 {
+    cpu_secs(std::process::id())
+}
+
+fn status_kb(pid: u32, key: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM (peak RSS) to the current RSS.
+fn reset_peak(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+// ---------------------------------------------------------------- load
+
+#[derive(Debug, Clone)]
+struct Spec {
+    method: Method,
+    path: String,
+    body: Option<String>,
+    ids: (i64, i64),
+    pids: (i64, i64),
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+struct WrkResult {
+    requests: u64,
+    duration_s: f64,
+    rps: f64,
+    socket_errors: u64,
+    timeouts: u64,
+    non_2xx_3xx: u64,
+    /// wrk's own latency (closed loop, so subject to coordinated omission).
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn run_wrk(s: &Settings, lua: &Path, addr: SocketAddr, spec: &Spec, secs: u64) -> WrkResult {
+    let out = Command::new("wrk")
+        .arg(format!("-t{}", s.wrk_threads))
+        .arg(format!("-c{}", s.wrk_conns))
+        .arg(format!("-d{secs}s"))
+        .arg("--timeout")
+        .arg("5s")
+        .arg("-s")
+        .arg(lua)
+        .arg(format!("http://{addr}"))
+        .arg("--")
+        .arg(spec.method.as_str())
+        .arg(&spec.path)
+        .arg(spec.body.as_deref().unwrap_or("-"))
+        .args([spec.ids.0, spec.ids.1, spec.pids.0, spec.pids.1].map(|v| v.to_string()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrk (install it: apt-get install -y wrk)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find_map(|l| l.strip_prefix("WRKJSON ")).unwrap_or_else(|| {
+        panic!("wrk printed no summary:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    });
+    let v: serde_json::Value = serde_json::from_str(line).expect("wrk summary JSON");
+    let n = |k: &str| v[k].as_u64().unwrap_or(0);
+    let duration_s = n("duration_us") as f64 / 1e6;
+    WrkResult {
+        requests: n("requests"),
+        duration_s,
+        rps: n("requests") as f64 / duration_s.max(1e-9),
+        socket_errors: n("connect") + n("read") + n("write"),
+        timeouts: n("timeout"),
+        non_2xx_3xx: n("status"),
+        p50_ms: n("p50_us") as f64 / 1000.0,
+        p99_ms: n("p99_us") as f64 / 1000.0,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Measurement {
+    scenario: String,
+    service: String,
+    what: String,
+    /// Compared with this scenario's throughput (`ratio`).
+    compared_to: Option<String>,
+    ratio: Option<f64>,
+    wrk: WrkResult,
+    /// Service CPU during the wrk run: cores used, and CPU time per request.
+    service_cpu_cores: f64,
+    service_cpu_us_per_req: f64,
+    /// wrk's CPU and everything else on the machine during the wrk run.
+    generator_cpu_cores: f64,
+    other_cpu_cores: f64,
+    /// Peak RSS of the service process over this scenario (VmHWM after a reset).
+    peak_rss_mb: f64,
+    fixed: Option<FixedRateResult>,
+    /// Highest rate sustained with p99 < 50 ms (only for the 48k scenarios when 48k was not).
+    stepdown: Vec<FixedRateResult>,
+    cache_hits: Option<u64>,
+    cache_misses: Option<u64>,
+    loadavg_before: String,
+}
+
+impl Measurement {
+    fn errors(&self) -> u64 {
+        let w = self.wrk.socket_errors + self.wrk.timeouts + self.wrk.non_2xx_3xx;
+        let f = self.fixed.as_ref().map(|f| f.errors + f.non_2xx + f.missed).unwrap_or(0);
+        w + f
+    }
+}
+
+struct Bench {
+    settings: Settings,
+    lua: PathBuf,
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    results: Vec<Measurement>,
+}
+
+impl Bench {
+    async fn cache_counts(&self, svc: &Service) -> Option<(u64, u64)> {
+        let text = self.client.get(format!("http://{}/metrics", svc.addr)).send().await.ok()?.text().await.ok()?;
+        let mut hits = 0;
+        let mut misses = 0;
+        for l in text.lines().filter(|l| l.starts_with("cache_requests_total{") && l.contains("resource=\"tasks\"")) {
+            let v: u64 = l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
+            if l.contains("result=\"hit\"") {
+                hits += v;
+            } else if l.contains("result=\"miss\"") {
+                misses += v;
+            }
+        }
+        Some((hits, misses))
+    }
+
+    /// Warm-up, then a wrk run at saturation.
+    fn saturate(&mut self, scenario: &str, what: &str, svc: &Service, spec: &Spec, metrics: bool) -> usize {
+        let s = self.settings.clone();
+        println!("-- {scenario} on {} ({what})", svc.name);
+        let load = loadavg();
+        if s.warmup_secs > 0 {
+            run_wrk(&s, &self.lua, svc.addr, spec, s.warmup_secs);
+        }
+        let cache0 = if metrics { self.rt.block_on(self.cache_counts(svc)) } else { None };
+        reset_peak(svc.pid());
+        let (cpu0, gen0, busy0) = (cpu_secs(svc.pid()), children_cpu_secs(), machine_busy_secs());
+        let wrk = run_wrk(&s, &self.lua, svc.addr, spec, s.secs);
+        let (cpu1, gen1, busy1) = (cpu_secs(svc.pid()), children_cpu_secs(), machine_busy_secs());
+        let cache1 = if metrics { self.rt.block_on(self.cache_counts(svc)) } else { None };
+        let d = wrk.duration_s.max(1e-9);
+        let service = cpu1 - cpu0;
+        let generator = gen1 - gen0;
+        let m = Measurement {
+            scenario: scenario.into(),
+            service: svc.name.into(),
+            what: what.into(),
+            compared_to: None,
+            ratio: None,
+            service_cpu_cores: service / d,
+            service_cpu_us_per_req: service * 1e6 / (wrk.requests.max(1) as f64),
+            generator_cpu_cores: generator / d,
+            other_cpu_cores: ((busy1 - busy0) - service - generator).max(0.0) / d,
+            peak_rss_mb: status_kb(svc.pid(), "VmHWM:") as f64 / 1024.0,
+            wrk,
+            fixed: None,
+            stepdown: Vec::new(),
+            cache_hits: cache0.zip(cache1).map(|(a, b)| b.0 - a.0),
+            cache_misses: cache0.zip(cache1).map(|(a, b)| b.1 - a.1),
+            loadavg_before: load,
+        };
+        println!(
+            "   wrk: {:.0} req/s, errors {}, service CPU {:.2} cores ({:.1} µs/req), wrk {:.2} cores, other {:.2} cores, peak RSS {:.1} MB{}",
+            m.wrk.rps,
+            m.wrk.socket_errors + m.wrk.timeouts + m.wrk.non_2xx_3xx,
+            m.service_cpu_cores,
+            m.service_cpu_us_per_req,
+            m.generator_cpu_cores,
+            m.other_cpu_cores,
+            m.peak_rss_mb,
+            match (m.cache_hits, m.cache_misses) {
+                (Some(h), Some(mi)) => format!(", cache {h} hits / {mi} misses"),
+                _ => String::new(),
+            }
+        );
+        self.results.push(m);
+        self.results.len() - 1
+    }
+
+    fn fixed_run(&self, svc: &Service, spec: &Spec, rate: f64, secs: u64) -> FixedRateResult {
+        let target = loadgen::Target {
+            addr: svc.addr,
+            method: spec.method.clone(),
+            path: spec.path.clone(),
+            body: spec.body.clone(),
+            ids: spec.ids,
+            pids: spec.pids,
+        };
+        let r = self.rt.block_on(loadgen::run(target, rate, self.settings.fixed_conns, Duration::from_secs(secs)));
+        println!(
+            "   fixed {:.0}/s: achieved {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.1} ms (service p99 {:.2} ms), errors {}, non-2xx {}, missed {}{}",
+            rate,
+            r.achieved_rps,
+            r.p50_ms,
+            r.p99_ms,
+            r.p999_ms,
+            r.max_ms,
+            r.service_p99_ms,
+            r.errors,
+            r.non_2xx,
+            r.missed,
+            if r.sustained { "" } else { "  (NOT sustained)" }
+        );
+        r
+    }
+
+    /// The fixed-rate run for result `i`, peak RSS included.
+    fn fixed(&mut self, i: usize, svc: &Service, spec: &Spec, rate: f64, stepdown: bool) {
+        let r = self.fixed_run(svc, spec, rate, self.settings.secs);
+        let mut steps = Vec::new();
+        if stepdown && !(r.sustained && r.p99_ms < 50.0) {
+            let secs = (self.settings.secs / 2).max(3);
+            for f in [0.85, 0.7, 0.55, 0.4, 0.25] {
+                let s = self.fixed_run(svc, spec, (rate * f).round(), secs);
+                let ok = s.sustained && s.p99_ms < 50.0;
+                steps.push(s);
+                if ok {
+                    break;
+                }
+            }
+        }
+        let peak = status_kb(svc.pid(), "VmHWM:") as f64 / 1024.0;
+        let m = &mut self.results[i];
+        m.peak_rss_mb = m.peak_rss_mb.max(peak);
+        m.fixed = Some(r);
+        m.stepdown = steps;
+    }
+
+    fn compare(&mut self, i: usize, base: usize) {
+        let ratio = self.results[i].wrk.rps / self.results[base].wrk.rps.max(1e-9);
+        let name = format!("{} ({})", self.results[base].scenario, self.results[base].service);
+        let m = &mut self.results[i];
+        m.compared_to = Some(name);
+        m.ratio = Some(ratio);
+    }
+}
+
+// ---------------------------------------------------------------- seeding
+
+async fn seed(client: &reqwest::Client, svc: &Service) -> ((i64, i64), (i64, i64)) {
+    let base = format!("http://{}", svc.addr);
+    let mut pids = Vec::new();
+    for p in 0..PROJECTS {
+        let body = serde_json::json!({
+            "name": format!("Benchmark project {p}"),
+            "key": format!("BP{p}"),
+            "description": "Seeded by the HTTP benchmark.",
+            "visibility": ["private", "team", "public"][p as usize % 3],
+        });
+        let r = client.post(format!("{base}/v1/projects")).json(&body).send().await.expect("create project");
+        assert_eq!(r.status(), 201, "create project: {}", r.text().await.unwrap_or_default());
+        let v: serde_json::Value = r.json().await.expect("json");
+        pids.push(v["id"].as_i64().expect("project id"));
+    }
+    let statuses = ["todo", "in_progress", "blocked", "done"];
+    let mut ids = Vec::new();
+    for (pn, pid) in pids.iter().enumerate() {
+        let items: Vec<serde_json::Value> = (0..TASKS_PER_PROJECT)
+            .map(|n| {
+                let status = statuses[(n as usize + pn) % 4];
+                serde_json::json!({
+                    "title": format!("Task {n} of project {pn}: measure and improve the hot path"),
+                    "notes": if n % 2 == 0 { serde_json::Value::from("Seeded for the benchmark; notes on every other task.") } else { serde_json::Value::Null },
+                    "status": status,
+                    "done": status == "done",
+                    "priority": 1 + n % 5,
+                    "estimate_hours": if n % 3 == 0 { serde_json::Value::Null } else { serde_json::Value::from((n % 40) as f64 * 0.5) },
+                    "project_id": pid,
+                    "due_at": if n % 4 == 0 { serde_json::Value::from("2026-12-31T17:00:00Z") } else { serde_json::Value::Null },
+                })
+            })
+            .collect();
+        let r = client.post(format!("{base}/v1/tasks")).json(&items).send().await.expect("create tasks");
+        assert_eq!(r.status(), 201, "create tasks: {}", r.text().await.unwrap_or_default());
+        let v: Vec<serde_json::Value> = r.json().await.expect("json");
+        ids.extend(v.iter().map(|t| t["id"].as_i64().expect("task id")));
+    }
+    ids.sort();
+    let (lo, hi) = (ids[0], *ids.last().unwrap());
+    assert_eq!(hi - lo + 1, ids.len() as i64, "seeded task ids are contiguous");
+    let (plo, phi) = (*pids.iter().min().unwrap(), *pids.iter().max().unwrap());
+    assert_eq!(phi - plo + 1, PROJECTS, "seeded project ids are contiguous");
+    ((lo, hi), (plo, phi))
+}
+
+// ---------------------------------------------------------------- report
+
+#[derive(Serialize)]
+struct TargetCheck {
+    target: String,
+    met: bool,
+    detail: String,
+}
+
+fn find<'a>(r: &'a [Measurement], scenario: &str, service: &str) -> Option<&'a Measurement> {
+    r.iter().find(|m| m.scenario == scenario && m.service == service)
+}
+
+fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
+    let mut out = Vec::new();
+    let cached = find(r, "get_by_id_cached", "example");
+    let bare = find(r, "hello", "bare-axum");
+    if let (Some(c), Some(b)) = (cached, bare) {
+        let ratio = c.wrk.rps / b.wrk.rps;
+        out.push(TargetCheck {
+            target: "cached GET ≥ 48k req/s and ≥ 80 % of bare axum".into(),
+            met: c.wrk.rps >= 48_000.0 && ratio >= 0.8,
+            detail: format!("{:.0} req/s; bare axum {:.0} req/s; ratio {:.0} %", c.wrk.rps, b.wrk.rps, ratio * 100.0),
+        });
+    }
+    if let (Some(u), Some(b)) = (find(r, "get_by_id_uncached", "example"), find(r, "get_by_id_uncached", "baseline")) {
+        let ratio = u.wrk.rps / b.wrk.rps;
+        let batched = find(r, "get_by_id_uncached", "example-batched").map(|x| x.wrk.rps / b.wrk.rps);
+        out.push(TargetCheck {
+            target: "uncached GET on PostgreSQL ≥ 1.5× the hand-written baseline".into(),
+            met: ratio >= 1.5,
+            detail: format!(
+                "{:.0} vs {:.0} req/s = {ratio:.2}× (API_OPTIMIZATION_ENABLED=false){}",
+                u.wrk.rps,
+                b.wrk.rps,
+                batched.map(|x| format!("; with id batching and no cache hits: {x:.2}×")).unwrap_or_default()
+            ),
+        });
+    }
+    if let Some(c) = cached {
+        if let Some(f) = &c.fixed {
+            let best = c.stepdown.iter().find(|s| s.sustained && s.p99_ms < 50.0);
+            out.push(TargetCheck {
+                target: format!("p99 < 50 ms at {:.0} req/s fixed rate (cached GET)", rate),
+                met: f.sustained && f.p99_ms < 50.0,
+                detail: format!(
+                    "at {:.0}/s: achieved {:.0}/s, p50 {:.2} ms, p99 {:.2} ms{}{}",
+                    f.target_rate,
+                    f.achieved_rps,
+                    f.p50_ms,
+                    f.p99_ms,
+                    if f.sustained { "" } else { " (rate not sustained)" },
+                    match best {
+                        Some(s) => format!("; highest sustained in the step-down: {:.0}/s with p50 {:.2} ms, p99 {:.2} ms", s.target_rate, s.p50_ms, s.p99_ms),
+                        None if !c.stepdown.is_empty() => "; no step-down rate was sustained".into(),
+                        None => String::new(),
+                    }
+                ),
+            });
+        }
+    }
+    let rss = r.iter().filter(|m| m.service.starts_with("example")).map(|m| m.peak_rss_mb).fold(0.0, f64::max);
+    if rss > 0.0 {
+        let which = r.iter().filter(|m| m.service.starts_with("example")).max_by(|a, b| a.peak_rss_mb.total_cmp(&b.peak_rss_mb)).unwrap();
+        out.push(TargetCheck {
+            target: "peak RSS < 64 MB".into(),
+            met: rss < 64.0,
+            detail: format!("highest {rss:.1} MB ({} on {})", which.scenario, which.service),
+        });
+    }
+    if let (Some(g), Some(c)) = (find(r, "graphql_task_by_id", "example"), cached) {
+        let ratio = g.wrk.rps / c.wrk.rps;
+        out.push(TargetCheck {
+            target: "GraphQL single item ≥ 50 % of REST cached GET".into(),
+            met: ratio >= 0.5,
+            detail: format!(
+                "{:.0} vs {:.0} req/s = {:.0} %; cache hits during the GraphQL run: {}",
+                g.wrk.rps,
+                c.wrk.rps,
+                ratio * 100.0,
+                g.cache_hits.map(|h| h.to_string()).unwrap_or("?".into())
+            ),
+        });
+    }
+    out
+}
+
+fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, String>) -> String {
+    let mut s = String::new();
+    s.push_str("# HTTP benchmark results\n\n");
+    for (k, v) in meta {
+        s.push_str(&format!("- {k}: {v}\n"));
+    }
+    s.push_str("\n| scenario | service | req/s (wrk) | vs | fixed rate → achieved | p50 ms | p99 ms | peak RSS MB | CPU cores | CPU µs/req | errors |\n");
+    s.push_str("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for m in r {
+        let (rate, p50, p99) = match &m.fixed {
+            Some(f) => (
+                format!("{:.0} → {:.0}{}", f.target_rate, f.achieved_rps, if f.sustained { "" } else { " (not sustained)" }),
+                format!("{:.2}", f.p50_ms),
+                format!("{:.2}", f.p99_ms),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
+        let vs = match (&m.compared_to, m.ratio) {
+            (Some(c), Some(x)) => format!("{x:.2}× {c}"),
+            _ => "—".into(),
+        };
+        s.push_str(&format!(
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {:.1} | {:.2} | {:.1} | {} |\n",
+            m.scenario,
+            m.service,
+            m.wrk.rps,
+            vs,
+            rate,
+            p50,
+            p99,
+            m.peak_rss_mb,
+            m.service_cpu_cores,
+            m.service_cpu_us_per_req,
+            m.errors()
+        ));
+    }
+    let steps: Vec<_> = r.iter().filter(|m| !m.stepdown.is_empty()).collect();
+    if !steps.is_empty() {
+        s.push_str("\nStep-down (fixed rate lowered until p99 < 50 ms and the rate is sustained):\n\n");
+        s.push_str("| scenario | service | rate → achieved | p50 ms | p99 ms | sustained |\n|---|---|---:|---:|---:|---|\n");
+        for m in steps {
+            for f in &m.stepdown {
+                s.push_str(&format!(
+                    "| {} | {} | {:.0} → {:.0} | {:.2} | {:.2} | {} |\n",
+                    m.scenario,
+                    m.service,
+                    f.target_rate,
+                    f.achieved_rps,
+                    f.p50_ms,
+                    f.p99_ms,
+                    if f.sustained { "yes" } else { "no" }
+                ));
+            }
+        }
+    }
+    s.push_str("\nCPU and noise per wrk run (cores; the machine has 2):\n\n| scenario | service | service | wrk | everything else | load avg before | cache hits / misses |\n|---|---|---:|---:|---:|---|---|\n");
+    for m in r {
+        s.push_str(&format!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |\n",
+            m.scenario,
+            m.service,
+            m.service_cpu_cores,
+            m.generator_cpu_cores,
+            m.other_cpu_cores,
+            m.loadavg_before,
+            match (m.cache_hits, m.cache_misses) {
+                (Some(h), Some(x)) => format!("{h} / {x}"),
+                _ => "—".into(),
+            }
+        ));
+    }
+    s.push_str("\nTargets:\n\n| target | met | measured |\n|---|---|---|\n");
+    for c in checks {
+        s.push_str(&format!("| {} | {} | {} |\n", c.target, if c.met { "yes" } else { "**no**" }, c.detail));
+    }
+    s
+}
+
+// ---------------------------------------------------------------- main
+
+fn main() {
+    // `cargo bench` passes `--bench`; a name filter is not supported here.
+    let settings = Settings::from_env();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let out_dir = target_dir.join("bench-results");
+    let logs = out_dir.join("logs");
+    std::fs::create_dir_all(&logs).expect("results dir");
+    let lua = out_dir.join("wrk.lua");
+    std::fs::write(&lua, WRK_LUA).expect("write wrk script");
+
+    if std::env::var_os("BENCH_SKIP_BUILD").is_none() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        println!("building the services: cargo build --release -p example-service -p resourceful-benches --bin example-service --bin baseline");
+        let started = Instant::now();
+        let status = Command::new(cargo)
+            .current_dir(&root)
+            .args(["build", "--release", "-p", "example-service", "-p", "resourceful-benches", "--bin", "example-service", "--bin", "baseline"])
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "release build failed");
+        println!("built in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    let bin = target_dir.join("release");
+    let example_bin = bin.join("example-service");
+    let baseline_bin = bin.join("baseline");
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    let unix = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+    let schema = format!("bench_http_{unix}");
+
+    // A fresh schema; the example service creates its tables there.
+    let pool = rt.block_on(async {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&settings.database_url).await.expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(&pool).await.expect("create schema");
+        pool
+    });
+    println!("PostgreSQL schema {schema}");
+
+    let db_env = |extra: &[(&str, &str)]| -> Vec<(&str, String)> {
+        let mut v = vec![
+            ("DATABASE_URL", settings.database_url.clone()),
+            ("DATABASE_SCHEMA", schema.clone()),
+            ("DATABASE_MAX_CONNECTIONS", "16".to_string()),
+            ("RATE_LIMIT_READ", UNLIMITED.into()),
+            ("RATE_LIMIT_WRITE", UNLIMITED.into()),
+            ("RATE_LIMIT_GRAPHQL", UNLIMITED.into()),
+            ("RUST_LOG", "warn".into()),
+            ("LOG_FORMAT", "json".into()),
+        ];
+        for (k, val) in extra {
+            v.retain(|(x, _)| x != k);
+            v.push((k, val.to_string()));
+        }
+        v
+    };
+
+    let mut bench = Bench { settings: settings.clone(), lua, rt, client: client.clone(), results: Vec::new() };
+    let started = Instant::now();
+    {
+        let mut example = spawn("example", &example_bin, &[], &db_env(&[]), &logs);
+        bench.rt.block_on(wait_ready(&client, &mut example, "/health/ready"));
+        let startup_rss = status_kb(example.pid(), "VmHWM:") as f64 / 1024.0;
+        let (ids, pids) = bench.rt.block_on(seed(&client, &example));
+        println!("seeded {} tasks (ids {}..={}) in {} projects; example start-up peak RSS {startup_rss:.1} MB", ids.1 - ids.0 + 1, ids.0, ids.1, PROJECTS);
+
+        let mut uncached = spawn("example-uncached", &example_bin, &[], &db_env(&[("API_OPTIMIZATION_ENABLED", "false")]), &logs);
+        // Batching on, but a one-entry cache: (almost) every lookup misses and goes to the batcher.
+        let mut batched = spawn("example-batched", &example_bin, &[], &db_env(&[("CACHE_MAX_ENTRIES", "1")]), &logs);
+        let mut logged = spawn("example-access-log", &example_bin, &[], &db_env(&[("RUST_LOG", "info,sqlx=warn")]), &logs);
+        let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
+        let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
+        for (svc, path) in [(&mut uncached, "/health/ready"), (&mut batched, "/health/ready"), (&mut logged, "/health/ready"), (&mut baseline, "/hello"), (&mut bare, "/hello")] {
+            bench.rt.block_on(wait_ready(&client, svc, path));
+        }
+
+        let spec = |method: Method, path: &str, body: Option<&str>| Spec { method, path: path.into(), body: body.map(String::from), ids, pids };
+        let get_one = spec(Method::GET, "/v1/tasks/{id}", None);
+        let hello = spec(Method::GET, "/hello", None);
+        let list = spec(Method::GET, "/v1/tasks?project_id={pid}&limit=50", None);
+        let gql = spec(
+            Method::POST,
+            "/graphql",
+            Some(r#"{"query":"{ task(id: {id}) { id title notes status done priority estimate_hours project_id due_at created_at updated_at } }"}"#),
+        );
+        let create = spec(
+            Method::POST,
+            "/v1/tasks",
+            Some(r#"{"title":"Created under load {id}","status":"todo","done":false,"priority":3,"estimate_hours":1.5,"project_id":{pid}}"#),
+        );
+        let rate = settings.rate;
+        let frac = settings.fixed_fraction;
+
+        // 1. Cached reads against the ceiling, both at the fixed target rate.
+        let h = bench.saturate("hello", "bare axum JSON handler, no middleware (ceiling)", &bare, &hello, false);
+        bench.fixed(h, &bare, &hello, rate, settings.stepdown);
+        let c = bench.saturate("get_by_id_cached", "GET /v1/tasks/{id}, full stack, cache on", &example, &get_one, true);
+        bench.fixed(c, &example, &get_one, rate, settings.stepdown);
+        bench.compare(c, h);
+        let l = bench.saturate("get_by_id_cached", "same, with the info access log on (JSON lines to /dev/null)", &logged, &get_one, true);
+        bench.compare(l, c);
+
+        // 2. GraphQL single item (cached instance).
+        let g = bench.saturate("graphql_task_by_id", "POST /graphql { task(id) { all fields } }", &example, &gql, true);
+        let grate = (bench.results[g].wrk.rps * frac).round();
+        bench.fixed(g, &example, &gql, grate, false);
+        bench.compare(g, c);
+
+        // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
+        let b = bench.saturate("get_by_id_uncached", "hand-written axum + sqlx, one query per request", &baseline, &get_one, false);
+        let u = bench.saturate("get_by_id_uncached", "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false", &uncached, &get_one, true);
+        let x = bench.saturate("get_by_id_uncached", "cache capacity 1, id batching on", &batched, &get_one, true);
+        let urate = (bench.results[u].wrk.rps.min(bench.results[b].wrk.rps) * frac).round();
+        bench.fixed(b, &baseline, &get_one, urate, false);
+        bench.fixed(u, &uncached, &get_one, urate, false);
+        bench.fixed(x, &batched, &get_one, urate, false);
+        bench.compare(u, b);
+        bench.compare(x, b);
+
+        // 4. A list page of 50.
+        let bl = bench.saturate("list_50", "hand-written: WHERE project_id ORDER BY id LIMIT 51", &baseline, &list, false);
+        let ul = bench.saturate("list_50", "GET /v1/tasks?project_id=&limit=50, uncached", &uncached, &list, true);
+        let cl = bench.saturate("list_50", "same, cache on (5 distinct pages)", &example, &list, true);
+        let lrate = (bench.results[ul].wrk.rps.min(bench.results[bl].wrk.rps) * frac).round();
+        bench.fixed(bl, &baseline, &list, lrate, false);
+        bench.fixed(ul, &uncached, &list, lrate, false);
+        bench.fixed(cl, &example, &list, lrate, false);
+        bench.compare(ul, bl);
+        bench.compare(cl, bl);
+
+        // 5. Creates (last: they add rows and invalidate caches).
+        let bc = bench.saturate("create", "hand-written INSERT … RETURNING", &baseline, &create, false);
+        let ec = bench.saturate("create", "POST /v1/tasks, full stack (transaction, validation, invalidation)", &example, &create, true);
+        let crate_ = (bench.results[ec].wrk.rps.min(bench.results[bc].wrk.rps) * frac).round();
+        bench.fixed(bc, &baseline, &create, crate_, false);
+        bench.fixed(ec, &example, &create, crate_, false);
+        bench.compare(ec, bc);
+
+        // Services stop here (dropped in reverse order).
+    }
+    if std::env::var_os("BENCH_KEEP_SCHEMA").is_none() {
+        bench.rt.block_on(async {
+            let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&pool).await;
+        });
+    }
+
+    let checks = targets(&bench.results, settings.rate);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let mut meta = BTreeMap::new();
+    meta.insert("command", "cargo bench -p resourceful-benches --bench http".to_string());
+    meta.insert("date (UTC, unix)", unix.to_string());
+    meta.insert("machine", format!("{} cores ({cpu}); services and load generators share them", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)));
+    meta.insert(
+        "settings",
+        format!(
+            "{} s per run after {} s warm-up; wrk -t{} -c{}; fixed-rate generator {} connections; cached reads fixed at {:.0}/s, other scenarios at {:.0} % of the slower side's wrk throughput",
+            settings.secs, settings.warmup_secs, settings.wrk_threads, settings.wrk_conns, settings.fixed_conns, settings.rate, settings.fixed_fraction * 100.0
+        ),
+    );
+    meta.insert("data", format!("PostgreSQL, fresh schema, {PROJECTS} projects × {TASKS_PER_PROJECT} tasks seeded through the example's REST API"));
+    meta.insert("example service env", format!("RATE_LIMIT_READ/WRITE/GRAPHQL={UNLIMITED} (limiter on, never refusing), RUST_LOG=warn, DATABASE_MAX_CONNECTIONS=16 (baseline pool 16 too)"));
+    meta.insert("total time", format!("{:.0} s", started.elapsed().as_secs_f64()));
+    let md = markdown(&bench.results, &checks, &meta);
+    println!("\n{md}");
+
+    let json = serde_json::json!({
+        "meta": meta,
+        "settings": settings,
+        "results": bench.results,
+        "targets": checks,
+    });
+    let json_text = serde_json::to_string_pretty(&json).expect("json");
+    std::fs::write(out_dir.join(format!("http-{unix}.json")), &json_text).expect("write json");
+    std::fs::write(out_dir.join("latest.json"), &json_text).expect("write json");
+    std::fs::write(out_dir.join("latest.md"), &md).expect("write md");
+    let _ = std::io::stdout().flush();
+    println!("results: {}", out_dir.join("latest.md").display());
+}

@@ -226,14 +226,20 @@ fn readme(ctx: &Ctx) -> String {
     }
     if let Some(f) = nullable_patch {
         if Some(f.name.as_str()) != patch_field.map(|p| p.name.as_str()) {
-            patch_args.push(format!("{}: const Optional(null)   // clears it", f.name));
+            patch_args.push(format!("{}: const Optional(null), // clears it", f.name));
         }
     }
     let _ = writeln!(
         o,
         "final updated = await client.{m}.update(created.{}, {c}Patch({}));\n",
         id.name,
-        if patch_args.len() > 1 { format!("\n  {},\n", patch_args.join(",\n  ")) } else { patch_args.join("") }
+        if patch_args.len() > 1 {
+            let mut lines: Vec<String> = patch_args.iter().map(|a| if a.contains("//") { a.clone() } else { format!("{a},") }).collect();
+            lines.insert(0, String::new());
+            format!("{}\n", lines.join("\n  "))
+        } else {
+            patch_args.join("")
+        }
     );
     o.push_str("// PUT: replace every writable field.\n");
     let _ = writeln!(o, "await client.{m}.replace(created.{}, {c}Create.fromModel(updated));\n", id.name);
@@ -257,7 +263,7 @@ fn readme(ctx: &Ctx) -> String {
          | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\n\
          ```dart\ntry {\n",
     );
-    let _ = writeln!(o, "  await client.{m}.create(new{c});");
+    let _ = writeln!(o, "  await client.{m}.create({c}Create.fromModel(created));");
     o.push_str(
         "} on ApiException catch (e) {\n\
          \x20 if (e.isValidation) {\n\
@@ -300,6 +306,8 @@ fn readme(ctx: &Ctx) -> String {
          implement `CacheStorage` over any key-value store, e.g.\n\
          `shared_preferences`:\n\n```dart\n\
          import 'dart:convert';\n\n\
+         import 'package:shared_preferences/shared_preferences.dart';\n\
+         import 'package:{pkg}/{pkg}.dart';\n\n\
          class PrefsCacheStorage implements CacheStorage {\n\
          \x20 PrefsCacheStorage(this.prefs);\n\
          \x20 final SharedPreferences prefs;\n\
@@ -405,7 +413,8 @@ fn readme(ctx: &Ctx) -> String {
     o.push_str("            },\n          ),\n        );\n      },\n    );\n  }\n}\n```\n\n");
 
     // Riverpod and Bloc.
-    o.push_str("### Riverpod\n\n```dart\n");
+    o.push_str("### Riverpod\n\n```dart\nimport 'package:flutter_riverpod/flutter_riverpod.dart';\n");
+    let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
     o.push_str(
         "final clientProvider = Provider<ApiClient>((ref) {\n\
          \x20 final client = ApiClient(baseUrl: 'https://api.example.com');\n\
@@ -424,7 +433,8 @@ fn readme(ctx: &Ctx) -> String {
         "// Filters compare by their conditions, so they work as family arguments.\nfinal {lm}Provider = StreamProvider.autoDispose.family<ApiPage<{c}>, {c}Filter>(\n  (ref, filter) => ref.watch(clientProvider).{m}.watchList(filter: filter),\n);\n```\n",
         lm = m
     );
-    o.push_str("### Bloc\n\n```dart\n");
+    o.push_str("### Bloc\n\n```dart\nimport 'dart:async';\n\nimport 'package:bloc/bloc.dart';\n");
+    let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
     let _ = writeln!(
         o,
         "class {c}ListCubit extends Cubit<ApiPage<{c}>?> {{\n  {c}ListCubit(ApiClient client) : super(null) {{\n    _sub = client.{m}.watchList().listen(emit, onError: addError);\n  }}\n\n  late final StreamSubscription<ApiPage<{c}>> _sub;\n\n  @override\n  Future<void> close() async {{\n    await _sub.cancel();\n    return super.close();\n  }}\n}}\n```\n"

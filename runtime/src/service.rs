@@ -25,6 +25,8 @@ pub const MAX_BULK: usize = 1000;
 pub struct Representation {
     pub json: bytes::Bytes,
     pub etag: String,
+    /// The ETag pre-rendered as a header value (no per-response allocation).
+    pub etag_header: axum::http::HeaderValue,
     /// The row itself, for GraphQL resolvers reading through the cache.
     pub record: Record,
 }
@@ -33,7 +35,8 @@ impl Representation {
     pub fn of(model: &'static ResourceModel, rec: &Record) -> Self {
         let json = serde_json::to_vec(&RecordJson { model, record: rec }).expect("records serialize");
         let etag = etag_of(&json);
-        Representation { json: json.into(), etag, record: rec.clone() }
+        let etag_header = axum::http::HeaderValue::from_str(&etag).expect("hex etag is a valid header");
+        Representation { json: json.into(), etag, etag_header, record: rec.clone() }
     }
 }
 

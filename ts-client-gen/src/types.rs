@@ -59,7 +59,7 @@ pub fn ops_for(ty: &FieldType, optional: bool) -> Vec<&'static str> {
 pub fn kind_note(ty: &FieldType) -> Option<&'static str> {
     match ty {
         FieldType::Uuid => Some("UUID string, e.g. `123e4567-e89b-12d3-a456-426614174000`."),
-        FieldType::DateTime => Some("RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`."),
+        FieldType::DateTime => Some("RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on input."),
         FieldType::Date => Some("Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`."),
         FieldType::I16 | FieldType::I32 | FieldType::I64 => Some("Integer."),
         _ => None,

@@ -443,6 +443,7 @@ void registerLiveTests(String apiBase) {
       final t = await c.tasks.create(taskInput(p.id, 'Watch me'));
       final probe = Probe<Task>(c.tasks.watch(t.id));
       expect(await probe.next(), t);
+      await probe.expectQuiet(); // the revalidation (304) is done
       r.wire.reset();
       final u = await c.tasks.update(t.id, const TaskPatch(done: true));
       expect(await probe.next(), u);

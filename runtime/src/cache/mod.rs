@@ -26,7 +26,8 @@ use std::time::Duration;
 pub struct CachedList {
     pub body: Bytes,
     pub etag: String,
-    pub link: Option<String>,
+    pub etag_header: axum::http::HeaderValue,
+    pub link: Option<axum::http::HeaderValue>,
 }
 
 /// State shared by every resource cache of one app.

@@ -19,23 +19,19 @@ type St = State<Arc<RestState>>;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-fn json_response(status: StatusCode, body: impl Into<Body>, etag: Option<&str>) -> Response {
+fn json_response(status: StatusCode, body: impl Into<Body>, etag: Option<HeaderValue>) -> Response {
     let mut res = Response::new(body.into());
     *res.status_mut() = status;
     res.headers_mut().insert(header::CONTENT_TYPE, JSON);
     if let Some(e) = etag {
-        if let Ok(v) = HeaderValue::from_str(e) {
-            res.headers_mut().insert(header::ETAG, v);
-        }
+        res.headers_mut().insert(header::ETAG, e);
     }
     res
 }
 
-fn not_modified(etag: &str) -> Response {
+fn not_modified(etag: HeaderValue) -> Response {
     let mut res = StatusCode::NOT_MODIFIED.into_response();
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
+    res.headers_mut().insert(header::ETAG, etag);
     res
 }
 
@@ -48,13 +44,11 @@ pub async fn list(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) ->
     let raw = raw.unwrap_or_default();
     let page = st.svc.cached_list(&raw, render_list(&st, &raw)).await?;
     if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &page.etag, true)) {
-        return Ok(not_modified(&page.etag));
+        return Ok(not_modified(page.etag_header.clone()));
     }
-    let mut res = json_response(StatusCode::OK, page.body.clone(), Some(&page.etag));
+    let mut res = json_response(StatusCode::OK, page.body.clone(), Some(page.etag_header.clone()));
     if let Some(link) = &page.link {
-        if let Ok(v) = HeaderValue::from_str(link) {
-            res.headers_mut().insert(header::LINK, v);
-        }
+        res.headers_mut().insert(header::LINK, link.clone());
     }
     Ok(res)
 }
@@ -83,7 +77,9 @@ async fn render_list(st: &RestState, raw: &str) -> ApiResult<Arc<CachedList>> {
         pairs.append_pair("cursor", c);
         format!("<{}?{}>; rel=\"next\"", st.base, pairs.finish())
     });
-    Ok(Arc::new(CachedList { body: body.into(), etag, link }))
+    let link = link.and_then(|l| HeaderValue::from_str(&l).ok());
+    let etag_header = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+    Ok(Arc::new(CachedList { body: body.into(), etag, etag_header, link }))
 }
 
 /// `GET /v1/tasks/{id}` with `If-None-Match` → 304.
@@ -91,9 +87,9 @@ pub async fn get_one(State(st): St, Path(id): Path<String>, headers: HeaderMap) 
     let id = st.svc.parse_id(&id)?;
     let rep = st.svc.representation(&id).await?.ok_or_else(|| st.svc.missing(&id))?;
     if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &rep.etag, true)) {
-        return Ok(not_modified(&rep.etag));
+        return Ok(not_modified(rep.etag_header.clone()));
     }
-    Ok(json_response(StatusCode::OK, rep.json.clone(), Some(&rep.etag)))
+    Ok(json_response(StatusCode::OK, rep.json.clone(), Some(rep.etag_header.clone())))
 }
 
 /// `POST /v1/tasks` with an object (201 + Location) or an array (bulk,
@@ -113,7 +109,7 @@ pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<
         obj @ serde_json::Value::Object(_) => {
             let rec = st.svc.create(std::slice::from_ref(&obj), false).await?.pop().ok_or_else(|| ApiError::internal("no row"))?;
             let rep = Representation::of(model, &rec);
-            let mut res = json_response(StatusCode::CREATED, rep.json, Some(&rep.etag));
+            let mut res = json_response(StatusCode::CREATED, rep.json, Some(rep.etag_header));
             let loc = format!("{}/{}", st.base, location_id(&rec[model.id_index()]));
             if let Ok(v) = HeaderValue::from_str(&loc) {
                 res.headers_mut().insert(header::LOCATION, v);
@@ -135,7 +131,7 @@ async fn update(st: Arc<RestState>, id: String, headers: HeaderMap, body: Body, 
     let if_match = header_str(&headers, header::IF_MATCH);
     let rec = st.svc.update(&id, &json, mode, if_match).await?;
     let rep = Representation::of(st.svc.model, &rec);
-    Ok(json_response(StatusCode::OK, rep.json, Some(&rep.etag)))
+    Ok(json_response(StatusCode::OK, rep.json, Some(rep.etag_header)))
 }
 
 /// `PUT /v1/tasks/{id}`: full replacement.

@@ -23,7 +23,7 @@ test("create returns the stored item with server-set fields", async () => {
   assert.equal(task.status, "in_progress");
   assert.equal(task.notes, null, "optional fields left out are null");
   assert.equal(task.estimate_hours, 1.5);
-  assert.equal(task.due_at, "2030-05-01T09:30:00Z");
+  assert.equal(Date.parse(task.due_at!), Date.parse("2030-05-01T09:30:00Z"), "RFC 3339 with microseconds");
   assert.match(task.created_at, /^\d{4}-\d\d-\d\dT/);
   assert.deepEqual(await client.tasks.get(task.id), task);
 });

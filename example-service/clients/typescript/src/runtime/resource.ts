@@ -48,7 +48,7 @@ export type ListParamsOf<R extends ResourceTypes> = ListParams<R["filter"], R["s
 
 /** Options of `listAll`. */
 export interface ListAllOptions extends RequestOptions {
-  /** Stop after this many items (the result may hold up to one page more). */
+  /** At most this many items: no further pages are fetched once reached. */
   maxItems?: number;
 }
 
@@ -107,10 +107,11 @@ export class ResourceApi<R extends ResourceTypes> {
 
   /** All items matching `params`, following cursors to the last page. */
   async listAll(params?: ListParamsOf<R>, options?: ListAllOptions): Promise<R["item"][]> {
+    const max = options?.maxItems;
     const out: R["item"][] = [];
     for await (const page of this.pages(params, options)) {
       out.push(...page.items);
-      if (options?.maxItems !== undefined && out.length >= options.maxItems) break;
+      if (max !== undefined && out.length >= max) return out.slice(0, max);
     }
     return out;
   }

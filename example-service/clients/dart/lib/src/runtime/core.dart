@@ -507,13 +507,21 @@ class _Live<V> {
   bool _closed = false;
   bool _again = false;
   Future<void>? _running;
+  int _generation = 0;
 
   Stream<V> get stream => _controller.stream;
 
   /// The value last emitted.
   V? get last => _last;
 
+  /// Emits a value that a change brought (newer than any load in flight,
+  /// whose result is then dropped).
   void emit(V value) {
+    _generation++;
+    _add(value);
+  }
+
+  void _add(V value) {
     if (_closed) return;
     if (_last != null && _last == value) return;
     _last = value;
@@ -538,10 +546,12 @@ class _Live<V> {
     try {
       do {
         _again = false;
+        final generation = _generation;
         try {
-          emit(await _load());
+          final value = await _load();
+          if (generation == _generation) _add(value);
         } catch (e, s) {
-          if (!_closed) _controller.addError(e, s);
+          if (!_closed && generation == _generation) _controller.addError(e, s);
         }
       } while (_again && !_closed);
     } finally {
@@ -554,7 +564,7 @@ class _Live<V> {
     _registry.add(this);
     try {
       final cached = await _initial();
-      if (cached != null) emit(cached);
+      if (cached != null) _add(cached);
     } catch (_) {
       // An unreadable cache entry is replaced by the fresh value.
     }

@@ -53,11 +53,12 @@ class ResourceApi {
     }
     /** All items matching `params`, following cursors to the last page. */
     async listAll(params, options) {
+        const max = options?.maxItems;
         const out = [];
         for await (const page of this.pages(params, options)) {
             out.push(...page.items);
-            if (options?.maxItems !== undefined && out.length >= options.maxItems)
-                break;
+            if (max !== undefined && out.length >= max)
+                return out.slice(0, max);
         }
         return out;
     }

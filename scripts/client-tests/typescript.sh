@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Tests the generated TypeScript client (example-service/clients/typescript)
+# against the real example service:
+#   1. type-checks the generated package with its own strict settings,
+#   2. type-checks app code written against it (the README's examples and
+#      example-service/client-tests/typescript/examples),
+#   3. runs the node test suite (CRUD, filters, pagination, ETag cache,
+#      errors, React hooks) against a fresh service on a free port.
+# Expects target/debug/example-service to be built already (building it
+# also regenerates the client). Node.js and npm are required: without them
+# this fails, it never skips. The closing line reads
+# `typescript: N passed, M failed`, where each type-check counts as one.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+PROJECT="$ROOT/example-service/client-tests/typescript"
+BIN="$ROOT/target/debug/example-service"
+
+fail() {
+  echo "typescript client tests: $*" >&2
+  echo "typescript: 0 passed, 1 failed"
+  exit 1
+}
+
+command -v node >/dev/null || fail "node is not installed (Node.js 20 or newer is required)"
+command -v npm >/dev/null || fail "npm is not installed (it comes with Node.js)"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || fail "Node.js $(node --version) is too old: 20 or newer is required"
+[ -x "$BIN" ] || fail "$BIN is missing: run 'cargo build -p example-service' first"
+[ -f "$ROOT/example-service/clients/typescript/package.json" ] || fail "the generated client is missing: build example-service first"
+
+echo "==> installing the test project's dependencies"
+cd "$PROJECT"
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed"
+else
+  npm install --no-audit --no-fund --loglevel=error || fail "npm install failed"
+fi
+
+WORK=$(mktemp -d)
+SERVICE_PID=""
+cleanup() {
+  if [ -n "$SERVICE_PID" ]; then
+    kill "$SERVICE_PID" 2>/dev/null
+    wait "$SERVICE_PID" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() { # name, command...
+  local name=$1
+  shift
+  echo "==> $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "FAILED: $name" >&2
+    failed=$((failed + 1))
+  fi
+}
+
+TSC="$PROJECT/node_modules/.bin/tsc"
+check "type-check the generated package (strict, ES library only)" "$TSC" -p tsconfig.package.json
+check "type-check the README examples and examples/" sh -c "node scripts/extract-readme.js && '$TSC' -p tsconfig.examples.json"
+compiled=0
+if "$TSC" -p tsconfig.json; then compiled=1; else echo "FAILED: compiling the tests" >&2; failed=$((failed + 1)); fi
+
+if [ "$compiled" = 1 ]; then
+  echo "==> starting the example service"
+  PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  (
+    cd "$WORK"
+    exec env DATABASE_URL="sqlite:$WORK/service.db" BIND=127.0.0.1 PORT="$PORT" "$BIN"
+  ) >"$WORK/service.log" 2>&1 &
+  SERVICE_PID=$!
+  export API_BASE="http://127.0.0.1:$PORT"
+  ready=0
+  for _ in $(seq 1 100); do
+    if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$API_BASE/health/ready"; then
+      ready=1
+      break
+    fi
+    kill -0 "$SERVICE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "$ready" != 1 ]; then
+    echo "the example service did not become ready; its log:" >&2
+    tail -n 40 "$WORK/service.log" >&2
+    failed=$((failed + 1))
+  else
+    echo "==> running the test suite against $API_BASE"
+    node --test --test-concurrency=1 \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$WORK/results.tap" \
+      build/client-tests/typescript/test/*.test.js
+    status=$?
+    p=$(grep -Eo '^# pass [0-9]+' "$WORK/results.tap" | awk '{print $3}' | tail -1)
+    f=$(grep -Eo '^# fail [0-9]+' "$WORK/results.tap" | awk '{print $3}' | tail -1)
+    c=$(grep -Eo '^# cancelled [0-9]+' "$WORK/results.tap" | awk '{print $3}' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0} + ${c:-0}))
+    if [ "$status" != 0 ] && [ "${f:-0}" = 0 ] && [ "${c:-0}" = 0 ]; then
+      echo "the test runner exited with $status" >&2
+      failed=$((failed + 1))
+    fi
+    if [ "${p:-0}" = 0 ]; then
+      echo "no test ran" >&2
+      failed=$((failed + 1))
+    fi
+  fi
+fi
+
+echo
+echo "typescript: $passed passed, $failed failed"
+[ "$failed" = 0 ]
