@@ -443,11 +443,12 @@ async fn seed(client: &reqwest::Client, svc: &Service) -> ((i64, i64), (i64, i64
     let base = format!("http://{}", svc.addr);
     let mut pids = Vec::new();
     for p in 0..PROJECTS {
+        let visibility = ["private", "team", "public"][p as usize % 3];
         let body = serde_json::json!({
             "name": format!("Benchmark project {p}"),
             "key": format!("BP{p}"),
             "description": "Seeded by the HTTP benchmark.",
-            "visibility": ["private", "team", "public"][p as usize % 3],
+            "visibility": visibility,
         });
         let r = client.post(format!("{base}/v1/projects")).json(&body).send().await.expect("create project");
         assert_eq!(r.status(), 201, "create project: {}", r.text().await.unwrap_or_default());

@@ -299,7 +299,7 @@ fn readme(ctx: &Ctx) -> String {
         };
         let _ = writeln!(o, "| `client.{}` | {ttl} |", r.member);
     }
-    o.push_str(
+    o.push_str(&
         "\n`ApiClient(cacheTtl: …)` overrides them all; `ApiClient(cache:\n\
          NoCacheStorage())` turns caching off; `client.clearCache()` empties it\n\
          (do that when the user signs out). To keep data across restarts,\n\
@@ -333,7 +333,8 @@ fn readme(ctx: &Ctx) -> String {
          \x20     await prefs.remove('$_prefix$k');\n\
          \x20   }\n\
          \x20 }\n\
-         }\n```\n\n",
+         }\n```\n\n"
+            .replace("{pkg}", pkg),
     );
 
     // Live data.
@@ -501,9 +502,10 @@ fn readme(ctx: &Ctx) -> String {
          \x20 void close() => _dio.close();\n\
          }\n```\n\n",
     );
+    o.push_str("Transports compose. Adding a bearer token to every request:\n\n```dart\n");
+    let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
     o.push_str(
-        "Transports compose. Adding a bearer token to every request:\n\n```dart\n\
-         class AuthTransport extends ApiTransport {\n\
+        "class AuthTransport extends ApiTransport {\n\
          \x20 AuthTransport(this._inner, this._token);\n\n\
          \x20 final ApiTransport _inner;\n\
          \x20 final Future<String?> Function() _token;\n\n\

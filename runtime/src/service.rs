@@ -273,21 +273,7 @@ impl ResourceService {
     pub async fn update(&self, id: &Value, body: &serde_json::Value, mode: Mode, if_match: Option<&str>) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
         let start = std::time::Instant::now();
-        let mut tx = self.db.begin().await?;
-        let current = tx
-            .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
-            .await?
-            .pop()
-            .ok_or_else(|| self.missing(id))?;
-        if let Some(h) = if_match {
-            let etag = Representation::of(self.model, &current).etag;
-            if !etag_matches(h, &etag, false) {
-                return Err(ApiError::new(
-                    Kind::PreconditionFailed,
-                    "the record changed since you read it (If-Match does not match its ETag); fetch it again and retry",
-                ));
-            }
-        }
+        let (mut tx, current) = self.lock_current(id, if_match).await?;
         let rec = input::to_record(self.model, body, mode, Some(&current), "").map_err(ApiError::validation)?;
         let mut params: Vec<Param> = self.sql.update_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect();
         params.push((id.clone(), ty));
@@ -302,6 +288,18 @@ impl ResourceService {
     pub async fn delete(&self, id: &Value, if_match: Option<&str>) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
         let start = std::time::Instant::now();
+        let (mut tx, current) = self.lock_current(id, if_match).await?;
+        tx.execute(&self.sql.delete, vec![(id.clone(), ty)]).await?;
+        tx.commit().await?;
+        self.observe("delete", start, 1);
+        self.written(Key::from_value(id), true).await;
+        Ok(current)
+    }
+
+    /// Opens a write transaction holding the current row (locked where the
+    /// database supports it) and checks `If-Match` against its ETag.
+    async fn lock_current(&self, id: &Value, if_match: Option<&str>) -> ApiResult<(crate::store::Tx, Record)> {
+        let (_, ty) = self.id_field();
         let mut tx = self.db.begin().await?;
         let current = tx
             .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
@@ -310,14 +308,13 @@ impl ResourceService {
             .ok_or_else(|| self.missing(id))?;
         if let Some(h) = if_match {
             if !etag_matches(h, &Representation::of(self.model, &current).etag, false) {
-                return Err(ApiError::new(Kind::PreconditionFailed, "the record changed since you read it (If-Match does not match its ETag)"));
+                return Err(ApiError::new(
+                    Kind::PreconditionFailed,
+                    "the record changed since you read it (If-Match does not match its ETag); fetch it again and retry",
+                ));
             }
         }
-        tx.execute(&self.sql.delete, vec![(id.clone(), ty)]).await?;
-        tx.commit().await?;
-        self.observe("delete", start, 1);
-        self.written(Key::from_value(id), true).await;
-        Ok(current)
+        Ok((tx, current))
     }
 
     pub fn missing(&self, id: &Value) -> ApiError {

@@ -59,6 +59,7 @@ check() { # name, command...
   else
     echo "FAILED: $name" >&2
     failed=$((failed + 1))
+    return 1
   fi
 }
 
@@ -66,7 +67,8 @@ TSC="$PROJECT/node_modules/.bin/tsc"
 check "type-check the generated package (strict, ES library only)" "$TSC" -p tsconfig.package.json
 check "type-check the README examples and examples/" sh -c "node scripts/extract-readme.js && '$TSC' -p tsconfig.examples.json"
 compiled=0
-if "$TSC" -p tsconfig.json; then compiled=1; else echo "FAILED: compiling the tests" >&2; failed=$((failed + 1)); fi
+rm -rf build/clients build/client-tests
+check "compile the tests with the package's sources" "$TSC" -p tsconfig.json && [ -f build/client-tests/typescript/test/crud.test.js ] && compiled=1
 
 if [ "$compiled" = 1 ]; then
   echo "==> starting the example service"

@@ -86,7 +86,7 @@ fn filter_literal(r: &Res) -> String {
         let id = r.model.id_field();
         parts.push(format!("{}: {}", prop(id.api_name), sample(id)));
     }
-    format!("{{ {} }}", parts.join(", "))
+    format!("{{\n      {},\n    }}", parts.join(",\n      "))
 }
 
 fn sort_literal(r: &Res) -> String {
@@ -193,6 +193,7 @@ pub fn render(api: &Api) -> String {
         ("useInfinite", r.hook("", "Infinite")),
         ("useCreate", r.hook("Create", "")),
         ("useUpdate", r.hook("Update", "")),
+        ("useReplace", r.hook("Replace", "")),
         ("useDelete", r.hook("Delete", "")),
         ("id_field", r.model.id_field().api_name.to_string()),
         ("id_sample", sample(r.model.id_field())),

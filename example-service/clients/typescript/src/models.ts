@@ -51,7 +51,10 @@ export interface Comment {
   author: string;
   /** 1 to 5000 characters. */
   body: string;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. Set by the server on create. Sortable. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Set by the server on create. Sortable.
+   */
   created_at: string;
 }
 
@@ -164,11 +167,14 @@ export interface Project {
    * Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`. Filterable, sortable.
    */
   due_on: string | null;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. Set by the server on create. Sortable. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Set by the server on create. Sortable.
+   */
   created_at: string;
   /**
-   * RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. Set by the server on every write.
-   * Sortable.
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Set by the server on every write. Sortable.
    */
   updated_at: string;
 }
@@ -339,13 +345,19 @@ export interface Task {
    * too. Filterable.
    */
   project_id: number;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. Filterable, sortable. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Filterable, sortable.
+   */
   due_at: string | null;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. Set by the server on create. Sortable. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Set by the server on create. Sortable.
+   */
   created_at: string;
   /**
-   * RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. Set by the server on every write.
-   * Sortable.
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Set by the server on every write. Sortable.
    */
   updated_at: string;
 }
@@ -375,7 +387,10 @@ export interface TaskCreate {
   estimate_hours?: number | null;
   /** Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item too. */
   project_id: number;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input.
+   */
   due_at?: string | null;
 }
 
@@ -401,7 +416,10 @@ export interface TaskReplace {
   estimate_hours?: number | null;
   /** Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item too. */
   project_id: number;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input.
+   */
   due_at?: string | null;
 }
 
@@ -430,7 +448,10 @@ export interface TaskPatch {
   estimate_hours?: number | null;
   /** Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item too. */
   project_id?: number;
-  /** RFC 3339 date-time in UTC, e.g. `2025-01-31T12:00:00Z`. */
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input.
+   */
   due_at?: string | null;
 }
 

@@ -1,3 +1,0 @@
-export async function getToken(): Promise<string> {
-  return "token";
-}
