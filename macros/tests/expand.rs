@@ -3,7 +3,9 @@
 //! `Create`/`Patch`/`Filter` types.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use resourceful::model::{AutoValue, FieldModel, FieldType, IdStrategy, OnDelete, ResourceModel};
+use resourceful::model::{
+    AutoValue, FieldModel, FieldType, IdStrategy, OnDelete, RateLimitModel, RateModel, ResourceModel,
+};
 use resourceful::prelude::*;
 use resourceful::{FieldValue, Value};
 use serde_json::json;
@@ -49,7 +51,8 @@ pub enum Camel {
     version = 2,
     cache_ttl = "10m",
     page_size = 20,
-    max_page_size = 100
+    max_page_size = 100,
+    rate_limit(read = "1000/min", write = "50/10s", on_redis_failure = "closed")
 )]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
@@ -100,7 +103,7 @@ pub struct Category {
     pub name: String,
 }
 
-#[api_resource(path = "countries")]
+#[api_resource(path = "countries", rate_limit = "100/s")]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Country {
     /// ISO code, chosen by the client.
@@ -147,6 +150,17 @@ fn resource_options() {
     assert_eq!(m.cache_ttl_secs, Some(600));
     assert_eq!((m.page_size, m.max_page_size), (20, 100));
     assert_eq!(m.doc, "A unit of work.\n\nTasks belong to projects.");
+    assert_eq!(
+        m.rate_limit,
+        RateLimitModel {
+            read: Some(RateModel { count: 1000, per_secs: 60 }),
+            write: Some(RateModel { count: 50, per_secs: 10 }),
+            fail_closed: Some(true),
+        }
+    );
+    // One rate for reads and writes.
+    let one = Some(RateModel { count: 100, per_secs: 1 });
+    assert_eq!(<Country as Resource>::MODEL.rate_limit, RateLimitModel { read: one, write: one, fail_closed: None });
     // Every field, in declaration order, including hidden and skipped ones.
     let names: Vec<&str> = m.fields.iter().map(|f| f.rust_name).collect();
     assert_eq!(
@@ -164,6 +178,7 @@ fn resource_defaults() {
     assert_eq!((m.path, m.table, m.version), ("categories", "categories", 1));
     assert_eq!(m.cache_ttl_secs, None);
     assert_eq!((m.page_size, m.max_page_size), (50, 500));
+    assert_eq!(m.rate_limit, RateLimitModel::NONE);
     assert_eq!(m.doc, "Everything defaulted.");
     let name = field(m, "name");
     assert_eq!((name.api_name, name.column), ("name", "name"));

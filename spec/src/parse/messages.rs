@@ -2,7 +2,9 @@
 //! type `bool` at filter") in the attributes' own terms, each with how the
 //! option is written, and keeps the span darling found.
 
-/// The options one attribute accepts and how each is written.
+/// The options one attribute accepts and how each is written. Keep these
+/// lists in step with the argument structs in `attrs.rs` (the tests below
+/// check what they can).
 pub(crate) struct Vocabulary {
     /// The attribute as shown in messages, e.g. `#[api(..)]`.
     pub attr: &'static str,
@@ -21,6 +23,13 @@ pub(crate) const RESOURCE: Vocabulary = Vocabulary {
         ("cache_ttl", "`cache_ttl = \"10m\"`"),
         ("page_size", "`page_size = 50`"),
         ("max_page_size", "`max_page_size = 500`"),
+        (
+            "rate_limit",
+            "`rate_limit = \"100/s\"` or `rate_limit(read = \"1000/min\", write = \"60/min\", on_redis_failure = \"closed\")`",
+        ),
+        ("rate_limit/read", "`read = \"1000/min\"`"),
+        ("rate_limit/write", "`write = \"60/min\"`"),
+        ("rate_limit/on_redis_failure", "`on_redis_failure = \"open\"` or `\"closed\"`"),
     ],
 };
 
@@ -218,7 +227,27 @@ mod tests {
             let list = darling::ast::NestedMeta::parse_meta_list(opt.parse().unwrap()).unwrap();
             !parse(&list).map(|e| e.starts_with("Unknown field")).unwrap_or(false)
         };
-        known(&RESOURCE, &|o| list_accepts(&|l| ResourceArgs::from_list(l).err().map(|e| e.to_string()), o));
-        known(&ENUM, &|o| list_accepts(&|l| EnumArgs::from_list(l).err().map(|e| e.to_string()), o));
+        let resource = |l: &[darling::ast::NestedMeta]| ResourceArgs::from_list(l).err().map(|e| e.to_string());
+        let enum_ = |l: &[darling::ast::NestedMeta]| EnumArgs::from_list(l).err().map(|e| e.to_string());
+        known(&RESOURCE, &|o| list_accepts(&resource, o));
+        known(&ENUM, &|o| list_accepts(&enum_, o));
+
+        // darling lists short vocabularies itself: the same names, no more.
+        let darling_list = |parse: &dyn Fn(&[darling::ast::NestedMeta]) -> Option<String>| {
+            let list = darling::ast::NestedMeta::parse_meta_list("no_such_option".parse().unwrap()).unwrap();
+            let msg = parse(&list).unwrap();
+            let (_, names) = msg.split_once("Available values: ").expect("darling lists the options");
+            let mut names: Vec<String> = names.split(", ").map(|n| n.trim_matches('`').to_string()).collect();
+            names.sort();
+            names
+        };
+        let ours = |vocab: &Vocabulary| {
+            let mut names: Vec<String> =
+                vocab.options.iter().filter(|(n, _)| !n.contains('/')).map(|(n, _)| n.to_string()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(darling_list(&resource), ours(&RESOURCE));
+        assert_eq!(darling_list(&enum_), ours(&ENUM));
     }
 }
