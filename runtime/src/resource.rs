@@ -21,7 +21,7 @@ pub trait Resource: Sized + Send + Sync + 'static {
 /// A string enum usable as a field type. Implemented by `#[api_enum]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported field type",
-    label = "declare `{Self}` with #[api_enum], or use a supported scalar type",
+    label = "a unit-only enum can be declared with #[api_enum]; anything else needs a supported scalar type (or its own resource with a relation)",
     note = "supported: i16, i32, i64, f32, f64, bool, String, Uuid, DateTime<Utc>, NaiveDate, #[api_enum] enums, Option<T> of these"
 )]
 pub trait ApiEnum: Sized + Send + Sync + 'static {
@@ -41,7 +41,7 @@ pub struct FieldError {
 /// Conversion of a field value to and from [`Value`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported field type",
-    label = "declare `{Self}` with #[api_enum], or use a supported scalar type"
+    label = "a unit-only enum can be declared with #[api_enum]; anything else needs a supported scalar type (or its own resource with a relation)"
 )]
 pub trait FieldValue: Sized {
     fn from_value(v: Value) -> Result<Self, String>;

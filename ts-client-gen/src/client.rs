@@ -10,13 +10,25 @@ pub fn render(api: &Api) -> String {
     out.push_str("import { ResourceApi } from \"./runtime/resource\";\nimport type { ResourceDescriptor } from \"./runtime/resource\";\n");
     if !api.resources.is_empty() {
         let types: Vec<String> = api.resources.iter().map(|r| r.n("Types")).collect();
-        writeln!(out, "import type {{ {} }} from \"./models\";", types.join(", ")).unwrap();
+        writeln!(
+            out,
+            "import type {{ {} }} from \"./models\";",
+            types.join(", ")
+        )
+        .unwrap();
     }
     out.push('\n');
 
     for r in &api.resources {
         let m = &r.model;
-        out.push_str(&doc(&[format!("Static facts about {{@link {}}} (`{}`).", r.ty, m.route())], ""));
+        out.push_str(&doc(
+            &[format!(
+                "Static facts about {{@link {}}} (`{}`).",
+                r.ty,
+                m.route()
+            )],
+            "",
+        ));
         writeln!(
             out,
             "export const {}: ResourceDescriptor = {{\n  name: {},\n  route: {},\n  idField: {},\n  pageSize: {},\n  maxPageSize: {},\n}};\n",
@@ -29,7 +41,13 @@ pub fn render(api: &Api) -> String {
         )
         .unwrap();
         out.push_str(&doc(&[format!("The operations on {}: `list`, `pages`, `items`, `listAll`, `get`, `create`, `createMany`, `replace`, `update`, `delete`.", m.route())], ""));
-        writeln!(out, "export type {} = ResourceApi<{}>;\n", r.n("Api"), r.n("Types")).unwrap();
+        writeln!(
+            out,
+            "export type {} = ResourceApi<{}>;\n",
+            r.n("Api"),
+            r.n("Types")
+        )
+        .unwrap();
     }
 
     out.push_str(&doc(
@@ -43,13 +61,26 @@ pub fn render(api: &Api) -> String {
     for r in &api.resources {
         let mut paras = vec![clean_doc(r.model.doc)];
         paras.push(format!("`{}`", r.model.route()));
-        let d = paras.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+        let d = paras
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         out.push_str(&doc(&[d], "  "));
         writeln!(out, "  readonly {}: {};", r.prop, r.n("Api")).unwrap();
     }
-    out.push_str("\n  constructor(config: ClientConfig) {\n    this.http = new HttpClient(config);\n");
+    out.push_str(
+        "\n  constructor(config: ClientConfig) {\n    this.http = new HttpClient(config);\n",
+    );
     for r in &api.resources {
-        writeln!(out, "    this.{} = new ResourceApi<{}>(this.http, {});", r.prop, r.n("Types"), r.descriptor()).unwrap();
+        writeln!(
+            out,
+            "    this.{} = new ResourceApi<{}>(this.http, {});",
+            r.prop,
+            r.n("Types"),
+            r.descriptor()
+        )
+        .unwrap();
     }
     out.push_str("  }\n\n  /** The ETag cache (`null` when disabled): `client.cache?.clear()` on sign-out. */\n  get cache(): EtagCache | null {\n    return this.http.cache;\n  }\n}\n\n");
     out.push_str("/** Creates an {@link ApiClient}. */\nexport function createClient(config: ClientConfig): ApiClient {\n  return new ApiClient(config);\n}\n");

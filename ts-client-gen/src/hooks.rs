@@ -17,7 +17,12 @@ pub fn render(api: &Api) -> String {
             }
         }
         names.sort();
-        writeln!(out, "import type {{ {} }} from \"./models\";", names.join(", ")).unwrap();
+        writeln!(
+            out,
+            "import type {{ {} }} from \"./models\";",
+            names.join(", ")
+        )
+        .unwrap();
     }
     for r in &api.resources {
         out.push('\n');
@@ -30,7 +35,10 @@ fn resource_hooks(r: &Res) -> String {
     let route = r.model.route();
     let (ty, id, keys, p) = (&r.ty, r.n("Id"), r.keys(), &r.prop);
     let types = r.n("Types");
-    let mut out = format!("// ---- {ty} ({route}) {}\n\n", "-".repeat(60usize.saturating_sub(ty.len() + route.len())));
+    let mut out = format!(
+        "// ---- {ty} ({route}) {}\n\n",
+        "-".repeat(60usize.saturating_sub(ty.len() + route.len()))
+    );
 
     out.push_str(&doc(
         &[format!(
@@ -38,9 +46,19 @@ fn resource_hooks(r: &Res) -> String {
         )],
         "",
     ));
-    writeln!(out, "export const {keys} = resourceKeys<{types}, {path}>({path});\n", path = string(&r.model.path)).unwrap();
+    writeln!(
+        out,
+        "export const {keys} = resourceKeys<{types}, {path}>({path});\n",
+        path = string(r.model.path)
+    )
+    .unwrap();
 
-    out.push_str(&doc(&[format!("One {ty} (`GET {route}/{{id}}`); waits while `id` is null or undefined.")], ""));
+    out.push_str(&doc(
+        &[format!(
+            "One {ty} (`GET {route}/{{id}}`); waits while `id` is null or undefined."
+        )],
+        "",
+    ));
     writeln!(
         out,
         "export function {}<TData = {ty}>(id: {id} | null | undefined, options?: ItemQueryOptions<{ty}, TData> & WithClient) {{\n  const [client, rest] = split(options);\n  return useItemQuery(useApiClient(client).{p}, {keys}, id, rest);\n}}\n",
@@ -48,7 +66,10 @@ fn resource_hooks(r: &Res) -> String {
     )
     .unwrap();
 
-    out.push_str(&doc(&[format!("One page of {ty} items (`GET {route}`).")], ""));
+    out.push_str(&doc(
+        &[format!("One page of {ty} items (`GET {route}`).")],
+        "",
+    ));
     writeln!(
         out,
         "export function {}<TData = Page<{ty}>>(params?: {lp}, options?: ListQueryOptions<{ty}, TData> & WithClient) {{\n  const [client, rest] = split(options);\n  return useListQuery(useApiClient(client).{p}, {keys}, params, rest);\n}}\n",
@@ -70,7 +91,12 @@ fn resource_hooks(r: &Res) -> String {
     )
     .unwrap();
 
-    out.push_str(&doc(&[format!("Creates a {ty}: `mutate(input)`; caches the new item and refreshes the lists.")], ""));
+    out.push_str(&doc(
+        &[format!(
+            "Creates a {ty}: `mutate(input)`; caches the new item and refreshes the lists."
+        )],
+        "",
+    ));
     writeln!(
         out,
         "export function {}(options?: MutationHookOptions<{ty}, {create}> & WithClient) {{\n  const [client, rest] = split(options);\n  return useCreateMutation(useApiClient(client).{p}, {keys}, rest);\n}}\n",
@@ -92,7 +118,12 @@ fn resource_hooks(r: &Res) -> String {
     )
     .unwrap();
 
-    out.push_str(&doc(&[format!("Replaces a {ty} (PUT): `mutate({{ id, input, ifMatch? }})`.")], ""));
+    out.push_str(&doc(
+        &[format!(
+            "Replaces a {ty} (PUT): `mutate({{ id, input, ifMatch? }})`."
+        )],
+        "",
+    ));
     writeln!(
         out,
         "export function {}(options?: MutationHookOptions<{ty}, ReplaceVariables<{types}>> & WithClient) {{\n  const [client, rest] = split(options);\n  return useReplaceMutation(useApiClient(client).{p}, {keys}, rest);\n}}\n",

@@ -73,7 +73,12 @@ pub(crate) struct Res {
 
 impl Res {
     fn new(model: ResourceModel) -> Self {
-        Res { ty: names::pascal(model.name), camel: names::camel(model.name), prop: names::camel(model.path), model }
+        Res {
+            ty: names::pascal(model.name),
+            camel: names::camel(model.name),
+            prop: names::camel(model.path),
+            model,
+        }
     }
     pub fn n(&self, suffix: &str) -> String {
         format!("{}{suffix}", self.ty)
@@ -92,17 +97,59 @@ impl Res {
 
 /// Exported by the package's static modules: generated names must differ.
 const RESERVED: &[&str] = &[
-    "ApiClient", "ApiClientProvider", "ApiError", "AbortSignalLike", "CacheStorage", "CachedResponse", "ClientConfig",
-    "ClientError", "DateTimeValue", "EtagCache", "EtagCacheOptions", "FetchInit", "FetchLike", "FetchResponse",
-    "FieldError", "FilterOp", "FilterOps", "HeaderMap", "HttpClient", "HttpRequest", "HttpResult", "ListAllOptions",
-    "ListParams", "ListParamsOf", "MemoryStorage", "NetworkError", "NetworkErrorReason", "Ops", "Page",
-    "ProblemSlug", "RequestOptions", "ResourceApi", "ResourceDescriptor", "ResourceTypes", "ResponseInfo",
-    "Versioned", "WithClient", "WriteOptions",
+    "ApiClient",
+    "ApiClientProvider",
+    "ApiError",
+    "AbortSignalLike",
+    "CacheStorage",
+    "CachedResponse",
+    "ClientConfig",
+    "ClientError",
+    "DateTimeValue",
+    "EtagCache",
+    "EtagCacheOptions",
+    "FetchInit",
+    "FetchLike",
+    "FetchResponse",
+    "FieldError",
+    "FilterOp",
+    "FilterOps",
+    "HeaderMap",
+    "HttpClient",
+    "HttpRequest",
+    "HttpResult",
+    "ListAllOptions",
+    "ListParams",
+    "ListParamsOf",
+    "MemoryStorage",
+    "NetworkError",
+    "NetworkErrorReason",
+    "Ops",
+    "Page",
+    "ProblemSlug",
+    "RequestOptions",
+    "ResourceApi",
+    "ResourceDescriptor",
+    "ResourceTypes",
+    "ResponseInfo",
+    "Versioned",
+    "WithClient",
+    "WriteOptions",
 ];
 
 /// Suffixes of the per-resource type names.
 const TYPE_SUFFIXES: &[&str] = &[
-    "", "Id", "Create", "Replace", "Patch", "Filter", "SortField", "Sort", "ListParams", "Types", "Api",
+    "",
+    "Id",
+    "Create",
+    "Replace",
+    "Patch",
+    "Filter",
+    "SortField",
+    "Sort",
+    "ListParams",
+    "Types",
+    "Api",
 ];
 
 impl<'a> Api<'a> {
@@ -112,24 +159,35 @@ impl<'a> Api<'a> {
         let mut enums = decl.enums.clone();
         enums.sort_by(|a, b| a.name.cmp(b.name));
         enums.dedup_by(|a, b| a.name == b.name);
-        Api { opts, resources: models.iter().copied().map(Res::new).collect(), enums, models }
+        Api {
+            opts,
+            resources: models.iter().copied().map(Res::new).collect(),
+            enums,
+            models,
+        }
     }
 
     /// Generated type names are unique and do not shadow the runtime's.
     fn check_names(&self) -> Result<(), String> {
-        let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        let mut seen: std::collections::BTreeMap<String, String> =
+            std::collections::BTreeMap::new();
         let mut claim = |name: String, owner: String| -> Result<(), String> {
             if RESERVED.contains(&name.as_str()) {
                 return Err(format!("`{name}` (from {owner}) is a name the package itself exports; rename the Rust type"));
             }
             if let Some(other) = seen.insert(name.clone(), owner.clone()) {
-                return Err(format!("`{name}` is generated for both {other} and {owner}; rename one of them"));
+                return Err(format!(
+                    "`{name}` is generated for both {other} and {owner}; rename one of them"
+                ));
             }
             Ok(())
         };
         for e in &self.enums {
             claim(e.name.to_string(), format!("enum {}", e.name))?;
-            claim(format!("{}_VALUES", names::screaming(e.name)), format!("enum {}", e.name))?;
+            claim(
+                format!("{}_VALUES", names::screaming(e.name)),
+                format!("enum {}", e.name),
+            )?;
         }
         for r in &self.resources {
             for s in TYPE_SUFFIXES {
@@ -138,8 +196,13 @@ impl<'a> Api<'a> {
         }
         let mut props = std::collections::BTreeSet::new();
         for r in &self.resources {
-            if ["http", "cache", "constructor"].contains(&r.prop.as_str()) || !props.insert(r.prop.clone()) {
-                return Err(format!("resource path `{}` gives the client property `{}`, which is taken", r.model.path, r.prop));
+            if ["http", "cache", "constructor"].contains(&r.prop.as_str())
+                || !props.insert(r.prop.clone())
+            {
+                return Err(format!(
+                    "resource path `{}` gives the client property `{}`, which is taken",
+                    r.model.path, r.prop
+                ));
             }
         }
         Ok(())

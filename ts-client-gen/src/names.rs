@@ -3,7 +3,7 @@
 /// `task_items` / `task-items` / `TaskItems` → `TaskItems`.
 pub fn pascal(s: &str) -> String {
     let mut out = String::new();
-    for part in s.split(|c: char| c == '_' || c == '-' || c == ' ').filter(|p| !p.is_empty()) {
+    for part in s.split(['_', '-', ' ']).filter(|p| !p.is_empty()) {
         let mut chars = part.chars();
         if let Some(first) = chars.next() {
             out.extend(first.to_uppercase());
@@ -37,7 +37,9 @@ pub fn screaming(s: &str) -> String {
         }
         let boundary = i > 0
             && c.is_uppercase()
-            && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit() || chars.get(i + 1).is_some_and(|n| n.is_lowercase()))
+            && (chars[i - 1].is_lowercase()
+                || chars[i - 1].is_ascii_digit()
+                || chars.get(i + 1).is_some_and(|n| n.is_lowercase()))
             && chars[i - 1] != '_';
         if boundary {
             out.push('_');
@@ -77,7 +79,9 @@ pub fn string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -156,7 +160,12 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
 
 /// Rust doc comments arrive with one leading space per line; normalise.
 pub fn clean_doc(doc: &str) -> String {
-    doc.lines().map(str::trim).collect::<Vec<_>>().join("\n").trim().to_string()
+    doc.lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -188,10 +197,16 @@ mod tests {
     fn doc_blocks() {
         assert_eq!(doc(&[], ""), "");
         assert_eq!(doc(&["Short.".into()], "  "), "  /** Short. */\n");
-        assert_eq!(doc(&["One.".into(), "".into(), "Two */ x.".into()], ""), "/**\n * One.\n *\n * Two *\\/ x.\n */\n");
+        assert_eq!(
+            doc(&["One.".into(), "".into(), "Two */ x.".into()], ""),
+            "/**\n * One.\n *\n * Two *\\/ x.\n */\n"
+        );
         let long = "word ".repeat(40);
         let d = doc(&[long.trim().to_string(), "```ts\nconst x = 1; // a code line that is long enough to need wrapping if it were prose, but stays whole\n```".into()], "  ");
-        assert!(d.lines().all(|l| l.len() <= 100 || l.contains("const x")), "{d}");
+        assert!(
+            d.lines().all(|l| l.len() <= 100 || l.contains("const x")),
+            "{d}"
+        );
         assert!(d.contains("const x = 1; // a code line that is long enough to need wrapping if it were prose, but stays whole\n"));
         assert_eq!(wrap("- a b c", 4), ["- a", "  b", "  c"]);
     }

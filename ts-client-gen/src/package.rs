@@ -31,13 +31,13 @@ fn package_json(api: &Api) -> String {
   "source": "src/index.ts",
   "exports": {{
     ".": {{
-      "types": "./dist/index.d.ts",
       "react-native": "./src/index.ts",
+      "types": "./dist/index.d.ts",
       "default": "./dist/index.js"
     }},
     "./react": {{
-      "types": "./dist/react.d.ts",
       "react-native": "./src/react.ts",
+      "types": "./dist/react.d.ts",
       "default": "./dist/react.js"
     }},
     "./package.json": "./package.json"

@@ -6,7 +6,7 @@ use crate::models::{filter_fields, sort_fields};
 use crate::names::{prop, screaming, string};
 use crate::types::{ops_for, ts_type};
 use crate::{Api, Res};
-use resourceful_spec::{FieldModel, FieldType};
+use resourceful_spec::{AutoValue, FieldModel, FieldType};
 use std::fmt::Write;
 
 const GUIDE: &str = include_str!("../templates/README.guide.md");
@@ -22,23 +22,36 @@ struct Example<'a> {
 
 fn pick<'a>(api: &'a Api<'_>) -> Option<Example<'a>> {
     let toggle_of = |r: &Res| {
-        r.model.exposed().map(|(_, f)| f).find(|f| matches!(f.ty, FieldType::Bool) && !f.optional && f.is_client_updatable())
+        r.model
+            .exposed()
+            .map(|(_, f)| f)
+            .find(|f| matches!(f.ty, FieldType::Bool) && !f.optional && f.is_client_updatable())
     };
-    let r = api.resources.iter().find(|r| toggle_of(r).is_some()).or(api.resources.first())?;
+    let r = api
+        .resources
+        .iter()
+        .find(|r| toggle_of(r).is_some())
+        .or(api.resources.first())?;
     let label = r
         .model
         .exposed()
         .map(|(_, f)| f)
         .find(|f| matches!(f.ty, FieldType::String) && !f.optional && f.id.is_none())
         .unwrap_or(r.model.id_field());
-    Some(Example { r, label, toggle: toggle_of(r) })
+    Some(Example {
+        r,
+        label,
+        toggle: toggle_of(r),
+    })
 }
 
 /// A plausible literal for a field in examples.
 fn sample(f: &FieldModel) -> String {
     let v = &f.validation;
     match &f.ty {
-        FieldType::I16 | FieldType::I32 | FieldType::I64 => format!("{}", v.min.map(|m| m.max(1.0) as i64).unwrap_or(1)),
+        FieldType::I16 | FieldType::I32 | FieldType::I64 => {
+            format!("{}", v.min.map(|m| m.max(1.0) as i64).unwrap_or(1))
+        }
         FieldType::F32 | FieldType::F64 => format!("{}", v.min.map(|m| m.max(1.5)).unwrap_or(1.5)),
         FieldType::Bool => "false".into(),
         FieldType::String => {
@@ -57,7 +70,13 @@ fn sample(f: &FieldModel) -> String {
 
 /// `{ title: "Example title", status: "todo", ... }` with the required fields.
 fn create_literal(r: &Res) -> String {
-    let parts: Vec<String> = r.model.writable().map(|(_, f)| f).filter(|f| f.is_required_on_create()).map(|f| format!("{}: {}", prop(f.api_name), sample(f))).collect();
+    let parts: Vec<String> = r
+        .model
+        .writable()
+        .map(|(_, f)| f)
+        .filter(|f| f.is_required_on_create())
+        .map(|f| format!("{}: {}", prop(f.api_name), sample(f)))
+        .collect();
     format!("{{ {} }}", parts.join(", "))
 }
 
@@ -68,12 +87,23 @@ fn filter_literal(r: &Res) -> String {
     if let Some(f) = fields.iter().find(|f| matches!(f.ty, FieldType::String)) {
         parts.push(format!("{}: {{ contains: \"report\" }}", prop(f.api_name)));
     }
-    if let Some(f) = fields.iter().find(|f| matches!(f.ty, FieldType::Enum(e) if e.variants.len() >= 2)) {
+    if let Some(f) = fields
+        .iter()
+        .find(|f| matches!(f.ty, FieldType::Enum(e) if e.variants.len() >= 2))
+    {
         if let FieldType::Enum(e) = f.ty {
-            parts.push(format!("{}: {{ in: [{}, {}] }}", prop(f.api_name), string(e.variants[0]), string(e.variants[1])));
+            parts.push(format!(
+                "{}: {{ in: [{}, {}] }}",
+                prop(f.api_name),
+                string(e.variants[0]),
+                string(e.variants[1])
+            ));
         }
     }
-    if let Some(f) = fields.iter().find(|f| f.ty.is_numeric() && ops_for(&f.ty, f.optional).contains(&"gte")) {
+    if let Some(f) = fields
+        .iter()
+        .find(|f| f.ty.is_numeric() && ops_for(&f.ty, f.optional).contains(&"gte"))
+    {
         parts.push(format!("{}: {{ gte: {} }}", prop(f.api_name), sample(f)));
     }
     if let Some(f) = fields.iter().find(|f| matches!(f.ty, FieldType::Bool)) {
@@ -90,9 +120,12 @@ fn filter_literal(r: &Res) -> String {
 }
 
 fn sort_literal(r: &Res) -> String {
-    let keys: Vec<String> = sort_fields(r).filter(|f| f.id.is_none()).take(2).enumerate().map(|(i, f)| {
-        string(&format!("{}{}", if i == 0 { "-" } else { "" }, f.api_name))
-    }).collect();
+    let keys: Vec<String> = sort_fields(r)
+        .filter(|f| f.id.is_none())
+        .take(2)
+        .enumerate()
+        .map(|(i, f)| string(&format!("{}{}", if i == 0 { "-" } else { "" }, f.api_name)))
+        .collect();
     if keys.is_empty() {
         format!("[{}]", string(&format!("-{}", r.model.id_field().api_name)))
     } else {
@@ -104,13 +137,16 @@ fn sort_literal(r: &Res) -> String {
 fn patch_literal(ex: &Example) -> String {
     match ex.toggle {
         Some(t) => format!("{{ {}: true }}", prop(t.api_name)),
-        None if ex.label.id.is_none() => format!("{{ {}: {} }}", prop(ex.label.api_name), string("Renamed")),
+        None if ex.label.id.is_none() => {
+            format!("{{ {}: {} }}", prop(ex.label.api_name), string("Renamed"))
+        }
         None => "{}".into(),
     }
 }
 
 fn resources_table(api: &Api) -> String {
-    let mut out = String::from("| resource | client | route | hooks (`/react`) |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| resource | client | route | hooks (`/react`) |\n|---|---|---|---|\n");
     for r in &api.resources {
         writeln!(
             out,
@@ -132,6 +168,32 @@ fn resources_table(api: &Api) -> String {
     out
 }
 
+/// `project_id` → `Project`; `comments` ← `Comment.task_id`
+fn relations_line(api: &Api, r: &Res) -> String {
+    let mut parts = Vec::new();
+    for (_, f) in r.model.exposed() {
+        if let Some(rel) = &f.relation {
+            let target = api
+                .model_by_path(rel.resource)
+                .map(|t| t.ty.clone())
+                .unwrap_or_else(|| rel.resource.to_string());
+            parts.push(format!("`{}` → `{target}`", f.api_name));
+        }
+    }
+    for other in &api.resources {
+        for (_, f) in other.model.exposed() {
+            if let Some(rel) = &f.relation {
+                if rel.resource == r.model.path {
+                    if let Some(inverse) = rel.inverse {
+                        parts.push(format!("`{inverse}` ← `{}.{}`", other.ty, f.api_name));
+                    }
+                }
+            }
+        }
+    }
+    parts.join("; ")
+}
+
 fn fields_section(api: &Api) -> String {
     let mut out = String::new();
     for r in &api.resources {
@@ -140,9 +202,15 @@ fn fields_section(api: &Api) -> String {
         if !d.is_empty() {
             writeln!(out, "{d}\n").unwrap();
         }
-        out.push_str("| field | type | on create | filter operators | sort |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| field | type | on create | filter operators | sort |\n|---|---|---|---|---|\n",
+        );
         for (_, f) in r.model.exposed() {
-            let ty = if f.optional { format!("{} \\| null", ts_type(&f.ty)) } else { ts_type(&f.ty) };
+            let ty = if f.optional {
+                format!("{} \\| null", ts_type(&f.ty))
+            } else {
+                ts_type(&f.ty)
+            };
             let create = if f.is_required_on_create() {
                 "required"
             } else if f.is_client_writable() {
@@ -150,18 +218,39 @@ fn fields_section(api: &Api) -> String {
             } else {
                 "server-set"
             };
-            let ops = if f.filterable || f.id.is_some() { ops_for(&f.ty, f.optional).join(" ") } else { String::new() };
-            let sort = if f.sortable || f.id.is_some() { "yes" } else { "" };
-            writeln!(out, "| `{}` | `{ty}` | {create} | {ops} | {sort} |", f.api_name).unwrap();
+            let ops = if f.filterable || f.id.is_some() {
+                ops_for(&f.ty, f.optional).join(" ")
+            } else {
+                String::new()
+            };
+            let sort = if f.sortable || f.id.is_some() {
+                "yes"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "| `{}` | `{ty}` | {create} | {ops} | {sort} |",
+                f.api_name
+            )
+            .unwrap();
         }
         out.push('\n');
+        let relations = relations_line(api, r);
+        if !relations.is_empty() {
+            writeln!(out, "Relations: {relations}.\n").unwrap();
+        }
     }
     for e in &api.enums {
         writeln!(
             out,
             "`{}`: {} (all of them: `{}_VALUES`, guard: `is{}(value)`).\n",
             e.name,
-            e.variants.iter().map(|v| format!("`\"{v}\"`")).collect::<Vec<_>>().join(", "),
+            e.variants
+                .iter()
+                .map(|v| format!("`\"{v}\"`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             screaming(e.name),
             e.name
         )
@@ -198,7 +287,14 @@ pub fn render(api: &Api) -> String {
         ("id_field", r.model.id_field().api_name.to_string()),
         ("id_sample", sample(r.model.id_field())),
         ("label", label.to_string()),
-        ("label_expr", if ex.label.id.is_some() { format!("String(item.{})", prop(label)) } else { format!("item.{}", prop(label)) }),
+        (
+            "label_expr",
+            if ex.label.id.is_some() {
+                format!("String(item.{})", prop(label))
+            } else {
+                format!("item.{}", prop(label))
+            },
+        ),
         ("create_literal", create_literal(r)),
         ("filter_literal", filter_literal(r)),
         ("sort_literal", sort_literal(r)),
@@ -214,7 +310,11 @@ fn fill(template: &str, vars: &[(&str, String)]) -> String {
     for (k, v) in vars {
         out = out.replace(&format!("{{{{{k}}}}}"), v);
     }
-    debug_assert!(placeholder(&out).is_none(), "unfilled placeholder {:?}", placeholder(&out));
+    debug_assert!(
+        placeholder(&out).is_none(),
+        "unfilled placeholder {:?}",
+        placeholder(&out)
+    );
     out
 }
 
@@ -223,7 +323,10 @@ pub(crate) fn placeholder(s: &str) -> Option<&str> {
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
         let after = &rest[i + 2..];
-        let n = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
+        let n = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .count();
         if n > 0 && after[n..].starts_with("}}") {
             return Some(&after[..n]);
         }
@@ -232,30 +335,67 @@ pub(crate) fn placeholder(s: &str) -> Option<&str> {
     None
 }
 
-const GUIDE_EMPTY: &str = "# {{PACKAGE}}\n\nGenerated by Resourceful; the API declares no resources yet.\n";
+const GUIDE_EMPTY: &str =
+    "# {{PACKAGE}}\n\nGenerated by Resourceful; the API declares no resources yet.\n";
 
 /// The React Native screen: infinite list, pull-to-refresh, optimistic toggle.
 fn screen(ex: &Example, pkg: &str) -> String {
     let r = ex.r;
     let (ty, id) = (&r.ty, prop(r.model.id_field().api_name));
-    let label = if ex.label.id.is_some() { format!("String(item.{})", prop(ex.label.api_name)) } else { format!("item.{}", prop(ex.label.api_name)) };
+    let label = if ex.label.id.is_some() {
+        format!("String(item.{})", prop(ex.label.api_name))
+    } else {
+        format!("item.{}", prop(ex.label.api_name))
+    };
     let mut s = String::new();
     let hooks = if ex.toggle.is_some() {
-        format!("flattenPages, {}, {}", r.hook("", "Infinite"), r.hook("Update", ""))
+        format!(
+            "flattenPages, {}, {}",
+            r.hook("", "Infinite"),
+            r.hook("Update", "")
+        )
     } else {
         format!("flattenPages, {}", r.hook("", "Infinite"))
     };
     writeln!(s, "// {ty}ListScreen.tsx").unwrap();
     writeln!(s, "import {{ useCallback }} from \"react\";").unwrap();
-    writeln!(s, "import {{ ActivityIndicator, FlatList, Pressable, RefreshControl, Text, View }} from \"react-native\";").unwrap();
+    let rn = if ex.toggle.is_some() {
+        "ActivityIndicator, FlatList, Pressable, RefreshControl, Text"
+    } else {
+        "ActivityIndicator, FlatList, RefreshControl, Text, View"
+    };
+    writeln!(s, "import {{ {rn} }} from \"react-native\";").unwrap();
     writeln!(s, "import type {{ {ty} }} from \"{pkg}\";").unwrap();
     writeln!(s, "import {{ {hooks} }} from \"{pkg}/react\";\n").unwrap();
     writeln!(s, "export function {ty}ListScreen() {{").unwrap();
     writeln!(s, "  const {{ data, error, fetchNextPage, hasNextPage, isFetchingNextPage, isPending, isRefetching, refetch }} =").unwrap();
-    writeln!(s, "    {}({{ sort: {}, limit: 20 }});", r.hook("", "Infinite"), sort_literal(r)).unwrap();
+    let newest = r
+        .model
+        .exposed()
+        .map(|(_, f)| f)
+        .find(|f| f.auto == Some(AutoValue::CreatedAt) && f.sortable);
+    let sort = match newest {
+        Some(f) => string(&format!("-{}", f.api_name)),
+        None => sort_literal(r),
+    };
+    writeln!(
+        s,
+        "    {}({{ sort: {sort}, limit: 20 }});",
+        r.hook("", "Infinite")
+    )
+    .unwrap();
     if ex.toggle.is_some() {
-        writeln!(s, "  // Optimistic: the row flips at once and flips back if the server refuses.").unwrap();
-        writeln!(s, "  const {{ mutate: update }} = {}();", r.hook("Update", "")).unwrap();
+        writeln!(
+            s,
+            "  // Optimistic: the row flips at once and flips back if the server refuses."
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "  const {{ mutate: update }} = {}();",
+            r.hook("Update", "")
+        )
+        .unwrap();
     }
     writeln!(s, "  const items = flattenPages(data);\n").unwrap();
     writeln!(s, "  const renderItem = useCallback(").unwrap();
@@ -265,11 +405,23 @@ fn screen(ex: &Example, pkg: &str) -> String {
         writeln!(s, "      <Pressable").unwrap();
         writeln!(s, "        accessibilityRole=\"checkbox\"").unwrap();
         writeln!(s, "        accessibilityState={{{{ checked: item.{tp} }}}}").unwrap();
-        writeln!(s, "        onPress={{() => update({{ id: item.{id}, patch: {{ {tp}: !item.{tp} }} }})}}").unwrap();
-        writeln!(s, "        style={{{{ flexDirection: \"row\", padding: 12 }}}}").unwrap();
+        writeln!(
+            s,
+            "        onPress={{() => update({{ id: item.{id}, patch: {{ {tp}: !item.{tp} }} }})}}"
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "        style={{{{ flexDirection: \"row\", padding: 12 }}}}"
+        )
+        .unwrap();
         writeln!(s, "      >").unwrap();
         writeln!(s, "        <Text>{{item.{tp} ? \"☑\" : \"☐\"}}</Text>").unwrap();
-        writeln!(s, "        <Text style={{{{ marginLeft: 8 }}}}>{{{label}}}</Text>").unwrap();
+        writeln!(
+            s,
+            "        <Text style={{{{ marginLeft: 8 }}}}>{{{label}}}</Text>"
+        )
+        .unwrap();
         writeln!(s, "      </Pressable>").unwrap();
         writeln!(s, "    ),").unwrap();
         writeln!(s, "    [update],").unwrap();
@@ -289,13 +441,21 @@ fn screen(ex: &Example, pkg: &str) -> String {
     writeln!(s, "      keyExtractor={{(item) => String(item.{id})}}").unwrap();
     writeln!(s, "      renderItem={{renderItem}}").unwrap();
     writeln!(s, "      onEndReached={{() => {{").unwrap();
-    writeln!(s, "        if (hasNextPage && !isFetchingNextPage) void fetchNextPage();").unwrap();
+    writeln!(
+        s,
+        "        if (hasNextPage && !isFetchingNextPage) void fetchNextPage();"
+    )
+    .unwrap();
     writeln!(s, "      }}}}").unwrap();
     writeln!(s, "      onEndReachedThreshold={{0.5}}").unwrap();
     writeln!(s, "      refreshControl={{").unwrap();
     writeln!(s, "        <RefreshControl refreshing={{isRefetching && !isFetchingNextPage}} onRefresh={{() => void refetch()}} />").unwrap();
     writeln!(s, "      }}").unwrap();
-    writeln!(s, "      ListFooterComponent={{isFetchingNextPage ? <ActivityIndicator /> : null}}").unwrap();
+    writeln!(
+        s,
+        "      ListFooterComponent={{isFetchingNextPage ? <ActivityIndicator /> : null}}"
+    )
+    .unwrap();
     writeln!(s, "    />").unwrap();
     writeln!(s, "  );").unwrap();
     write!(s, "}}").unwrap();

@@ -4,20 +4,45 @@ use crate::File;
 
 const STATIC: &[(&str, &str)] = &[
     ("src/index.ts", include_str!("../templates/index.ts")),
-    ("src/runtime/cache.ts", include_str!("../templates/runtime/cache.ts")),
-    ("src/runtime/errors.ts", include_str!("../templates/runtime/errors.ts")),
-    ("src/runtime/hooks.ts", include_str!("../templates/runtime/hooks.ts")),
-    ("src/runtime/http.ts", include_str!("../templates/runtime/http.ts")),
-    ("src/runtime/query.ts", include_str!("../templates/runtime/query.ts")),
-    ("src/runtime/resource.ts", include_str!("../templates/runtime/resource.ts")),
+    (
+        "src/runtime/cache.ts",
+        include_str!("../templates/runtime/cache.ts"),
+    ),
+    (
+        "src/runtime/errors.ts",
+        include_str!("../templates/runtime/errors.ts"),
+    ),
+    (
+        "src/runtime/hooks.ts",
+        include_str!("../templates/runtime/hooks.ts"),
+    ),
+    (
+        "src/runtime/http.ts",
+        include_str!("../templates/runtime/http.ts"),
+    ),
+    (
+        "src/runtime/query.ts",
+        include_str!("../templates/runtime/query.ts"),
+    ),
+    (
+        "src/runtime/resource.ts",
+        include_str!("../templates/runtime/resource.ts"),
+    ),
 ];
 
 pub fn files() -> Vec<File> {
-    STATIC.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect()
+    STATIC
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect()
 }
 
 /// The text of a static module (for tests).
 #[cfg(test)]
 pub fn text(path: &str) -> &'static str {
-    STATIC.iter().find(|(p, _)| *p == path).map(|(_, t)| *t).expect("static module")
+    STATIC
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, t)| *t)
+        .expect("static module")
 }

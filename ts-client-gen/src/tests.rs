@@ -48,11 +48,18 @@ fn decl() -> Declarations {
 }
 
 fn opts() -> Options {
-    Options { package: "@acme/client".into(), version: "1.2.3".into() }
+    Options {
+        package: "@acme/client".into(),
+        version: "1.2.3".into(),
+    }
 }
 
 fn file<'a>(files: &'a [File], path: &str) -> &'a str {
-    &files.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("no {path}")).1
+    &files
+        .iter()
+        .find(|(p, _)| p == path)
+        .unwrap_or_else(|| panic!("no {path}"))
+        .1
 }
 
 /// The declaration `export interface {name} {…}` (up to its closing brace).
@@ -116,7 +123,10 @@ fn package_json_uses_the_options() {
     assert!(pkg.contains(r#""./react""#));
     let ts = file(&files, "tsconfig.json");
     assert!(ts.contains(r#""strict": true"#));
-    assert!(ts.contains(r#""lib": ["ES2020"]"#), "no DOM lib: the compiler must reject browser APIs");
+    assert!(
+        ts.contains(r#""lib": ["ES2020"]"#),
+        "no DOM lib: the compiler must reject browser APIs"
+    );
 }
 
 #[test]
@@ -149,8 +159,14 @@ fn models_have_exact_field_types() {
     assert!(tag.contains("UUID"));
     let project = block(m, "export interface Project {");
     assert!(project.contains("YYYY-MM-DD"));
-    assert!(m.contains("`task_items` ← {@link Task}.`project_id`"), "reverse relations are documented");
-    assert!(m.contains("`client.taskItems.list({"), "with how to list them");
+    assert!(
+        m.contains("`task_items` ← {@link Task}.`project_id`"),
+        "reverse relations are documented"
+    );
+    assert!(
+        m.contains("`client.taskItems.list({"),
+        "with how to list them"
+    );
     assert!(m.contains("export type TaskId = number;"));
     assert!(m.contains("export type TagId = string;"));
 }
@@ -160,7 +176,9 @@ fn enums_are_unions_with_a_value_list() {
     let files = generate(&decl(), &opts());
     let m = file(&files, "src/models.ts");
     assert!(m.contains(r#"export type TaskStatus = "todo" | "in_progress" | "done";"#));
-    assert!(m.contains(r#"export const TASK_STATUS_VALUES = ["todo", "in_progress", "done"] as const"#));
+    assert!(
+        m.contains(r#"export const TASK_STATUS_VALUES = ["todo", "in_progress", "done"] as const"#)
+    );
     assert!(m.contains("export function isTaskStatus(value: unknown): value is TaskStatus"));
 }
 
@@ -173,7 +191,10 @@ fn input_types_follow_writability() {
     assert!(create.contains("  notes?: string | null;"));
     assert!(create.contains("  project_id: number;"));
     for absent in ["id", "created_at", "secret", "score"] {
-        assert!(!create.contains(&format!("  {absent}")), "TaskCreate must not have {absent}");
+        assert!(
+            !create.contains(&format!("  {absent}")),
+            "TaskCreate must not have {absent}"
+        );
     }
     let replace = block(m, "export interface TaskReplace {");
     assert!(replace.contains("  title: string;") && replace.contains("  notes?: string | null;"));
@@ -191,15 +212,29 @@ fn filters_list_applicable_operators_only() {
     let files = generate(&decl(), &opts());
     let m = file(&files, "src/models.ts");
     let f = block(m, "export interface TaskFilter {");
-    let line = |name: &str| f.lines().find(|l| l.trim_start().starts_with(&format!("{name}?:"))).unwrap_or_else(|| panic!("no {name}:\n{f}")).to_string();
-    assert_eq!(line("done").trim(), r#"done?: boolean | Ops<boolean, "eq" | "ne" | "in" | "nin">;"#);
-    assert_eq!(line("status").trim(), r#"status?: TaskStatus | Ops<TaskStatus, "eq" | "ne" | "in" | "nin">;"#);
+    let line = |name: &str| {
+        f.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name}?:")))
+            .unwrap_or_else(|| panic!("no {name}:\n{f}"))
+            .to_string()
+    };
+    assert_eq!(
+        line("done").trim(),
+        r#"done?: boolean | Ops<boolean, "eq" | "ne" | "in" | "nin">;"#
+    );
+    assert_eq!(
+        line("status").trim(),
+        r#"status?: TaskStatus | Ops<TaskStatus, "eq" | "ne" | "in" | "nin">;"#
+    );
     assert!(line("title").contains(r#""contains" | "starts_with" | "ends_with">"#));
     assert!(!line("title").contains("is_null"));
     assert!(line("estimate").starts_with("  estimate?: number | null | Ops<number,"));
     assert!(line("estimate").contains(r#""gte" | "in" | "nin" | "is_null">"#));
     assert!(line("due_at").contains("DateTimeValue | null | Ops<DateTimeValue"));
-    assert!(line("id").contains(r#""lt""#), "the id is always filterable");
+    assert!(
+        line("id").contains(r#""lt""#),
+        "the id is always filterable"
+    );
     assert!(!f.contains("notes"), "only filterable fields");
     assert!(!f.contains("created_at"), "only filterable fields");
 }
@@ -222,11 +257,30 @@ fn client_and_hooks_cover_every_resource() {
     assert!(c.contains("pageSize: 20,"));
     assert!(c.contains(r#"idField: "code","#));
     let h = file(&files, "src/react.ts");
-    for name in ["useTask", "useTaskList", "useTaskInfinite", "useCreateTask", "useUpdateTask", "useReplaceTask", "useDeleteTask", "useTag", "useProject"] {
-        assert!(h.contains(&format!("export function {name}(")) || h.contains(&format!("export function {name}<")), "no {name}");
+    for name in [
+        "useTask",
+        "useTaskList",
+        "useTaskInfinite",
+        "useCreateTask",
+        "useUpdateTask",
+        "useReplaceTask",
+        "useDeleteTask",
+        "useTag",
+        "useProject",
+    ] {
+        assert!(
+            h.contains(&format!("export function {name}("))
+                || h.contains(&format!("export function {name}<")),
+            "no {name}"
+        );
     }
-    assert!(h.contains(r#"export const taskKeys = resourceKeys<TaskTypes, "task_items">("task_items");"#));
-    assert!(!file(&files, "src/index.ts").contains("react"), "the core entry point must not pull in React");
+    assert!(h.contains(
+        r#"export const taskKeys = resourceKeys<TaskTypes, "task_items">("task_items");"#
+    ));
+    assert!(
+        !file(&files, "src/index.ts").contains("react"),
+        "the core entry point must not pull in React"
+    );
 }
 
 #[test]
@@ -239,6 +293,14 @@ fn readme_examples_use_the_resource_with_a_toggle() {
     assert!(r.contains("RefreshControl"));
     assert!(r.contains("AsyncStorage"));
     assert!(r.contains("MMKV"));
+    assert!(
+        r.contains("Relations: `project_id` → `Project`."),
+        "relations are listed"
+    );
+    assert!(
+        r.contains("Relations: `task_items` ← `Task.project_id`."),
+        "with their reverse side"
+    );
     assert_eq!(readme::placeholder(r), None, "unfilled placeholder");
     // Every code block names its file on its first line.
     let mut in_block = false;
@@ -246,7 +308,10 @@ fn readme_examples_use_the_resource_with_a_toggle() {
         if line.starts_with("```ts") {
             in_block = true;
             let next = r.lines().nth(i + 1).unwrap();
-            assert!(next.starts_with("// ") && (next.ends_with(".ts") || next.ends_with(".tsx")), "block without a file name: {next}");
+            assert!(
+                next.starts_with("// ") && (next.ends_with(".ts") || next.ends_with(".tsx")),
+                "block without a file name: {next}"
+            );
         } else if line == "```" {
             in_block = false;
         }
@@ -258,19 +323,36 @@ fn readme_examples_use_the_resource_with_a_toggle() {
 fn problem_types_match_the_runtime() {
     let errors = templates::text("src/runtime/errors.ts");
     for kind in resourceful::error::Kind::ALL {
-        let slug = kind.type_uri().strip_prefix("urn:resourceful:problem:").unwrap();
-        assert!(errors.contains(&format!("\"{slug}\"")), "ProblemSlug lacks {slug}");
+        let slug = kind
+            .type_uri()
+            .strip_prefix("urn:resourceful:problem:")
+            .unwrap();
+        assert!(
+            errors.contains(&format!("\"{slug}\"")),
+            "ProblemSlug lacks {slug}"
+        );
     }
 }
 
 #[test]
 fn static_modules_avoid_platform_specific_apis() {
     for (path, text) in templates::files() {
-        for banned in ["URLSearchParams", "new URL(", "window.", "document.", "process.", "require(", "Buffer"] {
+        for banned in [
+            "URLSearchParams",
+            "new URL(",
+            "window.",
+            "document.",
+            "process.",
+            "require(",
+            "Buffer",
+        ] {
             assert!(!text.contains(banned), "{path} uses {banned}");
         }
         if path != "src/runtime/hooks.ts" {
-            assert!(!text.contains("from \"react\"") && !text.contains("@tanstack"), "{path} must not import React");
+            assert!(
+                !text.contains("from \"react\"") && !text.contains("@tanstack"),
+                "{path} must not import React"
+            );
         }
     }
 }

@@ -5,9 +5,13 @@ use resourceful_spec::{AutoValue, FieldModel, FieldType, IdStrategy, OnDelete, R
 /// The TypeScript type of a field's (non-null) value.
 pub fn ts_type(ty: &FieldType) -> String {
     match ty {
-        FieldType::I16 | FieldType::I32 | FieldType::I64 | FieldType::F32 | FieldType::F64 => "number".into(),
+        FieldType::I16 | FieldType::I32 | FieldType::I64 | FieldType::F32 | FieldType::F64 => {
+            "number".into()
+        }
         FieldType::Bool => "boolean".into(),
-        FieldType::String | FieldType::Uuid | FieldType::DateTime | FieldType::Date => "string".into(),
+        FieldType::String | FieldType::Uuid | FieldType::DateTime | FieldType::Date => {
+            "string".into()
+        }
         FieldType::Enum(e) => e.name.to_string(),
     }
 }
@@ -35,7 +39,18 @@ pub fn filter_value_type(ty: &FieldType) -> String {
 
 /// Filter operators in their REST spelling, in the runtime's order.
 pub const OPS: [&str; 12] = [
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "contains", "starts_with", "ends_with", "is_null",
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "nin",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "is_null",
 ];
 
 /// Whether operator `op` applies to a field of kind `ty`; the same rule as
@@ -52,7 +67,9 @@ pub fn op_applies(op: &str, ty: &FieldType, optional: bool) -> bool {
 
 /// The operators available on a field.
 pub fn ops_for(ty: &FieldType, optional: bool) -> Vec<&'static str> {
-    OPS.into_iter().filter(|op| op_applies(op, ty, optional)).collect()
+    OPS.into_iter()
+        .filter(|op| op_applies(op, ty, optional))
+        .collect()
 }
 
 /// One sentence on how values of this kind are written.
@@ -80,7 +97,10 @@ pub fn rules_note(f: &FieldModel) -> Option<String> {
     let mut parts = Vec::new();
     match (v.min_length, v.max_length) {
         (Some(a), Some(b)) => parts.push(format!("{a} to {b} characters.")),
-        (Some(a), None) => parts.push(format!("At least {a} character{}.", if a == 1 { "" } else { "s" })),
+        (Some(a), None) => parts.push(format!(
+            "At least {a} character{}.",
+            if a == 1 { "" } else { "s" }
+        )),
         (None, Some(b)) => parts.push(format!("At most {b} characters.")),
         (None, None) => {}
     }
@@ -101,7 +121,12 @@ pub fn rules_note(f: &FieldModel) -> Option<String> {
 }
 
 /// The facts documented on a field of a resource interface or input type.
-pub fn field_doc(all: &[ResourceModel], r: &ResourceModel, f: &FieldModel, output: bool) -> Vec<String> {
+pub fn field_doc(
+    all: &[ResourceModel],
+    r: &ResourceModel,
+    f: &FieldModel,
+    output: bool,
+) -> Vec<String> {
     let mut paras = vec![crate::names::clean_doc(f.doc)];
     let mut facts: Vec<String> = Vec::new();
     match f.id {
@@ -125,7 +150,10 @@ pub fn field_doc(all: &[ResourceModel], r: &ResourceModel, f: &FieldModel, outpu
         facts.push(n);
     }
     if f.unique {
-        facts.push(format!("Unique among {} (a duplicate is rejected with 409).", r.path));
+        facts.push(format!(
+            "Unique among {} (a duplicate is rejected with 409).",
+            r.path
+        ));
     }
     if let Some(rel) = &f.relation {
         let target = all.iter().find(|t| t.path == rel.resource);
@@ -162,7 +190,11 @@ mod tests {
     use super::*;
     use resourceful_spec::EnumModel;
 
-    static STATUS: EnumModel = EnumModel { name: "TaskStatus", variants: &["todo", "done"], doc: "" };
+    static STATUS: EnumModel = EnumModel {
+        name: "TaskStatus",
+        variants: &["todo", "done"],
+        doc: "",
+    };
 
     #[test]
     fn maps_every_kind() {
@@ -183,13 +215,35 @@ mod tests {
     #[test]
     fn operators_per_kind() {
         assert_eq!(ops_for(&FieldType::Bool, false), ["eq", "ne", "in", "nin"]);
-        assert_eq!(ops_for(&FieldType::Enum(&STATUS), true), ["eq", "ne", "in", "nin", "is_null"]);
-        assert_eq!(ops_for(&FieldType::I32, false), ["eq", "ne", "lt", "lte", "gt", "gte", "in", "nin"]);
+        assert_eq!(
+            ops_for(&FieldType::Enum(&STATUS), true),
+            ["eq", "ne", "in", "nin", "is_null"]
+        );
+        assert_eq!(
+            ops_for(&FieldType::I32, false),
+            ["eq", "ne", "lt", "lte", "gt", "gte", "in", "nin"]
+        );
         assert_eq!(
             ops_for(&FieldType::String, true),
-            ["eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "contains", "starts_with", "ends_with", "is_null"]
+            [
+                "eq",
+                "ne",
+                "lt",
+                "lte",
+                "gt",
+                "gte",
+                "in",
+                "nin",
+                "contains",
+                "starts_with",
+                "ends_with",
+                "is_null"
+            ]
         );
-        assert_eq!(ops_for(&FieldType::DateTime, false), ["eq", "ne", "lt", "lte", "gt", "gte", "in", "nin"]);
+        assert_eq!(
+            ops_for(&FieldType::DateTime, false),
+            ["eq", "ne", "lt", "lte", "gt", "gte", "in", "nin"]
+        );
     }
 
     /// The generator's table is the runtime's: every kind, nullable or not.
@@ -213,7 +267,11 @@ mod tests {
         for ty in kinds {
             for optional in [false, true] {
                 let runtime: Vec<&str> = Op::for_field(&ty, optional).map(|o| o.name()).collect();
-                assert_eq!(ops_for(&ty, optional), runtime, "{ty:?} optional={optional}");
+                assert_eq!(
+                    ops_for(&ty, optional),
+                    runtime,
+                    "{ty:?} optional={optional}"
+                );
             }
         }
     }
@@ -242,7 +300,11 @@ mod tests {
         f.validation.min_length = Some(1);
         f.validation.max_length = Some(200);
         assert_eq!(rules_note(&f).unwrap(), "1 to 200 characters.");
-        f.validation = resourceful_spec::Validation { min: Some(0.0), max: Some(2.5), ..resourceful_spec::Validation::NONE };
+        f.validation = resourceful_spec::Validation {
+            min: Some(0.0),
+            max: Some(2.5),
+            ..resourceful_spec::Validation::NONE
+        };
         assert_eq!(rules_note(&f).unwrap(), "From 0 to 2.5.");
     }
 }
