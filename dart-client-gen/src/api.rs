@@ -31,7 +31,8 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
         text.push_str(": ");
         text.push_str(m.doc.trim());
     }
-    let list = |it: Vec<&str>| if it.is_empty() { "none".to_string() } else { it.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
+    let list =
+        |it: Vec<&str>| if it.is_empty() { "none".to_string() } else { it.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
     let _ = write!(
         text,
         "\n\nFilterable: {}. Sortable: {}. Pages of {} by default, at most {}.",
@@ -52,12 +53,7 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
     };
     o.push_str(&doc(&text, ""));
     let c = &r.class;
-    let _ = writeln!(
-        o,
-        "class {} extends ResourceApi<{c}, {}, {c}Create, {c}Patch, {c}Filter> {{",
-        r.api_class,
-        id.kind.dart()
-    );
+    let _ = writeln!(o, "class {} extends ResourceApi<{c}, {}, {c}Create, {c}Patch, {c}Filter> {{", r.api_class, id.kind.dart());
     let _ = writeln!(o, "  {}(ApiCore core, {{Duration? cacheTtl}})", r.api_class);
     o.push_str("      : super(\n          core,\n");
     let _ = writeln!(o, "          resource: {},", string_lit(m.path));

@@ -43,11 +43,8 @@ pub fn enums(ctx: &Ctx) -> String {
         let _ = writeln!(o, "  static {n}? tryFromWire(String wire) {{");
         let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
         let _ = writeln!(o, "    return i < 0 ? null : {n}.values[i];\n  }}\n}}\n");
-        let wires: Vec<String> = if e.values.is_empty() {
-            vec![string_lit("")]
-        } else {
-            e.values.iter().map(|(w, _)| string_lit(w)).collect()
-        };
+        let wires: Vec<String> =
+            if e.values.is_empty() { vec![string_lit("")] } else { e.values.iter().map(|(w, _)| string_lit(w)).collect() };
         let _ = writeln!(o, "const List<String> {table} = <String>[{}];", wires.join(", "));
     }
     o
@@ -135,7 +132,10 @@ fn model(o: &mut String, r: &ResCtx) {
     // fromJson.
     let _ = writeln!(o, "  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.");
     if r.fields.is_empty() {
-        let _ = writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromJson(Map<String, dynamic> json) => const {c}();\n");
+        let _ = writeln!(
+            o,
+            "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromJson(Map<String, dynamic> json) => const {c}();\n"
+        );
     } else {
         let _ = writeln!(o, "  factory {c}.fromJson(Map<String, dynamic> json) => {c}(");
         for f in &r.fields {
@@ -225,7 +225,8 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     }
     let _ = writeln!(o, "  /// The writable fields of [model], e.g. to edit them for a replace.");
     if fields.is_empty() {
-        let _ = writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromModel({} model) => const {c}();\n", r.class);
+        let _ =
+            writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromModel({} model) => const {c}();\n", r.class);
     } else {
         let _ = writeln!(o, "  factory {c}.fromModel({} model) => {c}(", r.class);
         for f in &fields {
@@ -240,13 +241,8 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &fields {
         if f.optional() {
-            let _ = writeln!(
-                o,
-                "        if ({n} != null) {}: {},",
-                f.wire_lit(),
-                f.kind.to_json(&format!("{}!", f.name), false),
-                n = f.name
-            );
+            let _ =
+                writeln!(o, "        if ({n} != null) {}: {},", f.wire_lit(), f.kind.to_json(&format!("{}!", f.name), false), n = f.name);
         } else {
             let _ = writeln!(o, "        {}: {},", f.wire_lit(), f.kind.to_json(&f.name, false));
         }
@@ -291,11 +287,7 @@ fn patch(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &fields {
         let n = &f.name;
-        let value = if f.optional() {
-            f.kind.to_json(&format!("{n}!.value"), true)
-        } else {
-            f.kind.to_json(&format!("{n}!"), false)
-        };
+        let value = if f.optional() { f.kind.to_json(&format!("{n}!.value"), true) } else { f.kind.to_json(&format!("{n}!"), false) };
         let _ = writeln!(o, "        if ({n} != null) {}: {value},", f.wire_lit());
     }
     o.push_str("      };\n\n");
@@ -310,11 +302,14 @@ fn filter(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     let _ = writeln!(o, "/// Conditions for `client.{}.list` and `watchList`; all must hold. Each", r.member);
     o.push_str("/// filterable field offers the operators its type supports, and each\n");
     o.push_str("/// operator returns the filter, so conditions chain:\n///\n/// ```dart\n");
-    let example = fields
-        .iter()
-        .find(|f| f.model.id.is_none())
-        .map(|f| format!("{c}().{}.{}", f.name, example_op(f)))
-        .unwrap_or_else(|| format!("{c}().{}.{}", r.id().name, example_op(r.id())));
+    let mut example_fields: Vec<&&FieldCtx> = fields.iter().filter(|f| f.model.id.is_none()).take(2).collect();
+    if example_fields.is_empty() {
+        example_fields = fields.iter().take(1).collect();
+    }
+    let example = format!(
+        "{c}(){}",
+        example_fields.iter().map(|f| format!(".{}.{}", f.name, example_op(ctx, f))).collect::<String>()
+    );
     let _ = writeln!(o, "/// {example}");
     o.push_str("/// ```\n");
     let _ = writeln!(o, "class {c} extends ResourceFilter {{");
@@ -332,16 +327,19 @@ fn filter(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     o.push_str("}\n");
 }
 
-fn example_op(f: &FieldCtx) -> String {
+fn example_op(ctx: &Ctx, f: &FieldCtx) -> String {
     use crate::types::Kind;
     match &f.kind {
         Kind::String => "contains('a')".into(),
         Kind::Int => "gte(1)".into(),
         Kind::Double => "gte(1.0)".into(),
         Kind::Bool => "eq(true)".into(),
-        Kind::Uuid => "isIn(['…'])".into(),
+        Kind::Uuid => "eq('00000000-0000-0000-0000-000000000000')".into(),
         Kind::DateTime | Kind::Date => "gte(DateTime.utc(2025))".into(),
-        Kind::Enum(_) => "ne(…)".into(),
+        Kind::Enum(n) => match ctx.enums.iter().find(|e| &e.dart == n).and_then(|e| e.values.first()) {
+            Some((_, v)) => format!("eq({n}.{v})"),
+            None => format!("isIn({n}.values)"),
+        },
     }
 }
 
@@ -350,8 +348,8 @@ fn sort(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     let c = r.named("Sort");
     let fields: Vec<&FieldCtx> = r.sortable().collect();
     let first = fields.iter().find(|f| f.model.id.is_none()).unwrap_or(&fields[0]);
-    let _ = writeln!(o, "/// Sort keys for `client.{}.list`: `sort: [{c}.{}.desc, {c}.{}]`. Nulls sort", r.member, first.name, r.id().name);
-    o.push_str("/// last; the id breaks ties.\n");
+    let _ = writeln!(o, "/// Sort keys for `client.{}.list` and `watchList`; `.desc` for descending:", r.member);
+    let _ = writeln!(o, "/// `sort: [{c}.{}.desc, {c}.{}]`. Nulls sort last; the id breaks ties.", first.name, r.id().name);
     let _ = writeln!(o, "class {c} {{\n  {c}._();\n");
     for f in &fields {
         let _ = writeln!(o, "  static const SortKey<{cl}> {} = SortKey<{cl}>({});", f.name, f.wire_lit(), cl = r.class);

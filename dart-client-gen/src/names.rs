@@ -5,22 +5,98 @@
 /// the lower-case type names the generated code refers to (a field named
 /// `int` would shadow the type inside its class).
 const DART_RESERVED: &[&str] = &[
-    "abstract", "as", "assert", "async", "await", "base", "break", "case", "catch", "class", "const",
-    "continue", "covariant", "default", "deferred", "do", "dynamic", "else", "enum", "export",
-    "extends", "extension", "external", "factory", "false", "final", "finally", "for", "Function",
-    "get", "hide", "if", "implements", "import", "in", "interface", "is", "late", "library",
-    "mixin", "new", "null", "of", "on", "operator", "part", "required", "rethrow", "return",
-    "sealed", "set", "show", "static", "super", "switch", "sync", "this", "throw", "true", "try",
-    "typedef", "var", "void", "when", "while", "with", "yield",
+    "abstract",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "base",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "covariant",
+    "default",
+    "deferred",
+    "do",
+    "dynamic",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "extension",
+    "external",
+    "factory",
+    "false",
+    "final",
+    "finally",
+    "for",
+    "Function",
+    "get",
+    "hide",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "interface",
+    "is",
+    "late",
+    "library",
+    "mixin",
+    "new",
+    "null",
+    "of",
+    "on",
+    "operator",
+    "part",
+    "required",
+    "rethrow",
+    "return",
+    "sealed",
+    "set",
+    "show",
+    "static",
+    "super",
+    "switch",
+    "sync",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typedef",
+    "var",
+    "void",
+    "when",
+    "while",
+    "with",
+    "yield",
     // Types used unqualified in generated code.
-    "int", "double", "bool", "num",
+    "int",
+    "double",
+    "bool",
+    "num",
 ];
 
 /// Members every generated class (or its runtime base) already has.
 const MEMBER_RESERVED: &[&str] = &[
-    "hashCode", "runtimeType", "toString", "noSuchMethod", "copyWith", "toJson", "fromJson",
-    "fromModel", "filterConditions", "addFilterCondition", "isEmpty", "changes", "clearCache",
-    "close", "core", "json",
+    "hashCode",
+    "runtimeType",
+    "toString",
+    "noSuchMethod",
+    "copyWith",
+    "toJson",
+    "fromJson",
+    "fromModel",
+    "filterConditions",
+    "addFilterCondition",
+    "isEmpty",
+    "changes",
+    "clearCache",
+    "close",
+    "core",
+    "json",
 ];
 
 /// Enum value names that clash with members of every Dart enum.
@@ -29,32 +105,149 @@ const ENUM_RESERVED: &[&str] = &["values", "index", "name", "wire", "fromWire", 
 /// Type names the runtime (and Dart core) define; a resource or enum with
 /// one of these names gets a suffix.
 pub const TYPE_RESERVED: &[&str] = &[
-    "ApiClient", "ApiCore", "ApiException", "ApiRequest", "ApiResponse", "ApiTransport",
-    "CacheEntry", "CachePolicy", "CacheStorage", "ChangeKind", "EqualityFilter", "FieldError",
-    "Fetched", "FilterCondition", "InvalidResponseException", "IoHttpTransport", "JsonInput",
-    "MemoryCacheStorage", "NetworkException", "NoCacheStorage", "NullFilterOps",
-    "NullableEqualityFilter", "NullableOrderedFilter", "NullableTextFilter", "Optional",
-    "OrderedFilter", "ApiPage", "ProblemType", "ResourceApi", "ResourceChange", "ResourceFilter",
-    "ResourcefulException", "SortKey", "TextFilter", "Versioned",
+    "ApiClient",
+    "ApiCore",
+    "ApiException",
+    "ApiRequest",
+    "ApiResponse",
+    "ApiTransport",
+    "CacheEntry",
+    "CachePolicy",
+    "CacheStorage",
+    "ChangeKind",
+    "EqualityFilter",
+    "FieldError",
+    "Fetched",
+    "FilterCondition",
+    "InvalidResponseException",
+    "IoHttpTransport",
+    "JsonInput",
+    "MemoryCacheStorage",
+    "NetworkException",
+    "NoCacheStorage",
+    "NullFilterOps",
+    "NullableEqualityFilter",
+    "NullableOrderedFilter",
+    "NullableTextFilter",
+    "Optional",
+    "OrderedFilter",
+    "ApiPage",
+    "ProblemType",
+    "ResourceApi",
+    "ResourceChange",
+    "ResourceFilter",
+    "ResourcefulException",
+    "SortKey",
+    "TextFilter",
+    "Versioned",
     // dart:core and dart:async names used by generated code.
-    "BigInt", "Comparable", "DateTime", "Duration", "Enum", "Error", "Exception", "Function",
-    "Future", "FutureOr", "Iterable", "List", "Map", "Never", "Null", "Object", "Pattern",
-    "Record", "RegExp", "Set", "Stream", "String", "Symbol", "Type", "Uri",
+    "BigInt",
+    "Comparable",
+    "DateTime",
+    "Duration",
+    "Enum",
+    "Error",
+    "Exception",
+    "Function",
+    "Future",
+    "FutureOr",
+    "Iterable",
+    "List",
+    "Map",
+    "Never",
+    "Null",
+    "Object",
+    "Pattern",
+    "Record",
+    "RegExp",
+    "Set",
+    "Stream",
+    "String",
+    "Symbol",
+    "Type",
+    "Uri",
 ];
 
 /// Names that `package:flutter/material.dart` also exports; a generated
 /// type with one of these names is kept (renaming would surprise), and the
 /// README tells how to import around the clash.
 pub const FLUTTER_NAMES: &[&str] = &[
-    "Action", "Actions", "AlertDialog", "Align", "Alignment", "Animation", "Autocomplete", "Axis",
-    "Badge", "Banner", "Border", "Brightness", "Card", "Center", "Checkbox", "Chip", "Clip",
-    "Color", "Colors", "Column", "Container", "Curve", "Decoration", "Dialog", "Divider", "Drawer",
-    "Element", "Expanded", "Feedback", "Flex", "Flow", "Form", "Gradient", "Hero", "Icon", "Image",
-    "Ink", "Intent", "Interval", "Key", "Listener", "Material", "Navigator", "Notification",
-    "Offset", "Orientation", "Overlay", "Padding", "Page", "Placeholder", "Radius", "Rect", "Route",
-    "Row", "Scaffold", "Scrollbar", "Semantics", "Shadow", "Size", "Slider", "SnackBar", "Spacer",
-    "Stack", "State", "Step", "Stepper", "Switch", "Tab", "Table", "Text", "Theme", "Title",
-    "Tooltip", "Visibility", "Widget", "Wrap",
+    "Action",
+    "Actions",
+    "AlertDialog",
+    "Align",
+    "Alignment",
+    "Animation",
+    "Autocomplete",
+    "Axis",
+    "Badge",
+    "Banner",
+    "Border",
+    "Brightness",
+    "Card",
+    "Center",
+    "Checkbox",
+    "Chip",
+    "Clip",
+    "Color",
+    "Colors",
+    "Column",
+    "Container",
+    "Curve",
+    "Decoration",
+    "Dialog",
+    "Divider",
+    "Drawer",
+    "Element",
+    "Expanded",
+    "Feedback",
+    "Flex",
+    "Flow",
+    "Form",
+    "Gradient",
+    "Hero",
+    "Icon",
+    "Image",
+    "Ink",
+    "Intent",
+    "Interval",
+    "Key",
+    "Listener",
+    "Material",
+    "Navigator",
+    "Notification",
+    "Offset",
+    "Orientation",
+    "Overlay",
+    "Padding",
+    "Page",
+    "Placeholder",
+    "Radius",
+    "Rect",
+    "Route",
+    "Row",
+    "Scaffold",
+    "Scrollbar",
+    "Semantics",
+    "Shadow",
+    "Size",
+    "Slider",
+    "SnackBar",
+    "Spacer",
+    "Stack",
+    "State",
+    "Step",
+    "Stepper",
+    "Switch",
+    "Tab",
+    "Table",
+    "Text",
+    "Theme",
+    "Title",
+    "Tooltip",
+    "Visibility",
+    "Widget",
+    "Wrap",
 ];
 
 /// Splits `in_progress`, `in-progress`, `inProgress`, `HTTPServer` into
@@ -144,10 +337,7 @@ pub fn member(wire: &str) -> String {
 /// An enum value name for a wire value.
 pub fn enum_value(wire: &str) -> String {
     let s = fix_start(camel(wire), "value");
-    if DART_RESERVED.contains(&s.as_str())
-        || ENUM_RESERVED.contains(&s.as_str())
-        || MEMBER_RESERVED.contains(&s.as_str())
-    {
+    if DART_RESERVED.contains(&s.as_str()) || ENUM_RESERVED.contains(&s.as_str()) || MEMBER_RESERVED.contains(&s.as_str()) {
         format!("{s}_")
     } else {
         s
@@ -199,24 +389,44 @@ pub fn string_lit(s: &str) -> String {
     out
 }
 
-/// A doc comment (`/// …` lines) with the given indentation; empty docs
-/// give nothing.
+/// A doc comment (`/// …` lines) with the given indentation, prose wrapped
+/// at 80 columns (code blocks kept); empty docs give nothing.
 pub fn doc(text: &str, indent: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return String::new();
     }
-    text.lines()
-        .map(|l| {
-            let l = l.trim_end();
-            let l = l.strip_prefix(' ').unwrap_or(l);
-            if l.is_empty() {
-                format!("{indent}///\n")
-            } else {
-                format!("{indent}/// {l}\n")
+    let width = 80usize.saturating_sub(indent.len() + 4).max(20);
+    let mut out = String::new();
+    let mut in_code = false;
+    for l in text.lines() {
+        let l = l.trim_end();
+        let l = l.strip_prefix(' ').unwrap_or(l);
+        if l.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if l.is_empty() {
+            out.push_str(&format!("{indent}///\n"));
+        } else if in_code || l.starts_with(' ') || l.starts_with('|') || l.chars().count() <= width {
+            out.push_str(&format!("{indent}/// {l}\n"));
+        } else {
+            let mut line = String::new();
+            for word in l.split(' ') {
+                if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                    out.push_str(&format!("{indent}/// {line}\n"));
+                    line.clear();
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
             }
-        })
-        .collect()
+            if !line.is_empty() {
+                out.push_str(&format!("{indent}/// {line}\n"));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -264,5 +474,9 @@ mod tests {
         assert_eq!(string_lit("it's $5\n"), r"'it\'s \$5\n'");
         assert_eq!(doc("A task.\n\nMore.", "  "), "  /// A task.\n  ///\n  /// More.\n");
         assert_eq!(doc("  ", ""), "");
+        let long = "word ".repeat(30);
+        let wrapped = doc(&long, "  ");
+        assert!(wrapped.lines().all(|l| l.len() <= 80), "{wrapped}");
+        assert_eq!(wrapped.matches("word").count(), 30);
     }
 }

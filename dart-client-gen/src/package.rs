@@ -3,7 +3,7 @@
 
 use crate::names::string_lit;
 use crate::types::{ops_for, Kind};
-use crate::{Ctx, FieldCtx, ResCtx, File, HEADER};
+use crate::{Ctx, FieldCtx, File, ResCtx, HEADER};
 use std::fmt::Write;
 
 pub fn files(ctx: &Ctx) -> Vec<File> {
@@ -12,7 +12,7 @@ pub fn files(ctx: &Ctx) -> Vec<File> {
         ("pubspec.yaml".into(), pubspec(ctx)),
         ("README.md".into(), readme(ctx)),
         (format!("lib/{pkg}.dart"), library(ctx)),
-        ("lib/io.dart".into(), io_library()),
+        ("lib/io.dart".into(), io_library(pkg)),
     ]
 }
 
@@ -64,11 +64,11 @@ fn library(ctx: &Ctx) -> String {
     o
 }
 
-fn io_library() -> String {
+fn io_library(pkg: &str) -> String {
     format!(
         "{HEADER}\n/// The `dart:io` transport (Flutter on Android, iOS and desktop; Dart on\n\
          /// servers). Not part of the main library, so that it compiles on the web.\n\
-         library io;\n\nexport 'src/runtime/io_transport.dart';\n"
+         library {pkg}.io;\n\nexport 'src/runtime/io_transport.dart';\n"
     )
 }
 
@@ -214,7 +214,10 @@ fn readme(ctx: &Ctx) -> String {
         }
         o.push_str("));\n");
     }
-    let _ = writeln!(o, "\n// Several in one transaction (all or nothing).\nfinal batch = await client.{m}.createMany([{c}Create.fromModel(created)]);\n");
+    let _ = writeln!(
+        o,
+        "\n// Several in one transaction (all or nothing).\nfinal batch = await client.{m}.createMany([{c}Create.fromModel(created)]);\n"
+    );
     o.push_str("// PATCH (JSON merge patch): only the fields given change.\n");
     let mut patch_args = Vec::new();
     if let Some(f) = patch_field {
@@ -299,8 +302,8 @@ fn readme(ctx: &Ctx) -> String {
         };
         let _ = writeln!(o, "| `client.{}` | {ttl} |", r.member);
     }
-    o.push_str(&
-        "\n`ApiClient(cacheTtl: …)` overrides them all; `ApiClient(cache:\n\
+    o.push_str(
+        &"\n`ApiClient(cacheTtl: …)` overrides them all; `ApiClient(cache:\n\
          NoCacheStorage())` turns caching off; `client.clearCache()` empties it\n\
          (do that when the user signs out). To keep data across restarts,\n\
          implement `CacheStorage` over any key-value store, e.g.\n\
@@ -383,7 +386,8 @@ fn readme(ctx: &Ctx) -> String {
              \x20   }\n  }\n\n",
         );
     }
-    let _ = writeln!(o, "  @override\n  Widget build(BuildContext context) {{\n    return StreamBuilder<ApiPage<{c}>>(\n      stream: _items,");
+    let _ =
+        writeln!(o, "  @override\n  Widget build(BuildContext context) {{\n    return StreamBuilder<ApiPage<{c}>>(\n      stream: _items,");
     o.push_str(
         "      builder: (context, snapshot) {\n\
          \x20       final page = snapshot.data;\n\
@@ -536,20 +540,14 @@ fn readme(ctx: &Ctx) -> String {
         );
         o.push_str("| field | Dart type | wire name | create | filter operators | sort |\n|---|---|---|---|---|---|\n");
         for f in &r.fields {
-            let create = if f.model.id.is_some() && !f.model.is_client_writable() {
-                "server"
-            } else if !f.model.is_client_writable() {
+            let create = if !f.model.is_client_writable() {
                 "server"
             } else if f.optional() {
                 "optional"
             } else {
                 "required"
             };
-            let ops = if f.model.filterable || f.model.id.is_some() {
-                ops_for(&f.model.ty, f.optional()).join(" ")
-            } else {
-                String::new()
-            };
+            let ops = if f.model.filterable || f.model.id.is_some() { ops_for(&f.model.ty, f.optional()).join(" ") } else { String::new() };
             let sort = if f.model.sortable || f.model.id.is_some() { "yes" } else { "" };
             let _ = writeln!(o, "| `{}` | `{}` | `{}` | {create} | {ops} | {sort} |", f.name, f.dart_type(), f.wire());
         }
@@ -582,7 +580,9 @@ fn readme(ctx: &Ctx) -> String {
         );
     }
     o.push_str(
-        "Date-times are `DateTime` in UTC (sent as RFC 3339); dates are `DateTime`\n\
+        "Pages are `ApiPage<T>` (`items`, `nextCursor`, `limit`), not `Page`, which\n\
+         Flutter's navigator already uses.\n\n\
+         Date-times are `DateTime` in UTC (sent as RFC 3339); dates are `DateTime`\n\
          at midnight UTC (sent as `YYYY-MM-DD` from the value's own year, month\n\
          and day); UUIDs are `String`s. Enums map to their wire values with\n\
          `.wire` and `XWire.fromWire`.\n",

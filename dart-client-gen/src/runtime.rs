@@ -19,8 +19,5 @@ const RUNTIME: &[(&str, &str)] = &[
 
 /// `lib/src/runtime/*.dart`, each with the generated-file header.
 pub fn files() -> Vec<File> {
-    RUNTIME
-        .iter()
-        .map(|(name, text)| (format!("lib/src/runtime/{name}"), format!("{}\n{text}", crate::HEADER)))
-        .collect()
+    RUNTIME.iter().map(|(name, text)| (format!("lib/src/runtime/{name}"), format!("{}\n{text}", crate::HEADER))).collect()
 }

@@ -232,3 +232,34 @@ fn reserved_names_are_escaped() {
     let a = file(&files, "lib/src/api/pages_api.dart");
     assert!(a.contains("class PagesApi extends ResourceApi<OptionalModel, String,"));
 }
+
+#[test]
+fn cascades_follow_on_delete() {
+    let src = r#"
+        #[api_resource(path = "owners")]
+        pub struct Owner { #[api(id)] pub id: i64 }
+        #[api_resource(path = "pets")]
+        pub struct Pet {
+            #[api(id)] pub id: i64,
+            #[api(relation(resource = "owners", on_delete = "set_null"))] pub owner_id: Option<i64>,
+        }
+        #[api_resource(path = "toys")]
+        pub struct Toy {
+            #[api(id)] pub id: i64,
+            #[api(relation(resource = "pets", on_delete = "cascade"))] pub pet_id: i64,
+            #[api(relation(resource = "owners"))] pub buyer_id: i64,
+        }
+        #[api_resource(path = "enums")]
+        pub struct Enums { #[api(id)] pub id: String }
+    "#;
+    let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
+    let files = generate(&decl, &Options { package: "p".into(), version: "0.1.0".into() });
+    let client = file(&files, "lib/src/client.dart");
+    // set_null changes pets but deletes none, so toys are untouched; restrict
+    // (the default) changes nothing.
+    assert!(client.contains("  'owners': <String>['pets'],\n  'pets': <String>['toys'],\n};"), "{client}");
+    // A resource named like the enums file gets another file.
+    assert!(file(&files, "lib/src/models/enums_model.dart").contains("class Enums {"));
+    assert!(file(&files, "lib/src/models/enums.dart").contains("no enums"));
+    assert!(file(&files, "lib/io.dart").contains("library p.io;"));
+}

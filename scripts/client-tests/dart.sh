@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Dart client's tests with a real Dart VM against the real example
 # service: starts target/debug/example-service on a free port with a fresh
-# SQLite database, runs example-service/client-tests/dart (the tests, then
-# the example program) and ends with `dart: N passed, M failed`.
+# SQLite database, runs example-service/client-tests/dart (the tests, the
+# example program, the README snippet check) and ends with
+# `dart: N passed, M failed`.
 #
 # Expects `cargo build -p example-service` to have run (it also regenerates
 # example-service/clients/dart). DART_TEST_FILTER=text runs matching tests.
@@ -113,6 +114,21 @@ else
   failed=$((failed + 1))
   echo "FAIL example.dart (status $status)"
   sed 's/^/     /' "$WORK/example.txt"
+fi
+
+# The README's snippets compile against the package (and stand-ins for
+# Flutter, http, dio, Riverpod, Bloc and shared_preferences).
+set +e
+"$DART" readme_check.dart >"$WORK/readme.txt" 2>&1
+status=$?
+set -e
+if [ "$status" = 0 ] && grep -q '^README snippets compile' "$WORK/readme.txt"; then
+  passed=$((passed + 1))
+  echo "ok   readme_check.dart: $(head -1 "$WORK/readme.txt")"
+else
+  failed=$((failed + 1))
+  echo "FAIL readme_check.dart (status $status)"
+  sed 's/^/     /' "$WORK/readme.txt"
 fi
 
 if [ "$failed" != 0 ]; then

@@ -78,6 +78,15 @@ Future<T> expectThrows<T>(FutureOr<Object?> Function() body, [String? reason]) a
   throw Failure('expected $T, nothing was thrown${reason == null ? '' : ' — $reason'}');
 }
 
+/// Polls [condition] until it holds (or fails after [timeout]).
+Future<void> waitFor(bool Function() condition, String what, {Duration timeout = const Duration(seconds: 10)}) async {
+  final deadline = DateTime.now().add(timeout);
+  while (!condition()) {
+    if (DateTime.now().isAfter(deadline)) throw Failure('timed out waiting for $what');
+    await Future<void>.delayed(const Duration(milliseconds: 10));
+  }
+}
+
 /// Collects a stream's events for step-by-step assertions.
 class Probe<T> {
   Probe(Stream<T> stream) {

@@ -431,6 +431,7 @@ void registerLiveTests(String apiBase) {
       r.wire.reset();
       final probe = Probe<Project>(c.projects.watch(p.id));
       expect(await probe.next(), p);
+      await waitFor(() => r.wire.statuses.isNotEmpty, 'the revalidation');
       await probe.expectQuiet();
       expect(r.wire.statuses, [304]);
       await probe.cancel();
@@ -441,9 +442,11 @@ void registerLiveTests(String apiBase) {
       final c = r.client;
       final p = await newProject(c);
       final t = await c.tasks.create(taskInput(p.id, 'Watch me'));
+      r.wire.reset();
       final probe = Probe<Task>(c.tasks.watch(t.id));
       expect(await probe.next(), t);
-      await probe.expectQuiet(); // the revalidation (304) is done
+      await waitFor(() => r.wire.statuses.isNotEmpty, 'the revalidation');
+      expect(r.wire.statuses, [304]);
       r.wire.reset();
       final u = await c.tasks.update(t.id, const TaskPatch(done: true));
       expect(await probe.next(), u);

@@ -2,6 +2,6 @@
 
 /// The `dart:io` transport (Flutter on Android, iOS and desktop; Dart on
 /// servers). Not part of the main library, so that it compiles on the web.
-library io;
+library resourceful_example_client.io;
 
 export 'src/runtime/io_transport.dart';

@@ -5,7 +5,9 @@ import '../runtime/core.dart';
 
 /// `/v1/comments`: A remark left on a task.
 ///
-/// Filterable: `id`, `task_id`, `author`. Sortable: `id`, `created_at`. Pages of 20 by default, at most 500. Cached reads are always revalidated (If-None-Match).
+/// Filterable: `id`, `task_id`, `author`. Sortable: `id`, `created_at`. Pages
+/// of 20 by default, at most 500. Cached reads are always revalidated
+/// (If-None-Match).
 class CommentsApi extends ResourceApi<Comment, String, CommentCreate, CommentPatch, CommentFilter> {
   CommentsApi(ApiCore core, {Duration? cacheTtl})
       : super(

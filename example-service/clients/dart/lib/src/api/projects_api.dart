@@ -6,7 +6,9 @@ import '../runtime/json.dart' as _rt;
 
 /// `/v1/projects`: A project groups tasks.
 ///
-/// Filterable: `id`, `name`, `key`, `visibility`, `due_on`. Sortable: `id`, `name`, `due_on`, `created_at`, `updated_at`. Pages of 50 by default, at most 500. Cached reads are fresh for 600 s.
+/// Filterable: `id`, `name`, `key`, `visibility`, `due_on`. Sortable: `id`,
+/// `name`, `due_on`, `created_at`, `updated_at`. Pages of 50 by default, at
+/// most 500. Cached reads are fresh for 600 s.
 class ProjectsApi extends ResourceApi<Project, int, ProjectCreate, ProjectPatch, ProjectFilter> {
   ProjectsApi(ApiCore core, {Duration? cacheTtl})
       : super(

@@ -6,7 +6,10 @@ import '../runtime/json.dart' as _rt;
 
 /// `/v1/tasks`: A unit of work inside a project.
 ///
-/// Filterable: `id`, `title`, `status`, `done`, `priority`, `estimate_hours`, `project_id`, `due_at`. Sortable: `id`, `title`, `status`, `priority`, `estimate_hours`, `due_at`, `created_at`, `updated_at`. Pages of 50 by default, at most 500. Cached reads are fresh for 600 s.
+/// Filterable: `id`, `title`, `status`, `done`, `priority`, `estimate_hours`,
+/// `project_id`, `due_at`. Sortable: `id`, `title`, `status`, `priority`,
+/// `estimate_hours`, `due_at`, `created_at`, `updated_at`. Pages of 50 by
+/// default, at most 500. Cached reads are fresh for 600 s.
 class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter> {
   TasksApi(ApiCore core, {Duration? cacheTtl})
       : super(

@@ -179,7 +179,7 @@ class CommentPatch implements JsonInput {
 /// operator returns the filter, so conditions chain:
 ///
 /// ```dart
-/// CommentFilter().taskId.gte(1)
+/// CommentFilter().taskId.gte(1).author.contains('a')
 /// ```
 class CommentFilter extends ResourceFilter {
   /// `id`: eq, ne, lt, lte, gt, gte, in, nin.
@@ -192,8 +192,8 @@ class CommentFilter extends ResourceFilter {
   late final TextFilter<CommentFilter> author = TextFilter<CommentFilter>(this, 'author');
 }
 
-/// Sort keys for `client.comments.list`: `sort: [CommentSort.createdAt.desc, CommentSort.id]`. Nulls sort
-/// last; the id breaks ties.
+/// Sort keys for `client.comments.list` and `watchList`; `.desc` for descending:
+/// `sort: [CommentSort.createdAt.desc, CommentSort.id]`. Nulls sort last; the id breaks ties.
 class CommentSort {
   CommentSort._();
 

@@ -248,7 +248,7 @@ class ProjectPatch implements JsonInput {
 /// operator returns the filter, so conditions chain:
 ///
 /// ```dart
-/// ProjectFilter().name.contains('a')
+/// ProjectFilter().name.contains('a').key.contains('a')
 /// ```
 class ProjectFilter extends ResourceFilter {
   /// `id`: eq, ne, lt, lte, gt, gte, in, nin.
@@ -267,8 +267,8 @@ class ProjectFilter extends ResourceFilter {
   late final NullableOrderedFilter<ProjectFilter, DateTime> dueOn = NullableOrderedFilter<ProjectFilter, DateTime>(this, 'due_on', _rt.formatDate);
 }
 
-/// Sort keys for `client.projects.list`: `sort: [ProjectSort.name.desc, ProjectSort.id]`. Nulls sort
-/// last; the id breaks ties.
+/// Sort keys for `client.projects.list` and `watchList`; `.desc` for descending:
+/// `sort: [ProjectSort.name.desc, ProjectSort.id]`. Nulls sort last; the id breaks ties.
 class ProjectSort {
   ProjectSort._();
 

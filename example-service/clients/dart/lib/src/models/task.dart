@@ -305,7 +305,7 @@ class TaskPatch implements JsonInput {
 /// operator returns the filter, so conditions chain:
 ///
 /// ```dart
-/// TaskFilter().title.contains('a')
+/// TaskFilter().title.contains('a').status.eq(TaskStatus.todo)
 /// ```
 class TaskFilter extends ResourceFilter {
   /// `id`: eq, ne, lt, lte, gt, gte, in, nin.
@@ -333,8 +333,8 @@ class TaskFilter extends ResourceFilter {
   late final NullableOrderedFilter<TaskFilter, DateTime> dueAt = NullableOrderedFilter<TaskFilter, DateTime>(this, 'due_at', _rt.formatDateTime);
 }
 
-/// Sort keys for `client.tasks.list`: `sort: [TaskSort.title.desc, TaskSort.id]`. Nulls sort
-/// last; the id breaks ties.
+/// Sort keys for `client.tasks.list` and `watchList`; `.desc` for descending:
+/// `sort: [TaskSort.title.desc, TaskSort.id]`. Nulls sort last; the id breaks ties.
 class TaskSort {
   TaskSort._();
 

@@ -22,9 +22,11 @@ class IoHttpTransport extends ApiTransport {
 
   @override
   Future<ApiResponse> send(ApiRequest request) async {
+    HttpClientRequest? open;
     try {
-      return await _send(request).timeout(timeout);
+      return await _send(request, (r) => open = r).timeout(timeout);
     } on TimeoutException catch (e) {
+      open?.abort(e);
       throw NetworkException(
         'no response within ${timeout.inMilliseconds} ms',
         request: request,
@@ -35,8 +37,9 @@ class IoHttpTransport extends ApiTransport {
     }
   }
 
-  Future<ApiResponse> _send(ApiRequest request) async {
+  Future<ApiResponse> _send(ApiRequest request, void Function(HttpClientRequest) opened) async {
     final req = await _client.openUrl(request.method, request.url);
+    opened(req);
     request.headers.forEach(req.headers.set);
     final body = request.body;
     if (body != null) {
