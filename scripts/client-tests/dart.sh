@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 TESTS="$ROOT/example-service/client-tests/dart"
 PKG="$ROOT/example-service/clients/dart"
-BIN="${EXAMPLE_SERVICE_BIN:-$ROOT/target/debug/example-service}"
+BIN="${EXAMPLE_SERVICE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/example-service}"
 
 passed=0
 failed=0

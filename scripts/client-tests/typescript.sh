@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PROJECT="$ROOT/example-service/client-tests/typescript"
-BIN="$ROOT/target/debug/example-service"
+BIN="${EXAMPLE_SERVICE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/example-service}"
 
 fail() {
   echo "typescript client tests: $*" >&2
