@@ -287,7 +287,10 @@ struct Measurement {
     /// Peak RSS of the service process over this scenario (VmHWM after a reset).
     peak_rss_mb: f64,
     fixed: Option<FixedRateResult>,
-    /// Highest rate sustained with p99 < 50 ms (only for the 48k scenarios when 48k was not).
+    /// CPU of the service and of the fixed-rate generator during the fixed-rate run, in cores.
+    fixed_service_cpu_cores: Option<f64>,
+    fixed_generator_cpu_cores: Option<f64>,
+    /// Lower fixed rates tried when the target rate was not sustained with p99 < 50 ms.
     stepdown: Vec<FixedRateResult>,
     cache_hits: Option<u64>,
     cache_misses: Option<u64>,
@@ -297,7 +300,7 @@ struct Measurement {
 impl Measurement {
     fn errors(&self) -> u64 {
         let w = self.wrk.socket_errors + self.wrk.timeouts + self.wrk.non_2xx_3xx;
-        let f = self.fixed.as_ref().map(|f| f.errors + f.non_2xx + f.missed).unwrap_or(0);
+        let f = self.fixed.as_ref().map(|f| f.errors + f.non_2xx).unwrap_or(0);
         w + f
     }
 }
@@ -356,6 +359,8 @@ impl Bench {
             peak_rss_mb: status_kb(svc.pid(), "VmHWM:") as f64 / 1024.0,
             wrk,
             fixed: None,
+            fixed_service_cpu_cores: None,
+            fixed_generator_cpu_cores: None,
             stepdown: Vec::new(),
             cache_hits: cache0.zip(cache1).map(|(a, b)| b.0 - a.0),
             cache_misses: cache0.zip(cache1).map(|(a, b)| b.1 - a.1),
@@ -408,7 +413,10 @@ impl Bench {
 
     /// The fixed-rate run for result `i`, peak RSS included.
     fn fixed(&mut self, i: usize, svc: &Service, spec: &Spec, rate: f64, stepdown: bool) {
+        let (cpu0, gen0, t0) = (cpu_secs(svc.pid()), self_cpu_secs(), Instant::now());
         let r = self.fixed_run(svc, spec, rate, self.settings.secs);
+        let wall = t0.elapsed().as_secs_f64();
+        let (cpu1, gen1) = (cpu_secs(svc.pid()), self_cpu_secs());
         let mut steps = Vec::new();
         if stepdown && !(r.sustained && r.p99_ms < 50.0) {
             let secs = (self.settings.secs / 2).max(3);
@@ -425,6 +433,8 @@ impl Bench {
         let m = &mut self.results[i];
         m.peak_rss_mb = m.peak_rss_mb.max(peak);
         m.fixed = Some(r);
+        m.fixed_service_cpu_cores = Some((cpu1 - cpu0) / wall);
+        m.fixed_generator_cpu_cores = Some((gen1 - gen0) / wall);
         m.stepdown = steps;
     }
 
@@ -584,7 +594,12 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
     for m in r {
         let (rate, p50, p99) = match &m.fixed {
             Some(f) => (
-                format!("{:.0} → {:.0}{}", f.target_rate, f.achieved_rps, if f.sustained { "" } else { " (not sustained)" }),
+                format!(
+                    "{:.0} → {:.0}{}",
+                    f.target_rate,
+                    f.achieved_rps,
+                    if f.sustained { String::new() } else { format!(" (not sustained; {} never sent)", f.missed) }
+                ),
                 format!("{:.2}", f.p50_ms),
                 format!("{:.2}", f.p99_ms),
             ),
@@ -609,6 +624,12 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
             m.errors()
         ));
     }
+    s.push_str(
+        "\nreq/s: wrk at saturation. p50/p99: the fixed-rate run, measured from each request's intended send time \
+         (no coordinated omission). CPU cores and CPU µs/req: the service process during the wrk run (utime + stime). \
+         Peak RSS: VmHWM of the service process, reset before the scenario. errors: non-2xx responses, socket errors \
+         and timeouts in both runs.\n",
+    );
     let steps: Vec<_> = r.iter().filter(|m| !m.stepdown.is_empty()).collect();
     if !steps.is_empty() {
         s.push_str("\nStep-down (fixed rate lowered until p99 < 50 ms and the rate is sustained):\n\n");
@@ -628,15 +649,18 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
             }
         }
     }
-    s.push_str("\nCPU and noise per wrk run (cores; the machine has 2):\n\n| scenario | service | service | wrk | everything else | load avg before | cache hits / misses |\n|---|---|---:|---:|---:|---|---|\n");
+    s.push_str("\nCPU and noise (cores; the machine has 2). wrk run: the service, wrk, and everything else on the machine (PostgreSQL for database scenarios, plus whatever else runs); fixed-rate run: the service and the generator:\n\n| scenario | service | wrk: service | wrk: wrk | wrk: other | fixed: service | fixed: generator | load avg before | cache hits / misses |\n|---|---|---:|---:|---:|---:|---:|---|---|\n");
+    let opt = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or("—".into());
     for m in r {
         s.push_str(&format!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |\n",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
             m.scenario,
             m.service,
             m.service_cpu_cores,
             m.generator_cpu_cores,
             m.other_cpu_cores,
+            opt(m.fixed_service_cpu_cores),
+            opt(m.fixed_generator_cpu_cores),
             m.loadavg_before,
             match (m.cache_hits, m.cache_misses) {
                 (Some(h), Some(x)) => format!("{h} / {x}"),
@@ -693,7 +717,7 @@ fn main() {
     });
     println!("PostgreSQL schema {schema}");
 
-    let db_env = |extra: &[(&str, &str)]| -> Vec<(&str, String)> {
+    let db_env = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
         let mut v = vec![
             ("DATABASE_URL", settings.database_url.clone()),
             ("DATABASE_SCHEMA", schema.clone()),
