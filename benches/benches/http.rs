@@ -521,7 +521,7 @@ fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
             detail: format!("{:.0} req/s; bare axum {:.0} req/s; ratio {:.0} %", c.wrk.rps, b.wrk.rps, ratio * 100.0),
         });
     }
-    if let (Some(u), Some(b)) = (find(r, "get_by_id_uncached", "example"), find(r, "get_by_id_uncached", "baseline")) {
+    if let (Some(u), Some(b)) = (find(r, "get_by_id_uncached", "example-uncached"), find(r, "get_by_id_uncached", "baseline")) {
         let ratio = u.wrk.rps / b.wrk.rps;
         let batched = find(r, "get_by_id_uncached", "example-batched").map(|x| x.wrk.rps / b.wrk.rps);
         out.push(TargetCheck {
@@ -633,7 +633,7 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
     let steps: Vec<_> = r.iter().filter(|m| !m.stepdown.is_empty()).collect();
     if !steps.is_empty() {
         s.push_str("\nStep-down (fixed rate lowered until p99 < 50 ms and the rate is sustained):\n\n");
-        s.push_str("| scenario | service | rate → achieved | p50 ms | p99 ms | sustained |\n|---|---|---:|---:|---:|---|\n");
+        s.push_str("| scenario | service | rate → achieved | p50 ms | p99 ms | rate sustained |\n|---|---|---:|---:|---:|---|\n");
         for m in steps {
             for f in &m.stepdown {
                 s.push_str(&format!(
