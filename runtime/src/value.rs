@@ -140,8 +140,7 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 /// Both databases keep microseconds; truncating on input keeps a value
 /// identical after a round trip (and so its ETag stable).
 pub fn truncate_micros(d: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::{SubsecRound, Timelike};
-    let _ = d.nanosecond();
+    use chrono::SubsecRound;
     d.trunc_subsecs(6)
 }
 

@@ -157,8 +157,3 @@ impl ListQuery {
             .join(",")
     }
 }
-
-/// Parses a value for a filter on `field`, reporting the query parameter.
-pub(crate) fn operand_value(ty: &FieldType, s: &str) -> Result<Value, String> {
-    Value::from_text(ty, s)
-}

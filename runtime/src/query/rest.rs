@@ -1,6 +1,6 @@
 //! The REST query-string grammar → [`ListQuery`].
 
-use super::{operand_value, Cursor, Filter, ListQuery, Op, Operand, SortKey};
+use super::{Cursor, Filter, ListQuery, Op, Operand, SortKey};
 use crate::error::{ApiError, FieldProblem};
 use crate::model::ResourceModel;
 
@@ -126,7 +126,7 @@ fn parse_filter(model: &'static ResourceModel, key: &str, value: &str) -> Result
         Op::In | Op::NotIn => {
             let mut vals = Vec::new();
             for part in value.split(',') {
-                vals.push(operand_value(&f.ty, part).map_err(bad)?);
+                vals.push(crate::value::Value::from_text(&f.ty, part).map_err(bad)?);
             }
             if vals.len() > 1000 {
                 return Err(bad("at most 1000 values in a list".into()));
@@ -134,7 +134,7 @@ fn parse_filter(model: &'static ResourceModel, key: &str, value: &str) -> Result
             Operand::Many(vals)
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => Operand::One(crate::value::Value::Text(value.to_string())),
-        _ => Operand::One(operand_value(&f.ty, value).map_err(bad)?),
+        _ => Operand::One(crate::value::Value::from_text(&f.ty, value).map_err(bad)?),
     };
     Ok(Filter { field: idx, op, operand })
 }

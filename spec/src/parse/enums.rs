@@ -2,7 +2,7 @@
 
 use super::attrs::{doc_string, EnumArgs, VariantArgs};
 use super::messages::{reword, ENUM, VARIANT};
-use super::{is_identifier, leak, leak_slice, rename_case};
+use super::{leak, leak_slice, rename_case};
 use crate::EnumModel;
 use darling::ast::NestedMeta;
 use darling::{FromMeta, FromVariant};
@@ -81,7 +81,6 @@ pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Resul
         names.push(wire);
         idents.push(va.ident.clone());
     }
-    let _ = is_identifier; // GraphQL enum values are derived in the runtime.
     errors.finish()?;
     Ok(ParsedEnum {
         model: EnumModel {

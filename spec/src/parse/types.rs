@@ -1,7 +1,6 @@
 //! Maps Rust field types onto the model's scalar kinds.
 
 use crate::FieldType;
-use syn::spanned::Spanned;
 
 /// What a field's Rust type means to the model.
 pub struct Classified {
@@ -130,12 +129,6 @@ fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
         _ if has_args => Err(unsupported(&format!("generic type `{name}<..>` is not supported"))),
         _ => Ok(Kind::Enum(p.path.clone())),
     }
-}
-
-/// A span for the whole type, for error messages.
-#[allow(dead_code)]
-pub fn span_of(ty: &syn::Type) -> proc_macro2::Span {
-    ty.span()
 }
 
 /// `Option < chrono :: DateTime < Utc > >` → `Option<chrono::DateTime<Utc>>`,
