@@ -58,6 +58,7 @@ struct Settings {
     wrk_threads: u32,
     wrk_conns: u32,
     fixed_conns: usize,
+    fixed_threads: usize,
     stepdown: bool,
     database_url: String,
 }
@@ -72,6 +73,7 @@ impl Settings {
             wrk_threads: env_or("BENCH_WRK_THREADS", 2),
             wrk_conns: env_or("BENCH_WRK_CONNS", 64),
             fixed_conns: env_or("BENCH_FIXED_CONNS", 128),
+            fixed_threads: env_or("BENCH_FIXED_THREADS", 1),
             stepdown: env_or("BENCH_STEPDOWN", 1) != 0,
             database_url: std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
         }
@@ -393,7 +395,7 @@ impl Bench {
             ids: spec.ids,
             pids: spec.pids,
         };
-        let r = self.rt.block_on(loadgen::run(target, rate, self.settings.fixed_conns, Duration::from_secs(secs)));
+        let r = loadgen::run(target, rate, self.settings.fixed_conns, self.settings.fixed_threads, Duration::from_secs(secs));
         println!(
             "   fixed {:.0}/s: achieved {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.1} ms (service p99 {:.2} ms), errors {}, non-2xx {}, missed {}{}",
             rate,

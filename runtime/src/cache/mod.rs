@@ -50,13 +50,15 @@ pub struct ResourceCache {
     lists: moka::future::Cache<String, Arc<CachedList>>,
     generation: AtomicU64,
     pub shared: Arc<CacheShared>,
+    /// [hit, miss] counters, resolved once (after the recorder is installed).
+    counters: std::sync::OnceLock<[metrics::Counter; 2]>,
 }
 
 impl ResourceCache {
     pub fn new(resource: &'static str, ttl: Duration, max_entries: u64, shared: Arc<CacheShared>) -> Self {
         let items = moka::future::Cache::builder().max_capacity(max_entries).time_to_live(ttl).build();
         let lists = moka::future::Cache::builder().max_capacity((max_entries / 10).max(100)).time_to_live(ttl).build();
-        ResourceCache { resource, items, lists, generation: AtomicU64::new(0), shared }
+        ResourceCache { resource, items, lists, generation: AtomicU64::new(0), shared, counters: Default::default() }
     }
 
     pub fn usable(&self) -> bool {
@@ -64,8 +66,14 @@ impl ResourceCache {
     }
 
     fn count(&self, hit: bool) {
-        let result = if hit { "hit" } else { "miss" };
-        metrics::counter!(names::CACHE, "resource" => self.resource, "result" => result).increment(1);
+        let c = self.counters.get_or_init(|| {
+            let resource = self.resource;
+            [
+                metrics::counter!(names::CACHE, "resource" => resource, "result" => "hit"),
+                metrics::counter!(names::CACHE, "resource" => resource, "result" => "miss"),
+            ]
+        });
+        c[usize::from(!hit)].increment(1);
     }
 
     /// The cached item, or `load` run once for all concurrent callers.

@@ -8,7 +8,9 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
 
-type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+/// Buckets are keyed by a 64-bit hash of the client key: no allocation per
+/// decision, and a collision (one in 2^64) only shares a bucket.
+type Keyed = RateLimiter<u64, DefaultKeyedStateStore<u64>, DefaultClock, StateInformationMiddleware>;
 
 pub struct LocalLimiter {
     limiter: Keyed,
@@ -24,8 +26,7 @@ impl LocalLimiter {
     }
 
     pub fn check(&self, key: &str) -> Decision {
-        let key = key.to_string();
-        match self.limiter.check_key(&key) {
+        match self.limiter.check_key(&xxhash_rust::xxh3::xxh3_64(key.as_bytes())) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 Decision {

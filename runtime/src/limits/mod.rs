@@ -18,9 +18,7 @@ pub use rate::Rate;
 use crate::error::{ApiError, Kind};
 use crate::observe::names;
 use crate::redis_conn::RedisHandle;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -85,6 +83,21 @@ struct PolicyState {
     /// The limiter without Redis, and the fail-open fallback with it.
     local: LocalLimiter,
     header_policy: HeaderValue,
+    /// Decision counters, resolved once: [allowed, limited].
+    decisions: std::sync::OnceLock<[metrics::Counter; 2]>,
+}
+
+impl PolicyState {
+    fn count(&self, allowed: bool) {
+        let c = self.decisions.get_or_init(|| {
+            let name = self.policy.name;
+            [
+                metrics::counter!(names::RATE_LIMIT, "policy" => name, "decision" => "allowed"),
+                metrics::counter!(names::RATE_LIMIT, "policy" => name, "decision" => "limited"),
+            ]
+        });
+        c[usize::from(!allowed)].increment(1);
+    }
 }
 
 pub struct Limiter {
@@ -111,7 +124,7 @@ impl Limiter {
                 return Some(i);
             }
             let header_policy = HeaderValue::from_str(&format!("{};w={}", p.rate.count, p.rate.per.as_secs())).expect("ascii");
-            policies.push(PolicyState { local: LocalLimiter::new(p.rate), policy: p, header_policy });
+            policies.push(PolicyState { local: LocalLimiter::new(p.rate), policy: p, header_policy, decisions: Default::default() });
             Some(policies.len() - 1)
         };
         let mut map = HashMap::new();
@@ -141,11 +154,6 @@ impl Limiter {
 
     pub fn policies(&self) -> impl Iterator<Item = &Policy> {
         self.policies.iter().map(|p| &p.policy)
-    }
-
-    fn policy_for(&self, route: &str, method: &Method) -> Option<usize> {
-        let (read, write) = *self.routes.get(route)?;
-        if method == Method::GET || method == Method::HEAD { read } else { write }
     }
 
     /// Decides for one request on policy `i`.
@@ -184,32 +192,48 @@ fn secs_ceil(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-/// The middleware: decides, then sets the RateLimit fields on the response.
-pub async fn enforce(State(l): State<Arc<Limiter>>, req: Request, next: Next) -> Response {
-    let Some(i) = req.extensions().get::<MatchedPath>().and_then(|m| l.policy_for(m.as_str(), req.method())) else {
-        return next.run(req).await;
-    };
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let key = l.keys.key(req.headers(), peer, req.extensions().get::<AuthSubject>());
-    let st = &l.policies[i];
-    let decision = match l.decide(i, &key).await {
-        Ok(d) => d,
-        Err(e) => return e.into_response(),
-    };
-    let outcome = if decision.allowed { "allowed" } else { "limited" };
-    metrics::counter!(names::RATE_LIMIT, "policy" => st.policy.name, "decision" => outcome).increment(1);
-    let mut res = if decision.allowed {
-        next.run(req).await
-    } else {
+/// Reads (GET, HEAD) and writes are limited by separate policies.
+pub fn is_read(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+impl Limiter {
+    /// The (read, write) policy indexes of a route template.
+    pub fn route_policies(&self, route: &str) -> (Option<usize>, Option<usize>) {
+        self.routes.get(route).copied().unwrap_or_default()
+    }
+
+    /// Decides for one request on policy `i`. A refusal comes as the response
+    /// to send (429, or 503 when the backend fails closed) and the decision
+    /// whose fields it should carry, if any.
+    pub async fn check(
+        &self,
+        i: usize,
+        headers: &axum::http::HeaderMap,
+        peer: Option<SocketAddr>,
+        subject: Option<&AuthSubject>,
+    ) -> Result<Decision, (Response, Option<Decision>)> {
+        let key = self.keys.key(headers, peer, subject);
+        let st = &self.policies[i];
+        let decision = self.decide(i, &key).await.map_err(|e| (e.into_response(), None))?;
+        st.count(decision.allowed);
+        if decision.allowed {
+            return Ok(decision);
+        }
         let wait = secs_ceil(decision.retry_after.unwrap_or_default()).max(1);
-        ApiError::new(Kind::RateLimited, format!("rate limit of {} exceeded; retry in {wait} s", st.policy.rate))
+        let refusal = ApiError::new(Kind::RateLimited, format!("rate limit of {} exceeded; retry in {wait} s", st.policy.rate))
             .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
-            .into_response()
-    };
-    let h = res.headers_mut();
-    h.insert(RL_LIMIT.clone(), HeaderValue::from(decision.limit));
-    h.insert(RL_REMAINING.clone(), HeaderValue::from(decision.remaining));
-    h.insert(RL_RESET.clone(), HeaderValue::from(secs_ceil(decision.reset)));
-    h.insert(RL_POLICY.clone(), st.header_policy.clone());
-    res
+            .into_response();
+        Err((refusal, Some(decision)))
+    }
+
+    /// Sets the RateLimit fields of a decision on the response.
+    pub fn stamp(&self, i: usize, decision: &Decision, res: &mut Response) {
+        let st = &self.policies[i];
+        let h = res.headers_mut();
+        h.insert(RL_LIMIT.clone(), HeaderValue::from(decision.limit));
+        h.insert(RL_REMAINING.clone(), HeaderValue::from(decision.remaining));
+        h.insert(RL_RESET.clone(), HeaderValue::from(secs_ceil(decision.reset)));
+        h.insert(RL_POLICY.clone(), st.header_policy.clone());
+    }
 }

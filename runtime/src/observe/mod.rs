@@ -6,6 +6,7 @@
 
 pub mod middleware;
 pub mod names;
+pub mod request_id;
 pub mod spike;
 
 use axum::http::{header, HeaderValue};

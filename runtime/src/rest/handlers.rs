@@ -39,11 +39,29 @@ fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str>
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The `If-None-Match` field alone: a `HeaderMap` extractor would clone
+/// every header of every read.
+pub struct IfNoneMatch(Option<HeaderValue>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(parts.headers.get(header::IF_NONE_MATCH).cloned()))
+    }
+}
+
+impl IfNoneMatch {
+    fn matches(&self, etag: &str) -> bool {
+        self.0.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|h| etag_matches(h, etag, true))
+    }
+}
+
 /// `GET /v1/tasks?filter…&sort=…&limit=…&cursor=…`
-pub async fn list(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn list(State(st): St, RawQuery(raw): RawQuery, inm: IfNoneMatch) -> ApiResult<Response> {
     let raw = raw.unwrap_or_default();
     let page = st.svc.cached_list(&raw, render_list(&st, &raw)).await?;
-    if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &page.etag, true)) {
+    if inm.matches(&page.etag) {
         return Ok(not_modified(page.etag_header.clone()));
     }
     let mut res = json_response(StatusCode::OK, page.body.clone(), Some(page.etag_header.clone()));
@@ -83,10 +101,10 @@ async fn render_list(st: &RestState, raw: &str) -> ApiResult<Arc<CachedList>> {
 }
 
 /// `GET /v1/tasks/{id}` with `If-None-Match` → 304.
-pub async fn get_one(State(st): St, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn get_one(State(st): St, Path(id): Path<String>, inm: IfNoneMatch) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
     let rep = st.svc.representation(&id).await?.ok_or_else(|| st.svc.missing(&id))?;
-    if header_str(&headers, header::IF_NONE_MATCH).is_some_and(|h| etag_matches(h, &rep.etag, true)) {
+    if inm.matches(&rep.etag) {
         return Ok(not_modified(rep.etag_header.clone()));
     }
     Ok(json_response(StatusCode::OK, rep.json.clone(), Some(rep.etag_header.clone())))
