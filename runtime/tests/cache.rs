@@ -107,6 +107,64 @@ both_backends! {
     }
 }
 
+/// POSTs a GraphQL operation; returns its `data` (there must be no errors).
+async fn gql(ctx: &Ctx, query: &str) -> serde_json::Value {
+    let r = ctx.post("/graphql", json!({ "query": query })).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert!(r.json.get("errors").is_none(), "{}", r.json);
+    r.json["data"].clone()
+}
+
+both_backends! {
+    async fn graphql_responses_are_reused_until_a_resource_they_read_changes(ctx: &Ctx) {
+        let p = ctx.project("Gql").await;
+        let t = ctx.task(p, "one", json!({})).await;
+        let list = format!("{{ tasks(first: 10, filter: {{project_id: {{eq: \"{p}\"}}}}) {{ items {{ title project {{ name }} }} }} }}");
+        let first = gql(ctx, &list).await;
+        assert_eq!(first["tasks"]["items"][0]["title"], "one");
+        let before = ctx.statements();
+        assert_eq!(gql(ctx, &list).await, first);
+        assert_eq!(ctx.statements(), before, "the same query again is answered without the database");
+
+        // A write to a resource the response read retires it: here the
+        // task itself (REST), then the related project (GraphQL mutation).
+        let url = format!("/v1/tasks/{}", t["id"]);
+        assert_eq!(ctx.json("PATCH", &url, json!({"title": "two"})).await.status, 200);
+        assert_eq!(gql(ctx, &list).await["tasks"]["items"][0]["title"], "two");
+        gql(ctx, &format!("mutation {{ updateProject(id: {p}, input: {{name: \"Renamed\"}}) {{ id }} }}")).await;
+        assert_eq!(gql(ctx, &list).await["tasks"]["items"][0]["project"]["name"], "Renamed");
+        // A new row shows up in a cached list.
+        ctx.task(p, "three", json!({})).await;
+        assert_eq!(gql(ctx, &list).await["tasks"]["items"].as_array().unwrap().len(), 2);
+
+        // A write to a resource the response did not read keeps it.
+        gql(ctx, &list).await;
+        ctx.post("/v1/comments", json!({"task_id": t["id"], "body": "unrelated"})).await;
+        let before = ctx.statements();
+        gql(ctx, &list).await;
+        assert_eq!(ctx.statements(), before, "comments were not read by this query");
+
+        // Reverse relations are tracked too.
+        let by_project = format!("{{ project(id: {p}) {{ tasks {{ title }} }} }}");
+        assert_eq!(gql(ctx, &by_project).await["project"]["tasks"].as_array().unwrap().len(), 2);
+        assert_eq!(ctx.send(Request::delete(&url).body(Body::empty()).unwrap()).await.status, 204);
+        assert_eq!(gql(ctx, &by_project).await["project"]["tasks"].as_array().unwrap().len(), 1);
+    }
+
+    async fn graphql_errors_and_mutations_are_never_replayed(ctx: &Ctx) {
+        let p = ctx.project("Gql2").await;
+        let bad = json!({"query": "{ tasks(first: 100000) { items { id } } }"});
+        for _ in 0..2 {
+            let r = ctx.post("/graphql", bad.clone()).await;
+            assert!(r.json["errors"].is_array(), "{}", r.json);
+        }
+        let create = format!("mutation {{ createTask(input: {{title: \"m\", done: false, status: TODO, project_id: {p}}}) {{ id }} }}");
+        let a = gql(ctx, &create).await;
+        let b = gql(ctx, &create).await;
+        assert_ne!(a["createTask"]["id"], b["createTask"]["id"], "each mutation runs");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_optimization_flag_switches_caching_at_run_time() {
     let mut config = Config::default();
@@ -121,6 +179,11 @@ async fn the_optimization_flag_switches_caching_at_run_time() {
         ctx.get(&url).await;
     }
     assert_eq!(ctx.statements() - before, 3, "off: every read goes to the database");
+    let list = "{ tasks(first: 5) { items { id } } }";
+    gql(&ctx, list).await;
+    let before = ctx.statements();
+    gql(&ctx, list).await;
+    assert_eq!(ctx.statements() - before, 1, "off: GraphQL responses are not reused");
 
     let flip = |token: &str, on: bool| {
         Request::put("/admin/flags/api_optimization_enabled")
@@ -200,5 +263,27 @@ async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(fresh, "replica B still serves the old row after the invalidation");
+
+    // The same for a whole GraphQL response cached on B.
+    let q = json!({"query": format!("{{ tasks(filter: {{id: {{eq: \"{}\"}}}}) {{ items {{ title }} }} }}", t["id"])});
+    let title = |r: axum::Router| {
+        let q = q.clone();
+        async move { send(r, post("/graphql", q)).await.1["data"]["tasks"]["items"][0]["title"].clone() }
+    };
+    assert_eq!(title(b.clone()).await, "after");
+    let stmts = test_db.db.statement_count();
+    assert_eq!(title(b.clone()).await, "after");
+    assert_eq!(test_db.db.statement_count(), stmts, "B answers the query from its response cache");
+    let patch = Request::patch(&url).header("content-type", "application/json").body(Body::from(r#"{"title":"again"}"#)).unwrap();
+    assert_eq!(send(a.clone(), patch).await.0, 200);
+    let mut fresh = false;
+    for _ in 0..100 {
+        if title(b.clone()).await == "again" {
+            fresh = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(fresh, "replica B still answers GraphQL with the old row after the invalidation");
     test_db.cleanup().await;
 }

@@ -314,45 +314,48 @@ both_backends! {
         for n in 0..10 {
             ctx.task(projects[n % 3], &format!("T{n}"), json!({})).await;
         }
-        let count = |q: &'static str| async move {
+        let count = |q: String| async move {
             let before = ctx.statements();
-            let d = data(ctx, q, json!({})).await;
+            let d = data(ctx, &q, json!({})).await;
             (ctx.statements() - before, d)
         };
 
         // One list statement, then one batched load per relation level.
-        let (n, d) = count("{ tasks(first: 10) { items { title project { name } } } }").await;
+        let (n, d) = count("{ tasks(first: 10) { items { title project { name } } } }".to_string()).await;
         assert_eq!(d["tasks"]["items"].as_array().unwrap().len(), 10);
         assert!(d["tasks"]["items"].as_array().unwrap().iter().all(|t| t["project"]["name"].is_string()));
         assert_eq!(n, 2, "list + one load of projects");
 
         let nested = "{ projects { items { name tasks { title project { name } } } } }";
-        let (n, d) = count(nested).await;
+        let (n, d) = count(nested.to_string()).await;
         assert_eq!(d["projects"]["items"][0]["tasks"].as_array().unwrap().len(), 4);
         assert_eq!(n, 3, "list + tasks by project + projects by id");
 
-        let (n, _) = count("{ tasks(first: 10) { items { title project { name } } } projects { items { name tasks { title } } } }").await;
+        let (n, _) = count("{ tasks(first: 10) { items { title project { name } } } projects { items { name tasks { title } } } }".to_string()).await;
         assert_eq!(n, 4, "two lists + one load per relation");
 
         // Twice the rows, the same number of statements.
         for n in 10..20 {
             ctx.task(projects[n % 3], &format!("T{n}"), json!({})).await;
         }
-        let (n, d) = count(nested).await;
+        let (n, d) = count(nested.to_string()).await;
         assert_eq!(d["projects"]["items"][0]["tasks"].as_array().unwrap().len(), 7);
         assert_eq!(n, 3);
-        let (n, d) = count("{ tasks(first: 20) { items { project { name tasks { title comments { body } } } } } }").await;
+        let (n, d) = count("{ tasks(first: 20) { items { project { name tasks { title comments { body } } } } } }".to_string()).await;
         assert_eq!(d["tasks"]["items"].as_array().unwrap().len(), 20);
         assert_eq!(n, 4, "list + projects + tasks + comments");
 
         // With the optimisation on, lookups by id go through the cache and
         // batcher: never more statements, and repeated rows cost nothing.
         ctx.server.flags.set_optimization(true);
-        let (n, _) = count(nested).await;
+        let (n, _) = count(nested.to_string()).await;
         assert!(n <= 3, "{n}");
-        let (n, d) = count(nested).await;
+        // Another text, so the whole-response cache does not answer it.
+        let (n, d) = count(format!("query Again {nested}")).await;
         assert_eq!(d["projects"]["items"][0]["tasks"].as_array().unwrap().len(), 7);
         assert_eq!(n, 2, "list + tasks by project; projects by id come from the cache");
+        let (n, _) = count(nested.to_string()).await;
+        assert_eq!(n, 0, "the same text again: the whole response comes from the cache");
     }
 
     async fn depth_limit_and_introspection(ctx: &Ctx) {

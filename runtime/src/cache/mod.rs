@@ -49,6 +49,7 @@ pub struct ResourceCache {
     items: moka::future::Cache<Key, Arc<Representation>>,
     lists: moka::future::Cache<String, Arc<CachedList>>,
     generation: AtomicU64,
+    ttl: Duration,
     pub shared: Arc<CacheShared>,
     /// [hit, miss] counters, resolved once (after the recorder is installed).
     counters: std::sync::OnceLock<[metrics::Counter; 2]>,
@@ -58,11 +59,21 @@ impl ResourceCache {
     pub fn new(resource: &'static str, ttl: Duration, max_entries: u64, shared: Arc<CacheShared>) -> Self {
         let items = moka::future::Cache::builder().max_capacity(max_entries).time_to_live(ttl).build();
         let lists = moka::future::Cache::builder().max_capacity((max_entries / 10).max(100)).time_to_live(ttl).build();
-        ResourceCache { resource, items, lists, generation: AtomicU64::new(0), shared, counters: Default::default() }
+        ResourceCache { resource, items, lists, generation: AtomicU64::new(0), ttl, shared, counters: Default::default() }
     }
 
     pub fn usable(&self) -> bool {
         self.shared.usable()
+    }
+
+    /// Bumped by every write and invalidation: equal generations mean
+    /// nothing cached from this resource has been retired in between.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     fn count(&self, hit: bool) {

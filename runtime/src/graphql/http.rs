@@ -12,6 +12,8 @@
 //! `{"errors": [{"message", "extensions": {"code", "status", "type"}}]}`.
 
 use super::introspection;
+use super::response_cache::{Entry, Reads, ResponseCache};
+use crate::limits::AuthSubject;
 use crate::error::{ApiError, Kind};
 use async_graphql::dynamic::Schema;
 use async_graphql::parser::types::OperationType;
@@ -20,7 +22,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use std::sync::Arc;
 
 pub const PATH: &str = "/graphql";
@@ -31,11 +33,20 @@ pub struct GraphqlState {
     /// The same schema for introspection-only operations (see [`introspection`]).
     pub introspection: Schema,
     pub max_body: usize,
+    /// Whole responses of queries (see [`response_cache`]).
+    pub responses: ResponseCache,
 }
 
 type St = State<Arc<GraphqlState>>;
 
-pub async fn get(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+type Subject = Option<Extension<AuthSubject>>;
+
+pub async fn get(State(st): St, RawQuery(raw): RawQuery, subject: Subject, headers: HeaderMap) -> Response {
+    let start = std::time::Instant::now();
+    let key = raw.as_deref().filter(|r| !r.is_empty()).map(|r| ResponseCache::key("GET", subject_of(&subject), r.as_bytes()));
+    if let Some(hit) = key.as_ref().and_then(|k| st.responses.get(k)) {
+        return cached(&hit, start);
+    }
     let mut query = None;
     let mut operation = None;
     let mut variables = None;
@@ -63,10 +74,11 @@ pub async fn get(State(st): St, RawQuery(raw): RawQuery, headers: HeaderMap) -> 
             _ => return refuse(ApiError::new(Kind::BadQuery, "`variables` must be a JSON object")),
         }
     }
-    execute(&st, req, true).await
+    execute(&st, req, true, key, start).await
 }
 
-pub async fn post(State(st): St, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(State(st): St, subject: Subject, headers: HeaderMap, body: Body) -> Response {
+    let start = std::time::Instant::now();
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/json" {
@@ -83,6 +95,10 @@ pub async fn post(State(st): St, headers: HeaderMap, body: Body) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, st.max_body).await else {
         return refuse(too_large());
     };
+    let key = ResponseCache::key("POST", subject_of(&subject), &bytes);
+    if let Some(hit) = st.responses.get(&key) {
+        return cached(&hit, start);
+    }
     let req: Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -92,7 +108,30 @@ pub async fn post(State(st): St, headers: HeaderMap, body: Body) -> Response {
             ))
         }
     };
-    execute(&st, req, false).await
+    execute(&st, req, false, Some(key), start).await
+}
+
+fn subject_of(s: &Subject) -> Option<&str> {
+    s.as_ref().map(|Extension(AuthSubject(id))| id.as_str())
+}
+
+/// A stored response: counted like an executed one.
+fn cached(hit: &Entry, start: std::time::Instant) -> Response {
+    hit.ops.increment(1);
+    hit.duration.record(start.elapsed().as_secs_f64());
+    json_bytes(hit.body.clone())
+}
+
+fn json_bytes(body: bytes::Bytes) -> Response {
+    let mut res = Response::new(Body::from(body));
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+fn observe(op_type: &'static str, op_name: &'static str, start: std::time::Instant) {
+    let labels = [("operation_type", op_type), ("operation_name", op_name)];
+    metrics::counter!(crate::observe::names::GRAPHQL_OPS, &labels).increment(1);
+    metrics::histogram!(crate::observe::names::GRAPHQL_DURATION, &labels).record(start.elapsed().as_secs_f64());
 }
 
 pub async fn not_allowed() -> Response {
@@ -102,8 +141,7 @@ pub async fn not_allowed() -> Response {
     )
 }
 
-async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response {
-    let start = std::time::Instant::now();
+async fn execute(st: &GraphqlState, mut req: Request, via_get: bool, key: Option<bytes::Bytes>, start: std::time::Instant) -> Response {
     let mut schema = &st.data;
     let name = req.operation_name.clone();
     let mut op_type = "unknown";
@@ -133,11 +171,22 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool) -> Response
             }
         }
     }
+    // Only data queries are kept, and only if every read was cacheable.
+    let reads = (op_type == "query" && std::ptr::eq(schema, &st.data)).then(|| Arc::new(Reads::new()));
+    if let Some(r) = &reads {
+        req = req.data(r.clone());
+    }
     let res = schema.execute(req).await;
-    let labels = [("operation_type", op_type), ("operation_name", metric_name(name.as_deref()))];
-    metrics::counter!(crate::observe::names::GRAPHQL_OPS, &labels).increment(1);
-    metrics::histogram!(crate::observe::names::GRAPHQL_DURATION, &labels).record(start.elapsed().as_secs_f64());
-    Json(res).into_response()
+    let op_name = metric_name(name.as_deref());
+    observe(op_type, op_name, start);
+    let body: bytes::Bytes = match serde_json::to_vec(&res) {
+        Ok(b) => b.into(),
+        Err(e) => return refuse(ApiError::internal(e)),
+    };
+    if let (Some(key), Some(reads), true) = (key, reads, res.is_ok()) {
+        st.responses.put(key, body.clone(), op_type, op_name, &reads);
+    }
+    json_bytes(body)
 }
 
 /// Operation names are chosen by clients, so only the first 200 distinct

@@ -17,6 +17,7 @@ mod introspection;
 mod loaders;
 mod names;
 mod resolvers;
+mod response_cache;
 mod scalars;
 mod types;
 
@@ -43,6 +44,7 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
             config.graphql_max_complexity.max(introspection::MIN_COMPLEXITY),
         ),
         max_body: config.max_body_bytes,
+        responses: response_cache::ResponseCache::new(config.cache_max_entries, registry.services[0].flags.clone()),
     };
     Router::new()
         .route(http::PATH, get(http::get).post(http::post).fallback(http::not_allowed))

@@ -12,7 +12,7 @@ use super::errors::Gql;
 use super::loaders::{Group, Row};
 use super::scalars::Kind;
 use super::types::ListPage;
-use super::{filters, names, types};
+use super::{filters, names, response_cache, types};
 use crate::error::{ApiError, FieldProblem};
 use crate::input::Mode;
 use crate::model::ResourceModel;
@@ -44,6 +44,7 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
         let svc = s.clone();
         FieldFuture::new(async move {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
+            response_cache::record(&ctx, &svc);
             // Same path as REST: cache, then batcher, then the database.
             Ok(svc.representation(&id).await.gql()?.map(|r| FieldValue::owned_any(Row::single(r.record.clone()))))
         })
@@ -57,6 +58,7 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
         let (svc, sorts) = (s.clone(), sorts.clone());
         FieldFuture::new(async move {
             let q = list_query(svc.model, &ctx.args, &sorts).gql()?;
+            response_cache::record(&ctx, &svc);
             let page = svc.list(&q).await.gql()?;
             Ok(Some(FieldValue::owned_any(ListPage { group: Group::new(page.records), next_cursor: page.next_cursor })))
         })

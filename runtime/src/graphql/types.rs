@@ -192,6 +192,7 @@ fn to_one(registry: &Registry, link: &Link) -> Field {
             if row.record()[via.parent_field].is_null() {
                 return Ok(None);
             }
+            super::response_cache::record(&ctx, &target);
             match row.related(&target, via).await.gql()?.into_iter().next() {
                 Some(r) => Ok(Some(FieldValue::owned_any(r))),
                 None if optional => Ok(None),
@@ -215,6 +216,7 @@ fn to_many(registry: &Registry, link: &Link) -> Option<Field> {
             let source = source.clone();
             FieldFuture::new(async move {
                 let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                super::response_cache::record(&ctx, &source);
                 let rows = row.related(&source, via).await.gql()?;
                 Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
             })
