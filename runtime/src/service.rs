@@ -135,22 +135,34 @@ impl ResourceService {
 
     /// The rendered row (JSON + ETag), from the cache when allowed.
     pub async fn representation(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
-        let model = self.model;
-        let load = async move { Ok(self.load(id).await?.map(|r| Arc::new(Representation::of(model, &r)))) };
+        // Hits stay inline; the miss path is boxed, so the future of every
+        // read is small (moving a large future costs more than a hit).
         match (&self.cache, Key::from_value(id)) {
-            (Some(c), Some(k)) if c.usable() => c.item(k, load).await,
-            _ => load.await,
+            (Some(c), Some(k)) if c.usable() => match c.cached_item(&k).await {
+                Some(hit) => Ok(Some(hit)),
+                None => Box::pin(c.fill_item(k, self.render(id))).await,
+            },
+            _ => Box::pin(self.render(id)).await,
         }
     }
 
+    async fn render(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
+        Ok(self.load(id).await?.map(|r| Arc::new(Representation::of(self.model, &r))))
+    }
+
     /// A rendered list page, from the cache when allowed.
-    pub async fn cached_list<F>(&self, query: &str, render: F) -> ApiResult<Arc<CachedList>>
+    /// `render` is only called on a miss, so a hit's future stays small.
+    pub async fn cached_list<F, R>(&self, query: &str, render: R) -> ApiResult<Arc<CachedList>>
     where
+        R: FnOnce() -> F,
         F: std::future::Future<Output = ApiResult<Arc<CachedList>>>,
     {
         match &self.cache {
-            Some(c) if c.usable() => c.list(query.to_string(), render).await,
-            _ => render.await,
+            Some(c) if c.usable() => match c.cached_list(query).await {
+                Some(hit) => Ok(hit),
+                None => Box::pin(c.fill_list(query.to_string(), render())).await,
+            },
+            _ => Box::pin(render()).await,
         }
     }
 

@@ -87,16 +87,21 @@ impl ResourceCache {
         c[usize::from(!hit)].increment(1);
     }
 
-    /// The cached item, or `load` run once for all concurrent callers.
+    /// The cached item, if any (a hit is counted).
+    pub async fn cached_item(&self, key: &Key) -> Option<Arc<Representation>> {
+        let v = self.items.get(key).await;
+        if v.is_some() {
+            self.count(true);
+        }
+        v
+    }
+
+    /// After a miss: `load` run once for all concurrent callers of `key`.
     /// `Ok(None)` (missing rows) is not cached.
-    pub async fn item<F>(&self, key: Key, load: F) -> Result<Option<Arc<Representation>>, ApiError>
+    pub async fn fill_item<F>(&self, key: Key, load: F) -> Result<Option<Arc<Representation>>, ApiError>
     where
         F: Future<Output = Result<Option<Arc<Representation>>, ApiError>>,
     {
-        if let Some(v) = self.items.get(&key).await {
-            self.count(true);
-            return Ok(Some(v));
-        }
         self.count(false);
         let gen = self.generation.load(Ordering::SeqCst);
         let res = self
@@ -124,15 +129,32 @@ impl ResourceCache {
         }
     }
 
+    /// The cached item, or `load` run once for all concurrent callers.
+    pub async fn item<F>(&self, key: Key, load: F) -> Result<Option<Arc<Representation>>, ApiError>
+    where
+        F: Future<Output = Result<Option<Arc<Representation>>, ApiError>>,
+    {
+        match self.cached_item(&key).await {
+            Some(v) => Ok(Some(v)),
+            None => self.fill_item(key, load).await,
+        }
+    }
+
     /// The cached list page for a normalized query string.
-    pub async fn list<F>(&self, query: String, load: F) -> Result<Arc<CachedList>, ApiError>
+    /// The cached list page, if any (a hit is counted).
+    pub async fn cached_list(&self, query: &str) -> Option<Arc<CachedList>> {
+        let v = self.lists.get(query).await;
+        if v.is_some() {
+            self.count(true);
+        }
+        v
+    }
+
+    /// After a miss: `load` run once for all concurrent callers of `query`.
+    pub async fn fill_list<F>(&self, query: String, load: F) -> Result<Arc<CachedList>, ApiError>
     where
         F: Future<Output = Result<Arc<CachedList>, ApiError>>,
     {
-        if let Some(v) = self.lists.get(&query).await {
-            self.count(true);
-            return Ok(v);
-        }
         self.count(false);
         let gen = self.generation.load(Ordering::SeqCst);
         let v = self.lists.try_get_with(query.clone(), load).await.map_err(|e| (*e).clone())?;

@@ -163,7 +163,9 @@ impl Limiter {
             return Ok(st.local.check(key));
         };
         let (name, rate) = (st.policy.name, st.policy.rate);
-        let res = handle.run("rate_limit", |mut c| async move { gcra.check(&mut c, name, rate, key).await }).await;
+        // Boxed: the Redis round trip's future is large, and the in-process
+        // path above should not carry its size.
+        let res = Box::pin(handle.run("rate_limit", |mut c| async move { gcra.check(&mut c, name, rate, key).await })).await;
         match res {
             Ok(d) => Ok(d),
             Err(e) => {

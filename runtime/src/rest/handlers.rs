@@ -60,7 +60,7 @@ impl IfNoneMatch {
 /// `GET /v1/tasks?filter…&sort=…&limit=…&cursor=…`
 pub async fn list(State(st): St, RawQuery(raw): RawQuery, inm: IfNoneMatch) -> ApiResult<Response> {
     let raw = raw.unwrap_or_default();
-    let page = st.svc.cached_list(&raw, render_list(&st, &raw)).await?;
+    let page = st.svc.cached_list(&raw, || render_list(&st, &raw)).await?;
     if inm.matches(&page.etag) {
         return Ok(not_modified(page.etag_header.clone()));
     }
