@@ -55,6 +55,10 @@ pub struct Config {
     /// `API_OPTIMIZATION_ENABLED` (default true): read-through cache and
     /// request coalescing; switchable at run time through `/admin/flags`.
     pub api_optimization_enabled: bool,
+    /// `GRAPHQL_RESPONSE_CACHE` (default true): replay whole GraphQL query
+    /// responses while the resources they read are unchanged (only while
+    /// `api_optimization_enabled` is on).
+    pub graphql_response_cache: bool,
     /// `CACHE_TTL_SECS` (default 600): TTL for resources without `cache_ttl`.
     pub cache_ttl: Duration,
     /// `CACHE_MAX_ENTRIES` (default 10000): items per resource cache.
@@ -94,6 +98,7 @@ impl Default for Config {
             spike_threshold: 3.0,
             health_cache: Duration::from_millis(1000),
             api_optimization_enabled: true,
+            graphql_response_cache: true,
             cache_ttl: Duration::from_secs(600),
             cache_max_entries: 10_000,
             batch_wait: Duration::from_micros(500),
@@ -178,12 +183,17 @@ impl Config {
         let mut ms = c.health_cache.as_millis() as u64;
         num(&get, "HEALTH_CACHE_MS", &mut ms)?;
         c.health_cache = Duration::from_millis(ms);
-        if let Some(v) = get("API_OPTIMIZATION_ENABLED") {
-            c.api_optimization_enabled = match v.as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => return Err(format!("API_OPTIMIZATION_ENABLED={v:?}: use true or false")),
-            };
+        for (name, flag) in [
+            ("API_OPTIMIZATION_ENABLED", &mut c.api_optimization_enabled),
+            ("GRAPHQL_RESPONSE_CACHE", &mut c.graphql_response_cache),
+        ] {
+            if let Some(v) = get(name) {
+                *flag = match v.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(format!("{name}={v:?}: use true or false")),
+                };
+            }
         }
         let mut secs = c.cache_ttl.as_secs();
         num(&get, "CACHE_TTL_SECS", &mut secs)?;

@@ -207,6 +207,26 @@ async fn the_optimization_flag_switches_caching_at_run_time() {
     ctx.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_response_cache_can_be_switched_off_alone() {
+    let mut config = Config::default();
+    config.graphql_response_cache = false;
+    let ctx = Ctx::with(Backend::Sqlite, config).await;
+    let p = ctx.project("NoReplay").await;
+    ctx.task(p, "t", json!({})).await;
+    let list = "{ tasks(first: 5) { items { id } } }";
+    gql(&ctx, list).await;
+    let before = ctx.statements();
+    gql(&ctx, list).await;
+    assert_eq!(ctx.statements() - before, 1, "executed again");
+    let url = "/v1/tasks?limit=5";
+    ctx.get(url).await;
+    let before = ctx.statements();
+    ctx.get(url).await;
+    assert_eq!(ctx.statements(), before, "the REST cache is still on");
+    ctx.cleanup().await;
+}
+
 #[tokio::test]
 async fn admin_routes_do_not_exist_without_a_token() {
     let ctx = Ctx::new(Backend::Sqlite).await;

@@ -44,7 +44,7 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
             config.graphql_max_complexity.max(introspection::MIN_COMPLEXITY),
         ),
         max_body: config.max_body_bytes,
-        responses: response_cache::ResponseCache::new(config.cache_max_entries, registry.services[0].flags.clone()),
+        responses: response_cache::ResponseCache::new(config.graphql_response_cache, config.cache_max_entries, registry.services[0].flags.clone()),
     };
     Router::new()
         .route(http::PATH, get(http::get).post(http::post).fallback(http::not_allowed))

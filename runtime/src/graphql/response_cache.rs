@@ -70,14 +70,19 @@ impl Entry {
 }
 
 pub struct ResponseCache {
+    enabled: bool,
     entries: moka::sync::Cache<Bytes, Arc<Entry>>,
     flags: Arc<Flags>,
     counters: OnceLock<[metrics::Counter; 2]>,
 }
 
 impl ResponseCache {
-    pub fn new(max_entries: u64, flags: Arc<Flags>) -> Self {
-        ResponseCache { entries: moka::sync::Cache::new(max_entries.max(1)), flags, counters: OnceLock::new() }
+    pub fn new(enabled: bool, max_entries: u64, flags: Arc<Flags>) -> Self {
+        ResponseCache { enabled, entries: moka::sync::Cache::new(max_entries.max(1)), flags, counters: OnceLock::new() }
+    }
+
+    fn on(&self) -> bool {
+        self.enabled && self.flags.optimization()
     }
 
     /// The cache key: how the request came, who sent it, and its exact text.
@@ -104,7 +109,7 @@ impl ResponseCache {
 
     /// A stored response that is still exact, if any.
     pub fn get(&self, key: &Bytes) -> Option<Arc<Entry>> {
-        if !self.flags.optimization() {
+        if !self.on() {
             return None;
         }
         let hit = self.entries.get(key).filter(|e| e.fresh());
@@ -115,7 +120,7 @@ impl ResponseCache {
     /// Keeps a response if everything it read was cacheable and unchanged
     /// while it ran.
     pub fn put(&self, key: Bytes, body: Bytes, op_type: &'static str, op_name: &'static str, reads: &Reads) {
-        if !self.flags.optimization() {
+        if !self.on() {
             return;
         }
         let Some(deps) = reads.take() else { return };

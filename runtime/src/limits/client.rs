@@ -53,20 +53,54 @@ impl ClientKeys {
         Some(last)
     }
 
-    /// The bucket key for this request.
-    pub fn key(&self, headers: &HeaderMap, peer: Option<SocketAddr>, subject: Option<&AuthSubject>) -> String {
+    /// Who this request is, for its bucket.
+    pub fn key<'a>(&self, headers: &'a HeaderMap, peer: Option<SocketAddr>, subject: Option<&'a AuthSubject>) -> ClientId<'a> {
         if let Some(s) = subject {
-            return format!("sub:{}", s.0);
+            return ClientId::Subject(&s.0);
         }
         if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
             if self.api_keys.contains(k) {
-                // Hash so the key itself never reaches Redis or logs.
-                return format!("key:{:016x}", xxhash_rust::xxh3::xxh3_64(k.as_bytes()));
+                // Hashed so the key itself never reaches Redis or logs.
+                return ClientId::ApiKey(xxhash_rust::xxh3::xxh3_64(k.as_bytes()));
             }
         }
         match self.client_ip(headers, peer) {
-            Some(ip) => format!("ip:{ip}"),
-            None => "ip:unknown".to_string(),
+            Some(ip) => ClientId::Ip(ip),
+            None => ClientId::Unknown,
+        }
+    }
+}
+
+/// A client identity. In-process buckets are keyed by [`ClientId::hash64`]
+/// (no formatting per request); the shared Redis buckets by its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientId<'a> {
+    Subject(&'a str),
+    ApiKey(u64),
+    Ip(IpAddr),
+    Unknown,
+}
+
+impl ClientId<'_> {
+    pub fn hash64(&self) -> u64 {
+        use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+        match *self {
+            ClientId::Subject(s) => xxh3_64_with_seed(s.as_bytes(), 1),
+            ClientId::ApiKey(k) => xxh3_64_with_seed(&k.to_le_bytes(), 2),
+            ClientId::Ip(IpAddr::V4(ip)) => xxh3_64_with_seed(&ip.octets(), 3),
+            ClientId::Ip(IpAddr::V6(ip)) => xxh3_64_with_seed(&ip.octets(), 4),
+            ClientId::Unknown => xxh3_64(b""),
+        }
+    }
+}
+
+impl std::fmt::Display for ClientId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientId::Subject(s) => write!(f, "sub:{s}"),
+            ClientId::ApiKey(k) => write!(f, "key:{k:016x}"),
+            ClientId::Ip(ip) => write!(f, "ip:{ip}"),
+            ClientId::Unknown => f.write_str("ip:unknown"),
         }
     }
 }
@@ -111,9 +145,13 @@ mod tests {
         let peer: SocketAddr = "203.0.113.7:5000".parse().unwrap();
         let mut h = HeaderMap::new();
         h.insert("x-api-key", "k1".parse().unwrap());
-        assert!(keys().key(&h, Some(peer), None).starts_with("key:"));
+        assert!(keys().key(&h, Some(peer), None).to_string().starts_with("key:"));
         h.insert("x-api-key", "made-up".parse().unwrap());
-        assert_eq!(keys().key(&h, Some(peer), None), "ip:203.0.113.7");
-        assert_eq!(keys().key(&h, Some(peer), Some(&AuthSubject("u1".into()))), "sub:u1");
+        assert_eq!(keys().key(&h, Some(peer), None).to_string(), "ip:203.0.113.7");
+        let subject = AuthSubject("u1".into());
+        assert_eq!(keys().key(&h, Some(peer), Some(&subject)).to_string(), "sub:u1");
+        let other: IpAddr = "203.0.113.8".parse().unwrap();
+        assert_ne!(ClientId::Ip(peer.ip()).hash64(), ClientId::Ip(other).hash64());
+        assert_ne!(ClientId::Subject("u1").hash64(), ClientId::Subject("u2").hash64());
     }
 }

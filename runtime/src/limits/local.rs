@@ -25,8 +25,9 @@ impl LocalLimiter {
         LocalLimiter { limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(), rate, clock: DefaultClock::default() }
     }
 
-    pub fn check(&self, key: &str) -> Decision {
-        match self.limiter.check_key(&xxhash_rust::xxh3::xxh3_64(key.as_bytes())) {
+    /// Decides for the client whose [`super::ClientId::hash64`] is `key`.
+    pub fn check(&self, key: u64) -> Decision {
+        match self.limiter.check_key(&key) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 Decision {
@@ -67,13 +68,13 @@ mod tests {
     #[test]
     fn allows_the_burst_then_limits_per_key() {
         let l = LocalLimiter::new(Rate { count: 3, per: Duration::from_secs(60) });
-        let d: Vec<_> = (0..4).map(|_| l.check("a")).collect();
+        let d: Vec<_> = (0..4).map(|_| l.check(1)).collect();
         assert!(d[..3].iter().all(|d| d.allowed));
         assert_eq!(d[0].remaining, 2);
         assert_eq!(d[2].remaining, 0);
         assert!(!d[3].allowed);
         let wait = d[3].retry_after.unwrap();
         assert!(wait > Duration::from_secs(15) && wait <= Duration::from_secs(20), "{wait:?}");
-        assert!(l.check("b").allowed, "other keys have their own bucket");
+        assert!(l.check(2).allowed, "other keys have their own bucket");
     }
 }

@@ -11,7 +11,7 @@ mod local;
 pub mod rate;
 mod redis;
 
-pub use client::{AuthSubject, ClientKeys};
+pub use client::{AuthSubject, ClientId, ClientKeys};
 pub use local::LocalLimiter;
 pub use rate::Rate;
 
@@ -83,6 +83,7 @@ struct PolicyState {
     /// The limiter without Redis, and the fail-open fallback with it.
     local: LocalLimiter,
     header_policy: HeaderValue,
+    header_limit: HeaderValue,
     /// Decision counters, resolved once: [allowed, limited].
     decisions: std::sync::OnceLock<[metrics::Counter; 2]>,
 }
@@ -124,7 +125,8 @@ impl Limiter {
                 return Some(i);
             }
             let header_policy = HeaderValue::from_str(&format!("{};w={}", p.rate.count, p.rate.per.as_secs())).expect("ascii");
-            policies.push(PolicyState { local: LocalLimiter::new(p.rate), policy: p, header_policy, decisions: Default::default() });
+            let header_limit = HeaderValue::from(p.rate.count);
+            policies.push(PolicyState { local: LocalLimiter::new(p.rate), policy: p, header_policy, header_limit, decisions: Default::default() });
             Some(policies.len() - 1)
         };
         let mut map = HashMap::new();
@@ -157,11 +159,12 @@ impl Limiter {
     }
 
     /// Decides for one request on policy `i`.
-    pub async fn decide(&self, i: usize, key: &str) -> Result<Decision, ApiError> {
+    pub async fn decide(&self, i: usize, client: ClientId<'_>) -> Result<Decision, ApiError> {
         let st = &self.policies[i];
         let Some((handle, gcra)) = &self.redis else {
-            return Ok(st.local.check(key));
+            return Ok(st.local.check(client.hash64()));
         };
+        let key = &client.to_string();
         let (name, rate) = (st.policy.name, st.policy.rate);
         // Boxed: the Redis round trip's future is large, and the in-process
         // path above should not carry its size.
@@ -176,7 +179,7 @@ impl Limiter {
                 metrics::counter!(names::RATE_LIMIT_BACKEND, "policy" => name, "action" => action).increment(1);
                 tracing::warn!(policy = name, action, error = %e, "rate-limit backend unavailable");
                 match st.policy.on_failure {
-                    OnFailure::Open => Ok(st.local.check(key)),
+                    OnFailure::Open => Ok(st.local.check(client.hash64())),
                     OnFailure::Closed => Err(ApiError::new(Kind::Unavailable, "rate limiting is unavailable; try again shortly")
                         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))),
                 }
@@ -215,9 +218,9 @@ impl Limiter {
         peer: Option<SocketAddr>,
         subject: Option<&AuthSubject>,
     ) -> Result<Decision, (Response, Option<Decision>)> {
-        let key = self.keys.key(headers, peer, subject);
+        let client = self.keys.key(headers, peer, subject);
         let st = &self.policies[i];
-        let decision = self.decide(i, &key).await.map_err(|e| (e.into_response(), None))?;
+        let decision = self.decide(i, client).await.map_err(|e| (e.into_response(), None))?;
         st.count(decision.allowed);
         if decision.allowed {
             return Ok(decision);
@@ -233,7 +236,8 @@ impl Limiter {
     pub fn stamp(&self, i: usize, decision: &Decision, res: &mut Response) {
         let st = &self.policies[i];
         let h = res.headers_mut();
-        h.insert(RL_LIMIT.clone(), HeaderValue::from(decision.limit));
+        let limit = if decision.limit == st.policy.rate.count { st.header_limit.clone() } else { HeaderValue::from(decision.limit) };
+        h.insert(RL_LIMIT.clone(), limit);
         h.insert(RL_REMAINING.clone(), HeaderValue::from(decision.remaining));
         h.insert(RL_RESET.clone(), HeaderValue::from(secs_ceil(decision.reset)));
         h.insert(RL_POLICY.clone(), st.header_policy.clone());

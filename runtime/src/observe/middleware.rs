@@ -16,7 +16,8 @@ use std::time::Duration;
 /// (route, method, status class) and kept, so a request costs no registry
 /// lookup and no label allocation.
 pub struct Observer {
-    routes: HashMap<&'static str, usize>,
+    /// Looked up on every request: a fast hash, the keys are our own.
+    routes: HashMap<&'static str, usize, foldhash::fast::RandomState>,
     /// (route label, resource label) per route index; 0 and 1 are the
     /// shared `unmatched` and `other` entries.
     labels: Vec<(&'static str, &'static str)>,
@@ -44,7 +45,7 @@ const OTHER: usize = 1;
 impl Observer {
     pub fn new(routes: impl IntoIterator<Item = (String, &'static str)>) -> Self {
         let mut labels = vec![("unmatched", "-"), ("other", "-")];
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         for (route, resource) in routes {
             let route: &'static str = Box::leak(route.into_boxed_str());
             map.insert(route, labels.len());
