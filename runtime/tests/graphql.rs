@@ -70,6 +70,13 @@ both_backends! {
         let rest = ctx.get(&format!("/v1/tasks/{}", t["id"])).await;
         assert_eq!(g["_etag"].as_str(), rest.header("etag"), "_etag is the REST ETag");
 
+        // Null values of every scalar kind, custom ones included, come back as null.
+        let bare = ctx.task(p, "No extras", json!({})).await;
+        let d = data(ctx, &q, json!({"id": bare["id"].to_string()})).await;
+        for f in ["due", "priority", "code"] {
+            assert!(d["task"][f].is_null(), "{f}: {}", d["task"]);
+        }
+
         // An integer literal works for an ID too; unknown ids are null.
         let d = data(ctx, &format!("{{ task(id: {}) {{ title }} missing: task(id: 999999) {{ title }} }}", t["id"]), json!({})).await;
         assert_eq!(d["task"]["title"], "Write docs");

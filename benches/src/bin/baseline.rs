@@ -180,6 +180,13 @@ async fn hello() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "message": "hello, world" }))
 }
 
+/// A task-sized body (the bytes of one seeded task), served from memory:
+/// the ceiling for a cached read of this size, without any framework.
+async fn hello_task() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
+    const TASK: &str = r#"{"id":1,"title":"Seeded task 1","notes":null,"status":"todo","done":false,"priority":3,"estimate_hours":1.5,"project_id":1,"due_at":null,"created_at":"2026-11-23T13:14:28.509403Z","updated_at":"2026-11-23T13:14:28.509403Z"}"#;
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], TASK)
+}
+
 fn env_or<T: FromStr>(key: &str, default: T) -> T {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -189,7 +196,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hello_only = std::env::args().any(|a| a == "--hello-only");
     let port: u16 = env_or("PORT", 8090);
     let app = if hello_only {
-        Router::new().route("/hello", get(hello))
+        Router::new().route("/hello", get(hello)).route("/hello-task", get(hello_task))
     } else {
         let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is required")?;
         let mut opts = PgConnectOptions::from_str(&url)?;

@@ -149,6 +149,9 @@ fn object(registry: &Arc<Registry>, i: usize) -> Object {
     for (idx, f) in model.exposed() {
         let kind = Kind::of(f);
         let mut field = Field::new(f.api_name, kind.type_ref(!f.optional), move |ctx| match record(&ctx) {
+            // A null must resolve to no value: custom scalars reject a
+            // `FieldValue` holding `Null`.
+            Ok(rec) if rec[idx].is_null() => FieldFuture::Value(None),
             Ok(rec) => FieldFuture::Value(Some(FieldValue::value(scalars::to_graphql(&rec[idx], kind)))),
             Err(e) => FieldFuture::new(async move { Err::<Option<FieldValue>, _>(e) }),
         });
