@@ -259,11 +259,20 @@ impl ResourceService {
             return Err(ApiError::validation(problems));
         }
         let start = std::time::Instant::now();
+        let params_of = |rec: &Record| -> Vec<Param> { self.sql.insert_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect() };
+        if let [rec] = records.as_slice() {
+            // One INSERT … RETURNING is atomic by itself: no BEGIN/COMMIT
+            // round trips.
+            let row = self.db.fetch(self.model, &self.sql.insert, params_of(rec)).await?.pop();
+            let out = vec![row.ok_or_else(|| ApiError::internal("insert returned no row"))?];
+            self.observe("create", start, 1);
+            self.written(Key::from_value(&out[0][self.model.id_index()]), false).await;
+            return Ok(out);
+        }
         let mut tx = self.db.begin().await?;
         let mut out = Vec::with_capacity(records.len());
         for (n, rec) in records.into_iter().enumerate() {
-            let params: Vec<Param> = self.sql.insert_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect();
-            match tx.fetch(self.model, &self.sql.insert, params).await {
+            match tx.fetch(self.model, &self.sql.insert, params_of(&rec)).await {
                 Ok(mut rows) => out.push(rows.pop().ok_or_else(|| ApiError::internal("insert returned no row"))?),
                 Err(e) => {
                     let mut err = ApiError::from(e);
