@@ -320,7 +320,7 @@ impl Bench {
         let text = self.client.get(format!("http://{}/metrics", svc.addr)).send().await.ok()?.text().await.ok()?;
         let mut hits = 0;
         let mut misses = 0;
-        for l in text.lines().filter(|l| l.starts_with("cache_requests_total{") && l.contains("resource=\"tasks\"")) {
+        for l in text.lines().filter(|l| l.starts_with("cache_requests_total{") && (l.contains("resource=\"tasks\"") || l.contains("resource=\"graphql\""))) {
             let v: u64 = l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
             if l.contains("result=\"hit\"") {
                 hits += v;

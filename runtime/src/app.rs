@@ -110,6 +110,7 @@ impl App {
         let registry = Arc::new(Registry::with_options(&self.models, db.clone(), &opts, redis.clone()).map_err(BuildError::Declarations)?);
         schema::ensure(&db, &self.models).await?;
         let observer = Arc::new(Observer::new(route_labels(&registry)));
+        crate::observe::middleware::register(&observer);
         crate::observe::handle();
         crate::observe::spike::start(observer.requests.clone(), config.spike_threshold);
         db.start_pool_gauges();

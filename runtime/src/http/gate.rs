@@ -90,7 +90,7 @@ where
     }
 }
 
-async fn pass<S>(shared: &Shared, inner: S, mut req: Request) -> Response
+async fn pass<S>(shared: &Shared, inner: S, req: Request) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
@@ -101,7 +101,7 @@ where
     let route = obs.route_index(req.extensions().get::<MatchedPath>().map(|m| m.as_str()));
     let method = req.method().clone();
     let req_size = http_body::Body::size_hint(req.body()).exact().unwrap_or(0);
-    let request_id = request_id(config, &mut req);
+    let request_id = request_id(config, &req);
 
     let (read, write) = shared.policies[route];
     let policy = if crate::limits::is_read(&method) { read } else { write };
@@ -131,14 +131,13 @@ where
 }
 
 /// The id from `X-Request-Id` when the caller sent a usable one, else a new
-/// one; set on the request so handlers and logs see the same value.
-fn request_id(config: &GateConfig, req: &mut Request) -> HeaderValue {
+/// one. It is logged and echoed in the response; the request itself is not
+/// touched (no handler reads it, and a header insert is not free).
+fn request_id(config: &GateConfig, req: &Request) -> HeaderValue {
     if let Some(v) = req.headers().get(&X_REQUEST_ID).filter(|v| !v.is_empty() && v.len() <= 200) {
         return v.clone();
     }
-    let id = config.ids.header_value();
-    req.headers_mut().insert(X_REQUEST_ID.clone(), id.clone());
-    id
+    config.ids.header_value()
 }
 
 /// Calls the handler, turning a panic into a 500 and a handler that runs

@@ -7,8 +7,8 @@ use axum::response::Response;
 use http_body::Body as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use metrics::{Counter, Gauge, Histogram};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use metrics::{Counter, Histogram};
 use std::time::Duration;
 
 /// Route template → resource label, built once from the registry so labels
@@ -23,8 +23,11 @@ pub struct Observer {
     labels: Vec<(&'static str, &'static str)>,
     status: Box<[OnceLock<StatusMetrics>]>,
     sizes: Box<[OnceLock<SizeMetrics>]>,
-    in_flight: OnceLock<Gauge>,
+    /// Requests started (also the spike signal's input) and finished; the
+    /// in-flight gauge is their difference, set when `/metrics` is scraped,
+    /// so a request costs two plain increments instead of two gauge updates.
     pub requests: Arc<AtomicU64>,
+    finished: AtomicU64,
 }
 
 struct StatusMetrics {
@@ -56,8 +59,8 @@ impl Observer {
             sizes: slots(labels.len() * METHODS.len()),
             routes: map,
             labels,
-            in_flight: OnceLock::new(),
             requests: Arc::new(AtomicU64::new(0)),
+            finished: AtomicU64::new(0),
         }
     }
 
@@ -90,8 +93,10 @@ impl Observer {
         })
     }
 
-    fn in_flight(&self) -> &Gauge {
-        self.in_flight.get_or_init(|| metrics::gauge!(names::HTTP_IN_FLIGHT))
+    fn in_flight_now(&self) -> u64 {
+        // `finished` first: a request counted as finished was started before.
+        let done = self.finished.load(Ordering::Relaxed);
+        self.requests.load(Ordering::Relaxed).saturating_sub(done)
     }
 }
 
@@ -122,11 +127,28 @@ fn status_class(s: u16) -> usize {
     }
 }
 
-/// Decrements the in-flight gauge even if the request is cancelled.
-pub struct InFlight<'a>(&'a Gauge);
+/// Every live observer of the process (tests run several Apps), so the
+/// scrape can publish the in-flight total.
+static OBSERVERS: Mutex<Vec<Weak<Observer>>> = Mutex::new(Vec::new());
+
+/// Makes `obs` count toward `http_requests_in_flight`.
+pub fn register(obs: &Arc<Observer>) {
+    let mut all = OBSERVERS.lock().expect("observers lock");
+    all.retain(|o| o.strong_count() > 0);
+    all.push(Arc::downgrade(obs));
+}
+
+/// Sets `http_requests_in_flight` from the live observers (before a scrape).
+pub fn publish_in_flight() {
+    let total: u64 = OBSERVERS.lock().expect("observers lock").iter().filter_map(Weak::upgrade).map(|o| o.in_flight_now()).sum();
+    metrics::gauge!(names::HTTP_IN_FLIGHT).set(total as f64);
+}
+
+/// Counts a request as finished even if it is cancelled.
+pub struct InFlight<'a>(&'a AtomicU64);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.decrement(1.0);
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -138,10 +160,8 @@ impl Observer {
 
     /// Counts a request as in flight until the guard drops.
     pub fn enter(&self) -> InFlight<'_> {
-        let g = self.in_flight();
-        g.increment(1.0);
         self.requests.fetch_add(1, Ordering::Relaxed);
-        InFlight(g)
+        InFlight(&self.finished)
     }
 
     /// Records a finished request and writes its access-log line.
@@ -166,5 +186,31 @@ impl Observer {
             latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_is_started_minus_finished_even_when_cancelled() {
+        let obs = Observer::new(vec![("/a".to_string(), "a")]);
+        let g1 = obs.enter();
+        let g2 = obs.enter();
+        assert_eq!(obs.in_flight_now(), 2);
+        drop(g1);
+        assert_eq!(obs.in_flight_now(), 1);
+        drop(g2); // a cancelled request drops its guard the same way
+        assert_eq!(obs.in_flight_now(), 0);
+        assert_eq!(obs.requests.load(Ordering::Relaxed), 2, "the spike signal counts starts");
+    }
+
+    #[test]
+    fn unknown_and_unmatched_routes_share_labels() {
+        let obs = Observer::new(vec![("/a".to_string(), "a")]);
+        assert_eq!(obs.labels[obs.route_index(Some("/a"))], ("/a", "a"));
+        assert_eq!(obs.labels[obs.route_index(Some("/zzz"))].0, "other");
+        assert_eq!(obs.labels[obs.route_index(None)].0, "unmatched");
     }
 }

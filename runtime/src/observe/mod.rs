@@ -53,6 +53,7 @@ pub fn router() -> Router {
     Router::new().route(
         "/metrics",
         get(move || async move {
+            middleware::publish_in_flight();
             (
                 [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
                 h.render(),
