@@ -762,9 +762,10 @@ fn main() {
         // Batching on, but a one-entry cache: (almost) every lookup misses and goes to the batcher.
         let mut batched = spawn("example-batched", &example_bin, &[], &db_env(&[("CACHE_MAX_ENTRIES", "1")]), &logs);
         let mut logged = spawn("example-access-log", &example_bin, &[], &db_env(&[("RUST_LOG", "info,sqlx=warn")]), &logs);
+        let mut executed = spawn("example-gql-executed", &example_bin, &[], &db_env(&[("GRAPHQL_RESPONSE_CACHE", "false")]), &logs);
         let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
         let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
-        for (svc, path) in [(&mut uncached, "/health/ready"), (&mut batched, "/health/ready"), (&mut logged, "/health/ready"), (&mut baseline, "/hello"), (&mut bare, "/hello")] {
+        for (svc, path) in [(&mut uncached, "/health/ready"), (&mut batched, "/health/ready"), (&mut logged, "/health/ready"), (&mut executed, "/health/ready"), (&mut baseline, "/hello"), (&mut bare, "/hello")] {
             bench.rt.block_on(wait_ready(&client, svc, path));
         }
 
@@ -809,6 +810,8 @@ fn main() {
         let grate = (bench.results[g].wrk.rps * frac).round();
         bench.fixed(g, &example, &gql, grate, false);
         bench.compare(g, c);
+        let e = bench.saturate("graphql_task_by_id", "same, GRAPHQL_RESPONSE_CACHE=false: parsed, validated, resolved through the item cache", &executed, &gql, true);
+        bench.compare(e, c);
 
         // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
         let b = bench.saturate("get_by_id_uncached", "hand-written axum + sqlx, one query per request", &baseline, &get_one, false);
