@@ -4,7 +4,7 @@ use resourceful::Config;
 
 /// mimalloc: faster small allocations under many threads than the system allocator.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: resourceful::alloc::MiMalloc = resourceful::alloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,6 +6,8 @@
 //! behaviour lives here, written and tested once.
 
 pub mod admin;
+#[cfg(feature = "mimalloc")]
+pub mod alloc;
 pub mod app;
 pub mod cache;
 pub mod config;

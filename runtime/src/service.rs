@@ -138,7 +138,7 @@ impl ResourceService {
         // Hits stay inline; the miss path is boxed, so the future of every
         // read is small (moving a large future costs more than a hit).
         match (&self.cache, Key::from_value(id)) {
-            (Some(c), Some(k)) if c.usable() => match c.cached_item(&k).await {
+            (Some(c), Some(k)) if c.usable() => match c.cached_item(&k) {
                 Some(hit) => Ok(Some(hit)),
                 None => Box::pin(c.fill_item(k, self.render(id))).await,
             },
@@ -158,9 +158,9 @@ impl ResourceService {
         F: std::future::Future<Output = ApiResult<Arc<CachedList>>>,
     {
         match &self.cache {
-            Some(c) if c.usable() => match c.cached_list(query).await {
+            Some(c) if c.usable() => match c.cached_list(query) {
                 Some(hit) => Ok(hit),
-                None => Box::pin(c.fill_list(query.to_string(), render())).await,
+                None => Box::pin(c.fill_list(query, render())).await,
             },
             _ => Box::pin(render()).await,
         }

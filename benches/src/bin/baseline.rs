@@ -25,7 +25,7 @@ use std::str::FromStr;
 
 /// Same allocator as the example service, so the comparison is about code.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: resourceful::alloc::MiMalloc = resourceful::alloc::MiMalloc;
 
 const COLUMNS: &str =
     "id, title, notes, status, done, priority, estimate_hours, project_id, due_at, created_at, updated_at";

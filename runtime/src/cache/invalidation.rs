@@ -61,7 +61,7 @@ impl Invalidator {
     /// Invalidates locally, then tells the other replicas.
     pub async fn invalidate(&self, resource: &'static str, key: Option<&Key>) {
         if let Some(c) = self.caches.get(resource) {
-            c.invalidate(key).await;
+            c.invalidate(key);
         }
         if let Some(r) = &self.redis {
             let payload = encode(resource, key);
@@ -106,7 +106,7 @@ async fn subscribe(inv: std::sync::Weak<Invalidator>) {
                         let Ok(payload) = msg.get_payload::<String>() else { continue };
                         if let Some((resource, key)) = decode(&payload) {
                             if let Some(c) = this.caches.get(resource) {
-                                c.invalidate(key.as_ref()).await;
+                                c.invalidate(key.as_ref());
                             }
                         }
                     }

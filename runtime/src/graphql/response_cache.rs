@@ -71,14 +71,21 @@ impl Entry {
 
 pub struct ResponseCache {
     enabled: bool,
-    entries: moka::sync::Cache<Bytes, Arc<Entry>>,
+    entries: quick_cache::sync::Cache<Bytes, Arc<Entry>, quick_cache::UnitWeighter, foldhash::fast::RandomState>,
     flags: Arc<Flags>,
     counters: OnceLock<[metrics::Counter; 2]>,
 }
 
 impl ResponseCache {
     pub fn new(enabled: bool, max_entries: u64, flags: Arc<Flags>) -> Self {
-        ResponseCache { enabled, entries: moka::sync::Cache::new(max_entries.max(1)), flags, counters: OnceLock::new() }
+        let max = max_entries.max(1);
+        let options = quick_cache::OptionsBuilder::new()
+            .estimated_items_capacity(max.min(1024) as usize)
+            .weight_capacity(max)
+            .build()
+            .expect("valid cache options");
+        let entries = quick_cache::sync::Cache::with_options(options, quick_cache::UnitWeighter, Default::default(), Default::default());
+        ResponseCache { enabled, entries, flags, counters: OnceLock::new() }
     }
 
     fn on(&self) -> bool {

@@ -122,6 +122,9 @@ where
         }
         _ => run_bounded(inner, req, start + config.timeout).await,
     };
+    // One growth at most for the fields added here (handlers that build
+    // their own responses size them already).
+    res.headers_mut().reserve(6);
     if let Some((l, i, d)) = stamp {
         l.stamp(i, &d, &mut res);
     }

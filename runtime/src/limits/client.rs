@@ -6,10 +6,13 @@
 //! is read from the right and the first untrusted hop wins, so a client
 //! cannot pick its own bucket by sending a forged header.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 use ipnet::IpNet;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
+
+static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Set by an authentication layer: the caller's stable identity.
 #[derive(Debug, Clone)]
@@ -35,7 +38,7 @@ impl ClientKeys {
             return Some(peer);
         }
         let hops: Vec<&str> = headers
-            .get_all("x-forwarded-for")
+            .get_all(&X_FORWARDED_FOR)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
@@ -58,8 +61,8 @@ impl ClientKeys {
         if let Some(s) = subject {
             return ClientId::Subject(&s.0);
         }
-        if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-            if self.api_keys.contains(k) {
+        if !self.api_keys.is_empty() {
+            if let Some(k) = headers.get(&X_API_KEY).and_then(|v| v.to_str().ok()).filter(|k| self.api_keys.contains(*k)) {
                 // Hashed so the key itself never reaches Redis or logs.
                 return ClientId::ApiKey(xxhash_rust::xxh3::xxh3_64(k.as_bytes()));
             }

@@ -193,6 +193,22 @@ static RL_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining")
 static RL_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 static RL_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
+/// Small numbers as ready header values: the RateLimit fields of nearly
+/// every response are below this (seconds to reset, requests left in a
+/// window), and a value from a `'static` string is cloned without an
+/// allocation or a shared reference count.
+const PRE_RENDERED: u64 = 4096;
+
+fn number(n: u64) -> HeaderValue {
+    static TABLE: std::sync::LazyLock<Vec<HeaderValue>> = std::sync::LazyLock::new(|| {
+        (0..PRE_RENDERED).map(|n| HeaderValue::from_static(Box::leak(n.to_string().into_boxed_str()))).collect()
+    });
+    match TABLE.get(n as usize) {
+        Some(v) => v.clone(),
+        None => HeaderValue::from(n),
+    }
+}
+
 fn secs_ceil(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
@@ -238,8 +254,20 @@ impl Limiter {
         let h = res.headers_mut();
         let limit = if decision.limit == st.policy.rate.count { st.header_limit.clone() } else { HeaderValue::from(decision.limit) };
         h.insert(RL_LIMIT.clone(), limit);
-        h.insert(RL_REMAINING.clone(), HeaderValue::from(decision.remaining));
-        h.insert(RL_RESET.clone(), HeaderValue::from(secs_ceil(decision.reset)));
+        h.insert(RL_REMAINING.clone(), number(u64::from(decision.remaining)));
+        h.insert(RL_RESET.clone(), number(secs_ceil(decision.reset)));
         h.insert(RL_POLICY.clone(), st.header_policy.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_render_the_same_from_the_table_and_beyond_it() {
+        for n in [0, 1, 59, PRE_RENDERED - 1, PRE_RENDERED, 100_000_000] {
+            assert_eq!(number(n).to_str().unwrap(), n.to_string());
+        }
     }
 }
