@@ -13,6 +13,7 @@ pub mod invalidation;
 
 use crate::error::ApiError;
 use crate::observe::names;
+use crate::observe::striped::ScrapeCounter;
 use crate::service::Representation;
 use crate::value::Key;
 use bytes::Bytes;
@@ -143,8 +144,8 @@ pub struct ResourceCache {
     generation: AtomicU64,
     ttl: Duration,
     pub shared: Arc<CacheShared>,
-    /// [hit, miss] counters, resolved once (after the recorder is installed).
-    counters: std::sync::OnceLock<[metrics::Counter; 2]>,
+    /// [hit, miss] counters, made once (after the recorder is installed).
+    counters: std::sync::OnceLock<[Arc<ScrapeCounter>; 2]>,
 }
 
 impl ResourceCache {
@@ -172,11 +173,11 @@ impl ResourceCache {
         let c = self.counters.get_or_init(|| {
             let resource = self.resource;
             [
-                metrics::counter!(names::CACHE, "resource" => resource, "result" => "hit"),
-                metrics::counter!(names::CACHE, "resource" => resource, "result" => "miss"),
+                ScrapeCounter::new(names::CACHE, &[("resource", resource), ("result", "hit")]),
+                ScrapeCounter::new(names::CACHE, &[("resource", resource), ("result", "miss")]),
             ]
         });
-        c[usize::from(!hit)].increment(1);
+        c[usize::from(!hit)].add(1);
     }
 
     /// The cached item, if any and within its TTL (a hit is counted).

@@ -13,6 +13,7 @@
 use crate::cache::ResourceCache;
 use crate::cache::flags::Flags;
 use crate::observe::names;
+use crate::observe::striped::ScrapeCounter;
 use crate::service::ResourceService;
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -73,7 +74,7 @@ pub struct ResponseCache {
     enabled: bool,
     entries: quick_cache::sync::Cache<Bytes, Arc<Entry>, quick_cache::UnitWeighter, foldhash::fast::RandomState>,
     flags: Arc<Flags>,
-    counters: OnceLock<[metrics::Counter; 2]>,
+    counters: OnceLock<[Arc<ScrapeCounter>; 2]>,
 }
 
 impl ResponseCache {
@@ -107,11 +108,11 @@ impl ResponseCache {
     fn count(&self, hit: bool) {
         let c = self.counters.get_or_init(|| {
             [
-                metrics::counter!(names::CACHE, "resource" => "graphql", "result" => "hit"),
-                metrics::counter!(names::CACHE, "resource" => "graphql", "result" => "miss"),
+                ScrapeCounter::new(names::CACHE, &[("resource", "graphql"), ("result", "hit")]),
+                ScrapeCounter::new(names::CACHE, &[("resource", "graphql"), ("result", "miss")]),
             ]
         });
-        c[usize::from(!hit)].increment(1);
+        c[usize::from(!hit)].add(1);
     }
 
     /// A stored response that is still exact, if any.

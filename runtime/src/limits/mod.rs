@@ -17,6 +17,7 @@ pub use rate::Rate;
 
 use crate::error::{ApiError, Kind};
 use crate::observe::names;
+use crate::observe::striped::ScrapeCounter;
 use crate::redis_conn::RedisHandle;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -84,8 +85,8 @@ struct PolicyState {
     local: LocalLimiter,
     header_policy: HeaderValue,
     header_limit: HeaderValue,
-    /// Decision counters, resolved once: [allowed, limited].
-    decisions: std::sync::OnceLock<[metrics::Counter; 2]>,
+    /// Decision counters, made once: [allowed, limited].
+    decisions: std::sync::OnceLock<[Arc<ScrapeCounter>; 2]>,
 }
 
 impl PolicyState {
@@ -93,11 +94,11 @@ impl PolicyState {
         let c = self.decisions.get_or_init(|| {
             let name = self.policy.name;
             [
-                metrics::counter!(names::RATE_LIMIT, "policy" => name, "decision" => "allowed"),
-                metrics::counter!(names::RATE_LIMIT, "policy" => name, "decision" => "limited"),
+                ScrapeCounter::new(names::RATE_LIMIT, &[("policy", name), ("decision", "allowed")]),
+                ScrapeCounter::new(names::RATE_LIMIT, &[("policy", name), ("decision", "limited")]),
             ]
         });
-        c[usize::from(!allowed)].increment(1);
+        c[usize::from(!allowed)].add(1);
     }
 }
 

@@ -2,48 +2,48 @@
 //! `crate::http::gate`).
 
 use super::names;
+use super::striped::{escape, Buckets, Counter, Dist, Striped, Totals};
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use http_body::Body as _;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use metrics::{Counter, Histogram};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 /// Route template → resource label, built once from the registry so labels
-/// are `&'static` and never a raw path. Metric handles are resolved once per
-/// (route, method, status class) and kept, so a request costs no registry
-/// lookup and no label allocation.
+/// are `&'static` and never a raw path. Request metrics are striped per
+/// thread (see [`super::striped`]) and printed at scrape time, so a request
+/// costs a few uncontended increments and no registry lookup.
 pub struct Observer {
     /// Looked up on every request: a fast hash, the keys are our own.
     routes: HashMap<&'static str, usize, foldhash::fast::RandomState>,
     /// (route label, resource label) per route index; 0 and 1 are the
     /// shared `unmatched` and `other` entries.
     labels: Vec<(&'static str, &'static str)>,
-    status: Box<[OnceLock<StatusMetrics>]>,
-    sizes: Box<[OnceLock<SizeMetrics>]>,
+    /// Latency per (route, method, status class); its count is also
+    /// `http_requests_total`.
+    status: Box<[OnceLock<Striped<Dist>>]>,
+    sizes: Box<[OnceLock<Striped<Sizes>>]>,
     /// Requests started (also the spike signal's input) and finished; the
-    /// in-flight gauge is their difference, set when `/metrics` is scraped,
-    /// so a request costs two plain increments instead of two gauge updates.
-    pub requests: Arc<AtomicU64>,
-    finished: AtomicU64,
+    /// in-flight gauge is their difference, set when `/metrics` is scraped.
+    pub requests: Arc<Counter>,
+    finished: Counter,
 }
 
-struct StatusMetrics {
-    requests: Counter,
-    duration: Histogram,
-}
-
-struct SizeMetrics {
-    request: Histogram,
-    response: Histogram,
+#[derive(Default)]
+struct Sizes {
+    request: Dist,
+    response: Dist,
 }
 
 const METHODS: [&str; 8] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other"];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const UNMATCHED: usize = 0;
 const OTHER: usize = 1;
+
+/// Latency recorded in nanoseconds, printed in seconds; sizes in bytes.
+static LATENCY: LazyLock<Buckets> = LazyLock::new(|| Buckets::new(super::LATENCY_BUCKETS, 1e9));
+static SIZE: LazyLock<Buckets> = LazyLock::new(|| Buckets::new(super::SIZE_BUCKETS, 1.0));
 
 impl Observer {
     pub fn new(routes: impl IntoIterator<Item = (String, &'static str)>) -> Self {
@@ -59,8 +59,8 @@ impl Observer {
             sizes: slots(labels.len() * METHODS.len()),
             routes: map,
             labels,
-            requests: Arc::new(AtomicU64::new(0)),
-            finished: AtomicU64::new(0),
+            requests: Arc::default(),
+            finished: Counter::default(),
         }
     }
 
@@ -71,32 +71,10 @@ impl Observer {
         }
     }
 
-    fn status_metrics(&self, route: usize, method: usize, class: usize) -> &StatusMetrics {
-        self.status[(route * METHODS.len() + method) * CLASSES.len() + class].get_or_init(|| {
-            let (r, res) = self.labels[route];
-            let labels = [("route", r), ("method", METHODS[method]), ("status_class", CLASSES[class]), ("resource", res)];
-            StatusMetrics {
-                requests: metrics::counter!(names::HTTP_REQUESTS, &labels),
-                duration: metrics::histogram!(names::HTTP_DURATION, &labels),
-            }
-        })
-    }
-
-    fn size_metrics(&self, route: usize, method: usize) -> &SizeMetrics {
-        self.sizes[route * METHODS.len() + method].get_or_init(|| {
-            let (r, res) = self.labels[route];
-            let labels = [("route", r), ("method", METHODS[method]), ("resource", res)];
-            SizeMetrics {
-                request: metrics::histogram!(names::HTTP_REQUEST_SIZE, &labels),
-                response: metrics::histogram!(names::HTTP_RESPONSE_SIZE, &labels),
-            }
-        })
-    }
-
     fn in_flight_now(&self) -> u64 {
         // `finished` first: a request counted as finished was started before.
-        let done = self.finished.load(Ordering::Relaxed);
-        self.requests.load(Ordering::Relaxed).saturating_sub(done)
+        let done = self.finished.sum();
+        self.requests.sum().saturating_sub(done)
     }
 }
 
@@ -128,27 +106,83 @@ fn status_class(s: u16) -> usize {
 }
 
 /// Every live observer of the process (tests run several Apps), so the
-/// scrape can publish the in-flight total.
+/// scrape can print their metrics.
 static OBSERVERS: Mutex<Vec<Weak<Observer>>> = Mutex::new(Vec::new());
 
-/// Makes `obs` count toward `http_requests_in_flight`.
+/// Makes `obs` part of what `/metrics` prints.
 pub fn register(obs: &Arc<Observer>) {
     let mut all = OBSERVERS.lock().expect("observers lock");
     all.retain(|o| o.strong_count() > 0);
     all.push(Arc::downgrade(obs));
 }
 
+fn live() -> Vec<Arc<Observer>> {
+    OBSERVERS.lock().expect("observers lock").iter().filter_map(Weak::upgrade).collect()
+}
+
 /// Sets `http_requests_in_flight` from the live observers (before a scrape).
 pub fn publish_in_flight() {
-    let total: u64 = OBSERVERS.lock().expect("observers lock").iter().filter_map(Weak::upgrade).map(|o| o.in_flight_now()).sum();
+    let total: u64 = live().iter().map(|o| o.in_flight_now()).sum();
     metrics::gauge!(names::HTTP_IN_FLIGHT).set(total as f64);
 }
 
+/// Appends the request metrics of every live observer in the Prometheus
+/// text format; label sets shared by several observers are summed.
+pub fn render(out: &mut String) {
+    let mut status: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut request: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut response: BTreeMap<String, Totals> = BTreeMap::new();
+    for o in live() {
+        for (i, slot) in o.status.iter().enumerate() {
+            let Some(d) = slot.get() else { continue };
+            let (class, rest) = (i % CLASSES.len(), i / CLASSES.len());
+            let (route, method) = (rest / METHODS.len(), rest % METHODS.len());
+            let (r, res) = o.labels[route];
+            let key = format!(
+                "route=\"{}\",method=\"{}\",status_class=\"{}\",resource=\"{}\"",
+                escape(r),
+                METHODS[method],
+                CLASSES[class],
+                escape(res)
+            );
+            status.entry(key).or_default().add(d.all());
+        }
+        for (i, slot) in o.sizes.iter().enumerate() {
+            let Some(s) = slot.get() else { continue };
+            let (r, res) = o.labels[i / METHODS.len()];
+            let key = format!("route=\"{}\",method=\"{}\",resource=\"{}\"", escape(r), METHODS[i % METHODS.len()], escape(res));
+            request.entry(key.clone()).or_default().add(s.all().map(|s| &s.request));
+            response.entry(key).or_default().add(s.all().map(|s| &s.response));
+        }
+    }
+    use std::fmt::Write;
+    let head = |out: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    head(out, names::HTTP_REQUESTS, "counter", "HTTP requests by route template, method, status class and resource");
+    for (labels, t) in &status {
+        let _ = writeln!(out, "{}{{{labels}}} {}", names::HTTP_REQUESTS, t.count);
+    }
+    let families = [
+        (names::HTTP_DURATION, "HTTP request latency (api_latency)", &status, &*LATENCY),
+        (names::HTTP_REQUEST_SIZE, "HTTP request body size", &request, &*SIZE),
+        (names::HTTP_RESPONSE_SIZE, "HTTP response body size", &response, &*SIZE),
+    ];
+    for (name, help, series, buckets) in families {
+        head(out, name, "histogram", help);
+        for (labels, t) in series {
+            if t.count > 0 {
+                t.write(out, name, labels, buckets);
+            }
+        }
+    }
+}
+
 /// Counts a request as finished even if it is cancelled.
-pub struct InFlight<'a>(&'a AtomicU64);
+pub struct InFlight<'a>(&'a Counter);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.add(1);
     }
 }
 
@@ -160,7 +194,7 @@ impl Observer {
 
     /// Counts a request as in flight until the guard drops.
     pub fn enter(&self) -> InFlight<'_> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.requests.add(1);
         InFlight(&self.finished)
     }
 
@@ -168,13 +202,13 @@ impl Observer {
     pub fn finish(&self, route: usize, method: &Method, request_id: &HeaderValue, req_size: u64, res: &Response, elapsed: Duration) {
         let method = method_index(method);
         let status = res.status().as_u16();
-        let m = self.status_metrics(route, method, status_class(status));
-        m.requests.increment(1);
-        m.duration.record(elapsed.as_secs_f64());
-        let sizes = self.size_metrics(route, method);
-        sizes.request.record(req_size as f64);
+        let i = (route * METHODS.len() + method) * CLASSES.len() + status_class(status);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.status[i].get_or_init(Striped::default).mine().record(&LATENCY, nanos);
+        let sizes = self.sizes[route * METHODS.len() + method].get_or_init(Striped::default).mine();
+        sizes.request.record(&SIZE, req_size);
         if let Some(n) = res.body().size_hint().exact() {
-            sizes.response.record(n as f64);
+            sizes.response.record(&SIZE, n);
         }
         // The macro checks the level first: nothing is formatted when filtered out.
         tracing::info!(
@@ -203,7 +237,7 @@ mod tests {
         assert_eq!(obs.in_flight_now(), 1);
         drop(g2); // a cancelled request drops its guard the same way
         assert_eq!(obs.in_flight_now(), 0);
-        assert_eq!(obs.requests.load(Ordering::Relaxed), 2, "the spike signal counts starts");
+        assert_eq!(obs.requests.sum(), 2, "the spike signal counts starts");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod names;
 pub mod request_id;
 pub mod spike;
+pub mod striped;
 
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
@@ -19,8 +20,8 @@ use std::time::Duration;
 
 /// Histogram buckets for request latency: sub-millisecond cached reads up
 /// to the 10 s that no request should ever take.
-const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0];
-const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0];
+pub(crate) const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub(crate) const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0];
 
 /// The process-wide recorder (the `metrics` facade has one global recorder,
 /// so every App in a process shares it).
@@ -54,10 +55,10 @@ pub fn router() -> Router {
         "/metrics",
         get(move || async move {
             middleware::publish_in_flight();
-            (
-                [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
-                h.render(),
-            )
+            striped::publish();
+            let mut text = h.render();
+            middleware::render(&mut text);
+            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
                 .into_response()
         }),
     )

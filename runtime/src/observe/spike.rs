@@ -8,7 +8,6 @@
 
 use super::names;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,13 +64,13 @@ impl SpikeWindow {
 }
 
 /// Counts requests and publishes the readings every second.
-pub fn start(counter: Arc<AtomicU64>, threshold: f64) {
+pub fn start(counter: Arc<super::striped::Counter>, threshold: f64) {
     tokio::spawn(async move {
         let mut window = SpikeWindow::new(threshold);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let r = window.sample(counter.load(Ordering::Relaxed));
+            let r = window.sample(counter.sum());
             metrics::gauge!(names::RATE_SHORT).set(r.short);
             metrics::gauge!(names::RATE_BASELINE).set(r.baseline);
             metrics::gauge!(names::SPIKE_RATIO).set(r.ratio);
