@@ -80,10 +80,10 @@ impl<V: Clone> Slot<V> {
 
 /// A bounded concurrent map (S3-FIFO eviction, sharded locks, no
 /// background maintenance): a hit is one hash, one shard read lock and one
-/// `Arc` clone. Keys are our own values, so a fast hash is safe.
-type Store<K, V> = quick_cache::sync::Cache<K, Slot<V>, quick_cache::UnitWeighter, foldhash::fast::RandomState>;
+/// clone. Keys are our own values, so a fast hash is safe.
+pub(crate) type Bounded<K, V> = quick_cache::sync::Cache<K, V, quick_cache::UnitWeighter, foldhash::fast::RandomState>;
 
-fn store<K: Eq + Hash, V: Clone>(max_entries: u64) -> Store<K, V> {
+pub(crate) fn bounded<K: Eq + Hash, V: Clone>(max_entries: u64) -> Bounded<K, V> {
     let max = max_entries.max(1);
     let options = quick_cache::OptionsBuilder::new()
         // The tables grow up to the bound; do not allocate it all up front.
@@ -93,6 +93,8 @@ fn store<K: Eq + Hash, V: Clone>(max_entries: u64) -> Store<K, V> {
         .expect("valid cache options");
     quick_cache::sync::Cache::with_options(options, quick_cache::UnitWeighter, Default::default(), Default::default())
 }
+
+type Store<K, V> = Bounded<K, Slot<V>>;
 
 fn lookup<K, Q, V>(store: &Store<K, V>, key: &Q) -> Option<V>
 where
@@ -150,8 +152,8 @@ pub struct ResourceCache {
 
 impl ResourceCache {
     pub fn new(resource: &'static str, ttl: Duration, max_entries: u64, shared: Arc<CacheShared>) -> Self {
-        let items = store(max_entries);
-        let lists = store((max_entries / 10).max(100));
+        let items = bounded(max_entries);
+        let lists = bounded((max_entries / 10).max(100));
         ResourceCache { resource, items, lists, generation: AtomicU64::new(0), ttl, shared, counters: Default::default() }
     }
 

@@ -72,21 +72,14 @@ impl Entry {
 
 pub struct ResponseCache {
     enabled: bool,
-    entries: quick_cache::sync::Cache<Bytes, Arc<Entry>, quick_cache::UnitWeighter, foldhash::fast::RandomState>,
+    entries: crate::cache::Bounded<Bytes, Arc<Entry>>,
     flags: Arc<Flags>,
     counters: OnceLock<[Arc<ScrapeCounter>; 2]>,
 }
 
 impl ResponseCache {
     pub fn new(enabled: bool, max_entries: u64, flags: Arc<Flags>) -> Self {
-        let max = max_entries.max(1);
-        let options = quick_cache::OptionsBuilder::new()
-            .estimated_items_capacity(max.min(1024) as usize)
-            .weight_capacity(max)
-            .build()
-            .expect("valid cache options");
-        let entries = quick_cache::sync::Cache::with_options(options, quick_cache::UnitWeighter, Default::default(), Default::default());
-        ResponseCache { enabled, entries, flags, counters: OnceLock::new() }
+        ResponseCache { enabled, entries: crate::cache::bounded(max_entries), flags, counters: OnceLock::new() }
     }
 
     fn on(&self) -> bool {
