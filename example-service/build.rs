@@ -11,11 +11,24 @@ fn main() {
     for s in &sources {
         println!("cargo:rerun-if-changed={}", s.display());
     }
-    let decl = resourceful_spec::parse::parse_file(&sources).unwrap_or_else(|e| panic!("reading resource declarations: {e}"));
+    let decl = resourceful_spec::parse::parse_file(&sources)
+        .unwrap_or_else(|e| panic!("reading resource declarations: {e}"));
     let version = std::env::var("CARGO_PKG_VERSION").unwrap();
-    let ts = resourceful_ts::generate(&decl, &resourceful_ts::Options { package: "@resourceful-example/client".into(), version: version.clone() });
+    let ts = resourceful_ts::generate(
+        &decl,
+        &resourceful_ts::Options {
+            package: "@resourceful-example/client".into(),
+            version: version.clone(),
+        },
+    );
     write_all(&manifest.join("clients/typescript"), &ts);
-    let dart = resourceful_dart::generate(&decl, &resourceful_dart::Options { package: "resourceful_example_client".into(), version });
+    let dart = resourceful_dart::generate(
+        &decl,
+        &resourceful_dart::Options {
+            package: "resourceful_example_client".into(),
+            version,
+        },
+    );
     write_all(&manifest.join("clients/dart"), &dart);
 }
 

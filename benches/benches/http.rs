@@ -46,7 +46,10 @@ const PROJECTS: i64 = 5;
 const TASKS_PER_PROJECT: i64 = 200;
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,7 +78,8 @@ impl Settings {
             fixed_conns: env_or("BENCH_FIXED_CONNS", 128),
             fixed_threads: env_or("BENCH_FIXED_THREADS", 1),
             stepdown: env_or("BENCH_STEPDOWN", 1) != 0,
-            database_url: std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+            database_url: std::env::var("BENCH_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
         }
     }
 }
@@ -113,15 +117,29 @@ impl Drop for Service {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
-fn spawn(name: &'static str, bin: &Path, args: &[&str], env: &[(&str, String)], logs: &Path) -> Service {
+fn spawn(
+    name: &'static str,
+    bin: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    logs: &Path,
+) -> Service {
     let port = free_port();
     let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("log file");
     // The access-log variant writes a line per request to stdout: measure
     // formatting and the write, but do not fill the disk.
-    let stdout = if name == "example-access-log" { Stdio::null() } else { Stdio::from(log.try_clone().expect("log")) };
+    let stdout = if name == "example-access-log" {
+        Stdio::null()
+    } else {
+        Stdio::from(log.try_clone().expect("log"))
+    };
     let mut cmd = Command::new(bin);
     cmd.args(args)
         .env("PORT", port.to_string())
@@ -132,8 +150,14 @@ fn spawn(name: &'static str, bin: &Path, args: &[&str], env: &[(&str, String)], 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-    Service { name, child, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+    Service {
+        name,
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    }
 }
 
 async fn wait_ready(client: &reqwest::Client, svc: &mut Service, path: &str) {
@@ -141,14 +165,21 @@ async fn wait_ready(client: &reqwest::Client, svc: &mut Service, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(Some(status)) = svc.child.try_wait() {
-            panic!("{} exited during start-up ({status}); see target/bench-results/logs/{}.log", svc.name, svc.name);
+            panic!(
+                "{} exited during start-up ({status}); see target/bench-results/logs/{}.log",
+                svc.name, svc.name
+            );
         }
         if let Ok(r) = client.get(&url).send().await {
             if r.status().is_success() {
                 return;
             }
         }
-        assert!(Instant::now() < deadline, "{} did not become ready in 60 s", svc.name);
+        assert!(
+            Instant::now() < deadline,
+            "{} did not become ready in 60 s",
+            svc.name
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -159,7 +190,11 @@ fn cpu_secs(pid: u32) -> f64 {
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     // After the command name: state is field 3, utime 14, stime 15.
-    let ticks = |i: usize| f.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(14) + ticks(15)) / clk_tck()
 }
 
@@ -171,9 +206,18 @@ fn clk_tck() -> f64 {
 fn machine_busy_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let line = stat.lines().next().unwrap_or("");
-    let v: Vec<f64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
     // user nice system idle iowait irq softirq steal
-    let busy = v.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4 && *i < 8).map(|(_, x)| x).sum::<f64>();
+    let busy = v
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .map(|(_, x)| x)
+        .sum::<f64>();
     busy / clk_tck()
 }
 
@@ -207,7 +251,12 @@ fn reset_peak(pid: u32) {
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 // ---------------------------------------------------------------- load
@@ -253,9 +302,15 @@ fn run_wrk(s: &Settings, lua: &Path, addr: SocketAddr, spec: &Spec, secs: u64) -
         .output()
         .expect("run wrk (install it: apt-get install -y wrk)");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().find_map(|l| l.strip_prefix("WRKJSON ")).unwrap_or_else(|| {
-        panic!("wrk printed no summary:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    });
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("WRKJSON "))
+        .unwrap_or_else(|| {
+            panic!(
+                "wrk printed no summary:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        });
     let v: serde_json::Value = serde_json::from_str(line).expect("wrk summary JSON");
     let n = |k: &str| v[k].as_u64().unwrap_or(0);
     let duration_s = n("duration_us") as f64 / 1e6;
@@ -302,7 +357,11 @@ struct Measurement {
 impl Measurement {
     fn errors(&self) -> u64 {
         let w = self.wrk.socket_errors + self.wrk.timeouts + self.wrk.non_2xx_3xx;
-        let f = self.fixed.as_ref().map(|f| f.errors + f.non_2xx).unwrap_or(0);
+        let f = self
+            .fixed
+            .as_ref()
+            .map(|f| f.errors + f.non_2xx)
+            .unwrap_or(0);
         w + f
     }
 }
@@ -317,11 +376,26 @@ struct Bench {
 
 impl Bench {
     async fn cache_counts(&self, svc: &Service) -> Option<(u64, u64)> {
-        let text = self.client.get(format!("http://{}/metrics", svc.addr)).send().await.ok()?.text().await.ok()?;
+        let text = self
+            .client
+            .get(format!("http://{}/metrics", svc.addr))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
         let mut hits = 0;
         let mut misses = 0;
-        for l in text.lines().filter(|l| l.starts_with("cache_requests_total{") && (l.contains("resource=\"tasks\"") || l.contains("resource=\"graphql\""))) {
-            let v: u64 = l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
+        for l in text.lines().filter(|l| {
+            l.starts_with("cache_requests_total{")
+                && (l.contains("resource=\"tasks\"") || l.contains("resource=\"graphql\""))
+        }) {
+            let v: u64 = l
+                .rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0) as u64;
             if l.contains("result=\"hit\"") {
                 hits += v;
             } else if l.contains("result=\"miss\"") {
@@ -332,19 +406,42 @@ impl Bench {
     }
 
     /// Warm-up, then a wrk run at saturation.
-    fn saturate(&mut self, scenario: &str, what: &str, svc: &Service, spec: &Spec, metrics: bool) -> usize {
+    fn saturate(
+        &mut self,
+        scenario: &str,
+        what: &str,
+        svc: &Service,
+        spec: &Spec,
+        metrics: bool,
+    ) -> usize {
         let s = self.settings.clone();
         println!("-- {scenario} on {} ({what})", svc.name);
         let load = loadavg();
         if s.warmup_secs > 0 {
             run_wrk(&s, &self.lua, svc.addr, spec, s.warmup_secs);
         }
-        let cache0 = if metrics { self.rt.block_on(self.cache_counts(svc)) } else { None };
+        let cache0 = if metrics {
+            self.rt.block_on(self.cache_counts(svc))
+        } else {
+            None
+        };
         reset_peak(svc.pid());
-        let (cpu0, gen0, busy0) = (cpu_secs(svc.pid()), children_cpu_secs(), machine_busy_secs());
+        let (cpu0, gen0, busy0) = (
+            cpu_secs(svc.pid()),
+            children_cpu_secs(),
+            machine_busy_secs(),
+        );
         let wrk = run_wrk(&s, &self.lua, svc.addr, spec, s.secs);
-        let (cpu1, gen1, busy1) = (cpu_secs(svc.pid()), children_cpu_secs(), machine_busy_secs());
-        let cache1 = if metrics { self.rt.block_on(self.cache_counts(svc)) } else { None };
+        let (cpu1, gen1, busy1) = (
+            cpu_secs(svc.pid()),
+            children_cpu_secs(),
+            machine_busy_secs(),
+        );
+        let cache1 = if metrics {
+            self.rt.block_on(self.cache_counts(svc))
+        } else {
+            None
+        };
         let d = wrk.duration_s.max(1e-9);
         let service = cpu1 - cpu0;
         let generator = gen1 - gen0;
@@ -395,7 +492,13 @@ impl Bench {
             ids: spec.ids,
             pids: spec.pids,
         };
-        let r = loadgen::run(target, rate, self.settings.fixed_conns, self.settings.fixed_threads, Duration::from_secs(secs));
+        let r = loadgen::run(
+            target,
+            rate,
+            self.settings.fixed_conns,
+            self.settings.fixed_threads,
+            Duration::from_secs(secs),
+        );
         println!(
             "   fixed {:.0}/s: achieved {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.1} ms (service p99 {:.2} ms), errors {}, non-2xx {}, missed {}{}",
             rate,
@@ -442,7 +545,10 @@ impl Bench {
 
     fn compare(&mut self, i: usize, base: usize) {
         let ratio = self.results[i].wrk.rps / self.results[base].wrk.rps.max(1e-9);
-        let name = format!("{} ({})", self.results[base].scenario, self.results[base].service);
+        let name = format!(
+            "{} ({})",
+            self.results[base].scenario, self.results[base].service
+        );
         let m = &mut self.results[i];
         m.compared_to = Some(name);
         m.ratio = Some(ratio);
@@ -462,8 +568,18 @@ async fn seed(client: &reqwest::Client, svc: &Service) -> ((i64, i64), (i64, i64
             "description": "Seeded by the HTTP benchmark.",
             "visibility": visibility,
         });
-        let r = client.post(format!("{base}/v1/projects")).json(&body).send().await.expect("create project");
-        assert_eq!(r.status(), 201, "create project: {}", r.text().await.unwrap_or_default());
+        let r = client
+            .post(format!("{base}/v1/projects"))
+            .json(&body)
+            .send()
+            .await
+            .expect("create project");
+        assert_eq!(
+            r.status(),
+            201,
+            "create project: {}",
+            r.text().await.unwrap_or_default()
+        );
         let v: serde_json::Value = r.json().await.expect("json");
         pids.push(v["id"].as_i64().expect("project id"));
     }
@@ -485,14 +601,28 @@ async fn seed(client: &reqwest::Client, svc: &Service) -> ((i64, i64), (i64, i64
                 })
             })
             .collect();
-        let r = client.post(format!("{base}/v1/tasks")).json(&items).send().await.expect("create tasks");
-        assert_eq!(r.status(), 201, "create tasks: {}", r.text().await.unwrap_or_default());
+        let r = client
+            .post(format!("{base}/v1/tasks"))
+            .json(&items)
+            .send()
+            .await
+            .expect("create tasks");
+        assert_eq!(
+            r.status(),
+            201,
+            "create tasks: {}",
+            r.text().await.unwrap_or_default()
+        );
         let v: Vec<serde_json::Value> = r.json().await.expect("json");
         ids.extend(v.iter().map(|t| t["id"].as_i64().expect("task id")));
     }
     ids.sort();
     let (lo, hi) = (ids[0], *ids.last().unwrap());
-    assert_eq!(hi - lo + 1, ids.len() as i64, "seeded task ids are contiguous");
+    assert_eq!(
+        hi - lo + 1,
+        ids.len() as i64,
+        "seeded task ids are contiguous"
+    );
     let (plo, phi) = (*pids.iter().min().unwrap(), *pids.iter().max().unwrap());
     assert_eq!(phi - plo + 1, PROJECTS, "seeded project ids are contiguous");
     ((lo, hi), (plo, phi))
@@ -508,7 +638,8 @@ struct TargetCheck {
 }
 
 fn find<'a>(r: &'a [Measurement], scenario: &str, service: &str) -> Option<&'a Measurement> {
-    r.iter().find(|m| m.scenario == scenario && m.service == service)
+    r.iter()
+        .find(|m| m.scenario == scenario && m.service == service)
 }
 
 fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
@@ -535,7 +666,10 @@ fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
             ),
         });
     }
-    if let (Some(x), Some(b)) = (find(r, "get_by_id_uncached", "example-batched"), find(r, "get_by_id_uncached", "baseline")) {
+    if let (Some(x), Some(b)) = (
+        find(r, "get_by_id_uncached", "example-batched"),
+        find(r, "get_by_id_uncached", "baseline"),
+    ) {
         let ratio = x.wrk.rps / b.wrk.rps;
         let off = find(r, "get_by_id_uncached", "example-uncached").map(|u| u.wrk.rps / b.wrk.rps);
         out.push(TargetCheck {
@@ -571,13 +705,24 @@ fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
             });
         }
     }
-    let rss = r.iter().filter(|m| m.service.starts_with("example")).map(|m| m.peak_rss_mb).fold(0.0, f64::max);
+    let rss = r
+        .iter()
+        .filter(|m| m.service.starts_with("example"))
+        .map(|m| m.peak_rss_mb)
+        .fold(0.0, f64::max);
     if rss > 0.0 {
-        let which = r.iter().filter(|m| m.service.starts_with("example")).max_by(|a, b| a.peak_rss_mb.total_cmp(&b.peak_rss_mb)).unwrap();
+        let which = r
+            .iter()
+            .filter(|m| m.service.starts_with("example"))
+            .max_by(|a, b| a.peak_rss_mb.total_cmp(&b.peak_rss_mb))
+            .unwrap();
         out.push(TargetCheck {
             target: "peak RSS < 64 MB".into(),
             met: rss < 64.0,
-            detail: format!("highest {rss:.1} MB ({} on {})", which.scenario, which.service),
+            detail: format!(
+                "highest {rss:.1} MB ({} on {})",
+                which.scenario, which.service
+            ),
         });
     }
     if let (Some(g), Some(c)) = (find(r, "graphql_task_by_id", "example"), cached) {
@@ -612,7 +757,11 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
                     "{:.0} → {:.0}{}",
                     f.target_rate,
                     f.achieved_rps,
-                    if f.sustained { String::new() } else { format!(" (not sustained; {} never sent)", f.missed) }
+                    if f.sustained {
+                        String::new()
+                    } else {
+                        format!(" (not sustained; {} never sent)", f.missed)
+                    }
                 ),
                 format!("{:.2}", f.p50_ms),
                 format!("{:.2}", f.p99_ms),
@@ -646,7 +795,9 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
     );
     let steps: Vec<_> = r.iter().filter(|m| !m.stepdown.is_empty()).collect();
     if !steps.is_empty() {
-        s.push_str("\nStep-down (fixed rate lowered until p99 < 50 ms and the rate is sustained):\n\n");
+        s.push_str(
+            "\nStep-down (fixed rate lowered until p99 < 50 ms and the rate is sustained):\n\n",
+        );
         s.push_str("| scenario | service | rate → achieved | p50 ms | p99 ms | rate sustained |\n|---|---|---:|---:|---:|---|\n");
         for m in steps {
             for f in &m.stepdown {
@@ -684,7 +835,12 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
     }
     s.push_str("\nTargets:\n\n| target | met | measured |\n|---|---|---|\n");
     for c in checks {
-        s.push_str(&format!("| {} | {} | {} |\n", c.target, if c.met { "yes" } else { "**no**" }, c.detail));
+        s.push_str(&format!(
+            "| {} | {} | {} |\n",
+            c.target,
+            if c.met { "yes" } else { "**no**" },
+            c.detail
+        ));
     }
     s
 }
@@ -694,8 +850,13 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
 fn main() {
     // `cargo bench` passes `--bench`; a name filter is not supported here.
     let settings = Settings::from_env();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let out_dir = target_dir.join("bench-results");
     let logs = out_dir.join("logs");
     std::fs::create_dir_all(&logs).expect("results dir");
@@ -708,7 +869,18 @@ fn main() {
         let started = Instant::now();
         let status = Command::new(cargo)
             .current_dir(&root)
-            .args(["build", "--release", "-p", "example-service", "-p", "resourceful-benches", "--bin", "example-service", "--bin", "baseline"])
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "example-service",
+                "-p",
+                "resourceful-benches",
+                "--bin",
+                "example-service",
+                "--bin",
+                "baseline",
+            ])
             .status()
             .expect("run cargo");
         assert!(status.success(), "release build failed");
@@ -718,15 +890,31 @@ fn main() {
     let example_bin = bin.join("example-service");
     let baseline_bin = bin.join("baseline");
 
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-    let unix = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
     let schema = format!("bench_http_{unix}");
 
     // A fresh schema; the example service creates its tables there.
     let pool = rt.block_on(async {
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&settings.database_url).await.expect("connect to PostgreSQL");
-        sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(&pool).await.expect("create schema");
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&settings.database_url)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&pool)
+            .await
+            .expect("create schema");
         pool
     });
     println!("PostgreSQL schema {schema}");
@@ -749,64 +937,156 @@ fn main() {
         v
     };
 
-    let mut bench = Bench { settings: settings.clone(), lua, rt, client: client.clone(), results: Vec::new() };
+    let mut bench = Bench {
+        settings: settings.clone(),
+        lua,
+        rt,
+        client: client.clone(),
+        results: Vec::new(),
+    };
     let started = Instant::now();
     {
         let mut example = spawn("example", &example_bin, &[], &db_env(&[]), &logs);
-        bench.rt.block_on(wait_ready(&client, &mut example, "/health/ready"));
+        bench
+            .rt
+            .block_on(wait_ready(&client, &mut example, "/health/ready"));
         let startup_rss = status_kb(example.pid(), "VmHWM:") as f64 / 1024.0;
         let (ids, pids) = bench.rt.block_on(seed(&client, &example));
         println!("seeded {} tasks (ids {}..={}) in {} projects; example start-up peak RSS {startup_rss:.1} MB", ids.1 - ids.0 + 1, ids.0, ids.1, PROJECTS);
 
-        let mut uncached = spawn("example-uncached", &example_bin, &[], &db_env(&[("API_OPTIMIZATION_ENABLED", "false")]), &logs);
+        let mut uncached = spawn(
+            "example-uncached",
+            &example_bin,
+            &[],
+            &db_env(&[("API_OPTIMIZATION_ENABLED", "false")]),
+            &logs,
+        );
         // Batching on, but a one-entry cache: (almost) every lookup misses and goes to the batcher.
-        let mut batched = spawn("example-batched", &example_bin, &[], &db_env(&[("CACHE_MAX_ENTRIES", "1")]), &logs);
-        let mut logged = spawn("example-access-log", &example_bin, &[], &db_env(&[("RUST_LOG", "info,sqlx=warn")]), &logs);
-        let mut executed = spawn("example-gql-executed", &example_bin, &[], &db_env(&[("GRAPHQL_RESPONSE_CACHE", "false")]), &logs);
+        let mut batched = spawn(
+            "example-batched",
+            &example_bin,
+            &[],
+            &db_env(&[("CACHE_MAX_ENTRIES", "1")]),
+            &logs,
+        );
+        let mut logged = spawn(
+            "example-access-log",
+            &example_bin,
+            &[],
+            &db_env(&[("RUST_LOG", "info,sqlx=warn")]),
+            &logs,
+        );
+        let mut executed = spawn(
+            "example-gql-executed",
+            &example_bin,
+            &[],
+            &db_env(&[("GRAPHQL_RESPONSE_CACHE", "false")]),
+            &logs,
+        );
         let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
         let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
-        for (svc, path) in [(&mut uncached, "/health/ready"), (&mut batched, "/health/ready"), (&mut logged, "/health/ready"), (&mut executed, "/health/ready"), (&mut baseline, "/hello"), (&mut bare, "/hello")] {
+        for (svc, path) in [
+            (&mut uncached, "/health/ready"),
+            (&mut batched, "/health/ready"),
+            (&mut logged, "/health/ready"),
+            (&mut executed, "/health/ready"),
+            (&mut baseline, "/hello"),
+            (&mut bare, "/hello"),
+        ] {
             bench.rt.block_on(wait_ready(&client, svc, path));
         }
 
-        let spec = |method: Method, path: &str, body: Option<&str>| Spec { method, path: path.into(), body: body.map(String::from), ids, pids };
+        let spec = |method: Method, path: &str, body: Option<&str>| Spec {
+            method,
+            path: path.into(),
+            body: body.map(String::from),
+            ids,
+            pids,
+        };
         let get_one = spec(Method::GET, "/v1/tasks/{id}", None);
         let hello = spec(Method::GET, "/hello", None);
         let list = spec(Method::GET, "/v1/tasks?project_id={pid}&limit=50", None);
         let gql = spec(
             Method::POST,
             "/graphql",
-            Some(r#"{"query":"{ task(id: {id}) { id title notes status done priority estimate_hours project_id due_at created_at updated_at } }"}"#),
+            Some(
+                r#"{"query":"{ task(id: {id}) { id title notes status done priority estimate_hours project_id due_at created_at updated_at } }"}"#,
+            ),
         );
         let create = spec(
             Method::POST,
             "/v1/tasks",
-            Some(r#"{"title":"Created under load {id}","status":"todo","done":false,"priority":3,"estimate_hours":1.5,"project_id":{pid}}"#),
+            Some(
+                r#"{"title":"Created under load {id}","status":"todo","done":false,"priority":3,"estimate_hours":1.5,"project_id":{pid}}"#,
+            ),
         );
         let rate = settings.rate;
         let frac = settings.fixed_fraction;
 
         // 1. Cached reads against the ceiling, both at the fixed target rate.
-        let h = bench.saturate("hello", "bare axum JSON handler, no middleware (ceiling)", &bare, &hello, false);
+        let h = bench.saturate(
+            "hello",
+            "bare axum JSON handler, no middleware (ceiling)",
+            &bare,
+            &hello,
+            false,
+        );
         bench.fixed(h, &bare, &hello, rate, settings.stepdown);
         let hello_task = spec(Method::GET, "/hello-task", None);
-        let ht = bench.saturate("hello_task", "bare axum handler sending a task-sized JSON body from memory", &bare, &hello_task, false);
+        let ht = bench.saturate(
+            "hello_task",
+            "bare axum handler sending a task-sized JSON body from memory",
+            &bare,
+            &hello_task,
+            false,
+        );
         bench.compare(ht, h);
-        let c = bench.saturate("get_by_id_cached", "GET /v1/tasks/{id}, full stack, cache on", &example, &get_one, true);
+        let c = bench.saturate(
+            "get_by_id_cached",
+            "GET /v1/tasks/{id}, full stack, cache on",
+            &example,
+            &get_one,
+            true,
+        );
         bench.fixed(c, &example, &get_one, rate, settings.stepdown);
         bench.compare(c, h);
-        let l = bench.saturate("get_by_id_cached", "same, with the info access log on (JSON lines to /dev/null)", &logged, &get_one, true);
+        let l = bench.saturate(
+            "get_by_id_cached",
+            "same, with the info access log on (JSON lines to /dev/null)",
+            &logged,
+            &get_one,
+            true,
+        );
         bench.compare(l, c);
 
         // 2. GraphQL single item (cached instance). A 200 can still carry
         // errors, so one response is checked before it is measured.
         bench.rt.block_on(async {
-            let body = gql.body.as_deref().expect("query").replace("{id}", &ids.0.to_string());
-            let r = client.post(format!("http://{}/graphql", example.addr)).header("content-type", "application/json").body(body).send().await.expect("graphql");
+            let body = gql
+                .body
+                .as_deref()
+                .expect("query")
+                .replace("{id}", &ids.0.to_string());
+            let r = client
+                .post(format!("http://{}/graphql", example.addr))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("graphql");
             let v: serde_json::Value = r.json().await.expect("graphql json");
-            assert!(v.get("errors").is_none() && v["data"]["task"].is_object(), "the GraphQL query fails: {v}");
+            assert!(
+                v.get("errors").is_none() && v["data"]["task"].is_object(),
+                "the GraphQL query fails: {v}"
+            );
         });
-        let g = bench.saturate("graphql_task_by_id", "POST /graphql { task(id) { all fields } }", &example, &gql, true);
+        let g = bench.saturate(
+            "graphql_task_by_id",
+            "POST /graphql { task(id) { all fields } }",
+            &example,
+            &gql,
+            true,
+        );
         let grate = (bench.results[g].wrk.rps * frac).round();
         bench.fixed(g, &example, &gql, grate, false);
         bench.compare(g, c);
@@ -814,9 +1094,27 @@ fn main() {
         bench.compare(e, c);
 
         // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
-        let b = bench.saturate("get_by_id_uncached", "hand-written axum + sqlx, one query per request", &baseline, &get_one, false);
-        let u = bench.saturate("get_by_id_uncached", "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false", &uncached, &get_one, true);
-        let x = bench.saturate("get_by_id_uncached", "cache capacity 1, id batching on", &batched, &get_one, true);
+        let b = bench.saturate(
+            "get_by_id_uncached",
+            "hand-written axum + sqlx, one query per request",
+            &baseline,
+            &get_one,
+            false,
+        );
+        let u = bench.saturate(
+            "get_by_id_uncached",
+            "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false",
+            &uncached,
+            &get_one,
+            true,
+        );
+        let x = bench.saturate(
+            "get_by_id_uncached",
+            "cache capacity 1, id batching on",
+            &batched,
+            &get_one,
+            true,
+        );
         let urate = (bench.results[u].wrk.rps.min(bench.results[b].wrk.rps) * frac).round();
         bench.fixed(b, &baseline, &get_one, urate, false);
         bench.fixed(u, &uncached, &get_one, urate, false);
@@ -825,9 +1123,27 @@ fn main() {
         bench.compare(x, b);
 
         // 4. A list page of 50.
-        let bl = bench.saturate("list_50", "hand-written: WHERE project_id ORDER BY id LIMIT 51", &baseline, &list, false);
-        let ul = bench.saturate("list_50", "GET /v1/tasks?project_id=&limit=50, uncached", &uncached, &list, true);
-        let cl = bench.saturate("list_50", "same, cache on (5 distinct pages)", &example, &list, true);
+        let bl = bench.saturate(
+            "list_50",
+            "hand-written: WHERE project_id ORDER BY id LIMIT 51",
+            &baseline,
+            &list,
+            false,
+        );
+        let ul = bench.saturate(
+            "list_50",
+            "GET /v1/tasks?project_id=&limit=50, uncached",
+            &uncached,
+            &list,
+            true,
+        );
+        let cl = bench.saturate(
+            "list_50",
+            "same, cache on (5 distinct pages)",
+            &example,
+            &list,
+            true,
+        );
         let lrate = (bench.results[ul].wrk.rps.min(bench.results[bl].wrk.rps) * frac).round();
         bench.fixed(bl, &baseline, &list, lrate, false);
         bench.fixed(ul, &uncached, &list, lrate, false);
@@ -836,8 +1152,20 @@ fn main() {
         bench.compare(cl, bl);
 
         // 5. Creates (last: they add rows and invalidate caches).
-        let bc = bench.saturate("create", "hand-written INSERT … RETURNING", &baseline, &create, false);
-        let ec = bench.saturate("create", "POST /v1/tasks, full stack (transaction, validation, invalidation)", &example, &create, true);
+        let bc = bench.saturate(
+            "create",
+            "hand-written INSERT … RETURNING",
+            &baseline,
+            &create,
+            false,
+        );
+        let ec = bench.saturate(
+            "create",
+            "POST /v1/tasks, full stack (transaction, validation, invalidation)",
+            &example,
+            &create,
+            true,
+        );
         let crate_ = (bench.results[ec].wrk.rps.min(bench.results[bc].wrk.rps) * frac).round();
         bench.fixed(bc, &baseline, &create, crate_, false);
         bench.fixed(ec, &example, &create, crate_, false);
@@ -847,7 +1175,9 @@ fn main() {
     }
     if std::env::var_os("BENCH_KEEP_SCHEMA").is_none() {
         bench.rt.block_on(async {
-            let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&pool).await;
+            let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                .execute(&pool)
+                .await;
         });
     }
 
@@ -860,9 +1190,20 @@ fn main() {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let mut meta = BTreeMap::new();
-    meta.insert("command", "cargo bench -p resourceful-benches --bench http".to_string());
+    meta.insert(
+        "command",
+        "cargo bench -p resourceful-benches --bench http".to_string(),
+    );
     meta.insert("date (UTC, unix)", unix.to_string());
-    meta.insert("machine", format!("{} cores ({cpu}); services and load generators share them", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)));
+    meta.insert(
+        "machine",
+        format!(
+            "{} cores ({cpu}); services and load generators share them",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0)
+        ),
+    );
     meta.insert(
         "settings",
         format!(
@@ -872,7 +1213,10 @@ fn main() {
     );
     meta.insert("data", format!("PostgreSQL, fresh schema, {PROJECTS} projects × {TASKS_PER_PROJECT} tasks seeded through the example's REST API"));
     meta.insert("example service env", format!("RATE_LIMIT_READ/WRITE/GRAPHQL={UNLIMITED} (limiter on, never refusing), RUST_LOG=warn, DATABASE_MAX_CONNECTIONS=16 (baseline pool 16 too)"));
-    meta.insert("total time", format!("{:.0} s", started.elapsed().as_secs_f64()));
+    meta.insert(
+        "total time",
+        format!("{:.0} s", started.elapsed().as_secs_f64()),
+    );
     let md = markdown(&bench.results, &checks, &meta);
     println!("\n{md}");
 

@@ -27,7 +27,9 @@ fn model() -> &'static ResourceModel {
 
 /// A realistic stored task, in model field order.
 fn task_record(id: i64) -> Record {
-    let at = chrono::DateTime::parse_from_rfc3339("2025-03-14T09:26:53.589793Z").unwrap().with_timezone(&chrono::Utc);
+    let at = chrono::DateTime::parse_from_rfc3339("2025-03-14T09:26:53.589793Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     model()
         .fields
         .iter()
@@ -63,11 +65,23 @@ fn cursor_query() -> String {
 fn query_parsing(c: &mut Criterion) {
     let with_cursor = cursor_query();
     let mut g = c.benchmark_group("query/parse_rest");
-    for (name, raw) in [("simple", SIMPLE), ("filters_sort", FILTERS_SORT), ("filters_sort_cursor", with_cursor.as_str())] {
-        g.bench_function(name, |b| b.iter(|| parse_rest_query(model(), Some(black_box(raw))).expect("valid")));
+    for (name, raw) in [
+        ("simple", SIMPLE),
+        ("filters_sort", FILTERS_SORT),
+        ("filters_sort_cursor", with_cursor.as_str()),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| parse_rest_query(model(), Some(black_box(raw))).expect("valid"))
+        });
     }
     g.bench_function("invalid_400", |b| {
-        b.iter(|| parse_rest_query(model(), Some(black_box("nope=1&priority[contains]=x&sort=notes"))).unwrap_err())
+        b.iter(|| {
+            parse_rest_query(
+                model(),
+                Some(black_box("nope=1&priority[contains]=x&sort=notes")),
+            )
+            .unwrap_err()
+        })
     });
     g.finish();
 }
@@ -75,12 +89,18 @@ fn query_parsing(c: &mut Criterion) {
 fn sql_building(c: &mut Criterion) {
     let sql = ResourceSql::new(model(), Dialect::Postgres);
     let mut g = c.benchmark_group("sql/list_postgres");
-    for (name, raw) in [("simple", SIMPLE.to_string()), ("filters_sort", FILTERS_SORT.to_string()), ("filters_sort_cursor", cursor_query())] {
+    for (name, raw) in [
+        ("simple", SIMPLE.to_string()),
+        ("filters_sort", FILTERS_SORT.to_string()),
+        ("filters_sort_cursor", cursor_query()),
+    ] {
         let q = parse_rest_query(model(), Some(&raw)).expect("valid");
         g.bench_function(name, |b| b.iter(|| sql.list(black_box(&q))));
     }
     g.finish();
-    c.bench_function("sql/resource_sql_new", |b| b.iter(|| ResourceSql::new(black_box(model()), Dialect::Postgres)));
+    c.bench_function("sql/resource_sql_new", |b| {
+        b.iter(|| ResourceSql::new(black_box(model()), Dialect::Postgres))
+    });
 }
 
 fn row_to_json(c: &mut Criterion) {
@@ -88,13 +108,24 @@ fn row_to_json(c: &mut Criterion) {
     let bytes = Representation::of(model(), &rec).json.len() as u64;
     let mut g = c.benchmark_group("json");
     g.throughput(Throughput::Bytes(bytes));
-    g.bench_function("representation_of_task", |b| b.iter(|| Representation::of(model(), black_box(&rec))));
+    g.bench_function("representation_of_task", |b| {
+        b.iter(|| Representation::of(model(), black_box(&rec)))
+    });
     let page: Vec<Record> = (0..50).map(task_record).collect();
     g.throughput(Throughput::Elements(50));
     g.bench_function("page_of_50", |b| {
         b.iter(|| {
-            let items: Vec<_> = page.iter().map(|r| resourceful::value::RecordJson { model: model(), record: r }).collect();
-            serde_json::to_vec(&serde_json::json!({ "items": items, "next_cursor": null, "limit": 50 })).unwrap()
+            let items: Vec<_> = page
+                .iter()
+                .map(|r| resourceful::value::RecordJson {
+                    model: model(),
+                    record: r,
+                })
+                .collect();
+            serde_json::to_vec(
+                &serde_json::json!({ "items": items, "next_cursor": null, "limit": 50 }),
+            )
+            .unwrap()
         })
     });
     g.finish();
@@ -103,13 +134,22 @@ fn row_to_json(c: &mut Criterion) {
 fn cache_lookup(c: &mut Criterion) {
     // The recorder the service installs, so the hit counter costs what it costs there.
     let _ = resourceful::observe::handle();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let shared = Arc::new(CacheShared { flags: Arc::new(Flags::new(true)), channel_up: true.into() });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let shared = Arc::new(CacheShared {
+        flags: Arc::new(Flags::new(true)),
+        channel_up: true.into(),
+    });
     let cache = rt.block_on(async {
         let cache = ResourceCache::new("tasks", Duration::from_secs(600), 10_000, shared);
         for id in 0..1000 {
             let rep = Arc::new(Representation::of(model(), &task_record(id)));
-            cache.item(Key::Int(id), async move { Ok(Some(rep)) }).await.unwrap();
+            cache
+                .item(Key::Int(id), async move { Ok(Some(rep)) })
+                .await
+                .unwrap();
         }
         cache
     });
@@ -118,19 +158,34 @@ fn cache_lookup(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             id = (id + 7) % 1000;
             let cache = &cache;
-            async move { cache.item(Key::Int(id), async { unreachable!("warm cache") }).await.unwrap() }
+            async move {
+                cache
+                    .item(Key::Int(id), async { unreachable!("warm cache") })
+                    .await
+                    .unwrap()
+            }
         })
     });
 }
 
 fn rate_limit(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let _guard = rt.enter();
-    let limiter = LocalLimiter::new(Rate { count: 100_000_000, per: Duration::from_secs(60) });
+    let limiter = LocalLimiter::new(Rate {
+        count: 100_000_000,
+        per: Duration::from_secs(60),
+    });
     let mut g = c.benchmark_group("limits");
     let one = ClientId::Ip([127, 0, 0, 1].into());
-    g.bench_function("local_check_one_key", |b| b.iter(|| limiter.check(black_box(one.hash64()))));
-    let keys: Vec<ClientId> = (0..1000).map(|i| ClientId::Ip([10, 0, (i / 250) as u8, (i % 250) as u8].into())).collect();
+    g.bench_function("local_check_one_key", |b| {
+        b.iter(|| limiter.check(black_box(one.hash64())))
+    });
+    let keys: Vec<ClientId> = (0..1000)
+        .map(|i| ClientId::Ip([10, 0, (i / 250) as u8, (i % 250) as u8].into()))
+        .collect();
     g.bench_function("local_check_1000_keys", |b| {
         let mut i = 0;
         b.iter(|| {
@@ -139,21 +194,42 @@ fn rate_limit(c: &mut Criterion) {
         })
     });
     g.bench_function("local_limiter_new", |b| {
-        b.iter_batched(|| (), |_| LocalLimiter::new(Rate { count: 6000, per: Duration::from_secs(60) }), BatchSize::SmallInput)
+        b.iter_batched(
+            || (),
+            |_| {
+                LocalLimiter::new(Rate {
+                    count: 6000,
+                    per: Duration::from_secs(60),
+                })
+            },
+            BatchSize::SmallInput,
+        )
     });
 
     let plain = ClientKeys::default();
-    let proxied = ClientKeys { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], api_keys: ["k1".to_string()].into() };
+    let proxied = ClientKeys {
+        trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+        api_keys: ["k1".to_string()].into(),
+    };
     let peer: SocketAddr = "203.0.113.7:50000".parse().unwrap();
     let proxy_peer: SocketAddr = "10.0.0.2:50000".parse().unwrap();
     let empty = axum::http::HeaderMap::new();
     let mut xff = axum::http::HeaderMap::new();
-    xff.insert("x-forwarded-for", "6.6.6.6, 198.51.100.9, 10.1.1.1".parse().unwrap());
+    xff.insert(
+        "x-forwarded-for",
+        "6.6.6.6, 198.51.100.9, 10.1.1.1".parse().unwrap(),
+    );
     let mut api_key = axum::http::HeaderMap::new();
     api_key.insert("x-api-key", "k1".parse().unwrap());
-    g.bench_function("client_key/peer_ip", |b| b.iter(|| plain.key(black_box(&empty), Some(peer), None)));
-    g.bench_function("client_key/trusted_proxy_xff", |b| b.iter(|| proxied.key(black_box(&xff), Some(proxy_peer), None)));
-    g.bench_function("client_key/api_key", |b| b.iter(|| proxied.key(black_box(&api_key), Some(peer), None)));
+    g.bench_function("client_key/peer_ip", |b| {
+        b.iter(|| plain.key(black_box(&empty), Some(peer), None))
+    });
+    g.bench_function("client_key/trusted_proxy_xff", |b| {
+        b.iter(|| proxied.key(black_box(&xff), Some(proxy_peer), None))
+    });
+    g.bench_function("client_key/api_key", |b| {
+        b.iter(|| proxied.key(black_box(&api_key), Some(peer), None))
+    });
     g.finish();
 }
 
@@ -165,7 +241,11 @@ fn full_stack(c: &mut Criterion) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("bench.db").display());
     let router = rt.block_on(async {
@@ -196,7 +276,8 @@ fn full_stack(c: &mut Criterion) {
     });
     let get = |path: &str| {
         let mut req = axum::http::Request::get(path).body(Body::empty()).unwrap();
-        req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         req
     };
     let mut g = c.benchmark_group("stack");

@@ -15,7 +15,10 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
     o.push_str(&r.file);
     o.push_str(".dart';\n");
     o.push_str("import '../runtime/core.dart';\n");
-    if matches!(r.id().kind, Kind::Int | Kind::Double | Kind::Bool | Kind::DateTime | Kind::Date) {
+    if matches!(
+        r.id().kind,
+        Kind::Int | Kind::Double | Kind::Bool | Kind::DateTime | Kind::Date
+    ) {
         o.push_str("import '../runtime/json.dart' as _rt;\n");
     }
     if matches!(r.id().kind, Kind::Enum(_)) {
@@ -31,8 +34,16 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
         text.push_str(": ");
         text.push_str(m.doc.trim());
     }
-    let list =
-        |it: Vec<&str>| if it.is_empty() { "none".to_string() } else { it.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
+    let list = |it: Vec<&str>| {
+        if it.is_empty() {
+            "none".to_string()
+        } else {
+            it.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
     let _ = write!(
         text,
         "\n\nFilterable: {}. Sortable: {}. Pages of {} by default, at most {}.",
@@ -53,7 +64,12 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
     };
     o.push_str(&doc(&text, ""));
     let c = &r.class;
-    let _ = writeln!(o, "class {} extends ResourceApi<{c}, {}, {c}Create, {c}Patch, {c}Filter> {{", r.api_class, id.kind.dart());
+    let _ = writeln!(
+        o,
+        "class {} extends ResourceApi<{c}, {}, {c}Create, {c}Patch, {c}Filter> {{",
+        r.api_class,
+        id.kind.dart()
+    );
     let _ = writeln!(o, "  {}(ApiCore core, {{Duration? cacheTtl}})", r.api_class);
     o.push_str("      : super(\n          core,\n");
     let _ = writeln!(o, "          resource: {},", string_lit(m.path));
@@ -100,7 +116,11 @@ pub fn cascades(ctx: &Ctx) -> Vec<(String, Vec<String>)> {
         }
         if !found.is_empty() {
             // Declaration order, whatever the discovery order.
-            let order = |p: &String| ctx.resources.iter().position(|r| r.model.path == p.as_str());
+            let order = |p: &String| {
+                ctx.resources
+                    .iter()
+                    .position(|r| r.model.path == p.as_str())
+            };
             found.sort_by_key(order);
             out.push((target.model.path.to_string(), found));
         }
@@ -128,7 +148,11 @@ pub fn client(ctx: &Ctx) -> String {
          /// final client = ApiClient(baseUrl: 'https://api.example.com');\n",
     );
     if let Some(r) = ctx.resources.first() {
-        let _ = writeln!(o, "/// final page = await client.{}.list(limit: 20);", r.member);
+        let _ = writeln!(
+            o,
+            "/// final page = await client.{}.list(limit: 20);",
+            r.member
+        );
     }
     o.push_str("/// ```\n");
     o.push_str("class ApiClient {\n");
@@ -156,8 +180,16 @@ pub fn client(ctx: &Ctx) -> String {
         o.push_str("  ApiClient._(this._core, Duration? cacheTtl)\n");
         for (i, r) in ctx.resources.iter().enumerate() {
             let lead = if i == 0 { "      : " } else { "        " };
-            let end = if i + 1 == ctx.resources.len() { ";" } else { "," };
-            let _ = writeln!(o, "{lead}{} = {}(_core, cacheTtl: cacheTtl){end}", r.member, r.api_class);
+            let end = if i + 1 == ctx.resources.len() {
+                ";"
+            } else {
+                ","
+            };
+            let _ = writeln!(
+                o,
+                "{lead}{} = {}(_core, cacheTtl: cacheTtl){end}",
+                r.member, r.api_class
+            );
         }
         o.push('\n');
     }

@@ -34,18 +34,31 @@ pub fn enums(ctx: &Ctx) -> String {
         let _ = writeln!(o, "extension {n}Wire on {n} {{");
         o.push_str("  /// The value as sent on the wire.\n");
         let _ = writeln!(o, "  String get wire => {table}[index];\n");
-        o.push_str("  /// The value for a wire string; throws [FormatException] for an unknown one.\n");
+        o.push_str(
+            "  /// The value for a wire string; throws [FormatException] for an unknown one.\n",
+        );
         let _ = writeln!(o, "  static {n} fromWire(String wire) {{");
         let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
-        let _ = writeln!(o, "    if (i < 0) throw FormatException({}, wire);", string_lit(&format!("unknown {n} value")));
+        let _ = writeln!(
+            o,
+            "    if (i < 0) throw FormatException({}, wire);",
+            string_lit(&format!("unknown {n} value"))
+        );
         let _ = writeln!(o, "    return {n}.values[i];\n  }}\n");
         o.push_str("  /// The value for a wire string, or null for an unknown one.\n");
         let _ = writeln!(o, "  static {n}? tryFromWire(String wire) {{");
         let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
         let _ = writeln!(o, "    return i < 0 ? null : {n}.values[i];\n  }}\n}}\n");
-        let wires: Vec<String> =
-            if e.values.is_empty() { vec![string_lit("")] } else { e.values.iter().map(|(w, _)| string_lit(w)).collect() };
-        let _ = writeln!(o, "const List<String> {table} = <String>[{}];", wires.join(", "));
+        let wires: Vec<String> = if e.values.is_empty() {
+            vec![string_lit("")]
+        } else {
+            e.values.iter().map(|(w, _)| string_lit(w)).collect()
+        };
+        let _ = writeln!(
+            o,
+            "const List<String> {table} = <String>[{}];",
+            wires.join(", ")
+        );
     }
     o
 }
@@ -130,16 +143,27 @@ fn model(o: &mut String, r: &ResCtx) {
         o.push_str("  });\n\n");
     }
     // fromJson.
-    let _ = writeln!(o, "  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.");
+    let _ = writeln!(
+        o,
+        "  /// Reads a record as the server sends it; throws [FormatException] on a mismatch."
+    );
     if r.fields.is_empty() {
         let _ = writeln!(
             o,
             "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromJson(Map<String, dynamic> json) => const {c}();\n"
         );
     } else {
-        let _ = writeln!(o, "  factory {c}.fromJson(Map<String, dynamic> json) => {c}(");
+        let _ = writeln!(
+            o,
+            "  factory {c}.fromJson(Map<String, dynamic> json) => {c}("
+        );
         for f in &r.fields {
-            let _ = writeln!(o, "        {}: {},", f.name, f.kind.read(&f.wire_lit(), f.optional()));
+            let _ = writeln!(
+                o,
+                "        {}: {},",
+                f.name,
+                f.kind.read(&f.wire_lit(), f.optional())
+            );
         }
         o.push_str("      );\n\n");
     }
@@ -152,7 +176,12 @@ fn model(o: &mut String, r: &ResCtx) {
     o.push_str("  /// The record as JSON (as the server sends it).\n");
     o.push_str("  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &r.fields {
-        let _ = writeln!(o, "        {}: {},", f.wire_lit(), f.kind.to_json(&f.name, f.optional()));
+        let _ = writeln!(
+            o,
+            "        {}: {},",
+            f.wire_lit(),
+            f.kind.to_json(&f.name, f.optional())
+        );
     }
     o.push_str("      };\n\n");
     // copyWith.
@@ -194,13 +223,24 @@ fn equality(o: &mut String, class: &str, fields: &[&FieldCtx]) {
     o.push_str(";\n\n");
     o.push_str("  @override\n");
     if fields.is_empty() {
-        let _ = writeln!(o, "  int get hashCode => {};\n", string_lit(class) + ".hashCode");
+        let _ = writeln!(
+            o,
+            "  int get hashCode => {};\n",
+            string_lit(class) + ".hashCode"
+        );
     } else {
         let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        let _ = writeln!(o, "  int get hashCode => Object.hashAll(<Object?>[{}]);\n", list.join(", "));
+        let _ = writeln!(
+            o,
+            "  int get hashCode => Object.hashAll(<Object?>[{}]);\n",
+            list.join(", ")
+        );
     }
     o.push_str("  @override\n");
-    let parts: Vec<String> = fields.iter().map(|f| format!("{n}: ${n}", n = f.name)).collect();
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{n}: ${n}", n = f.name))
+        .collect();
     let _ = writeln!(o, "  String toString() => '{class}({})';", parts.join(", "));
 }
 
@@ -209,7 +249,10 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     let c = r.named("Create");
     let m = &r.member;
     let fields: Vec<&FieldCtx> = r.writable().collect();
-    let _ = writeln!(o, "/// The body of `client.{m}.create` and `replace`: every field a client may");
+    let _ = writeln!(
+        o,
+        "/// The body of `client.{m}.create` and `replace`: every field a client may"
+    );
     o.push_str("/// write. Optional fields left null are not sent on create (and are\n");
     o.push_str("/// cleared by a replace).\n");
     let _ = writeln!(o, "class {c} implements JsonInput {{");
@@ -223,7 +266,10 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         }
         o.push_str("  });\n\n");
     }
-    let _ = writeln!(o, "  /// The writable fields of [model], e.g. to edit them for a replace.");
+    let _ = writeln!(
+        o,
+        "  /// The writable fields of [model], e.g. to edit them for a replace."
+    );
     if fields.is_empty() {
         let _ =
             writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromModel({} model) => const {c}();\n", r.class);
@@ -241,10 +287,20 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &fields {
         if f.optional() {
-            let _ =
-                writeln!(o, "        if ({n} != null) {}: {},", f.wire_lit(), f.kind.to_json(&format!("{}!", f.name), false), n = f.name);
+            let _ = writeln!(
+                o,
+                "        if ({n} != null) {}: {},",
+                f.wire_lit(),
+                f.kind.to_json(&format!("{}!", f.name), false),
+                n = f.name
+            );
         } else {
-            let _ = writeln!(o, "        {}: {},", f.wire_lit(), f.kind.to_json(&f.name, false));
+            let _ = writeln!(
+                o,
+                "        {}: {},",
+                f.wire_lit(),
+                f.kind.to_json(&f.name, false)
+            );
         }
     }
     o.push_str("      };\n\n");
@@ -256,7 +312,11 @@ fn patch(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     let _ = ctx;
     let c = r.named("Patch");
     let fields: Vec<&FieldCtx> = r.updatable().collect();
-    let _ = writeln!(o, "/// The body of `client.{}.update` (a JSON merge patch): only the fields given", r.member);
+    let _ = writeln!(
+        o,
+        "/// The body of `client.{}.update` (a JSON merge patch): only the fields given",
+        r.member
+    );
     o.push_str("/// change. Nullable fields take an [Optional]: `Optional(null)` clears the\n");
     o.push_str("/// field, leaving it out keeps it.\n");
     let _ = writeln!(o, "class {c} implements JsonInput {{");
@@ -281,13 +341,20 @@ fn patch(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     if fields.is_empty() {
         o.push_str("  bool get isEmpty => true;\n\n");
     } else {
-        let conds: Vec<String> = fields.iter().map(|f| format!("{} == null", f.name)).collect();
+        let conds: Vec<String> = fields
+            .iter()
+            .map(|f| format!("{} == null", f.name))
+            .collect();
         let _ = writeln!(o, "  bool get isEmpty => {};\n", conds.join(" && "));
     }
     o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &fields {
         let n = &f.name;
-        let value = if f.optional() { f.kind.to_json(&format!("{n}!.value"), true) } else { f.kind.to_json(&format!("{n}!"), false) };
+        let value = if f.optional() {
+            f.kind.to_json(&format!("{n}!.value"), true)
+        } else {
+            f.kind.to_json(&format!("{n}!"), false)
+        };
         let _ = writeln!(o, "        if ({n} != null) {}: {value},", f.wire_lit());
     }
     o.push_str("      };\n\n");
@@ -299,16 +366,27 @@ fn filter(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     let _ = ctx;
     let c = r.named("Filter");
     let fields: Vec<&FieldCtx> = r.filterable().collect();
-    let _ = writeln!(o, "/// Conditions for `client.{}.list` and `watchList`; all must hold. Each", r.member);
+    let _ = writeln!(
+        o,
+        "/// Conditions for `client.{}.list` and `watchList`; all must hold. Each",
+        r.member
+    );
     o.push_str("/// filterable field offers the operators its type supports, and each\n");
     o.push_str("/// operator returns the filter, so conditions chain:\n///\n/// ```dart\n");
-    let mut example_fields: Vec<&&FieldCtx> = fields.iter().filter(|f| f.model.id.is_none()).take(2).collect();
+    let mut example_fields: Vec<&&FieldCtx> = fields
+        .iter()
+        .filter(|f| f.model.id.is_none())
+        .take(2)
+        .collect();
     if example_fields.is_empty() {
         example_fields = fields.iter().take(1).collect();
     }
     let example = format!(
         "{c}(){}",
-        example_fields.iter().map(|f| format!(".{}.{}", f.name, example_op(ctx, f))).collect::<String>()
+        example_fields
+            .iter()
+            .map(|f| format!(".{}.{}", f.name, example_op(ctx, f)))
+            .collect::<String>()
     );
     let _ = writeln!(o, "/// {example}");
     o.push_str("/// ```\n");
@@ -316,8 +394,16 @@ fn filter(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     for f in &fields {
         let ops = ops_for(&f.model.ty, f.optional());
         let (class, typed) = filter_class(&ops);
-        let ty = if typed { format!("{class}<{c}, {}>", f.kind.dart()) } else { format!("{class}<{c}>") };
-        let args = if typed { format!("this, {}, {}", f.wire_lit(), f.kind.encoder()) } else { format!("this, {}", f.wire_lit()) };
+        let ty = if typed {
+            format!("{class}<{c}, {}>", f.kind.dart())
+        } else {
+            format!("{class}<{c}>")
+        };
+        let args = if typed {
+            format!("this, {}, {}", f.wire_lit(), f.kind.encoder())
+        } else {
+            format!("this, {}", f.wire_lit())
+        };
         let _ = writeln!(o, "  /// `{}`: {}.", f.wire(), ops.join(", "));
         let _ = writeln!(o, "  late final {ty} {} = {ty}({args});\n", f.name);
     }
@@ -336,7 +422,12 @@ fn example_op(ctx: &Ctx, f: &FieldCtx) -> String {
         Kind::Bool => "eq(true)".into(),
         Kind::Uuid => "eq('00000000-0000-0000-0000-000000000000')".into(),
         Kind::DateTime | Kind::Date => "gte(DateTime.utc(2025))".into(),
-        Kind::Enum(n) => match ctx.enums.iter().find(|e| &e.dart == n).and_then(|e| e.values.first()) {
+        Kind::Enum(n) => match ctx
+            .enums
+            .iter()
+            .find(|e| &e.dart == n)
+            .and_then(|e| e.values.first())
+        {
             Some((_, v)) => format!("eq({n}.{v})"),
             None => format!("isIn({n}.values)"),
         },
@@ -347,12 +438,30 @@ fn sort(o: &mut String, ctx: &Ctx, r: &ResCtx) {
     let _ = ctx;
     let c = r.named("Sort");
     let fields: Vec<&FieldCtx> = r.sortable().collect();
-    let first = fields.iter().find(|f| f.model.id.is_none()).unwrap_or(&fields[0]);
-    let _ = writeln!(o, "/// Sort keys for `client.{}.list` and `watchList`; `.desc` for descending:", r.member);
-    let _ = writeln!(o, "/// `sort: [{c}.{}.desc, {c}.{}]`. Nulls sort last; the id breaks ties.", first.name, r.id().name);
+    let first = fields
+        .iter()
+        .find(|f| f.model.id.is_none())
+        .unwrap_or(&fields[0]);
+    let _ = writeln!(
+        o,
+        "/// Sort keys for `client.{}.list` and `watchList`; `.desc` for descending:",
+        r.member
+    );
+    let _ = writeln!(
+        o,
+        "/// `sort: [{c}.{}.desc, {c}.{}]`. Nulls sort last; the id breaks ties.",
+        first.name,
+        r.id().name
+    );
     let _ = writeln!(o, "class {c} {{\n  {c}._();\n");
     for f in &fields {
-        let _ = writeln!(o, "  static const SortKey<{cl}> {} = SortKey<{cl}>({});", f.name, f.wire_lit(), cl = r.class);
+        let _ = writeln!(
+            o,
+            "  static const SortKey<{cl}> {} = SortKey<{cl}>({});",
+            f.name,
+            f.wire_lit(),
+            cl = r.class
+        );
     }
     o.push_str("}\n");
 }

@@ -266,7 +266,10 @@ pub fn words(s: &str) -> Vec<String> {
         if c.is_ascii_uppercase() && !cur.is_empty() {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower) {
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
                 out.push(std::mem::take(&mut cur));
             }
         }
@@ -337,7 +340,10 @@ pub fn member(wire: &str) -> String {
 /// An enum value name for a wire value.
 pub fn enum_value(wire: &str) -> String {
     let s = fix_start(camel(wire), "value");
-    if DART_RESERVED.contains(&s.as_str()) || ENUM_RESERVED.contains(&s.as_str()) || MEMBER_RESERVED.contains(&s.as_str()) {
+    if DART_RESERVED.contains(&s.as_str())
+        || ENUM_RESERVED.contains(&s.as_str())
+        || MEMBER_RESERVED.contains(&s.as_str())
+    {
         format!("{s}_")
     } else {
         s
@@ -407,7 +413,8 @@ pub fn doc(text: &str, indent: &str) -> String {
         }
         if l.is_empty() {
             out.push_str(&format!("{indent}///\n"));
-        } else if in_code || l.starts_with(' ') || l.starts_with('|') || l.chars().count() <= width {
+        } else if in_code || l.starts_with(' ') || l.starts_with('|') || l.chars().count() <= width
+        {
             out.push_str(&format!("{indent}/// {l}\n"));
         } else {
             let mut line = String::new();
@@ -472,7 +479,10 @@ mod tests {
     #[test]
     fn literals() {
         assert_eq!(string_lit("it's $5\n"), r"'it\'s \$5\n'");
-        assert_eq!(doc("A task.\n\nMore.", "  "), "  /// A task.\n  ///\n  /// More.\n");
+        assert_eq!(
+            doc("A task.\n\nMore.", "  "),
+            "  /// A task.\n  ///\n  /// More.\n"
+        );
         assert_eq!(doc("  ", ""), "");
         let long = "word ".repeat(30);
         let wrapped = doc(&long, "  ");

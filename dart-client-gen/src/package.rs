@@ -75,15 +75,30 @@ fn io_library(pkg: &str) -> String {
 /// A Dart expression of the field's type, for examples.
 fn sample(ctx: &Ctx, f: &FieldCtx) -> String {
     match &f.kind {
-        Kind::Int => f.model.validation.min.map(|m| format!("{}", m.max(1.0) as i64)).unwrap_or_else(|| "1".into()),
-        Kind::Double => f.model.validation.min.map(|m| format!("{:.1}", m.max(1.0))).unwrap_or_else(|| "1.5".into()),
+        Kind::Int => f
+            .model
+            .validation
+            .min
+            .map(|m| format!("{}", m.max(1.0) as i64))
+            .unwrap_or_else(|| "1".into()),
+        Kind::Double => f
+            .model
+            .validation
+            .min
+            .map(|m| format!("{:.1}", m.max(1.0)))
+            .unwrap_or_else(|| "1.5".into()),
         Kind::Bool => "false".into(),
         Kind::String => string_lit(&format!("Example {}", f.wire().replace('_', " "))),
         Kind::Uuid => "'00000000-0000-0000-0000-000000000000'".into(),
         Kind::DateTime => "DateTime.utc(2030, 1, 31, 12)".into(),
         Kind::Date => "DateTime.utc(2030, 1, 31)".into(),
         Kind::Enum(n) => {
-            let v = ctx.enums.iter().find(|e| &e.dart == n).and_then(|e| e.values.first()).map(|v| v.1.clone());
+            let v = ctx
+                .enums
+                .iter()
+                .find(|e| &e.dart == n)
+                .and_then(|e| e.values.first())
+                .map(|v| v.1.clone());
             format!("{n}.{}", v.unwrap_or_else(|| "values.first".into()))
         }
     }
@@ -100,7 +115,13 @@ fn sample_filter(ctx: &Ctx, f: &FieldCtx) -> String {
                 .enums
                 .iter()
                 .find(|e| &e.dart == n)
-                .map(|e| e.values.iter().take(2).map(|v| format!("{n}.{}", v.1)).collect())
+                .map(|e| {
+                    e.values
+                        .iter()
+                        .take(2)
+                        .map(|v| format!("{n}.{}", v.1))
+                        .collect()
+                })
                 .unwrap_or_default();
             if vals.is_empty() {
                 format!("{}.isIn({n}.values)", f.name)
@@ -117,7 +138,10 @@ fn sample_filter(ctx: &Ctx, f: &FieldCtx) -> String {
 /// may change (for the toggle), else the first.
 fn showcase<'c>(ctx: &'c Ctx) -> Option<(&'c ResCtx, Option<&'c FieldCtx>)> {
     for r in &ctx.resources {
-        if let Some(b) = r.updatable().find(|f| f.kind == Kind::Bool && !f.optional()) {
+        if let Some(b) = r
+            .updatable()
+            .find(|f| f.kind == Kind::Bool && !f.optional())
+        {
             return Some((r, Some(b)));
         }
     }
@@ -125,7 +149,11 @@ fn showcase<'c>(ctx: &'c Ctx) -> Option<(&'c ResCtx, Option<&'c FieldCtx>)> {
 }
 
 fn label_expr(r: &ResCtx, var: &str) -> String {
-    match r.fields.iter().find(|f| f.kind == Kind::String && f.model.id.is_none() && !f.optional()) {
+    match r
+        .fields
+        .iter()
+        .find(|f| f.kind == Kind::String && f.model.id.is_none() && !f.optional())
+    {
         Some(f) => format!("{var}.{}", f.name),
         None => format!("'${{{var}.{}}}'", r.id().name),
     }
@@ -155,7 +183,10 @@ fn readme(ctx: &Ctx) -> String {
     );
 
     o.push_str("## Install\n\n```yaml\ndependencies:\n");
-    let _ = writeln!(o, "  {pkg}:\n    path: ../clients/dart   # where this folder is\n```\n");
+    let _ = writeln!(
+        o,
+        "  {pkg}:\n    path: ../clients/dart   # where this folder is\n```\n"
+    );
 
     let Some((r, toggle)) = showcase(ctx) else {
         o.push_str("The API declares no resources.\n");
@@ -164,19 +195,38 @@ fn readme(ctx: &Ctx) -> String {
     let c = &r.class;
     let m = &r.member;
     let id = r.id();
-    let filters: Vec<&FieldCtx> = r.filterable().filter(|f| f.model.id.is_none()).take(2).collect();
-    let sorts: Vec<&FieldCtx> = r.sortable().filter(|f| f.model.id.is_none()).take(2).collect();
+    let filters: Vec<&FieldCtx> = r
+        .filterable()
+        .filter(|f| f.model.id.is_none())
+        .take(2)
+        .collect();
+    let sorts: Vec<&FieldCtx> = r
+        .sortable()
+        .filter(|f| f.model.id.is_none())
+        .take(2)
+        .collect();
     let filter_expr = if filters.is_empty() {
         format!("{c}Filter().{}.gte(1)", id.name)
     } else {
-        format!("{c}Filter().{}", filters.iter().map(|f| sample_filter(ctx, f)).collect::<Vec<_>>().join("."))
+        format!(
+            "{c}Filter().{}",
+            filters
+                .iter()
+                .map(|f| sample_filter(ctx, f))
+                .collect::<Vec<_>>()
+                .join(".")
+        )
     };
     let sort_expr = if sorts.is_empty() {
         format!("{c}Sort.{}.desc", id.name)
     } else {
         let mut v: Vec<String> = Vec::new();
         for (i, f) in sorts.iter().enumerate() {
-            v.push(if i == 0 { format!("{c}Sort.{}.desc", f.name) } else { format!("{c}Sort.{}", f.name) });
+            v.push(if i == 0 {
+                format!("{c}Sort.{}.desc", f.name)
+            } else {
+                format!("{c}Sort.{}", f.name)
+            });
         }
         v.join(", ")
     };
@@ -191,13 +241,28 @@ fn readme(ctx: &Ctx) -> String {
     o.push_str("final client = ApiClient(baseUrl: 'https://api.example.com');\n\n");
     o.push_str("// A page: filters, sort keys, a page size.\n");
     let _ = writeln!(o, "final page = await client.{m}.list(\n  filter: {filter_expr},\n  sort: [{sort_expr}],\n  limit: 20,\n);");
-    let _ = writeln!(o, "for (final item in page.items) {{\n  print({label});\n}}");
+    let _ = writeln!(
+        o,
+        "for (final item in page.items) {{\n  print({label});\n}}"
+    );
     let _ = writeln!(o, "if (page.hasMore) {{\n  final next = await client.{m}.list(limit: 20, cursor: page.nextCursor);\n}}\n");
     o.push_str("// Every page in turn, or everything at once.\n");
-    let _ = writeln!(o, "await for (final p in client.{m}.pages(limit: 100)) {{\n  print(p.items.length);\n}}");
-    let _ = writeln!(o, "final everything = await client.{m}.all(filter: {filter_expr});\n");
-    let _ = writeln!(o, "final one = await client.{m}.get({id_sample});        // ApiException (404) if missing");
-    let _ = writeln!(o, "final maybe = await client.{m}.tryGet({id_sample});   // null if missing");
+    let _ = writeln!(
+        o,
+        "await for (final p in client.{m}.pages(limit: 100)) {{\n  print(p.items.length);\n}}"
+    );
+    let _ = writeln!(
+        o,
+        "final everything = await client.{m}.all(filter: {filter_expr});\n"
+    );
+    let _ = writeln!(
+        o,
+        "final one = await client.{m}.get({id_sample});        // ApiException (404) if missing"
+    );
+    let _ = writeln!(
+        o,
+        "final maybe = await client.{m}.tryGet({id_sample});   // null if missing"
+    );
     o.push_str("```\n\n");
 
     // Writes.
@@ -206,7 +271,10 @@ fn readme(ctx: &Ctx) -> String {
     let nullable_patch = r.updatable().find(|f| f.optional());
     o.push_str("### Write\n\n```dart\n");
     if required.is_empty() {
-        let _ = writeln!(o, "final created = await client.{m}.create(const {c}Create());");
+        let _ = writeln!(
+            o,
+            "final created = await client.{m}.create(const {c}Create());"
+        );
     } else {
         let _ = writeln!(o, "final created = await client.{m}.create({c}Create(");
         for f in &required {
@@ -237,7 +305,16 @@ fn readme(ctx: &Ctx) -> String {
         "final updated = await client.{m}.update(created.{}, {c}Patch({}));\n",
         id.name,
         if patch_args.len() > 1 {
-            let mut lines: Vec<String> = patch_args.iter().map(|a| if a.contains("//") { a.clone() } else { format!("{a},") }).collect();
+            let mut lines: Vec<String> = patch_args
+                .iter()
+                .map(|a| {
+                    if a.contains("//") {
+                        a.clone()
+                    } else {
+                        format!("{a},")
+                    }
+                })
+                .collect();
             lines.insert(0, String::new());
             format!("{}\n", lines.join("\n  "))
         } else {
@@ -245,10 +322,22 @@ fn readme(ctx: &Ctx) -> String {
         }
     );
     o.push_str("// PUT: replace every writable field.\n");
-    let _ = writeln!(o, "await client.{m}.replace(created.{}, {c}Create.fromModel(updated));\n", id.name);
+    let _ = writeln!(
+        o,
+        "await client.{m}.replace(created.{}, {c}Create.fromModel(updated));\n",
+        id.name
+    );
     o.push_str("// Conditional writes: 412 if someone changed the record meanwhile.\n");
-    let _ = writeln!(o, "final v = await client.{m}.getVersioned(created.{});", id.name);
-    let _ = writeln!(o, "await client.{m}.delete(created.{}, ifMatch: v.etag);", id.name);
+    let _ = writeln!(
+        o,
+        "final v = await client.{m}.getVersioned(created.{});",
+        id.name
+    );
+    let _ = writeln!(
+        o,
+        "await client.{m}.delete(created.{}, ifMatch: v.etag);",
+        id.name
+    );
     o.push_str("```\n\n");
     o.push_str(
         "`copyWith` works the same way as patches: non-nullable fields take a\n\
@@ -266,7 +355,10 @@ fn readme(ctx: &Ctx) -> String {
          | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\n\
          ```dart\ntry {\n",
     );
-    let _ = writeln!(o, "  await client.{m}.create({c}Create.fromModel(created));");
+    let _ = writeln!(
+        o,
+        "  await client.{m}.create({c}Create.fromModel(created));"
+    );
     o.push_str(
         "} on ApiException catch (e) {\n\
          \x20 if (e.isValidation) {\n\
@@ -368,7 +460,10 @@ fn readme(ctx: &Ctx) -> String {
     );
     let _ = writeln!(o, "class _{screen}State extends State<{screen}> {{");
     o.push_str("  // One stream for the widget's life: cached page first, then fresh data,\n  // then again after every change made through the client.\n");
-    let list_sort = sorts.first().map(|f| format!("\n    sort: [{c}Sort.{}],", f.name)).unwrap_or_default();
+    let list_sort = sorts
+        .first()
+        .map(|f| format!("\n    sort: [{c}Sort.{}],", f.name))
+        .unwrap_or_default();
     let _ = writeln!(o, "  late final Stream<ApiPage<{c}>> _items = widget.client.{m}.watchList({list_sort}\n    limit: 50,\n  );\n");
     if let Some(b) = toggle {
         let _ = writeln!(o, "  Future<void> _toggle({c} item, bool value) async {{");
@@ -418,7 +513,9 @@ fn readme(ctx: &Ctx) -> String {
     o.push_str("            },\n          ),\n        );\n      },\n    );\n  }\n}\n```\n\n");
 
     // Riverpod and Bloc.
-    o.push_str("### Riverpod\n\n```dart\nimport 'package:flutter_riverpod/flutter_riverpod.dart';\n");
+    o.push_str(
+        "### Riverpod\n\n```dart\nimport 'package:flutter_riverpod/flutter_riverpod.dart';\n",
+    );
     let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
     o.push_str(
         "final clientProvider = Provider<ApiClient>((ref) {\n\
@@ -451,7 +548,10 @@ fn readme(ctx: &Ctx) -> String {
         "Requests go through an `ApiTransport`: `Future<ApiResponse> send(ApiRequest)`.\n\
          The default is `IoHttpTransport` (`dart:io`, in\n",
     );
-    let _ = writeln!(o, "`package:{pkg}/io.dart`), which Flutter uses on Android, iOS and");
+    let _ = writeln!(
+        o,
+        "`package:{pkg}/io.dart`), which Flutter uses on Android, iOS and"
+    );
     o.push_str(
         "desktop. On the web, or to share an HTTP stack with the rest of an app,\n\
          pass your own. A transport returns every response, error statuses\n\
@@ -547,16 +647,34 @@ fn readme(ctx: &Ctx) -> String {
             } else {
                 "required"
             };
-            let ops = if f.model.filterable || f.model.id.is_some() { ops_for(&f.model.ty, f.optional()).join(" ") } else { String::new() };
-            let sort = if f.model.sortable || f.model.id.is_some() { "yes" } else { "" };
-            let _ = writeln!(o, "| `{}` | `{}` | `{}` | {create} | {ops} | {sort} |", f.name, f.dart_type(), f.wire());
+            let ops = if f.model.filterable || f.model.id.is_some() {
+                ops_for(&f.model.ty, f.optional()).join(" ")
+            } else {
+                String::new()
+            };
+            let sort = if f.model.sortable || f.model.id.is_some() {
+                "yes"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                o,
+                "| `{}` | `{}` | `{}` | {create} | {ops} | {sort} |",
+                f.name,
+                f.dart_type(),
+                f.wire()
+            );
         }
         o.push('\n');
     }
     if !ctx.enums.is_empty() {
         o.push_str("### Enums\n\n| enum | values (Dart → wire) |\n|---|---|\n");
         for e in &ctx.enums {
-            let vals: Vec<String> = e.values.iter().map(|(w, d)| format!("`{d}` → `{w}`")).collect();
+            let vals: Vec<String> = e
+                .values
+                .iter()
+                .map(|(w, d)| format!("`{d}` → `{w}`"))
+                .collect();
             let _ = writeln!(o, "| `{}` | {} |", e.dart, vals.join(", "));
         }
         o.push('\n');

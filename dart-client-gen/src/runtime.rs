@@ -4,20 +4,55 @@
 use crate::File;
 
 const RUNTIME: &[(&str, &str)] = &[
-    ("cache.dart", include_str!("../templates/runtime/cache.dart")),
-    ("changes.dart", include_str!("../templates/runtime/changes.dart")),
+    (
+        "cache.dart",
+        include_str!("../templates/runtime/cache.dart"),
+    ),
+    (
+        "changes.dart",
+        include_str!("../templates/runtime/changes.dart"),
+    ),
     ("core.dart", include_str!("../templates/runtime/core.dart")),
-    ("default_transport.dart", include_str!("../templates/runtime/default_transport.dart")),
-    ("default_transport_io.dart", include_str!("../templates/runtime/default_transport_io.dart")),
-    ("errors.dart", include_str!("../templates/runtime/errors.dart")),
-    ("io_transport.dart", include_str!("../templates/runtime/io_transport.dart")),
+    (
+        "default_transport.dart",
+        include_str!("../templates/runtime/default_transport.dart"),
+    ),
+    (
+        "default_transport_io.dart",
+        include_str!("../templates/runtime/default_transport_io.dart"),
+    ),
+    (
+        "errors.dart",
+        include_str!("../templates/runtime/errors.dart"),
+    ),
+    (
+        "io_transport.dart",
+        include_str!("../templates/runtime/io_transport.dart"),
+    ),
     ("json.dart", include_str!("../templates/runtime/json.dart")),
-    ("optional.dart", include_str!("../templates/runtime/optional.dart")),
-    ("query.dart", include_str!("../templates/runtime/query.dart")),
-    ("transport.dart", include_str!("../templates/runtime/transport.dart")),
+    (
+        "optional.dart",
+        include_str!("../templates/runtime/optional.dart"),
+    ),
+    (
+        "query.dart",
+        include_str!("../templates/runtime/query.dart"),
+    ),
+    (
+        "transport.dart",
+        include_str!("../templates/runtime/transport.dart"),
+    ),
 ];
 
 /// `lib/src/runtime/*.dart`, each with the generated-file header.
 pub fn files() -> Vec<File> {
-    RUNTIME.iter().map(|(name, text)| (format!("lib/src/runtime/{name}"), format!("{}\n{text}", crate::HEADER))).collect()
+    RUNTIME
+        .iter()
+        .map(|(name, text)| {
+            (
+                format!("lib/src/runtime/{name}"),
+                format!("{}\n{text}", crate::HEADER),
+            )
+        })
+        .collect()
 }

@@ -37,11 +37,21 @@ pub struct Comment {
 
 fn gen() -> Vec<File> {
     let decl = parse_source(&[("r.rs".into(), SRC.into())]).unwrap();
-    generate(&decl, &Options { package: "demo_client".into(), version: "1.2.3".into() })
+    generate(
+        &decl,
+        &Options {
+            package: "demo_client".into(),
+            version: "1.2.3".into(),
+        },
+    )
 }
 
 fn file<'a>(files: &'a [File], path: &str) -> &'a str {
-    &files.iter().find(|f| f.0 == path).unwrap_or_else(|| panic!("no {path}")).1
+    &files
+        .iter()
+        .find(|f| f.0 == path)
+        .unwrap_or_else(|| panic!("no {path}"))
+        .1
 }
 
 #[test]
@@ -99,7 +109,9 @@ fn models() {
     assert!(t.contains("final String? notes;"));
     assert!(t.contains("final double? estimate;"));
     assert!(t.contains("projectId: _rt.readInt(json, 'project_id'),"));
-    assert!(t.contains("status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWire),"));
+    assert!(
+        t.contains("status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWire),")
+    );
     assert!(t.contains("'status': status.wire,"));
     // Hidden fields are not exposed.
     assert!(!t.contains("secret"));
@@ -145,7 +157,9 @@ fn filters_and_sort() {
     let files = gen();
     let t = file(&files, "lib/src/models/task.dart");
     assert!(t.contains("late final OrderedFilter<TaskFilter, int> id = OrderedFilter<TaskFilter, int>(this, 'id', _rt.encodeInt);"));
-    assert!(t.contains("late final TextFilter<TaskFilter> title = TextFilter<TaskFilter>(this, 'title');"));
+    assert!(t.contains(
+        "late final TextFilter<TaskFilter> title = TextFilter<TaskFilter>(this, 'title');"
+    ));
     assert!(t.contains("late final NullableTextFilter<TaskFilter> notes"));
     assert!(t.contains("late final EqualityFilter<TaskFilter, TaskStatus> status = EqualityFilter<TaskFilter, TaskStatus>(this, 'status', (TaskStatus v) => v.wire);"));
     assert!(t.contains("late final EqualityFilter<TaskFilter, bool> done"));
@@ -166,14 +180,18 @@ fn enums() {
     assert!(e.contains("/// Where a task is.\nenum TaskStatus {"));
     assert!(e.contains("  inProgress,\n"));
     assert!(e.contains("extension TaskStatusWire on TaskStatus {"));
-    assert!(e.contains("const List<String> _taskStatusWire = <String>['todo', 'in_progress', 'done'];"));
+    assert!(
+        e.contains("const List<String> _taskStatusWire = <String>['todo', 'in_progress', 'done'];")
+    );
 }
 
 #[test]
 fn api_and_client() {
     let files = gen();
     let a = file(&files, "lib/src/api/tasks_api.dart");
-    assert!(a.contains("class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter> {"));
+    assert!(a.contains(
+        "class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter> {"
+    ));
     assert!(a.contains("route: '/v1/tasks',"));
     assert!(a.contains("cacheTtl: cacheTtl ?? Duration.zero,"));
     let p = file(&files, "lib/src/api/projects_api.dart");
@@ -185,7 +203,9 @@ fn api_and_client() {
     assert!(client.contains("final TasksApi tasks;"));
     assert!(client.contains("if (dart.library.io) 'runtime/default_transport_io.dart';"));
     // Deleting a project cascades to tasks and, through them, comments.
-    assert!(client.contains("  'projects': <String>['tasks', 'comments'],\n  'tasks': <String>['comments'],\n"));
+    assert!(client.contains(
+        "  'projects': <String>['tasks', 'comments'],\n  'tasks': <String>['comments'],\n"
+    ));
 }
 
 #[test]
@@ -219,7 +239,13 @@ fn reserved_names_are_escaped() {
         }
     "#;
     let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
-    let files = generate(&decl, &Options { package: "p".into(), version: "0.1.0".into() });
+    let files = generate(
+        &decl,
+        &Options {
+            package: "p".into(),
+            version: "0.1.0".into(),
+        },
+    );
     let m = file(&files, "lib/src/models/optional_model.dart");
     assert!(m.contains("class OptionalModel {"));
     assert!(m.contains("final int? class_;"));
@@ -253,11 +279,20 @@ fn cascades_follow_on_delete() {
         pub struct Enums { #[api(id)] pub id: String }
     "#;
     let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
-    let files = generate(&decl, &Options { package: "p".into(), version: "0.1.0".into() });
+    let files = generate(
+        &decl,
+        &Options {
+            package: "p".into(),
+            version: "0.1.0".into(),
+        },
+    );
     let client = file(&files, "lib/src/client.dart");
     // set_null changes pets but deletes none, so toys are untouched; restrict
     // (the default) changes nothing.
-    assert!(client.contains("  'owners': <String>['pets'],\n  'pets': <String>['toys'],\n};"), "{client}");
+    assert!(
+        client.contains("  'owners': <String>['pets'],\n  'pets': <String>['toys'],\n};"),
+        "{client}"
+    );
     // A resource named like the enums file gets another file.
     assert!(file(&files, "lib/src/models/enums_model.dart").contains("class Enums {"));
     assert!(file(&files, "lib/src/models/enums.dart").contains("no enums"));

@@ -63,7 +63,9 @@ impl Kind {
             Kind::String | Kind::Uuid => format!("_rt.readString{or_null}(json, {wire_lit})"),
             Kind::DateTime => format!("_rt.readDateTime{or_null}(json, {wire_lit})"),
             Kind::Date => format!("_rt.readDate{or_null}(json, {wire_lit})"),
-            Kind::Enum(n) => format!("_rt.readEnum{or_null}<{n}>(json, {wire_lit}, {n}Wire.fromWire)"),
+            Kind::Enum(n) => {
+                format!("_rt.readEnum{or_null}<{n}>(json, {wire_lit}, {n}Wire.fromWire)")
+            }
         }
     }
 
@@ -149,7 +151,11 @@ mod tests {
     use super::*;
     use resourceful_spec::EnumModel;
 
-    static E: EnumModel = EnumModel { name: "Status", variants: &["a"], doc: "" };
+    static E: EnumModel = EnumModel {
+        name: "Status",
+        variants: &["a"],
+        doc: "",
+    };
 
     fn all_types() -> Vec<FieldType> {
         vec![
@@ -206,8 +212,14 @@ mod tests {
         assert_eq!(Kind::of(&FieldType::Uuid, &name).dart(), "String");
         assert_eq!(Kind::of(&FieldType::Date, &name).dart(), "DateTime");
         assert_eq!(Kind::of(&FieldType::Enum(&E), &name).dart(), "Status");
-        assert_eq!(Kind::Enum("Status".into()).read("'s'", true), "_rt.readEnumOrNull<Status>(json, 's', StatusWire.fromWire)");
-        assert_eq!(Kind::DateTime.to_json("dueAt", true), "_rt.formatDateTimeOrNull(dueAt)");
+        assert_eq!(
+            Kind::Enum("Status".into()).read("'s'", true),
+            "_rt.readEnumOrNull<Status>(json, 's', StatusWire.fromWire)"
+        );
+        assert_eq!(
+            Kind::DateTime.to_json("dueAt", true),
+            "_rt.formatDateTimeOrNull(dueAt)"
+        );
         assert_eq!(Kind::Enum("S".into()).to_json("s", false), "s.wire");
     }
 }

@@ -10,7 +10,9 @@ pub async fn seed(server: &Server) -> ApiResult<()> {
     let projects = reg.by_path("projects").expect("registered");
     let tasks = reg.by_path("tasks").expect("registered");
     let comments = reg.by_path("comments").expect("registered");
-    let existing = projects.list(&resourceful::query::ListQuery::new(projects.model)).await?;
+    let existing = projects
+        .list(&resourceful::query::ListQuery::new(projects.model))
+        .await?;
     if !existing.records.is_empty() {
         tracing::info!("demo data already present");
         return Ok(());

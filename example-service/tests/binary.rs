@@ -5,7 +5,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -30,13 +34,27 @@ async fn serves_on_sqlite_and_stops_on_sigterm() {
                 break;
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "service did not become ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "service did not become ready"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The default database is a local SQLite file, created on first run.
     assert!(dir.path().join("resourceful.db").exists());
-    let tasks: serde_json::Value = client.get(format!("{base}/v1/tasks?sort=title")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(tasks["items"].as_array().unwrap().len(), 8, "demo data: {tasks}");
+    let tasks: serde_json::Value = client
+        .get(format!("{base}/v1/tasks?sort=title"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks["items"].as_array().unwrap().len(),
+        8,
+        "demo data: {tasks}"
+    );
     let created = client
         .post(format!("{base}/v1/projects"))
         .json(&serde_json::json!({"name": "From the test", "key": "TST", "visibility": "team"}))
@@ -46,13 +64,20 @@ async fn serves_on_sqlite_and_stops_on_sigterm() {
     assert_eq!(created.status(), 201);
 
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "did not stop after SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "did not stop after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");

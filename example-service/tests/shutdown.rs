@@ -21,12 +21,28 @@ async fn in_flight_requests_finish() {
     // A large bulk create keeps the server busy while shutdown starts.
     let items: Vec<_> = (0..1000).map(|i| serde_json::json!({"name": format!("p{i}"), "key": format!("K{i}"), "visibility": "team"})).collect();
     let client = reqwest::Client::new();
-    let req = client.post(format!("http://{addr}/v1/projects")).json(&items).send();
+    let req = client
+        .post(format!("http://{addr}/v1/projects"))
+        .json(&items)
+        .send();
     let (res, _) = tokio::join!(req, async {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let _ = tx.send(());
     });
-    assert_eq!(res.unwrap().status(), 201, "the in-flight request completed");
-    tokio::time::timeout(Duration::from_secs(10), handle).await.expect("server stopped").unwrap().unwrap();
-    assert!(reqwest::get(format!("http://{addr}/health/live")).await.is_err(), "no longer accepting");
+    assert_eq!(
+        res.unwrap().status(),
+        201,
+        "the in-flight request completed"
+    );
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .expect("server stopped")
+        .unwrap()
+        .unwrap();
+    assert!(
+        reqwest::get(format!("http://{addr}/health/live"))
+            .await
+            .is_err(),
+        "no longer accepting"
+    );
 }

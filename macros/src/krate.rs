@@ -9,7 +9,11 @@ pub fn runtime() -> TokenStream {
     match crate_name("resourceful") {
         // `Itself` also covers the runtime's own tests and examples, which
         // are separate crates and must use the external path.
-        Ok(FoundCrate::Itself) if std::env::var("CARGO_CRATE_NAME").as_deref() == Ok("resourceful") => quote!(crate),
+        Ok(FoundCrate::Itself)
+            if std::env::var("CARGO_CRATE_NAME").as_deref() == Ok("resourceful") =>
+        {
+            quote!(crate)
+        }
         Ok(FoundCrate::Itself) => quote!(::resourceful),
         Ok(FoundCrate::Name(name)) => {
             let ident = syn::Ident::new(&name, Span::call_site());

@@ -18,8 +18,15 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> TokenStream) -> TokenStream {
 pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let m = &p.model;
     let m_ = quote!(#rt::__private);
-    let (name, path, table, version, page_size, max_page_size, doc) =
-        (m.name, m.path, m.table, m.version, m.page_size, m.max_page_size, m.doc);
+    let (name, path, table, version, page_size, max_page_size, doc) = (
+        m.name,
+        m.path,
+        m.table,
+        m.version,
+        m.page_size,
+        m.max_page_size,
+        m.doc,
+    );
     let ttl = opt(m.cache_ttl_secs, |s| quote!(#s));
     let rate = |r: RateModel| {
         let (count, per) = (r.count, r.per_secs);

@@ -74,18 +74,27 @@ fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let ident = &p.ident;
     let model = resource_model(p, rt);
     let m_ = quote!(#rt::__private);
-    let bounds = enum_bounds(&enum_paths(&p.fields), quote!(#rt::ApiEnum + #m_::FieldValue));
-    let from = p.model.fields.iter().zip(&p.fields).enumerate().map(|(i, (f, pf))| {
-        let id = &pf.ident;
-        let name = f.rust_name;
-        let ty = &pf.ty;
-        if f.skip {
-            quote!(#id: ::core::default::Default::default())
-        } else {
-            // `#[api_enum]` implements `FieldValue`, so enums take the same path.
-            quote!(#id: #m_::take::<#ty>(&mut record, #i, #name)?)
-        }
-    });
+    let bounds = enum_bounds(
+        &enum_paths(&p.fields),
+        quote!(#rt::ApiEnum + #m_::FieldValue),
+    );
+    let from = p
+        .model
+        .fields
+        .iter()
+        .zip(&p.fields)
+        .enumerate()
+        .map(|(i, (f, pf))| {
+            let id = &pf.ident;
+            let name = f.rust_name;
+            let ty = &pf.ty;
+            if f.skip {
+                quote!(#id: ::core::default::Default::default())
+            } else {
+                // `#[api_enum]` implements `FieldValue`, so enums take the same path.
+                quote!(#id: #m_::take::<#ty>(&mut record, #i, #name)?)
+            }
+        });
     let to = p.model.fields.iter().zip(&p.fields).map(|(f, pf)| {
         let id = &pf.ident;
         if f.skip {
@@ -120,12 +129,20 @@ fn companions(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
         let id = &pf.ident;
         let (ty, inner, wire) = (&pf.ty, &pf.inner, f.api_name);
         if f.is_client_writable() {
-            let skip = if f.optional { quote!(#[serde(default, skip_serializing_if = "Option::is_none")]) } else { quote!() };
+            let skip = if f.optional {
+                quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+            } else {
+                quote!()
+            };
             create.push(pf, quote!(#[serde(rename = #wire)] #skip pub #id: #ty));
         }
         if f.is_client_updatable() {
             // `Some(None)` clears an optional field (merge patch `null`).
-            let t = if f.optional { quote!(::core::option::Option<::core::option::Option<#inner>>) } else { quote!(::core::option::Option<#inner>) };
+            let t = if f.optional {
+                quote!(::core::option::Option<::core::option::Option<#inner>>)
+            } else {
+                quote!(::core::option::Option<#inner>)
+            };
             patch.push(pf, quote!(#[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")] pub #id: #t));
         }
         if (f.filterable || f.id.is_some()) && !f.hidden && !f.skip {
@@ -134,7 +151,8 @@ fn companions(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     }
     let doc_c = format!("Body of `POST` for [`{ident}`] (fields a client may set).");
     let doc_p = format!("Body of `PATCH` for [`{ident}`] (JSON merge patch).");
-    let doc_f = format!("Equality filters for listing [`{ident}`], serializable as a query string.");
+    let doc_f =
+        format!("Equality filters for listing [`{ident}`], serializable as a query string.");
     let create = create.declare(vis, &doc_c, &serde, true, false);
     let patch = patch.declare(vis, &doc_p, &serde, true, true);
     let filter = filter.declare(vis, &doc_f, &serde, false, true);
@@ -151,7 +169,12 @@ struct Companion<'a> {
 
 impl<'a> Companion<'a> {
     fn new(ident: syn::Ident) -> Self {
-        Companion { ident, fields: Vec::new(), idents: Vec::new(), parsed: Vec::new() }
+        Companion {
+            ident,
+            fields: Vec::new(),
+            idents: Vec::new(),
+            parsed: Vec::new(),
+        }
     }
 
     fn push(&mut self, pf: &'a ParsedField, field: TokenStream) {
@@ -162,24 +185,60 @@ impl<'a> Companion<'a> {
 
     /// The struct with serde derives, and `Debug`/`Clone` written out so
     /// they can carry the enum bounds (see [`enum_checks`]).
-    fn declare(&self, vis: &syn::Visibility, doc: &str, serde: &TokenStream, deserialize: bool, default: bool) -> TokenStream {
-        let Companion { ident, fields, idents, .. } = self;
+    fn declare(
+        &self,
+        vis: &syn::Visibility,
+        doc: &str,
+        serde: &TokenStream,
+        deserialize: bool,
+        default: bool,
+    ) -> TokenStream {
+        let Companion {
+            ident,
+            fields,
+            idents,
+            ..
+        } = self;
         let enums = enum_paths(self.parsed.iter().copied());
         let serde_path = serde.to_string();
-        let ser_bound = enums.iter().map(|e| quote!(for<'__rf> #e: #serde::Serialize).to_string()).collect::<Vec<_>>().join(", ");
-        let de_bound = enums.iter().map(|e| quote!(#e: #serde::Deserialize<'de>).to_string()).collect::<Vec<_>>().join(", ");
+        let ser_bound = enums
+            .iter()
+            .map(|e| quote!(for<'__rf> #e: #serde::Serialize).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let de_bound = enums
+            .iter()
+            .map(|e| quote!(#e: #serde::Deserialize<'de>).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let bound = match (enums.is_empty(), deserialize) {
             (true, _) => quote!(),
-            (false, true) => quote!(#[serde(bound(serialize = #ser_bound, deserialize = #de_bound))]),
+            (false, true) => {
+                quote!(#[serde(bound(serialize = #ser_bound, deserialize = #de_bound))])
+            }
             (false, false) => quote!(#[serde(bound(serialize = #ser_bound))]),
         };
-        let derive_de = if deserialize { quote!(#serde::Deserialize,) } else { quote!() };
-        let deny = if deserialize { quote!(, deny_unknown_fields) } else { quote!() };
-        let derive_default = if default { quote!(::core::default::Default,) } else { quote!() };
+        let derive_de = if deserialize {
+            quote!(#serde::Deserialize,)
+        } else {
+            quote!()
+        };
+        let deny = if deserialize {
+            quote!(, deny_unknown_fields)
+        } else {
+            quote!()
+        };
+        let derive_default = if default {
+            quote!(::core::default::Default,)
+        } else {
+            quote!()
+        };
         let debug_bounds = enum_bounds(&enums, quote!(::core::fmt::Debug));
         let clone_bounds = enum_bounds(&enums, quote!(::core::clone::Clone));
         let name = ident.to_string();
-        let names = idents.iter().map(|i| i.to_string().trim_start_matches("r#").to_string());
+        let names = idents
+            .iter()
+            .map(|i| i.to_string().trim_start_matches("r#").to_string());
         quote! {
             #[doc = #doc]
             #[derive(#derive_default #serde::Serialize, #derive_de)]

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use resourceful::model::{
-    AutoValue, FieldModel, FieldType, IdStrategy, OnDelete, RateLimitModel, RateModel, ResourceModel,
+    AutoValue, FieldModel, FieldType, IdStrategy, OnDelete, RateLimitModel, RateModel,
+    ResourceModel,
 };
 use resourceful::prelude::*;
 use resourceful::{FieldValue, Value};
@@ -74,7 +75,12 @@ pub struct Task {
     pub level: Option<Level>,
     #[api(relation = "projects", filter)]
     pub project_id: i64,
-    #[api(relation(resource = "people", name = "assignee", inverse = "assigned_tasks", on_delete = "set_null"))]
+    #[api(relation(
+        resource = "people",
+        name = "assignee",
+        inverse = "assigned_tasks",
+        on_delete = "set_null"
+    ))]
     pub owner: Option<Uuid>,
     #[api(relation(resource = "teams", inverse = "", on_delete = "cascade"))]
     pub team_id: Option<i64>,
@@ -136,7 +142,10 @@ pub struct Badge {
 }
 
 fn field(m: &'static ResourceModel, rust_name: &str) -> &'static FieldModel {
-    m.fields.iter().find(|f| f.rust_name == rust_name).unwrap_or_else(|| panic!("no field {rust_name}"))
+    m.fields
+        .iter()
+        .find(|f| f.rust_name == rust_name)
+        .unwrap_or_else(|| panic!("no field {rust_name}"))
 }
 
 #[test]
@@ -153,21 +162,54 @@ fn resource_options() {
     assert_eq!(
         m.rate_limit,
         RateLimitModel {
-            read: Some(RateModel { count: 1000, per_secs: 60 }),
-            write: Some(RateModel { count: 50, per_secs: 10 }),
+            read: Some(RateModel {
+                count: 1000,
+                per_secs: 60
+            }),
+            write: Some(RateModel {
+                count: 50,
+                per_secs: 10
+            }),
             fail_closed: Some(true),
         }
     );
     // One rate for reads and writes.
-    let one = Some(RateModel { count: 100, per_secs: 1 });
-    assert_eq!(<Country as Resource>::MODEL.rate_limit, RateLimitModel { read: one, write: one, fail_closed: None });
+    let one = Some(RateModel {
+        count: 100,
+        per_secs: 1,
+    });
+    assert_eq!(
+        <Country as Resource>::MODEL.rate_limit,
+        RateLimitModel {
+            read: one,
+            write: one,
+            fail_closed: None
+        }
+    );
     // Every field, in declaration order, including hidden and skipped ones.
     let names: Vec<&str> = m.fields.iter().map(|f| f.rust_name).collect();
     assert_eq!(
         names,
         [
-            "id", "title", "done", "priority", "weight", "votes", "status", "level", "project_id", "owner", "team_id",
-            "code", "due", "type", "secret", "score", "created_at", "updated_at", "scratch"
+            "id",
+            "title",
+            "done",
+            "priority",
+            "weight",
+            "votes",
+            "status",
+            "level",
+            "project_id",
+            "owner",
+            "team_id",
+            "code",
+            "due",
+            "type",
+            "secret",
+            "score",
+            "created_at",
+            "updated_at",
+            "scratch"
         ]
     );
 }
@@ -175,26 +217,49 @@ fn resource_options() {
 #[test]
 fn resource_defaults() {
     let m = <Category as Resource>::MODEL;
-    assert_eq!((m.path, m.table, m.version), ("categories", "categories", 1));
+    assert_eq!(
+        (m.path, m.table, m.version),
+        ("categories", "categories", 1)
+    );
     assert_eq!(m.cache_ttl_secs, None);
     assert_eq!((m.page_size, m.max_page_size), (50, 500));
     assert_eq!(m.rate_limit, RateLimitModel::NONE);
     assert_eq!(m.doc, "Everything defaulted.");
     let name = field(m, "name");
     assert_eq!((name.api_name, name.column), ("name", "name"));
-    assert!(!name.optional && !name.filterable && !name.sortable && !name.unique && !name.read_only);
+    assert!(
+        !name.optional && !name.filterable && !name.sortable && !name.unique && !name.read_only
+    );
     assert!(name.validation.is_empty() && name.relation.is_none() && name.auto.is_none());
     assert_eq!(name.doc, "");
 }
 
 #[test]
 fn id_strategies() {
-    assert_eq!(<Task as Resource>::MODEL.id_field().id, Some(IdStrategy::Generated));
-    assert_eq!(<Category as Resource>::MODEL.id_field().id, Some(IdStrategy::Uuid));
-    assert_eq!(<Country as Resource>::MODEL.id_field().id, Some(IdStrategy::Client));
-    assert_eq!(<Seat as Resource>::MODEL.id_field().id, Some(IdStrategy::Client));
-    assert_eq!(<Ticket as Resource>::MODEL.id_field().id, Some(IdStrategy::Generated));
-    assert_eq!(<Badge as Resource>::MODEL.id_field().id, Some(IdStrategy::Uuid));
+    assert_eq!(
+        <Task as Resource>::MODEL.id_field().id,
+        Some(IdStrategy::Generated)
+    );
+    assert_eq!(
+        <Category as Resource>::MODEL.id_field().id,
+        Some(IdStrategy::Uuid)
+    );
+    assert_eq!(
+        <Country as Resource>::MODEL.id_field().id,
+        Some(IdStrategy::Client)
+    );
+    assert_eq!(
+        <Seat as Resource>::MODEL.id_field().id,
+        Some(IdStrategy::Client)
+    );
+    assert_eq!(
+        <Ticket as Resource>::MODEL.id_field().id,
+        Some(IdStrategy::Generated)
+    );
+    assert_eq!(
+        <Badge as Resource>::MODEL.id_field().id,
+        Some(IdStrategy::Uuid)
+    );
     let m = <Task as Resource>::MODEL;
     assert_eq!(m.id_index(), 0);
     assert_eq!(m.fields.iter().filter(|f| f.id.is_some()).count(), 1);
@@ -205,7 +270,10 @@ fn id_strategies() {
 fn names_types_and_flags() {
     let m = <Task as Resource>::MODEL;
     let done = field(m, "done");
-    assert_eq!((done.api_name, done.column, done.ty), ("isDone", "done_flag", FieldType::Bool));
+    assert_eq!(
+        (done.api_name, done.column, done.ty),
+        ("isDone", "done_flag", FieldType::Bool)
+    );
     assert!(done.filterable && !done.sortable);
     assert_eq!(m.field_by_api_name("isDone").map(|(i, _)| i), Some(2));
     assert!(m.field_by_api_name("done").is_none());
@@ -218,10 +286,19 @@ fn names_types_and_flags() {
     let raw = field(m, "type");
     assert_eq!((raw.api_name, raw.column), ("type", "type"));
 
-    let kinds: Vec<(&str, FieldType, bool)> = ["id", "priority", "weight", "votes", "owner", "due", "score", "created_at"]
-        .iter()
-        .map(|n| (*n, field(m, n).ty, field(m, n).optional))
-        .collect();
+    let kinds: Vec<(&str, FieldType, bool)> = [
+        "id",
+        "priority",
+        "weight",
+        "votes",
+        "owner",
+        "due",
+        "score",
+        "created_at",
+    ]
+    .iter()
+    .map(|n| (*n, field(m, n).ty, field(m, n).optional))
+    .collect();
     assert_eq!(
         kinds,
         [
@@ -244,7 +321,9 @@ fn names_types_and_flags() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(field(m, "level").ty, FieldType::Enum(e) if e.variants == ["very-low", "high", "MAX"]));
+    assert!(
+        matches!(field(m, "level").ty, FieldType::Enum(e) if e.variants == ["very-low", "high", "MAX"])
+    );
     assert!(field(m, "level").optional);
 
     let code = field(m, "code");
@@ -280,7 +359,10 @@ fn validation_rules() {
     assert_eq!((priority.min, priority.max), (Some(1.0), Some(5.0)));
     let weight = field(m, "weight").validation;
     assert_eq!((weight.min, weight.max), (Some(-1.5), Some(2.5)));
-    assert_eq!(field(m, "code").validation.pattern, Some("^[A-Z]{2,5}-[0-9]+$"));
+    assert_eq!(
+        field(m, "code").validation.pattern,
+        Some("^[A-Z]{2,5}-[0-9]+$")
+    );
     assert!(field(m, "done").validation.is_empty());
 }
 
@@ -299,12 +381,20 @@ fn relations() {
     let owner = field(m, "owner").relation.expect("relation");
     assert_eq!(
         (owner.resource, owner.name, owner.inverse, owner.on_delete),
-        ("people", "assignee", Some("assigned_tasks"), OnDelete::SetNull)
+        (
+            "people",
+            "assignee",
+            Some("assigned_tasks"),
+            OnDelete::SetNull
+        )
     );
 
     // `inverse = ""` hides the reverse side.
     let team = field(m, "team_id").relation.expect("relation");
-    assert_eq!((team.name, team.inverse, team.on_delete), ("team", None, OnDelete::Cascade));
+    assert_eq!(
+        (team.name, team.inverse, team.on_delete),
+        ("team", None, OnDelete::Cascade)
+    );
 
     assert!(field(m, "title").relation.is_none());
 }
@@ -368,7 +458,13 @@ fn record_round_trip() {
     let t = sample();
     let back = Task::from_record(t.to_record()).expect("from_record");
     // The skipped field comes back as its `Default`.
-    assert_eq!(back, Task { scratch: Vec::new(), ..t.clone() });
+    assert_eq!(
+        back,
+        Task {
+            scratch: Vec::new(),
+            ..t.clone()
+        }
+    );
 
     let mut empty = t.clone();
     empty.priority = None;
@@ -379,12 +475,21 @@ fn record_round_trip() {
     empty.secret = None;
     empty.score = None;
     empty.scratch = Vec::new();
-    assert_eq!(Task::from_record(empty.to_record()).expect("from_record"), empty);
+    assert_eq!(
+        Task::from_record(empty.to_record()).expect("from_record"),
+        empty
+    );
 
-    let c = Category { id: Uuid::from_u128(9), name: "x".into() };
+    let c = Category {
+        id: Uuid::from_u128(9),
+        name: "x".into(),
+    };
     assert_eq!(Category::from_record(c.to_record()).unwrap(), c);
     // UUIDs stored as text (SQLite) are accepted too.
-    let from_text = Category::from_record(vec![Value::Text(Uuid::from_u128(9).to_string()), Value::Text("x".into())]);
+    let from_text = Category::from_record(vec![
+        Value::Text(Uuid::from_u128(9).to_string()),
+        Value::Text("x".into()),
+    ]);
     assert_eq!(from_text.unwrap(), c);
 }
 
@@ -414,34 +519,60 @@ fn api_enum_impl() {
     assert_eq!(Status::Todo.as_str(), "todo");
     assert_eq!(Status::InProgress.as_str(), "in_progress");
     assert_eq!(Status::Done.as_str(), "finished");
-    assert_eq!(<Status as ApiEnum>::from_str("in_progress"), Some(Status::InProgress));
-    assert_eq!(<Status as ApiEnum>::from_str("finished"), Some(Status::Done));
+    assert_eq!(
+        <Status as ApiEnum>::from_str("in_progress"),
+        Some(Status::InProgress)
+    );
+    assert_eq!(
+        <Status as ApiEnum>::from_str("finished"),
+        Some(Status::Done)
+    );
     assert_eq!(<Status as ApiEnum>::from_str("done"), None);
     assert_eq!(<Status as ApiEnum>::from_str("InProgress"), None);
     let m = <Status as ApiEnum>::MODEL;
     assert_eq!((m.name, m.doc), ("Status", "Workflow state of a task."));
     assert_eq!(m.variants, ["todo", "in_progress", "finished"]);
 
-    assert_eq!(<Level as ApiEnum>::MODEL.variants, ["very-low", "high", "MAX"]);
+    assert_eq!(
+        <Level as ApiEnum>::MODEL.variants,
+        ["very-low", "high", "MAX"]
+    );
     assert_eq!(<Level as ApiEnum>::from_str("MAX"), Some(Level::Maximum));
     assert_eq!(<Level as ApiEnum>::MODEL.doc, "");
     assert_eq!(Shouting::OneTwo.as_str(), "ONE_TWO");
     assert_eq!(Camel::OneTwo.as_str(), "oneTwo");
 
     assert_eq!(Status::Done.to_value(), Value::Text("finished".into()));
-    assert_eq!(Status::from_value(Value::Text("todo".into())), Ok(Status::Todo));
+    assert_eq!(
+        Status::from_value(Value::Text("todo".into())),
+        Ok(Status::Todo)
+    );
     assert!(Status::from_value(Value::Text("nope".into())).is_err());
     assert!(Status::from_value(Value::Int(1)).is_err());
 }
 
 #[test]
 fn enum_serde_uses_wire_names() {
-    assert_eq!(serde_json::to_value(Status::InProgress).unwrap(), json!("in_progress"));
+    assert_eq!(
+        serde_json::to_value(Status::InProgress).unwrap(),
+        json!("in_progress")
+    );
     assert_eq!(serde_json::to_value(Level::Maximum).unwrap(), json!("MAX"));
-    assert_eq!(serde_json::from_value::<Status>(json!("finished")).unwrap(), Status::Done);
-    assert_eq!(serde_json::from_value::<Level>(json!("very-low")).unwrap(), Level::VeryLow);
-    let err = serde_json::from_value::<Status>(json!("Done")).unwrap_err().to_string();
-    assert!(err.contains("unknown variant `Done`, expected one of: todo, in_progress, finished"), "{err}");
+    assert_eq!(
+        serde_json::from_value::<Status>(json!("finished")).unwrap(),
+        Status::Done
+    );
+    assert_eq!(
+        serde_json::from_value::<Level>(json!("very-low")).unwrap(),
+        Level::VeryLow
+    );
+    let err = serde_json::from_value::<Status>(json!("Done"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown variant `Done`, expected one of: todo, in_progress, finished"),
+        "{err}"
+    );
     assert!(serde_json::from_value::<Status>(json!(1)).is_err());
 }
 
@@ -477,19 +608,35 @@ fn create_has_only_client_writable_fields() {
     for extra in ["id", "secret", "score", "created_at", "nope"] {
         let mut v = serde_json::to_value(&body).unwrap();
         v[extra] = json!(1);
-        let err = serde_json::from_value::<TaskCreate>(v).unwrap_err().to_string();
-        assert!(err.contains(&format!("unknown field `{extra}`")), "{extra}: {err}");
+        let err = serde_json::from_value::<TaskCreate>(v)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("unknown field `{extra}`")),
+            "{extra}: {err}"
+        );
     }
     // Required fields are required.
-    let err = serde_json::from_value::<TaskCreate>(json!({"title": "t"})).unwrap_err().to_string();
+    let err = serde_json::from_value::<TaskCreate>(json!({"title": "t"}))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field"), "{err}");
 
     // A client-chosen id is part of the body.
     let country = CountryCreate { code: "NZ".into() };
-    assert_eq!(serde_json::to_value(&country).unwrap(), json!({"code": "NZ"}));
-    assert_eq!(serde_json::to_value(SeatCreate { number: 4 }).unwrap(), json!({"number": 4}));
+    assert_eq!(
+        serde_json::to_value(&country).unwrap(),
+        json!({"code": "NZ"})
+    );
+    assert_eq!(
+        serde_json::to_value(SeatCreate { number: 4 }).unwrap(),
+        json!({"number": 4})
+    );
     // A generated id is not.
-    assert_eq!(serde_json::to_value(CategoryCreate { name: "n".into() }).unwrap(), json!({"name": "n"}));
+    assert_eq!(
+        serde_json::to_value(CategoryCreate { name: "n".into() }).unwrap(),
+        json!({"name": "n"})
+    );
 
     // Debug and Clone are implemented.
     let copy = body.clone();
@@ -500,7 +647,12 @@ fn create_has_only_client_writable_fields() {
 fn patch_is_all_optional() {
     let empty = TaskPatch::default();
     assert_eq!(serde_json::to_value(&empty).unwrap(), json!({}));
-    assert_eq!(serde_json::from_value::<TaskPatch>(json!({})).unwrap().title, None);
+    assert_eq!(
+        serde_json::from_value::<TaskPatch>(json!({}))
+            .unwrap()
+            .title,
+        None
+    );
 
     let patch = TaskPatch {
         title: Some("new".into()),
@@ -519,7 +671,10 @@ fn patch_is_all_optional() {
     assert_eq!(p.code, Some(Some("AB-1".into())));
     // The id and server-set fields cannot be patched.
     for extra in ["id", "secret", "score", "updated_at"] {
-        assert!(serde_json::from_value::<TaskPatch>(json!({ extra: 1 })).is_err(), "{extra}");
+        assert!(
+            serde_json::from_value::<TaskPatch>(json!({ extra: 1 })).is_err(),
+            "{extra}"
+        );
     }
     // A client-chosen id is set once, on create.
     assert!(serde_json::from_value::<CountryPatch>(json!({"code": "NZ"})).is_err());
@@ -529,8 +684,15 @@ fn patch_is_all_optional() {
 
 #[test]
 fn filter_has_filterable_fields() {
-    let f = TaskFilter { status: Some(Status::InProgress), done: Some(false), ..Default::default() };
-    assert_eq!(serde_json::to_value(&f).unwrap(), json!({"isDone": false, "status": "in_progress"}));
+    let f = TaskFilter {
+        status: Some(Status::InProgress),
+        done: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&f).unwrap(),
+        json!({"isDone": false, "status": "in_progress"})
+    );
     let all = TaskFilter {
         id: Some(1),
         title: Some("t".into()),
@@ -542,7 +704,10 @@ fn filter_has_filterable_fields() {
         serde_json::to_value(&all).unwrap(),
         json!({"id": 1, "title": "t", "isDone": true, "status": "todo", "project_id": 2})
     );
-    assert_eq!(serde_json::to_value(CategoryFilter::default()).unwrap(), json!({}));
+    assert_eq!(
+        serde_json::to_value(CategoryFilter::default()).unwrap(),
+        json!({})
+    );
     assert!(format!("{:?}", all.clone()).starts_with("TaskFilter {"));
 }
 
@@ -563,12 +728,35 @@ fn renamed_runtime_dependency() {
     use renamed_fixture::{Ticket, TicketCreate, TicketFilter, Urgency};
     let m = <Ticket as Resource>::MODEL;
     assert_eq!((m.path, m.cache_ttl_secs), ("tickets", Some(60)));
-    assert_eq!(field(m, "queue_id").relation.map(|r| (r.name, r.inverse)), Some(("queue", Some("tickets"))));
+    assert_eq!(
+        field(m, "queue_id").relation.map(|r| (r.name, r.inverse)),
+        Some(("queue", Some("tickets")))
+    );
     assert_eq!(<Urgency as ApiEnum>::MODEL.variants, ["LOW", "RIGHT_NOW"]);
-    let t = Ticket { id: 1, subject: "help".into(), urgency: Urgency::RightNow, note: None, queue_id: Some(2) };
+    let t = Ticket {
+        id: 1,
+        subject: "help".into(),
+        urgency: Urgency::RightNow,
+        note: None,
+        queue_id: Some(2),
+    };
     assert_eq!(Ticket::from_record(t.to_record()).unwrap(), t);
-    let body = TicketCreate { subject: "s".into(), urgency: Urgency::Low, note: None, queue_id: None };
-    assert_eq!(serde_json::to_value(body).unwrap(), json!({"subject": "s", "urgency": "LOW"}));
-    let filter = TicketFilter { urgency: Some(Urgency::RightNow), ..Default::default() };
-    assert_eq!(serde_json::to_value(filter).unwrap(), json!({"urgency": "RIGHT_NOW"}));
+    let body = TicketCreate {
+        subject: "s".into(),
+        urgency: Urgency::Low,
+        note: None,
+        queue_id: None,
+    };
+    assert_eq!(
+        serde_json::to_value(body).unwrap(),
+        json!({"subject": "s", "urgency": "LOW"})
+    );
+    let filter = TicketFilter {
+        urgency: Some(Urgency::RightNow),
+        ..Default::default()
+    };
+    assert_eq!(
+        serde_json::to_value(filter).unwrap(),
+        json!({"urgency": "RIGHT_NOW"})
+    );
 }

@@ -16,36 +16,72 @@ struct AdminState {
 }
 
 pub fn router(flags: Arc<Flags>, token: Option<String>) -> Router {
-    let Some(token) = token else { return Router::new() };
+    let Some(token) = token else {
+        return Router::new();
+    };
     Router::new()
         .route("/admin/flags", get(list))
-        .route("/admin/flags/api_optimization_enabled", put(set_optimization))
-        .with_state(AdminState { flags, token: token.into() })
+        .route(
+            "/admin/flags/api_optimization_enabled",
+            put(set_optimization),
+        )
+        .with_state(AdminState {
+            flags,
+            token: token.into(),
+        })
 }
 
 fn authorize(st: &AdminState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
     // Constant-time comparison: the token is a secret.
-    let ok = given.is_some_and(|g| g.len() == st.token.len() && g.bytes().zip(st.token.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0);
+    let ok = given.is_some_and(|g| {
+        g.len() == st.token.len()
+            && g.bytes()
+                .zip(st.token.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0
+    });
     if ok {
         Ok(())
     } else {
-        Err(ApiError::new(Kind::Unauthorized, "admin endpoints need a valid bearer token")
-            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+        Err(ApiError::new(
+            Kind::Unauthorized,
+            "admin endpoints need a valid bearer token",
+        )
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
     }
 }
 
-async fn list(State(st): State<AdminState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+async fn list(
+    State(st): State<AdminState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&st, &headers)?;
-    Ok(Json(serde_json::json!({ "api_optimization_enabled": st.flags.optimization() })))
+    Ok(Json(
+        serde_json::json!({ "api_optimization_enabled": st.flags.optimization() }),
+    ))
 }
 
-async fn set_optimization(State(st): State<AdminState>, headers: HeaderMap, body: String) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+async fn set_optimization(
+    State(st): State<AdminState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&st, &headers)?;
-    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| ApiError::new(Kind::MalformedJson, e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| ApiError::new(Kind::MalformedJson, e.to_string()))?;
     let Some(on) = v.get("enabled").and_then(|e| e.as_bool()) else {
-        return Err(ApiError::new(Kind::Validation, "send {\"enabled\": true|false}"));
+        return Err(ApiError::new(
+            Kind::Validation,
+            "send {\"enabled\": true|false}",
+        ));
     };
     st.flags.set_optimization(on);
-    Ok((StatusCode::OK, Json(serde_json::json!({ "api_optimization_enabled": on }))))
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "api_optimization_enabled": on })),
+    ))
 }

@@ -83,7 +83,11 @@ mod tests {
                     assert_eq!(p as usize % align, 0, "size {size} align {align}");
                     p.write_bytes(0xab, size);
                     let grown = a.realloc(p, layout, size * 3);
-                    assert_eq!(grown as usize % align, 0, "realloc: size {size} align {align}");
+                    assert_eq!(
+                        grown as usize % align,
+                        0,
+                        "realloc: size {size} align {align}"
+                    );
                     assert_eq!(*grown, 0xab, "contents kept");
                     a.dealloc(grown, Layout::from_size_align(size * 3, align).unwrap());
                     let z = a.alloc_zeroed(layout);

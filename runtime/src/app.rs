@@ -1,17 +1,17 @@
 //! The App builder: register resources, build the router once, serve.
 
-use crate::config::Config;
-use crate::error::{ApiError, Kind};
-use crate::model::ResourceModel;
-use crate::registry::Registry;
-use crate::resource::Resource;
 use crate::cache::flags::Flags;
 use crate::cache::CacheShared;
+use crate::config::Config;
+use crate::error::{ApiError, Kind};
 use crate::health::Health;
-use crate::service::ServiceOptions;
 use crate::limits::{ClientKeys, Limiter, OnFailure, Policy, Rate, RouteLimits};
+use crate::model::ResourceModel;
 use crate::observe::middleware::Observer;
 use crate::redis_conn::RedisHandle;
+use crate::registry::Registry;
+use crate::resource::Resource;
+use crate::service::ServiceOptions;
 use crate::store::{schema, Db, PoolOptions};
 use axum::Router;
 use std::future::Future;
@@ -42,7 +42,14 @@ fn route_labels(registry: &Registry) -> Vec<(String, &'static str)> {
         out.push((format!("{base}/{{id}}"), s.model.path));
         out.push((base, s.model.path));
     }
-    for r in ["/graphql", "/openapi.json", "/docs", "/health/live", "/health/ready", "/metrics"] {
+    for r in [
+        "/graphql",
+        "/openapi.json",
+        "/docs",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+    ] {
         out.push((r.to_string(), "-"));
     }
     out
@@ -55,20 +62,39 @@ fn route_limits(registry: &Registry, config: &Config) -> Vec<RouteLimits> {
     for s in &registry.services {
         let m = s.model;
         let (read, write, on_failure) = crate::limits::model_rates(m, config);
-        let policy = |suffix: &str, rate: Rate| Policy { name: Box::leak(format!("{}:{suffix}", m.path).into_boxed_str()), rate, on_failure };
+        let policy = |suffix: &str, rate: Rate| Policy {
+            name: Box::leak(format!("{}:{suffix}", m.path).into_boxed_str()),
+            rate,
+            on_failure,
+        };
         let base = m.route();
         for route in [format!("{base}/{{id}}"), base] {
-            out.push(RouteLimits { route, read: Some(policy("read", read)), write: Some(policy("write", write)) });
+            out.push(RouteLimits {
+                route,
+                read: Some(policy("read", read)),
+                write: Some(policy("write", write)),
+            });
         }
     }
-    let gql = Policy { name: "graphql", rate: config.rate_limit_graphql, on_failure: config.rate_limit_on_redis_failure };
-    out.push(RouteLimits { route: "/graphql".into(), read: Some(gql.clone()), write: Some(gql) });
+    let gql = Policy {
+        name: "graphql",
+        rate: config.rate_limit_graphql,
+        on_failure: config.rate_limit_on_redis_failure,
+    };
+    out.push(RouteLimits {
+        route: "/graphql".into(),
+        read: Some(gql.clone()),
+        write: Some(gql),
+    });
     out
 }
 
 impl App {
     pub fn new(config: Config) -> Self {
-        App { config, models: Vec::new() }
+        App {
+            config,
+            models: Vec::new(),
+        }
     }
 
     /// Registers a resource declared with `#[api_resource]`.
@@ -96,18 +122,27 @@ impl App {
     pub async fn build_with_db(self, db: Db) -> Result<Server, BuildError> {
         let config = &self.config;
         let redis = match &config.redis_url {
-            Some(url) => Some(RedisHandle::new(url, config.redis_timeout, &config.redis_prefix).map_err(|e| BuildError::Redis(e.to_string()))?),
+            Some(url) => Some(
+                RedisHandle::new(url, config.redis_timeout, &config.redis_prefix)
+                    .map_err(|e| BuildError::Redis(e.to_string()))?,
+            ),
             None => None,
         };
         let flags = Arc::new(Flags::new(config.api_optimization_enabled));
         let opts = ServiceOptions {
-            shared: Arc::new(CacheShared { flags: flags.clone(), channel_up: true.into() }),
+            shared: Arc::new(CacheShared {
+                flags: flags.clone(),
+                channel_up: true.into(),
+            }),
             default_ttl: config.cache_ttl,
             max_entries: config.cache_max_entries,
             batch_wait: config.batch_wait,
             batch_max: config.batch_max,
         };
-        let registry = Arc::new(Registry::with_options(&self.models, db.clone(), &opts, redis.clone()).map_err(BuildError::Declarations)?);
+        let registry = Arc::new(
+            Registry::with_options(&self.models, db.clone(), &opts, redis.clone())
+                .map_err(BuildError::Declarations)?,
+        );
         schema::ensure(&db, &self.models).await?;
         let observer = Arc::new(Observer::new(route_labels(&registry)));
         crate::observe::middleware::register(&observer);
@@ -115,15 +150,39 @@ impl App {
         crate::observe::spike::start(observer.requests.clone(), config.spike_threshold);
         db.start_pool_gauges();
         let limiter = config.rate_limit_enabled.then(|| {
-            let keys = ClientKeys { trusted_proxies: config.trusted_proxies.clone(), api_keys: config.api_keys.iter().cloned().collect() };
+            let keys = ClientKeys {
+                trusted_proxies: config.trusted_proxies.clone(),
+                api_keys: config.api_keys.iter().cloned().collect(),
+            };
             Limiter::new(route_limits(&registry, config), redis.clone(), keys)
         });
         let redis_required = config.rate_limit_enabled
             && (config.rate_limit_on_redis_failure == OnFailure::Closed
-                || self.models.iter().any(|m| m.rate_limit.fail_closed == Some(true)));
-        let health = Health::new(db.clone(), redis.clone().map(|r| (r, redis_required)), config.health_cache);
-        let router = crate::http::router(registry.clone(), config, crate::http::Parts { observer, limiter, health, flags: flags.clone() });
-        Ok(Server { router, registry, config: self.config, flags })
+                || self
+                    .models
+                    .iter()
+                    .any(|m| m.rate_limit.fail_closed == Some(true)));
+        let health = Health::new(
+            db.clone(),
+            redis.clone().map(|r| (r, redis_required)),
+            config.health_cache,
+        );
+        let router = crate::http::router(
+            registry.clone(),
+            config,
+            crate::http::Parts {
+                observer,
+                limiter,
+                health,
+                flags: flags.clone(),
+            },
+        );
+        Ok(Server {
+            router,
+            registry,
+            config: self.config,
+            flags,
+        })
     }
 }
 
@@ -155,7 +214,11 @@ impl Server {
 
     /// Serves on `listener` until `shutdown` completes; in-flight requests
     /// then get `shutdown_timeout` to finish before connections are dropped.
-    pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn serve_on(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         use axum::serve::ListenerExt;
         let grace = self.config.shutdown_timeout;
         let (tx, mut rx) = tokio::sync::watch::channel(false);
@@ -167,8 +230,13 @@ impl Server {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let server = axum::serve(listener, self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(signalled);
+        let server = axum::serve(
+            listener,
+            self.router
+                .clone()
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(signalled);
         let deadline = async move {
             let _ = rx.wait_for(|v| *v).await;
             tokio::time::sleep(grace).await;

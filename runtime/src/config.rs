@@ -89,9 +89,18 @@ impl Default for Config {
             redis_timeout: Duration::from_millis(100),
             redis_prefix: "resourceful".into(),
             rate_limit_enabled: true,
-            rate_limit_read: Rate { count: 6000, per: Duration::from_secs(60) },
-            rate_limit_write: Rate { count: 600, per: Duration::from_secs(60) },
-            rate_limit_graphql: Rate { count: 3000, per: Duration::from_secs(60) },
+            rate_limit_read: Rate {
+                count: 6000,
+                per: Duration::from_secs(60),
+            },
+            rate_limit_write: Rate {
+                count: 600,
+                per: Duration::from_secs(60),
+            },
+            rate_limit_graphql: Rate {
+                count: 3000,
+                per: Duration::from_secs(60),
+            },
             rate_limit_on_redis_failure: OnFailure::Open,
             trusted_proxies: Vec::new(),
             api_keys: Vec::new(),
@@ -116,16 +125,25 @@ impl Config {
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let mut c = Config::default();
-        fn num<T: std::str::FromStr>(get: &dyn Fn(&str) -> Option<String>, k: &str, target: &mut T) -> Result<(), String> {
+        fn num<T: std::str::FromStr>(
+            get: &dyn Fn(&str) -> Option<String>,
+            k: &str,
+            target: &mut T,
+        ) -> Result<(), String> {
             if let Some(v) = get(k) {
-                *target = v.trim().parse().map_err(|_| format!("{k}={v:?} is not a valid number"))?;
+                *target = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{k}={v:?} is not a valid number"))?;
             }
             Ok(())
         }
         let bind = get("BIND").unwrap_or_else(|| "127.0.0.1".into());
         let mut port: u16 = 8080;
         num(&get, "PORT", &mut port)?;
-        let ip: std::net::IpAddr = bind.parse().map_err(|_| format!("BIND={bind:?} is not an IP address"))?;
+        let ip: std::net::IpAddr = bind
+            .parse()
+            .map_err(|_| format!("BIND={bind:?} is not an IP address"))?;
         c.addr = SocketAddr::new(ip, port);
         if let Some(u) = get("DATABASE_URL").filter(|u| !u.is_empty()) {
             c.database_url = u;
@@ -140,7 +158,11 @@ impl Config {
         num(&get, "SHUTDOWN_TIMEOUT_SECS", &mut secs)?;
         c.shutdown_timeout = Duration::from_secs(secs);
         num(&get, "GRAPHQL_MAX_DEPTH", &mut c.graphql_max_depth)?;
-        num(&get, "GRAPHQL_MAX_COMPLEXITY", &mut c.graphql_max_complexity)?;
+        num(
+            &get,
+            "GRAPHQL_MAX_COMPLEXITY",
+            &mut c.graphql_max_complexity,
+        )?;
         c.redis_url = get("REDIS_URL").filter(|s| !s.is_empty());
         let mut ms = c.redis_timeout.as_millis() as u64;
         num(&get, "REDIS_TIMEOUT_MS", &mut ms)?;
@@ -165,7 +187,8 @@ impl Config {
             }
         }
         if let Some(v) = get("RATE_LIMIT_ON_REDIS_FAILURE") {
-            c.rate_limit_on_redis_failure = OnFailure::parse(&v).map_err(|e| format!("RATE_LIMIT_ON_REDIS_FAILURE: {e}"))?;
+            c.rate_limit_on_redis_failure =
+                OnFailure::parse(&v).map_err(|e| format!("RATE_LIMIT_ON_REDIS_FAILURE: {e}"))?;
         }
         if let Some(v) = get("TRUSTED_PROXIES") {
             for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -177,7 +200,12 @@ impl Config {
             }
         }
         if let Some(v) = get("API_KEYS") {
-            c.api_keys = v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect();
+            c.api_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(String::from)
+                .collect();
         }
         num(&get, "SPIKE_THRESHOLD", &mut c.spike_threshold)?;
         let mut ms = c.health_cache.as_millis() as u64;

@@ -130,14 +130,24 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(kind: Kind, detail: impl Into<String>) -> Self {
-        ApiError { kind, detail: detail.into(), errors: Vec::new(), headers: Vec::new() }
+        ApiError {
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
     }
     pub fn validation(errors: Vec<FieldProblem>) -> Self {
         let detail = match errors.len() {
             1 => format!("{}: {}", errors[0].pointer, errors[0].message),
             n => format!("{n} fields are invalid"),
         };
-        ApiError { kind: Kind::Validation, detail, errors, headers: Vec::new() }
+        ApiError {
+            kind: Kind::Validation,
+            detail,
+            errors,
+            headers: Vec::new(),
+        }
     }
     pub fn bad_query(errors: Vec<FieldProblem>) -> Self {
         let detail = errors
@@ -145,7 +155,12 @@ impl ApiError {
             .map(|e| format!("{}: {}", e.pointer, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        ApiError { kind: Kind::BadQuery, detail, errors, headers: Vec::new() }
+        ApiError {
+            kind: Kind::BadQuery,
+            detail,
+            errors,
+            headers: Vec::new(),
+        }
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(Kind::NotFound, detail)
@@ -194,7 +209,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.body(None)).expect("serializable");
         let mut res = (self.kind.status(), body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         for (k, v) in self.headers {
             res.headers_mut().insert(k, v);
         }

@@ -44,7 +44,12 @@ impl Health {
     /// `redis_required`: whether the service cannot work without Redis
     /// (rate limits that fail closed).
     pub fn new(db: Db, redis: Option<(Arc<RedisHandle>, bool)>, ttl: Duration) -> Arc<Self> {
-        Arc::new(Health { db, redis, ttl, last: tokio::sync::Mutex::new(None) })
+        Arc::new(Health {
+            db,
+            redis,
+            ttl,
+            last: tokio::sync::Mutex::new(None),
+        })
     }
 
     pub async fn report(&self) -> Arc<Report> {
@@ -86,7 +91,12 @@ impl Health {
     }
 }
 
-fn component(name: &'static str, required: bool, start: Instant, res: Result<(), String>) -> Component {
+fn component(
+    name: &'static str,
+    required: bool,
+    start: Instant,
+    res: Result<(), String>,
+) -> Component {
     let elapsed = start.elapsed();
     metrics::gauge!(names::HEALTH, "component" => name).set(if res.is_ok() { 1.0 } else { 0.0 });
     metrics::histogram!(names::HEALTH_DURATION, "component" => name).record(elapsed.as_secs_f64());
@@ -104,17 +114,27 @@ fn component(name: &'static str, required: bool, start: Instant, res: Result<(),
 
 pub fn router(health: Arc<Health>) -> Router {
     Router::new()
-        .route("/health/live", get(|| async { Json(serde_json::json!({ "status": "up" })) }))
+        .route(
+            "/health/live",
+            get(|| async { Json(serde_json::json!({ "status": "up" })) }),
+        )
         .route("/health/ready", get(ready))
         .with_state(health)
 }
 
 async fn ready(State(h): State<Arc<Health>>) -> impl IntoResponse {
     let report = h.report().await;
-    let code = if report.status == "down" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let code = if report.status == "down" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
     let mut res = (code, Json(&*report)).into_response();
     if code == StatusCode::SERVICE_UNAVAILABLE {
-        res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("5"),
+        );
     }
     res
 }

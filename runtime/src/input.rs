@@ -19,7 +19,12 @@ pub enum Mode {
 }
 
 fn problem(prefix: &str, f: &str, code: &'static str, message: String) -> FieldProblem {
-    FieldProblem { field: f.to_string(), pointer: format!("{prefix}/{f}"), code, message }
+    FieldProblem {
+        field: f.to_string(),
+        pointer: format!("{prefix}/{f}"),
+        code,
+        message,
+    }
 }
 
 /// Builds the record to store. `current` is the stored row for replace and
@@ -49,10 +54,19 @@ pub fn to_record(
 
     for (key, _) in obj.iter() {
         match model.field_by_api_name(key) {
-            None => problems.push(problem(prefix, key, "unknown", format!(
-                "unknown field `{key}`; fields: {}",
-                model.exposed().map(|(_, f)| f.api_name).collect::<Vec<_>>().join(", ")
-            ))),
+            None => problems.push(problem(
+                prefix,
+                key,
+                "unknown",
+                format!(
+                    "unknown field `{key}`; fields: {}",
+                    model
+                        .exposed()
+                        .map(|(_, f)| f.api_name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
             Some((i, f)) => {
                 let writable = match mode {
                     Mode::Create => f.is_client_writable(),
@@ -61,9 +75,16 @@ pub fn to_record(
                 if !writable {
                     // Echoing the current id back on PUT/PATCH is harmless.
                     let same_id = f.id.is_some()
-                        && current.is_some_and(|c| Value::from_json(&f.ty, &obj[key]).ok().as_ref() == Some(&c[i]));
+                        && current.is_some_and(|c| {
+                            Value::from_json(&f.ty, &obj[key]).ok().as_ref() == Some(&c[i])
+                        });
                     if !same_id {
-                        problems.push(problem(prefix, key, "read_only", format!("`{key}` is set by the server and cannot be written")));
+                        problems.push(problem(
+                            prefix,
+                            key,
+                            "read_only",
+                            format!("`{key}` is set by the server and cannot be written"),
+                        ));
                     }
                 }
             }
@@ -81,9 +102,12 @@ pub fn to_record(
         if writable {
             match obj.get(f.api_name) {
                 Some(j) => match Value::from_json(&f.ty, j) {
-                    Ok(Value::Null) if !f.optional => {
-                        problems.push(problem(prefix, f.api_name, "null", format!("`{}` cannot be null", f.api_name)))
-                    }
+                    Ok(Value::Null) if !f.optional => problems.push(problem(
+                        prefix,
+                        f.api_name,
+                        "null",
+                        format!("`{}` cannot be null", f.api_name),
+                    )),
                     Ok(v) => {
                         if let Some(p) = check_rules(f, &v, prefix) {
                             problems.push(p);
@@ -95,7 +119,12 @@ pub fn to_record(
                 None => match mode {
                     Mode::Patch => {}
                     _ if f.optional => rec[i] = Value::Null,
-                    _ => problems.push(problem(prefix, f.api_name, "required", format!("`{}` is required", f.api_name))),
+                    _ => problems.push(problem(
+                        prefix,
+                        f.api_name,
+                        "required",
+                        format!("`{}` is required", f.api_name),
+                    )),
                 },
             }
         } else if mode == Mode::Create {
@@ -128,17 +157,34 @@ pub fn check_rules(f: &FieldModel, v: &Value, prefix: &str) -> Option<FieldProbl
             let n = s.chars().count() as u32;
             if let Some(min) = r.min_length {
                 if n < min {
-                    return p("length", format!("`{}` must be at least {min} character{} long", f.api_name, if min == 1 { "" } else { "s" }));
+                    return p(
+                        "length",
+                        format!(
+                            "`{}` must be at least {min} character{} long",
+                            f.api_name,
+                            if min == 1 { "" } else { "s" }
+                        ),
+                    );
                 }
             }
             if let Some(max) = r.max_length {
                 if n > max {
-                    return p("length", format!("`{}` must be at most {max} character{} long", f.api_name, if max == 1 { "" } else { "s" }));
+                    return p(
+                        "length",
+                        format!(
+                            "`{}` must be at most {max} character{} long",
+                            f.api_name,
+                            if max == 1 { "" } else { "s" }
+                        ),
+                    );
                 }
             }
             if let Some(pat) = r.pattern {
                 if !pattern(pat).is_match(s) {
-                    return p("pattern", format!("`{}` must match the pattern {pat}", f.api_name));
+                    return p(
+                        "pattern",
+                        format!("`{}` must match the pattern {pat}", f.api_name),
+                    );
                 }
             }
             None

@@ -57,9 +57,12 @@ impl RedisHandle {
             .set_connection_timeout(self.timeout)
             .set_response_timeout(self.timeout)
             .set_number_of_retries(1);
-        let c = tokio::time::timeout(self.timeout * 2, ConnectionManager::new_with_config(self.client.clone(), config))
-            .await
-            .map_err(|_| RedisFailure::Timeout(self.timeout * 2))??;
+        let c = tokio::time::timeout(
+            self.timeout * 2,
+            ConnectionManager::new_with_config(self.client.clone(), config),
+        )
+        .await
+        .map_err(|_| RedisFailure::Timeout(self.timeout * 2))??;
         *guard = Some(c.clone());
         Ok(c)
     }
@@ -80,12 +83,19 @@ impl RedisHandle {
         }
         .await;
         if res.is_err() {
-            metrics::counter!(crate::observe::names::REDIS_ERRORS, "operation" => operation).increment(1);
+            metrics::counter!(crate::observe::names::REDIS_ERRORS, "operation" => operation)
+                .increment(1);
         }
         res
     }
 
     pub async fn ping(&self) -> Result<(), RedisFailure> {
-        self.run("ping", |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await.map(|_| ()) }).await
+        self.run("ping", |mut c| async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut c)
+                .await
+                .map(|_| ())
+        })
+        .await
     }
 }

@@ -1,9 +1,9 @@
 //! The registered resources, checked once at start-up and shared by the
 //! REST router, the GraphQL schema and the OpenAPI document.
 
-use crate::model::{FieldModel, ResourceModel};
 use crate::cache::invalidation::Invalidator;
 use crate::model::OnDelete;
+use crate::model::{FieldModel, ResourceModel};
 use crate::redis_conn::RedisHandle;
 use crate::service::{ResourceService, ServiceOptions};
 use crate::store::Db;
@@ -60,11 +60,17 @@ impl Registry {
     ) -> Result<Registry, String> {
         let mut problems = Vec::new();
         for (i, m) in models.iter().enumerate() {
-            if models[..i].iter().any(|o| o.path == m.path && o.version == m.version) {
+            if models[..i]
+                .iter()
+                .any(|o| o.path == m.path && o.version == m.version)
+            {
                 problems.push(format!("two resources are served at {}", m.route()));
             }
             if models[..i].iter().any(|o| o.name == m.name) {
-                problems.push(format!("two resources are named {}; GraphQL type names must be unique", m.name));
+                problems.push(format!(
+                    "two resources are named {}; GraphQL type names must be unique",
+                    m.name
+                ));
             }
         }
         let mut links = Vec::new();
@@ -88,11 +94,21 @@ impl Registry {
                     ));
                 }
                 if m.fields.iter().any(|o| o.api_name == rel.name && !o.skip) {
-                    problems.push(format!("{}: relation name `{}` clashes with a field", m.name, rel.name));
+                    problems.push(format!(
+                        "{}: relation name `{}` clashes with a field",
+                        m.name, rel.name
+                    ));
                 }
                 if let Some(inv) = rel.inverse {
-                    if models[to].fields.iter().any(|o| o.api_name == inv && !o.skip) {
-                        problems.push(format!("{}: inverse relation `{inv}` clashes with a field of {}", m.name, models[to].name));
+                    if models[to]
+                        .fields
+                        .iter()
+                        .any(|o| o.api_name == inv && !o.skip)
+                    {
+                        problems.push(format!(
+                            "{}: inverse relation `{inv}` clashes with a field of {}",
+                            m.name, models[to].name
+                        ));
                     }
                 }
                 links.push(Link { from, field, to });
@@ -117,13 +133,23 @@ impl Registry {
         if !problems.is_empty() {
             return Err(problems.join("\n"));
         }
-        let services: Vec<Arc<ResourceService>> = models.iter().map(|m| ResourceService::new(m, db.clone(), opts)).collect();
-        let caches = services.iter().filter_map(|s| s.cache.clone().map(|c| (s.model.path, c))).collect();
+        let services: Vec<Arc<ResourceService>> = models
+            .iter()
+            .map(|m| ResourceService::new(m, db.clone(), opts))
+            .collect();
+        let caches = services
+            .iter()
+            .filter_map(|s| s.cache.clone().map(|c| (s.model.path, c)))
+            .collect();
         let invalidator = Invalidator::new(redis, caches);
         for (i, s) in services.iter().enumerate() {
             s.connect(invalidator.clone(), dependents(&links, models, i));
         }
-        Ok(Registry { services, links, db })
+        Ok(Registry {
+            services,
+            links,
+            db,
+        })
     }
 
     pub fn by_path(&self, path: &str) -> Option<&Arc<ResourceService>> {

@@ -164,13 +164,22 @@ impl<T: FieldValue> FieldValue for Option<T> {
 /// Enums go through their wire string.
 pub fn enum_from_value<E: ApiEnum>(v: Value) -> Result<E, String> {
     match v {
-        Value::Text(s) => E::from_str(&s).ok_or_else(|| format!("unknown {} value \"{s}\"", E::MODEL.name)),
-        other => Err(format!("expected a {} string, found {other:?}", E::MODEL.name)),
+        Value::Text(s) => {
+            E::from_str(&s).ok_or_else(|| format!("unknown {} value \"{s}\"", E::MODEL.name))
+        }
+        other => Err(format!(
+            "expected a {} string, found {other:?}",
+            E::MODEL.name
+        )),
     }
 }
 
 /// Used by generated code: takes field `i` out of the record and converts it.
-pub fn take<T: FieldValue>(record: &mut Record, i: usize, field: &'static str) -> Result<T, FieldError> {
+pub fn take<T: FieldValue>(
+    record: &mut Record,
+    i: usize,
+    field: &'static str,
+) -> Result<T, FieldError> {
     let v = std::mem::replace(&mut record[i], Value::Null);
     T::from_value(v).map_err(|message| FieldError { field, message })
 }

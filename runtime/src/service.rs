@@ -2,6 +2,10 @@
 //! that reads and writes rows. Writes run in a transaction, so a rejected
 //! write changes nothing.
 
+use crate::cache::batcher::Batcher;
+use crate::cache::flags::Flags;
+use crate::cache::invalidation::Invalidator;
+use crate::cache::{CacheShared, CachedList, ResourceCache};
 use crate::error::{ApiError, ApiResult, FieldProblem, Kind};
 use crate::input::{self, Mode};
 use crate::model::ResourceModel;
@@ -9,10 +13,6 @@ use crate::query::{Cursor, ListQuery};
 use crate::store::sql::ResourceSql;
 use crate::store::{Db, Param};
 use crate::value::{Key, Record, RecordJson, Value};
-use crate::cache::batcher::Batcher;
-use crate::cache::flags::Flags;
-use crate::cache::invalidation::Invalidator;
-use crate::cache::{CacheShared, CachedList, ResourceCache};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -33,10 +33,17 @@ pub struct Representation {
 
 impl Representation {
     pub fn of(model: &'static ResourceModel, rec: &Record) -> Self {
-        let json = serde_json::to_vec(&RecordJson { model, record: rec }).expect("records serialize");
+        let json =
+            serde_json::to_vec(&RecordJson { model, record: rec }).expect("records serialize");
         let etag = etag_of(&json);
-        let etag_header = axum::http::HeaderValue::from_str(&etag).expect("hex etag is a valid header");
-        Representation { json: json.into(), etag, etag_header, record: rec.clone() }
+        let etag_header =
+            axum::http::HeaderValue::from_str(&etag).expect("hex etag is a valid header");
+        Representation {
+            json: json.into(),
+            etag,
+            etag_header,
+            record: rec.clone(),
+        }
     }
 }
 
@@ -79,7 +86,10 @@ pub struct ServiceOptions {
 impl Default for ServiceOptions {
     fn default() -> Self {
         ServiceOptions {
-            shared: Arc::new(CacheShared { flags: Arc::new(Flags::new(true)), channel_up: true.into() }),
+            shared: Arc::new(CacheShared {
+                flags: Arc::new(Flags::new(true)),
+                channel_up: true.into(),
+            }),
             default_ttl: Duration::from_secs(600),
             max_entries: 10_000,
             batch_wait: Duration::from_micros(500),
@@ -104,8 +114,18 @@ pub struct ResourceService {
 
 impl ResourceService {
     pub fn new(model: &'static ResourceModel, db: Db, opts: &ServiceOptions) -> Arc<Self> {
-        let ttl = model.cache_ttl_secs.map(Duration::from_secs).unwrap_or(opts.default_ttl);
-        let cache = (!ttl.is_zero()).then(|| Arc::new(ResourceCache::new(model.path, ttl, opts.max_entries, opts.shared.clone())));
+        let ttl = model
+            .cache_ttl_secs
+            .map(Duration::from_secs)
+            .unwrap_or(opts.default_ttl);
+        let cache = (!ttl.is_zero()).then(|| {
+            Arc::new(ResourceCache::new(
+                model.path,
+                ttl,
+                opts.max_entries,
+                opts.shared.clone(),
+            ))
+        });
         Arc::new_cyclic(|me| ResourceService {
             model,
             sql: ResourceSql::new(model, db.dialect()),
@@ -147,7 +167,10 @@ impl ResourceService {
     }
 
     async fn render(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
-        Ok(self.load(id).await?.map(|r| Arc::new(Representation::of(self.model, &r))))
+        Ok(self
+            .load(id)
+            .await?
+            .map(|r| Arc::new(Representation::of(self.model, &r))))
     }
 
     /// A rendered list page, from the cache when allowed.
@@ -168,7 +191,9 @@ impl ResourceService {
 
     /// After a committed write: drop cached copies here and on every replica.
     async fn written(&self, key: Option<Key>, deleted: bool) {
-        let Some(inv) = self.invalidator.get() else { return };
+        let Some(inv) = self.invalidator.get() else {
+            return;
+        };
         inv.invalidate(self.model.path, key.as_ref()).await;
         if deleted {
             for dep in self.dependents.get().map(|d| d.as_slice()).unwrap_or(&[]) {
@@ -201,19 +226,28 @@ impl ResourceService {
     pub async fn get(&self, id: &Value) -> ApiResult<Option<Record>> {
         let (_, ty) = self.id_field();
         let start = std::time::Instant::now();
-        let mut rows = self.db.fetch(self.model, &self.sql.select_by_id, vec![(id.clone(), ty)]).await?;
+        let mut rows = self
+            .db
+            .fetch(self.model, &self.sql.select_by_id, vec![(id.clone(), ty)])
+            .await?;
         self.observe("get", start, rows.len());
         Ok(rows.pop())
     }
 
     /// Loads every row whose `field` is in `keys` (one statement), grouped.
-    pub async fn load_by(&self, field: usize, keys: &[Key]) -> ApiResult<HashMap<Key, Vec<Record>>> {
+    pub async fn load_by(
+        &self,
+        field: usize,
+        keys: &[Key],
+    ) -> ApiResult<HashMap<Key, Vec<Record>>> {
         let mut out: HashMap<Key, Vec<Record>> = HashMap::new();
         if keys.is_empty() {
             return Ok(out);
         }
         for chunk in keys.chunks(500) {
-            let (sql, params) = self.sql.select_where_in(field, chunk.iter().map(Key::to_value).collect());
+            let (sql, params) = self
+                .sql
+                .select_where_in(field, chunk.iter().map(Key::to_value).collect());
             let start = std::time::Instant::now();
             let rows = self.db.fetch(self.model, &sql, params).await?;
             self.observe("load", start, rows.len());
@@ -238,13 +272,19 @@ impl ResourceService {
         } else {
             None
         };
-        Ok(Page { records, next_cursor })
+        Ok(Page {
+            records,
+            next_cursor,
+        })
     }
 
     /// Creates one record per item, all or nothing.
     pub async fn create(&self, items: &[serde_json::Value], bulk: bool) -> ApiResult<Vec<Record>> {
         if items.len() > MAX_BULK {
-            return Err(ApiError::new(Kind::Validation, format!("at most {MAX_BULK} items per bulk create")));
+            return Err(ApiError::new(
+                Kind::Validation,
+                format!("at most {MAX_BULK} items per bulk create"),
+            ));
         }
         let mut records = Vec::with_capacity(items.len());
         let mut problems: Vec<FieldProblem> = Vec::new();
@@ -259,21 +299,38 @@ impl ResourceService {
             return Err(ApiError::validation(problems));
         }
         let start = std::time::Instant::now();
-        let params_of = |rec: &Record| -> Vec<Param> { self.sql.insert_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect() };
+        let params_of = |rec: &Record| -> Vec<Param> {
+            self.sql
+                .insert_fields
+                .iter()
+                .map(|&i| (rec[i].clone(), self.model.fields[i].ty))
+                .collect()
+        };
         if let [rec] = records.as_slice() {
             // One INSERT … RETURNING is atomic by itself: no BEGIN/COMMIT
             // round trips.
-            let row = self.db.fetch(self.model, &self.sql.insert, params_of(rec)).await?.pop();
+            let row = self
+                .db
+                .fetch(self.model, &self.sql.insert, params_of(rec))
+                .await?
+                .pop();
             let out = vec![row.ok_or_else(|| ApiError::internal("insert returned no row"))?];
             self.observe("create", start, 1);
-            self.written(Key::from_value(&out[0][self.model.id_index()]), false).await;
+            self.written(Key::from_value(&out[0][self.model.id_index()]), false)
+                .await;
             return Ok(out);
         }
         let mut tx = self.db.begin().await?;
         let mut out = Vec::with_capacity(records.len());
         for (n, rec) in records.into_iter().enumerate() {
-            match tx.fetch(self.model, &self.sql.insert, params_of(&rec)).await {
-                Ok(mut rows) => out.push(rows.pop().ok_or_else(|| ApiError::internal("insert returned no row"))?),
+            match tx
+                .fetch(self.model, &self.sql.insert, params_of(&rec))
+                .await
+            {
+                Ok(mut rows) => out.push(
+                    rows.pop()
+                        .ok_or_else(|| ApiError::internal("insert returned no row"))?,
+                ),
                 Err(e) => {
                     let mut err = ApiError::from(e);
                     if bulk {
@@ -286,19 +343,36 @@ impl ResourceService {
         tx.commit().await?;
         self.observe("create", start, out.len());
         let id = self.model.id_index();
-        self.written(out.first().and_then(|r| Key::from_value(&r[id])), false).await;
+        self.written(out.first().and_then(|r| Key::from_value(&r[id])), false)
+            .await;
         Ok(out)
     }
 
     /// PUT or PATCH, honouring `If-Match`.
-    pub async fn update(&self, id: &Value, body: &serde_json::Value, mode: Mode, if_match: Option<&str>) -> ApiResult<Record> {
+    pub async fn update(
+        &self,
+        id: &Value,
+        body: &serde_json::Value,
+        mode: Mode,
+        if_match: Option<&str>,
+    ) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
         let start = std::time::Instant::now();
         let (mut tx, current) = self.lock_current(id, if_match).await?;
-        let rec = input::to_record(self.model, body, mode, Some(&current), "").map_err(ApiError::validation)?;
-        let mut params: Vec<Param> = self.sql.update_fields.iter().map(|&i| (rec[i].clone(), self.model.fields[i].ty)).collect();
+        let rec = input::to_record(self.model, body, mode, Some(&current), "")
+            .map_err(ApiError::validation)?;
+        let mut params: Vec<Param> = self
+            .sql
+            .update_fields
+            .iter()
+            .map(|&i| (rec[i].clone(), self.model.fields[i].ty))
+            .collect();
         params.push((id.clone(), ty));
-        let row = tx.fetch(self.model, &self.sql.update, params).await?.pop().ok_or_else(|| self.missing(id))?;
+        let row = tx
+            .fetch(self.model, &self.sql.update, params)
+            .await?
+            .pop()
+            .ok_or_else(|| self.missing(id))?;
         tx.commit().await?;
         self.observe("update", start, 1);
         self.written(Key::from_value(id), false).await;
@@ -319,11 +393,19 @@ impl ResourceService {
 
     /// Opens a write transaction holding the current row (locked where the
     /// database supports it) and checks `If-Match` against its ETag.
-    async fn lock_current(&self, id: &Value, if_match: Option<&str>) -> ApiResult<(crate::store::Tx, Record)> {
+    async fn lock_current(
+        &self,
+        id: &Value,
+        if_match: Option<&str>,
+    ) -> ApiResult<(crate::store::Tx, Record)> {
         let (_, ty) = self.id_field();
         let mut tx = self.db.begin().await?;
         let current = tx
-            .fetch(self.model, &self.sql.select_for_update, vec![(id.clone(), ty)])
+            .fetch(
+                self.model,
+                &self.sql.select_for_update,
+                vec![(id.clone(), ty)],
+            )
             .await?
             .pop()
             .ok_or_else(|| self.missing(id))?;

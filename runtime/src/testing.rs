@@ -22,13 +22,22 @@ pub struct TestDb {
 }
 
 pub fn postgres_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{prefix}_{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestDb {
@@ -43,8 +52,15 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let file = std::env::temp_dir().join(format!("{}.db", unique("rtest")));
         let url = format!("sqlite:{}", file.display());
-        let db = Db::connect(&url, &PoolOptions::default()).await.expect("sqlite");
-        TestDb { db, url, backend: Backend::Sqlite, isolation: file.display().to_string() }
+        let db = Db::connect(&url, &PoolOptions::default())
+            .await
+            .expect("sqlite");
+        TestDb {
+            db,
+            url,
+            backend: Backend::Sqlite,
+            isolation: file.display().to_string(),
+        }
     }
 
     /// A fresh schema on the test PostgreSQL server. Panics (never skips)
@@ -52,15 +68,36 @@ impl TestDb {
     pub async fn postgres() -> TestDb {
         let url = postgres_url();
         let schema = unique("rtest");
-        let admin = Db::connect(&url, &PoolOptions { max_connections: 1, ..Default::default() })
+        let admin = Db::connect(
+            &url,
+            &PoolOptions {
+                max_connections: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is required for this test: {e}"));
+        admin
+            .execute(&format!("CREATE SCHEMA \"{schema}\""), Vec::new())
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {url} is required for this test: {e}"));
-        admin.execute(&format!("CREATE SCHEMA \"{schema}\""), Vec::new()).await.expect("create schema");
+            .expect("create schema");
         admin.close().await;
-        let db = Db::connect(&url, &PoolOptions { max_connections: 8, schema: Some(schema.clone()), ..Default::default() })
-            .await
-            .expect("postgres");
-        TestDb { db, url, backend: Backend::Postgres, isolation: schema }
+        let db = Db::connect(
+            &url,
+            &PoolOptions {
+                max_connections: 8,
+                schema: Some(schema.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("postgres");
+        TestDb {
+            db,
+            url,
+            backend: Backend::Postgres,
+            isolation: schema,
+        }
     }
 
     /// Drops the schema / removes the file.
@@ -73,8 +110,21 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                if let Ok(admin) = Db::connect(&self.url, &PoolOptions { max_connections: 1, ..Default::default() }).await {
-                    let _ = admin.execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.isolation), Vec::new()).await;
+                if let Ok(admin) = Db::connect(
+                    &self.url,
+                    &PoolOptions {
+                        max_connections: 1,
+                        ..Default::default()
+                    },
+                )
+                .await
+                {
+                    let _ = admin
+                        .execute(
+                            &format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.isolation),
+                            Vec::new(),
+                        )
+                        .await;
                     admin.close().await;
                 }
             }

@@ -37,7 +37,9 @@ impl Value {
         match (ty, v) {
             (_, J::Null) => Ok(Value::Null),
             (t, J::Number(n)) if t.is_integer() => {
-                let i = n.as_i64().ok_or_else(|| format!("expected an integer, got {n}"))?;
+                let i = n
+                    .as_i64()
+                    .ok_or_else(|| format!("expected an integer, got {n}"))?;
                 check_int_bounds(t, i)?;
                 Ok(Value::Int(i))
             }
@@ -50,9 +52,14 @@ impl Value {
             }
             (FieldType::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
             // Only text-shaped kinds come as JSON strings; "5" is not a number.
-            (FieldType::String | FieldType::Uuid | FieldType::DateTime | FieldType::Date | FieldType::Enum(_), J::String(s)) => {
-                Value::from_text(ty, s)
-            }
+            (
+                FieldType::String
+                | FieldType::Uuid
+                | FieldType::DateTime
+                | FieldType::Date
+                | FieldType::Enum(_),
+                J::String(s),
+            ) => Value::from_text(ty, s),
             _ => Err(format!("{}, got {}", expected(), json_kind(v))),
         }
     }
@@ -61,12 +68,18 @@ impl Value {
     pub fn from_text(ty: &FieldType, s: &str) -> Result<Value, String> {
         match ty {
             t if t.is_integer() => {
-                let i: i64 = s.trim().parse().map_err(|_| format!("expected an integer, got \"{s}\""))?;
+                let i: i64 = s
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("expected an integer, got \"{s}\""))?;
                 check_int_bounds(t, i)?;
                 Ok(Value::Int(i))
             }
             t if t.is_float() => {
-                let f: f64 = s.trim().parse().map_err(|_| format!("expected a number, got \"{s}\""))?;
+                let f: f64 = s
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("expected a number, got \"{s}\""))?;
                 if !f.is_finite() {
                     return Err("expected a finite number".into());
                 }
@@ -83,7 +96,9 @@ impl Value {
                 .map_err(|_| format!("expected a UUID, got \"{s}\"")),
             FieldType::DateTime => DateTime::parse_from_rfc3339(s)
                 .map(|d| Value::DateTime(truncate_micros(d.with_timezone(&Utc))))
-                .map_err(|_| format!("expected an RFC 3339 date-time like 2025-01-31T12:00:00Z, got \"{s}\"")),
+                .map_err(|_| {
+                    format!("expected an RFC 3339 date-time like 2025-01-31T12:00:00Z, got \"{s}\"")
+                }),
             FieldType::Date => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Value::Date)
                 .map_err(|_| format!("expected a date like 2025-01-31, got \"{s}\"")),
@@ -91,7 +106,10 @@ impl Value {
                 if e.variants.contains(&s) {
                     Ok(Value::Text(s.to_string()))
                 } else {
-                    Err(format!("expected one of {}, got \"{s}\"", e.variants.join(", ")))
+                    Err(format!(
+                        "expected one of {}, got \"{s}\"",
+                        e.variants.join(", ")
+                    ))
                 }
             }
             _ => unreachable!("all kinds covered"),
@@ -214,21 +232,42 @@ mod tests {
 
     #[test]
     fn json_conversions_check_kinds() {
-        assert_eq!(Value::from_json(&FieldType::I64, &json!(5)), Ok(Value::Int(5)));
+        assert_eq!(
+            Value::from_json(&FieldType::I64, &json!(5)),
+            Ok(Value::Int(5))
+        );
         assert!(Value::from_json(&FieldType::I64, &json!(5.5)).is_err());
         assert!(Value::from_json(&FieldType::I16, &json!(40000)).is_err());
         assert!(Value::from_json(&FieldType::Bool, &json!("true")).is_err());
-        assert_eq!(Value::from_json(&FieldType::F64, &json!(1)), Ok(Value::Float(1.0)));
+        assert_eq!(
+            Value::from_json(&FieldType::F64, &json!(1)),
+            Ok(Value::Float(1.0))
+        );
         assert!(Value::from_json(&FieldType::Uuid, &json!("nope")).is_err());
-        let d = Value::from_json(&FieldType::DateTime, &json!("2025-01-31T13:00:00.1234567+01:00")).unwrap();
+        let d = Value::from_json(
+            &FieldType::DateTime,
+            &json!("2025-01-31T13:00:00.1234567+01:00"),
+        )
+        .unwrap();
         assert_eq!(d.to_text(), "2025-01-31T12:00:00.123456Z");
-        assert_eq!(Value::from_json(&FieldType::Date, &json!("2025-02-01")).unwrap().to_text(), "2025-02-01");
-        assert!(Value::from_json(&FieldType::String, &json!([1])).unwrap_err().contains("an array"));
+        assert_eq!(
+            Value::from_json(&FieldType::Date, &json!("2025-02-01"))
+                .unwrap()
+                .to_text(),
+            "2025-02-01"
+        );
+        assert!(Value::from_json(&FieldType::String, &json!([1]))
+            .unwrap_err()
+            .contains("an array"));
     }
 
     #[test]
     fn text_round_trip() {
-        for (t, s) in [(FieldType::I32, "-3"), (FieldType::Bool, "false"), (FieldType::F64, "2.5")] {
+        for (t, s) in [
+            (FieldType::I32, "-3"),
+            (FieldType::Bool, "false"),
+            (FieldType::F64, "2.5"),
+        ] {
             assert_eq!(Value::from_text(&t, s).unwrap().to_text(), s);
         }
     }

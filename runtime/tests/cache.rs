@@ -178,12 +178,20 @@ async fn the_optimization_flag_switches_caching_at_run_time() {
     for _ in 0..3 {
         ctx.get(&url).await;
     }
-    assert_eq!(ctx.statements() - before, 3, "off: every read goes to the database");
+    assert_eq!(
+        ctx.statements() - before,
+        3,
+        "off: every read goes to the database"
+    );
     let list = "{ tasks(first: 5) { items { id } } }";
     gql(&ctx, list).await;
     let before = ctx.statements();
     gql(&ctx, list).await;
-    assert_eq!(ctx.statements() - before, 1, "off: GraphQL responses are not reused");
+    assert_eq!(
+        ctx.statements() - before,
+        1,
+        "off: GraphQL responses are not reused"
+    );
 
     let flip = |token: &str, on: bool| {
         Request::put("/admin/flags/api_optimization_enabled")
@@ -192,7 +200,9 @@ async fn the_optimization_flag_switches_caching_at_run_time() {
             .body(Body::from(json!({ "enabled": on }).to_string()))
             .unwrap()
     };
-    ctx.send(flip("wrong", true)).await.assert_problem(401, "unauthorized");
+    ctx.send(flip("wrong", true))
+        .await
+        .assert_problem(401, "unauthorized");
     let r = ctx.send(flip("s3cret", true)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["api_optimization_enabled"], true);
@@ -202,7 +212,14 @@ async fn the_optimization_flag_switches_caching_at_run_time() {
         ctx.get(&url).await;
     }
     assert_eq!(ctx.statements(), before, "on: served from the cache");
-    let flags = ctx.send(Request::get("/admin/flags").header("authorization", "Bearer s3cret").body(Body::empty()).unwrap()).await;
+    let flags = ctx
+        .send(
+            Request::get("/admin/flags")
+                .header("authorization", "Bearer s3cret")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(flags.json["api_optimization_enabled"], true);
     ctx.cleanup().await;
 }
@@ -230,7 +247,9 @@ async fn the_graphql_response_cache_can_be_switched_off_alone() {
 #[tokio::test]
 async fn admin_routes_do_not_exist_without_a_token() {
     let ctx = Ctx::new(Backend::Sqlite).await;
-    ctx.get("/admin/flags").await.assert_problem(404, "not-found");
+    ctx.get("/admin/flags")
+        .await
+        .assert_problem(404, "not-found");
     ctx.cleanup().await;
 }
 
@@ -238,7 +257,8 @@ async fn admin_routes_do_not_exist_without_a_token() {
 async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
     let test_db = TestDb::postgres().await;
     let mut config = Config::default();
-    config.redis_url = Some(std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()));
+    config.redis_url =
+        Some(std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()));
     config.redis_prefix = format!("rtest:{}", uuid::Uuid::new_v4());
     let build = || async {
         App::new(config.clone())
@@ -255,14 +275,31 @@ async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
         use tower::ServiceExt;
         let res = r.oneshot(req).await.unwrap();
         let status = res.status().as_u16();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
-        (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default())
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default(),
+        )
     };
-    let post = |uri: &str, body: serde_json::Value| Request::post(uri).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+    let post = |uri: &str, body: serde_json::Value| {
+        Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
     // Wait until both replicas have subscribed (caches are bypassed until then).
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, p) = send(a.clone(), post("/v1/projects", json!({"name": "Shared"}))).await;
-    let (s, t) = send(a.clone(), post("/v1/tasks", json!({"title": "before", "done": false, "status": "todo", "project_id": p["id"]}))).await;
+    let (s, t) = send(
+        a.clone(),
+        post(
+            "/v1/tasks",
+            json!({"title": "before", "done": false, "status": "todo", "project_id": p["id"]}),
+        ),
+    )
+    .await;
     assert_eq!(s, 201, "{t}");
     let url = format!("/v1/tasks/{}", t["id"]);
     let get = |r: axum::Router| send(r, Request::get(&url).body(Body::empty()).unwrap());
@@ -270,9 +307,16 @@ async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
     assert_eq!(get(b.clone()).await.1["title"], "before");
     let stmts = test_db.db.statement_count();
     assert_eq!(get(b.clone()).await.1["title"], "before");
-    assert_eq!(test_db.db.statement_count(), stmts, "B serves from its cache");
+    assert_eq!(
+        test_db.db.statement_count(),
+        stmts,
+        "B serves from its cache"
+    );
     // A writes; B must drop its copy as soon as it hears about it.
-    let patch = Request::patch(&url).header("content-type", "application/json").body(Body::from(r#"{"title":"after"}"#)).unwrap();
+    let patch = Request::patch(&url)
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"title":"after"}"#))
+        .unwrap();
     assert_eq!(send(a.clone(), patch).await.0, 200);
     let mut fresh = false;
     for _ in 0..100 {
@@ -282,7 +326,10 @@ async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(fresh, "replica B still serves the old row after the invalidation");
+    assert!(
+        fresh,
+        "replica B still serves the old row after the invalidation"
+    );
 
     // The same for a whole GraphQL response cached on B.
     let q = json!({"query": format!("{{ tasks(filter: {{id: {{eq: \"{}\"}}}}) {{ items {{ title }} }} }}", t["id"])});
@@ -293,8 +340,15 @@ async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
     assert_eq!(title(b.clone()).await, "after");
     let stmts = test_db.db.statement_count();
     assert_eq!(title(b.clone()).await, "after");
-    assert_eq!(test_db.db.statement_count(), stmts, "B answers the query from its response cache");
-    let patch = Request::patch(&url).header("content-type", "application/json").body(Body::from(r#"{"title":"again"}"#)).unwrap();
+    assert_eq!(
+        test_db.db.statement_count(),
+        stmts,
+        "B answers the query from its response cache"
+    );
+    let patch = Request::patch(&url)
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"title":"again"}"#))
+        .unwrap();
     assert_eq!(send(a.clone(), patch).await.0, 200);
     let mut fresh = false;
     for _ in 0..100 {
@@ -304,6 +358,9 @@ async fn replicas_sharing_redis_drop_entries_written_elsewhere() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(fresh, "replica B still answers GraphQL with the old row after the invalidation");
+    assert!(
+        fresh,
+        "replica B still answers GraphQL with the old row after the invalidation"
+    );
     test_db.cleanup().await;
 }

@@ -9,7 +9,12 @@ use support::Ctx;
 
 /// POSTs an operation and returns the whole GraphQL response.
 async fn gql(ctx: &Ctx, query: &str, variables: Value) -> Value {
-    let r = ctx.post("/graphql", json!({ "query": query, "variables": variables })).await;
+    let r = ctx
+        .post(
+            "/graphql",
+            json!({ "query": query, "variables": variables }),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.header("content-type"), Some("application/json"));
     r.json
@@ -18,24 +23,40 @@ async fn gql(ctx: &Ctx, query: &str, variables: Value) -> Value {
 /// The `data` of a response that must have no errors.
 async fn data(ctx: &Ctx, query: &str, variables: Value) -> Value {
     let r = gql(ctx, query, variables).await;
-    assert!(r.get("errors").is_none(), "unexpected errors: {}", r["errors"]);
+    assert!(
+        r.get("errors").is_none(),
+        "unexpected errors: {}",
+        r["errors"]
+    );
     r["data"].clone()
 }
 
 /// The single error of a response that must fail.
 async fn error(ctx: &Ctx, query: &str, variables: Value) -> Value {
     let r = gql(ctx, query, variables).await;
-    let errors = r["errors"].as_array().unwrap_or_else(|| panic!("expected errors, got {r}"));
+    let errors = r["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected errors, got {r}"));
     assert_eq!(errors.len(), 1, "{r}");
     errors[0].clone()
 }
 
 fn titles(items: &Value) -> Vec<String> {
-    items.as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect()
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn ids(items: &Value) -> Vec<String> {
-    items.as_array().unwrap().iter().map(|t| t["id"].to_string().trim_matches('"').to_string()).collect()
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].to_string().trim_matches('"').to_string())
+        .collect()
 }
 
 /// Fields in a problem's `errors` extension.
@@ -44,11 +65,17 @@ fn problem_fields(err: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap_or_else(|| panic!("no field errors in {err}"))
         .iter()
-        .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
-const TASK_FIELDS: &str = "id title done priority status project_id due code created_at updated_at _etag";
+const TASK_FIELDS: &str =
+    "id title done priority status project_id due code created_at updated_at _etag";
 
 both_backends! {
     async fn single_item_and_scalars(ctx: &Ctx) {
@@ -500,7 +527,15 @@ both_backends! {
 
 /// Depth and complexity come from the configuration.
 async fn configured_limits(backend: Backend) {
-    let ctx = Ctx::with(backend, Config { graphql_max_depth: 3, graphql_max_complexity: 4, ..Config::default() }).await;
+    let ctx = Ctx::with(
+        backend,
+        Config {
+            graphql_max_depth: 3,
+            graphql_max_complexity: 4,
+            ..Config::default()
+        },
+    )
+    .await;
     data(&ctx, "{ tasks { items { id } } }", json!({})).await;
     let r = gql(&ctx, "{ tasks { items { project { name } } } }", json!({})).await;
     assert_eq!(r["errors"][0]["message"], "Query is nested too deep.");

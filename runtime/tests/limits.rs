@@ -36,7 +36,8 @@ async fn get_from(ctx: &Ctx, uri: &str, peer: &str, xff: Option<&str>) -> Resp {
         req = req.header("x-forwarded-for", x);
     }
     let mut req = req.body(Body::empty()).unwrap();
-    req.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    req.extensions_mut()
+        .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
     ctx.send(req).await
 }
 
@@ -48,17 +49,28 @@ async fn burst_beyond_the_limit_gets_429_with_headers() {
         let r = get_from(&ctx, "/v1/tasks", peer, None).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("ratelimit-limit"), Some("3"));
-        assert_eq!(r.header("ratelimit-remaining"), Some((2 - n).to_string().as_str()));
+        assert_eq!(
+            r.header("ratelimit-remaining"),
+            Some((2 - n).to_string().as_str())
+        );
         assert_eq!(r.header("ratelimit-policy"), Some("3;w=60"));
     }
     let r = get_from(&ctx, "/v1/tasks", peer, None).await;
     r.assert_problem(429, "rate-limited");
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=20).contains(&retry), "one request costs 20 s at 3/min: {retry}");
+    assert!(
+        (1..=20).contains(&retry),
+        "one request costs 20 s at 3/min: {retry}"
+    );
     assert_eq!(r.header("ratelimit-remaining"), Some("0"));
     assert!(r.header("ratelimit-reset").is_some());
     // Another client has its own bucket; writes have their own policy.
-    assert_eq!(get_from(&ctx, "/v1/tasks", "203.0.113.2:4000", None).await.status, 200);
+    assert_eq!(
+        get_from(&ctx, "/v1/tasks", "203.0.113.2:4000", None)
+            .await
+            .status,
+        200
+    );
     // Health and metrics are never limited.
     assert_eq!(get_from(&ctx, "/health/live", peer, None).await.status, 200);
     assert_eq!(get_from(&ctx, "/metrics", peer, None).await.status, 200);
@@ -74,7 +86,8 @@ async fn graphql_is_limited_too() {
             .header("content-type", "application/json")
             .body(Body::from(r#"{"query":"{ __typename }"}"#))
             .unwrap();
-        req.extensions_mut().insert(ConnectInfo("198.51.100.4:1".parse::<SocketAddr>().unwrap()));
+        req.extensions_mut()
+            .insert(ConnectInfo("198.51.100.4:1".parse::<SocketAddr>().unwrap()));
         let r = ctx.send(req).await;
         statuses.push(r.status.as_u16());
         if r.status == 429 {
@@ -95,7 +108,12 @@ async fn forged_forwarded_for_from_untrusted_peers_is_ignored() {
     // Each request claims a new origin; the bucket is still the socket peer's.
     let mut codes = Vec::new();
     for n in 0..4 {
-        codes.push(get_from(&ctx, "/v1/tasks", attacker, Some(&format!("192.0.2.{n}"))).await.status.as_u16());
+        codes.push(
+            get_from(&ctx, "/v1/tasks", attacker, Some(&format!("192.0.2.{n}")))
+                .await
+                .status
+                .as_u16(),
+        );
     }
     assert_eq!(codes, [200, 200, 429, 429]);
     // Behind a trusted proxy, the rightmost untrusted hop is the client; a
@@ -103,10 +121,26 @@ async fn forged_forwarded_for_from_untrusted_peers_is_ignored() {
     let proxy = "10.0.0.5:443";
     let mut codes = Vec::new();
     for n in 0..3 {
-        codes.push(get_from(&ctx, "/v1/tasks", proxy, Some(&format!("6.6.6.{n}, 198.51.100.7"))).await.status.as_u16());
+        codes.push(
+            get_from(
+                &ctx,
+                "/v1/tasks",
+                proxy,
+                Some(&format!("6.6.6.{n}, 198.51.100.7")),
+            )
+            .await
+            .status
+            .as_u16(),
+        );
     }
     assert_eq!(codes, [200, 200, 429]);
-    assert_eq!(get_from(&ctx, "/v1/tasks", proxy, Some("198.51.100.8")).await.status, 200, "a different real client");
+    assert_eq!(
+        get_from(&ctx, "/v1/tasks", proxy, Some("198.51.100.8"))
+            .await
+            .status,
+        200,
+        "a different real client"
+    );
     ctx.cleanup().await;
 }
 
@@ -128,7 +162,11 @@ async fn two_apps_sharing_redis_enforce_one_combined_limit() {
             other => panic!("unexpected {other}"),
         }
     }
-    assert_eq!((allowed, limited), (5, 3), "one shared budget across replicas");
+    assert_eq!(
+        (allowed, limited),
+        (5, 3),
+        "one shared budget across replicas"
+    );
     a.cleanup().await;
     b.cleanup().await;
 }
@@ -142,7 +180,10 @@ fn closed_port_url() -> String {
 }
 
 fn metric(text: &str, prefix: &str) -> f64 {
-    text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 #[tokio::test]
@@ -151,16 +192,32 @@ async fn redis_down_fail_open_keeps_serving_with_local_limits() {
     c.redis_url = Some(closed_port_url());
     c.rate_limit_on_redis_failure = OnFailure::Open;
     let ctx = Ctx::with(Backend::Sqlite, c).await;
-    let before = metric(&ctx.get("/metrics").await.raw.iter().map(|&b| b as char).collect::<String>(), "rate_limit_backend_failures_total{policy=\"tasks:read\",action=\"fail_open\"}");
+    let before = metric(
+        &ctx.get("/metrics")
+            .await
+            .raw
+            .iter()
+            .map(|&b| b as char)
+            .collect::<String>(),
+        "rate_limit_backend_failures_total{policy=\"tasks:read\",action=\"fail_open\"}",
+    );
     let mut codes = Vec::new();
     for _ in 0..4 {
-        let r = tokio::time::timeout(Duration::from_secs(5), get_from(&ctx, "/v1/tasks", "203.0.113.60:1", None)).await.expect("never hangs");
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            get_from(&ctx, "/v1/tasks", "203.0.113.60:1", None),
+        )
+        .await
+        .expect("never hangs");
         codes.push(r.status.as_u16());
     }
     // The in-process fallback still enforces the declared rate.
     assert_eq!(codes, [200, 200, 200, 429]);
     let text = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
-    let after = metric(&text, "rate_limit_backend_failures_total{policy=\"tasks:read\",action=\"fail_open\"}");
+    let after = metric(
+        &text,
+        "rate_limit_backend_failures_total{policy=\"tasks:read\",action=\"fail_open\"}",
+    );
     assert!(after >= before + 4.0, "counted: {before} → {after}");
     assert!(metric(&text, "redis_errors_total{operation=\"rate_limit\"}") >= 1.0);
     // Redis is optional under fail-open: readiness reports it, stays 200.
@@ -177,7 +234,12 @@ async fn redis_down_fail_closed_answers_503_quickly() {
     c.rate_limit_on_redis_failure = OnFailure::Closed;
     let ctx = Ctx::with(Backend::Sqlite, c).await;
     for _ in 0..3 {
-        let r = tokio::time::timeout(Duration::from_secs(5), get_from(&ctx, "/v1/tasks", "203.0.113.61:1", None)).await.expect("never hangs");
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            get_from(&ctx, "/v1/tasks", "203.0.113.61:1", None),
+        )
+        .await
+        .expect("never hangs");
         r.assert_problem(503, "unavailable");
         assert!(r.header("retry-after").is_some());
     }
@@ -188,7 +250,10 @@ async fn redis_down_fail_closed_answers_503_quickly() {
 }
 
 /// A resource declaring its own limits, tighter than the defaults.
-#[resourceful::api_resource(path = "tickets", rate_limit(read = "2/min", write = "1/min", on_redis_failure = "closed"))]
+#[resourceful::api_resource(
+    path = "tickets",
+    rate_limit(read = "2/min", write = "1/min", on_redis_failure = "closed")
+)]
 pub struct Ticket {
     #[api(id)]
     pub id: i64,
@@ -198,20 +263,35 @@ pub struct Ticket {
 #[tokio::test]
 async fn declared_limits_override_the_defaults() {
     let db = resourceful::testing::TestDb::sqlite().await;
-    let server = resourceful::App::new(Config::default()).resource::<Ticket>().build_with_db(db.db.clone()).await.unwrap();
+    let server = resourceful::App::new(Config::default())
+        .resource::<Ticket>()
+        .build_with_db(db.db.clone())
+        .await
+        .unwrap();
     let router = server.router();
     let send = |req: Request<Body>| {
         let r = router.clone();
         async move {
             use tower::ServiceExt;
             let mut req = req;
-            req.extensions_mut().insert(ConnectInfo("203.0.113.77:1".parse::<SocketAddr>().unwrap()));
+            req.extensions_mut()
+                .insert(ConnectInfo("203.0.113.77:1".parse::<SocketAddr>().unwrap()));
             let res = r.oneshot(req).await.unwrap();
-            (res.status().as_u16(), res.headers().get("ratelimit-policy").map(|v| v.to_str().unwrap().to_string()))
+            (
+                res.status().as_u16(),
+                res.headers()
+                    .get("ratelimit-policy")
+                    .map(|v| v.to_str().unwrap().to_string()),
+            )
         }
     };
     let get = || Request::get("/v1/tickets").body(Body::empty()).unwrap();
-    let post = || Request::post("/v1/tickets").header("content-type", "application/json").body(Body::from(r#"{"subject":"s"}"#)).unwrap();
+    let post = || {
+        Request::post("/v1/tickets")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"subject":"s"}"#))
+            .unwrap()
+    };
     assert_eq!(send(get()).await, (200, Some("2;w=60".into())));
     assert_eq!(send(get()).await.0, 200);
     assert_eq!(send(get()).await.0, 429);

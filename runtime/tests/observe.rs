@@ -33,13 +33,19 @@ async fn request_metrics_use_route_templates() {
     let text = String::from_utf8(r.raw).unwrap();
 
     let ok = r#"http_request_duration_seconds_count{route="/v1/tasks/{id}",method="GET",status_class="2xx",resource="tasks"}"#;
-    let line = text.lines().find(|l| l.starts_with(ok)).unwrap_or_else(|| panic!("missing {ok} in\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(ok))
+        .unwrap_or_else(|| panic!("missing {ok} in\n{text}"));
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{line}");
     assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/v1/tasks/{id}",method="GET",status_class="4xx",resource="tasks",le="0.005"}"#));
     assert!(text.contains(r#"http_requests_total{route="/v1/tasks",method="POST",status_class="2xx",resource="tasks"}"#));
     // Raw paths never become labels.
-    assert!(!text.contains("424242") && !text.contains("/no/such/path"), "raw path leaked into labels");
+    assert!(
+        !text.contains("424242") && !text.contains("/no/such/path"),
+        "raw path leaked into labels"
+    );
     assert!(text.contains(r#"route="unmatched""#));
     for name in [
         "http_request_size_bytes_bucket",
@@ -55,11 +61,20 @@ async fn request_metrics_use_route_templates() {
     ] {
         assert!(!lines_with(&text, name).is_empty(), "missing {name}");
     }
-    assert!(text.contains("# HELP http_request_duration_seconds"), "described");
+    assert!(
+        text.contains("# HELP http_request_duration_seconds"),
+        "described"
+    );
     // Pool and spike gauges are published once a second.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let text = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
-    for name in ["db_pool_connections{state=\"idle\"}", "db_pool_max_connections", "db_pool_waiters", "http_request_rate_short", "http_traffic_spike_ratio"] {
+    for name in [
+        "db_pool_connections{state=\"idle\"}",
+        "db_pool_max_connections",
+        "db_pool_waiters",
+        "http_request_rate_short",
+        "http_traffic_spike_ratio",
+    ] {
         assert!(!lines_with(&text, name).is_empty(), "missing {name}");
     }
     ctx.cleanup().await;
@@ -81,7 +96,9 @@ impl Proxy {
         let (u, c) = (up.clone(), conns.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { break };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    break;
+                };
                 if !u.load(Ordering::SeqCst) {
                     continue; // dropped: the database is "unreachable"
                 }
@@ -112,22 +129,48 @@ impl Proxy {
 async fn readiness_follows_the_database() {
     let test_db = TestDb::postgres().await;
     let proxy = Proxy::start("127.0.0.1:5432").await;
-    let url = resourceful::testing::postgres_url().replace("127.0.0.1:5432", &proxy.addr.to_string());
-    let db = Db::connect(&url, &PoolOptions { max_connections: 4, acquire_timeout: Duration::from_secs(1), schema: Some(test_db.isolation.clone()) })
-        .await
-        .unwrap();
+    let url =
+        resourceful::testing::postgres_url().replace("127.0.0.1:5432", &proxy.addr.to_string());
+    let db = Db::connect(
+        &url,
+        &PoolOptions {
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(1),
+            schema: Some(test_db.isolation.clone()),
+        },
+    )
+    .await
+    .unwrap();
     let mut config = Config::default();
     config.health_cache = Duration::ZERO;
-    let server = App::new(config).resource::<support::Project>().resource::<support::Task>().resource::<support::Comment>().build_with_db(db).await.unwrap();
+    let server = App::new(config)
+        .resource::<support::Project>()
+        .resource::<support::Task>()
+        .resource::<support::Comment>()
+        .build_with_db(db)
+        .await
+        .unwrap();
     let ctx_router = server.router();
     let get = |uri: &'static str| {
         let r = ctx_router.clone();
         async move {
             use tower::ServiceExt;
-            let res = r.oneshot(axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap()).await.unwrap();
+            let res = r
+                .oneshot(
+                    axum::http::Request::get(uri)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
             let status = res.status().as_u16();
-            let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
-            (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default())
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default(),
+            )
         }
     };
     let (s, body) = get("/health/ready").await;
@@ -169,6 +212,10 @@ async fn readiness_is_cached_against_probe_storms() {
     for r in futures::future::join_all(probes).await {
         assert_eq!(r.status, 200);
     }
-    assert_eq!(ctx.statements(), before, "50 probes, no database round trip");
+    assert_eq!(
+        ctx.statements(),
+        before,
+        "50 probes, no database round trip"
+    );
     ctx.cleanup().await;
 }

@@ -82,13 +82,21 @@ async fn gadget_document() -> Value {
         .build_with_db(db.db.clone())
         .await
         .expect("build");
-    let res = server.router().oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap()).await.unwrap();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let res = server
+        .router()
+        .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
     db.cleanup().await;
     serde_json::from_slice(&bytes).unwrap()
 }
 
-const METHODS: [&str; 8] = ["get", "head", "post", "put", "patch", "delete", "options", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "head", "post", "put", "patch", "delete", "options", "trace",
+];
 const COLLECTION: [&str; 3] = ["get", "head", "post"];
 const ITEM: [&str; 5] = ["get", "head", "put", "patch", "delete"];
 
@@ -100,7 +108,12 @@ async fn document(ctx: &Ctx) -> Value {
 }
 
 fn models(ctx: &Ctx) -> Vec<&'static ResourceModel> {
-    ctx.server.registry.services.iter().map(|s| s.model).collect()
+    ctx.server
+        .registry
+        .services
+        .iter()
+        .map(|s| s.model)
+        .collect()
 }
 
 fn item_path(m: &ResourceModel) -> String {
@@ -118,17 +131,26 @@ fn methods_of(path_item: &Value) -> BTreeSet<String> {
 /// Follows `$ref`s inside the document.
 fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => deref(doc, doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("dangling $ref {r}"))),
+        Some(r) => deref(
+            doc,
+            doc.pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("dangling $ref {r}")),
+        ),
         None => v,
     }
 }
 
 fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
-    doc["paths"][path].get(method).unwrap_or_else(|| panic!("{} {path} is not documented", method.to_uppercase()))
+    doc["paths"][path]
+        .get(method)
+        .unwrap_or_else(|| panic!("{} {path} is not documented", method.to_uppercase()))
 }
 
 fn param<'a>(op: &'a Value, name: &str, location: &str) -> Option<&'a Value> {
-    op["parameters"].as_array()?.iter().find(|p| p["name"] == name && p["in"] == location)
+    op["parameters"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name && p["in"] == location)
 }
 
 /// Asserts `resp` is an answer the document lists for this operation,
@@ -136,14 +158,20 @@ fn param<'a>(op: &'a Value, name: &str, location: &str) -> Option<&'a Value> {
 fn assert_documented(doc: &Value, path: &str, method: &str, resp: &Resp) {
     let op = operation(doc, path, method);
     let status = resp.status.as_str();
-    let documented = op["responses"]
-        .get(status)
-        .unwrap_or_else(|| panic!("{} {path} answered {status}, which is not documented: {}", method.to_uppercase(), resp.json));
+    let documented = op["responses"].get(status).unwrap_or_else(|| {
+        panic!(
+            "{} {path} answered {status}, which is not documented: {}",
+            method.to_uppercase(),
+            resp.json
+        )
+    });
     let documented = deref(doc, documented);
     if resp.raw.is_empty() {
         return;
     }
-    let ct = resp.header("content-type").expect("a body has a content type");
+    let ct = resp
+        .header("content-type")
+        .expect("a body has a content type");
     let essence = ct.split(';').next().unwrap().trim();
     assert!(
         documented["content"].get(essence).is_some(),
@@ -157,7 +185,10 @@ fn error_statuses(doc: &Value, op: &Value) -> BTreeSet<String> {
     for (status, r) in op["responses"].as_object().unwrap() {
         if status.parse::<u16>().expect("numeric status") >= 400 {
             let problem = &deref(doc, r)["content"]["application/problem+json"];
-            assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem", "{status} is not a problem+json response");
+            assert_eq!(
+                problem["schema"]["$ref"], "#/components/schemas/Problem",
+                "{status} is not a problem+json response"
+            );
             out.insert(status.clone());
         }
     }
@@ -165,7 +196,8 @@ fn error_statuses(doc: &Value, op: &Value) -> BTreeSet<String> {
 }
 
 async fn head(ctx: &Ctx, uri: &str) -> Resp {
-    ctx.send(Request::head(uri).body(Body::empty()).unwrap()).await
+    ctx.send(Request::head(uri).body(Body::empty()).unwrap())
+        .await
 }
 
 async fn send(ctx: &Ctx, method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> Resp {
@@ -173,7 +205,8 @@ async fn send(ctx: &Ctx, method: &str, uri: &str, headers: &[(&str, &str)], body
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    ctx.send(b.body(Body::from(body.to_string())).unwrap()).await
+    ctx.send(b.body(Body::from(body.to_string())).unwrap())
+        .await
 }
 
 #[tokio::test]
@@ -183,21 +216,36 @@ async fn document_is_openapi_3_1() {
     let version = doc["openapi"].as_str().unwrap();
     assert!(version.starts_with("3.1."), "openapi is {version}");
     assert_eq!(doc["info"]["title"], resourceful::openapi::DEFAULT_TITLE);
-    assert_eq!(doc["info"]["version"], resourceful::openapi::DEFAULT_VERSION);
+    assert_eq!(
+        doc["info"]["version"],
+        resourceful::openapi::DEFAULT_VERSION
+    );
 
     // Rendered once: the same bytes every time, revalidated by ETag.
     let a = ctx.get("/openapi.json").await;
     let b = ctx.get("/openapi.json").await;
     assert_eq!(a.raw, b.raw);
     let etag = a.header("etag").expect("etag").to_string();
-    let r = send(&ctx, "GET", "/openapi.json", &[("if-none-match", &etag)], "").await;
+    let r = send(
+        &ctx,
+        "GET",
+        "/openapi.json",
+        &[("if-none-match", &etag)],
+        "",
+    )
+    .await;
     assert_eq!(r.status, 304);
     assert!(r.raw.is_empty());
 
     // The title and version can be set.
     let router = resourceful::openapi::router_with_info(&ctx.server.registry, "Tasks API", "2.3.0");
-    let res = router.oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap()).await.unwrap();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let res = router
+        .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
     let custom: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(custom["info"]["title"], "Tasks API");
     assert_eq!(custom["info"]["version"], "2.3.0");
@@ -219,8 +267,12 @@ async fn every_served_route_is_documented() {
     expected.insert("/health/ready".into(), set(["get"]));
     expected.insert("/metrics".into(), set(["get"]));
     expected.insert("/graphql".into(), set(["get", "post"]));
-    let documented: BTreeMap<String, BTreeSet<String>> =
-        doc["paths"].as_object().unwrap().iter().map(|(p, item)| (p.clone(), methods_of(item))).collect();
+    let documented: BTreeMap<String, BTreeSet<String>> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(p, item)| (p.clone(), methods_of(item)))
+        .collect();
     assert_eq!(documented, expected);
 
     let mut probes: Vec<(String, String)> = vec![("/graphql".into(), "/graphql".into())];
@@ -231,15 +283,24 @@ async fn every_served_route_is_documented() {
     for (path, uri) in probes {
         let r = send(&ctx, "TRACE", &uri, &[], "").await;
         assert_eq!(r.status, 405, "{uri}");
-        let allow = set(r.header("allow").expect("Allow").split(',').map(|s| s.trim().to_lowercase()));
-        assert_eq!(allow, expected[&path], "{path}: the router serves {allow:?}");
+        let allow = set(r
+            .header("allow")
+            .expect("Allow")
+            .split(',')
+            .map(|s| s.trim().to_lowercase()));
+        assert_eq!(
+            allow, expected[&path],
+            "{path}: the router serves {allow:?}"
+        );
     }
 
     // Operation ids are unique (client generators name methods after them).
     let mut ids = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for m in methods_of(item) {
-            let id = item[&m]["operationId"].as_str().unwrap_or_else(|| panic!("{m} {path} has no operationId"));
+            let id = item[&m]["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{m} {path} has no operationId"));
             assert!(ids.insert(id.to_string()), "duplicate operationId {id}");
         }
     }
@@ -254,10 +315,17 @@ async fn parameters_follow_the_model() {
         for method in ["get", "head"] {
             let list = operation(&doc, &m.route(), method);
             for (_, f) in m.exposed().filter(|(_, f)| f.filterable || f.id.is_some()) {
-                assert!(param(list, f.api_name, "query").is_some(), "{} {}: no `{}`", method, m.route(), f.api_name);
+                assert!(
+                    param(list, f.api_name, "query").is_some(),
+                    "{} {}: no `{}`",
+                    method,
+                    m.route(),
+                    f.api_name
+                );
                 for op in Op::for_field(&f.ty, f.optional) {
                     let name = format!("{}[{}]", f.api_name, op.name());
-                    let p = param(list, &name, "query").unwrap_or_else(|| panic!("{}: no `{name}`", m.route()));
+                    let p = param(list, &name, "query")
+                        .unwrap_or_else(|| panic!("{}: no `{name}`", m.route()));
                     match op {
                         Op::In | Op::NotIn => {
                             assert_eq!(p["schema"]["type"], "array");
@@ -265,7 +333,10 @@ async fn parameters_follow_the_model() {
                         }
                         Op::IsNull => assert_eq!(p["schema"]["type"], "boolean"),
                         Op::Contains | Op::StartsWith | Op::EndsWith => {
-                            assert!(p["description"].as_str().unwrap().contains("case-insensitive"))
+                            assert!(p["description"]
+                                .as_str()
+                                .unwrap()
+                                .contains("case-insensitive"))
                         }
                         _ => {}
                     }
@@ -273,7 +344,11 @@ async fn parameters_follow_the_model() {
             }
             // Fields that are not filterable have no filter parameters.
             for (_, f) in m.exposed().filter(|(_, f)| !f.filterable && f.id.is_none()) {
-                assert!(param(list, f.api_name, "query").is_none(), "`{}` is not filterable", f.api_name);
+                assert!(
+                    param(list, f.api_name, "query").is_none(),
+                    "`{}` is not filterable",
+                    f.api_name
+                );
             }
             let limit = &param(list, "limit", "query").expect("limit")["schema"];
             assert_eq!(limit["minimum"], 1);
@@ -281,21 +356,37 @@ async fn parameters_follow_the_model() {
             assert_eq!(limit["default"], m.page_size);
             let sort = param(list, "sort", "query").expect("sort");
             for (_, f) in m.exposed().filter(|(_, f)| f.sortable) {
-                assert!(sort["description"].as_str().unwrap().contains(&format!("`{}`", f.api_name)));
+                assert!(sort["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{}`", f.api_name)));
             }
             assert!(sort["schema"]["pattern"].is_string());
             assert!(param(list, "cursor", "query").is_some());
             assert!(param(list, "offset", "query").is_some());
             assert!(param(list, "If-None-Match", "header").is_some());
         }
-        let id_ty = deref(&doc, &operation(&doc, &item_path(m), "get")["parameters"][0]["schema"]).clone();
+        let id_ty = deref(
+            &doc,
+            &operation(&doc, &item_path(m), "get")["parameters"][0]["schema"],
+        )
+        .clone();
         for method in ITEM {
             let op = operation(&doc, &item_path(m), method);
-            let id = param(op, "id", "path").unwrap_or_else(|| panic!("{method} {}: no id", item_path(m)));
+            let id = param(op, "id", "path")
+                .unwrap_or_else(|| panic!("{method} {}: no id", item_path(m)));
             assert_eq!(id["required"], true);
             assert_eq!(deref(&doc, &id["schema"]), &id_ty);
-            let conditional = if matches!(method, "get" | "head") { "If-None-Match" } else { "If-Match" };
-            assert!(param(op, conditional, "header").is_some(), "{method} {}: no {conditional}", item_path(m));
+            let conditional = if matches!(method, "get" | "head") {
+                "If-None-Match"
+            } else {
+                "If-Match"
+            };
+            assert!(
+                param(op, conditional, "header").is_some(),
+                "{method} {}: no {conditional}",
+                item_path(m)
+            );
         }
     }
     // The sort pattern admits what the server accepts.
@@ -318,52 +409,116 @@ async fn schemas_follow_the_model() {
     assert_eq!(task["properties"]["id"]["format"], "int64");
     assert_eq!(task["properties"]["title"]["minLength"], 1);
     assert_eq!(task["properties"]["title"]["maxLength"], 200);
-    assert_eq!(task["properties"]["priority"]["type"], json!(["integer", "null"]));
+    assert_eq!(
+        task["properties"]["priority"]["type"],
+        json!(["integer", "null"])
+    );
     assert_eq!(task["properties"]["priority"]["format"], "int32");
     assert_eq!(task["properties"]["priority"]["minimum"], 1);
     assert_eq!(task["properties"]["priority"]["maximum"], 5);
-    assert_eq!(task["properties"]["status"]["$ref"], "#/components/schemas/Status");
+    assert_eq!(
+        task["properties"]["status"]["$ref"],
+        "#/components/schemas/Status"
+    );
     assert_eq!(s["Status"]["enum"], json!(["todo", "in_progress", "done"]));
-    assert!(task["properties"]["project_id"]["description"].as_str().unwrap().contains("References projects.id"));
+    assert!(task["properties"]["project_id"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("References projects.id"));
     assert_eq!(task["properties"]["due"]["type"], json!(["string", "null"]));
     assert_eq!(task["properties"]["due"]["format"], "date-time");
-    assert_eq!(task["properties"]["code"]["pattern"], "^(?:[A-Z]{2,5}-[0-9]+)$");
+    assert_eq!(
+        task["properties"]["code"]["pattern"],
+        "^(?:[A-Z]{2,5}-[0-9]+)$"
+    );
     assert_eq!(task["properties"]["created_at"]["readOnly"], true);
     assert_eq!(task["properties"]["updated_at"]["readOnly"], true);
     assert_eq!(s["Comment"]["properties"]["id"]["format"], "uuid");
-    assert_eq!(s["Comment"]["properties"]["score"]["type"], json!(["number", "null"]));
+    assert_eq!(
+        s["Comment"]["properties"]["score"]["type"],
+        json!(["number", "null"])
+    );
     assert_eq!(s["Comment"]["properties"]["score"]["format"], "double");
     assert_eq!(s["Project"]["description"], "A project groups tasks.");
 
     for m in models(&ctx) {
         let object = &s[m.name];
         let exposed = set(m.exposed().map(|(_, f)| f.api_name));
-        assert_eq!(set(object["properties"].as_object().unwrap().keys()), exposed, "{}", m.name);
-        assert_eq!(set(object["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap())), exposed);
+        assert_eq!(
+            set(object["properties"].as_object().unwrap().keys()),
+            exposed,
+            "{}",
+            m.name
+        );
+        assert_eq!(
+            set(object["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())),
+            exposed
+        );
 
         let create = &s[format!("{}Create", m.name)];
-        assert_eq!(set(create["properties"].as_object().unwrap().keys()), set(m.writable().map(|(_, f)| f.api_name)));
-        let required = set(m.exposed().filter(|(_, f)| f.is_required_on_create()).map(|(_, f)| f.api_name));
-        assert_eq!(set(create["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap())), required);
+        assert_eq!(
+            set(create["properties"].as_object().unwrap().keys()),
+            set(m.writable().map(|(_, f)| f.api_name))
+        );
+        let required = set(m
+            .exposed()
+            .filter(|(_, f)| f.is_required_on_create())
+            .map(|(_, f)| f.api_name));
+        assert_eq!(
+            set(create["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())),
+            required
+        );
         assert_eq!(create["additionalProperties"], false);
 
         // Updates also accept the id echoed back unchanged.
-        let mut updatable = set(m.exposed().filter(|(_, f)| f.is_client_updatable()).map(|(_, f)| f.api_name));
+        let mut updatable = set(m
+            .exposed()
+            .filter(|(_, f)| f.is_client_updatable())
+            .map(|(_, f)| f.api_name));
         updatable.insert(m.id_field().api_name.to_string());
         let replace = &s[format!("{}Replace", m.name)];
-        assert_eq!(set(replace["properties"].as_object().unwrap().keys()), updatable);
+        assert_eq!(
+            set(replace["properties"].as_object().unwrap().keys()),
+            updatable
+        );
         let patch = &s[format!("{}Patch", m.name)];
-        assert_eq!(set(patch["properties"].as_object().unwrap().keys()), updatable);
-        assert!(patch.get("required").is_none(), "nothing is required in a patch");
+        assert_eq!(
+            set(patch["properties"].as_object().unwrap().keys()),
+            updatable
+        );
+        assert!(
+            patch.get("required").is_none(),
+            "nothing is required in a patch"
+        );
 
         let page = &s[format!("{}Page", m.name)];
-        assert_eq!(page["properties"]["items"]["items"]["$ref"], format!("#/components/schemas/{}", m.name));
-        assert_eq!(page["properties"]["next_cursor"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            page["properties"]["items"]["items"]["$ref"],
+            format!("#/components/schemas/{}", m.name)
+        );
+        assert_eq!(
+            page["properties"]["next_cursor"]["type"],
+            json!(["string", "null"])
+        );
         assert_eq!(page["required"], json!(["items", "next_cursor", "limit"]));
 
         let patch_op = operation(&doc, &item_path(m), "patch");
-        let media = set(patch_op["requestBody"]["content"].as_object().unwrap().keys());
-        assert_eq!(media, set(["application/merge-patch+json", "application/json"]));
+        let media = set(patch_op["requestBody"]["content"]
+            .as_object()
+            .unwrap()
+            .keys());
+        assert_eq!(
+            media,
+            set(["application/merge-patch+json", "application/json"])
+        );
     }
     ctx.cleanup().await;
 }
@@ -373,10 +528,19 @@ async fn every_kind_of_field_is_described() {
     let doc = gadget_document().await;
     let s = &doc["components"]["schemas"];
     let g = &s["Gadget"]["properties"];
-    assert_eq!(s["Gadget"]["description"], "A thing with every kind of field.");
+    assert_eq!(
+        s["Gadget"]["description"],
+        "A thing with every kind of field."
+    );
     assert_eq!(g["sku"]["type"], "string");
-    assert!(g["sku"]["description"].as_str().unwrap().starts_with("The stock-keeping unit."));
-    assert!(g["sku"].get("readOnly").is_none(), "a client-chosen id is written on create");
+    assert!(g["sku"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("The stock-keeping unit."));
+    assert!(
+        g["sku"].get("readOnly").is_none(),
+        "a client-chosen id is written on create"
+    );
     // An i16 keeps the tighter of its declared range and its type bounds.
     assert_eq!(g["small"]["format"], "int32");
     assert_eq!(g["small"]["minimum"], -5);
@@ -389,28 +553,72 @@ async fn every_kind_of_field_is_described() {
     assert_eq!(g["level"]["description"], "Current urgency.");
     assert_eq!(s["Level"]["description"], "How urgent something is.");
     assert_eq!(s["Level"]["enum"], json!(["low", "high"]));
-    assert_eq!(g["fallback"]["oneOf"], json!([{ "$ref": "#/components/schemas/Level" }, { "type": "null" }]));
+    assert_eq!(
+        g["fallback"]["oneOf"],
+        json!([{ "$ref": "#/components/schemas/Level" }, { "type": "null" }])
+    );
     assert_eq!(g["computed"]["readOnly"], true);
     assert_eq!(g["score"]["readOnly"], true);
-    assert!(g.get("secret").is_none() && g.get("scratch").is_none(), "hidden and skipped fields are not exposed");
-    assert!(g["owner_id"]["description"].as_str().unwrap().contains("References owners.id"));
-    assert!(g["owner_id"]["description"].as_str().unwrap().contains("null"));
+    assert!(
+        g.get("secret").is_none() && g.get("scratch").is_none(),
+        "hidden and skipped fields are not exposed"
+    );
+    assert!(g["owner_id"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("References owners.id"));
+    assert!(g["owner_id"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("null"));
 
     let create = &s["GadgetCreate"];
-    assert!(create["required"].as_array().unwrap().contains(&json!("sku")));
+    assert!(create["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("sku")));
     for absent in ["computed", "score", "secret"] {
-        assert!(create["properties"].get(absent).is_none(), "{absent} is not writable");
+        assert!(
+            create["properties"].get(absent).is_none(),
+            "{absent} is not writable"
+        );
     }
-    assert!(s["GadgetReplace"]["required"].as_array().unwrap().iter().all(|r| r != "sku"), "the id cannot change");
+    assert!(
+        s["GadgetReplace"]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r != "sku"),
+        "the id cannot change"
+    );
 
     let list = operation(&doc, "/v2/gadgets", "get");
-    assert_eq!(param(list, "limit", "query").unwrap()["schema"]["maximum"], 20, "`limit` is the page size");
-    assert!(param(list, "limit[eq]", "query").is_some(), "a field named like a reserved parameter keeps `[eq]`");
-    assert_eq!(param(list, "sku[in]", "query").unwrap()["schema"]["items"]["type"], "string");
+    assert_eq!(
+        param(list, "limit", "query").unwrap()["schema"]["maximum"],
+        20,
+        "`limit` is the page size"
+    );
+    assert!(
+        param(list, "limit[eq]", "query").is_some(),
+        "a field named like a reserved parameter keeps `[eq]`"
+    );
+    assert_eq!(
+        param(list, "sku[in]", "query").unwrap()["schema"]["items"]["type"],
+        "string"
+    );
     let id = param(operation(&doc, "/v2/gadgets/{id}", "get"), "id", "path").unwrap();
     assert_eq!(id["schema"]["type"], "string");
-    let names: Vec<&str> = list["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names.len(), set(names.iter()).len(), "parameter names are unique");
+    let names: Vec<&str> = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.len(),
+        set(names.iter()).len(),
+        "parameter names are unique"
+    );
 }
 
 /// Each operation lists exactly the error statuses its handler can give,
@@ -431,19 +639,33 @@ async fn every_error_response_is_a_problem() {
             (&c, "post", api(&["400", "409", "413", "415", "422"])),
             (&i, "get", api(&["404"])),
             (&i, "head", api(&["404"])),
-            (&i, "put", api(&["400", "404", "409", "412", "413", "415", "422"])),
-            (&i, "patch", api(&["400", "404", "409", "412", "413", "415", "422"])),
+            (
+                &i,
+                "put",
+                api(&["400", "404", "409", "412", "413", "415", "422"]),
+            ),
+            (
+                &i,
+                "patch",
+                api(&["400", "404", "409", "412", "413", "415", "422"]),
+            ),
             (&i, "delete", api(&["404", "409", "412"])),
         ];
         for (path, method, statuses) in cases {
             let op = operation(&doc, path, method);
             assert_eq!(error_statuses(&doc, op), statuses, "{method} {path}");
             if method == "get" || method == "head" {
-                assert!(op["responses"].get("304").is_some(), "{method} {path}: no 304");
+                assert!(
+                    op["responses"].get("304").is_some(),
+                    "{method} {path}: no 304"
+                );
             }
             for status in ["429", "503"] {
                 let r = deref(&doc, &op["responses"][status]);
-                assert!(r["headers"].get("Retry-After").is_some(), "{method} {path} {status}: no Retry-After");
+                assert!(
+                    r["headers"].get("Retry-After").is_some(),
+                    "{method} {path} {status}: no Retry-After"
+                );
             }
         }
     }
@@ -453,18 +675,38 @@ async fn every_error_response_is_a_problem() {
     }
     // GraphQL refuses requests in its own response shape; failures outside
     // the endpoint are problems.
-    for (method, refused) in [("get", set(["400", "405"])), ("post", set(["400", "413", "415"]))] {
+    for (method, refused) in [
+        ("get", set(["400", "405"])),
+        ("post", set(["400", "413", "415"])),
+    ] {
         let op = operation(&doc, "/graphql", method);
-        let errors = set(op["responses"].as_object().unwrap().keys().filter(|s| s.as_str() >= "400"));
-        assert_eq!(errors, &refused | &set(["429", "500", "503"]), "{method} /graphql");
+        let errors = set(op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|s| s.as_str() >= "400"));
+        assert_eq!(
+            errors,
+            &refused | &set(["429", "500", "503"]),
+            "{method} /graphql"
+        );
         for (status, r) in op["responses"].as_object().unwrap() {
             let content = &deref(&doc, r)["content"];
             if refused.contains(status) {
-                assert_eq!(content["application/json"]["schema"]["$ref"], "#/components/schemas/GraphQLResponse");
+                assert_eq!(
+                    content["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/GraphQLResponse"
+                );
             } else if ["429", "500", "503"].contains(&status.as_str()) {
-                assert_eq!(content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+                assert_eq!(
+                    content["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem"
+                );
             } else {
-                assert!(status.as_str() < "400", "{method} /graphql: undocumented kind of {status}");
+                assert!(
+                    status.as_str() < "400",
+                    "{method} /graphql: undocumented kind of {status}"
+                );
             }
         }
     }
@@ -484,7 +726,10 @@ async fn every_error_response_is_a_problem() {
     for r in problem["required"].as_array().unwrap() {
         assert!(body.get(r.as_str().unwrap()).is_some());
     }
-    assert_eq!(problem["properties"]["errors"]["items"]["$ref"], "#/components/schemas/FieldProblem");
+    assert_eq!(
+        problem["properties"]["errors"]["items"]["$ref"],
+        "#/components/schemas/FieldProblem"
+    );
     assert_eq!(
         set(body["errors"][0].as_object().unwrap().keys()),
         set(field_problem["properties"].as_object().unwrap().keys())
@@ -495,7 +740,14 @@ async fn every_error_response_is_a_problem() {
 /// Real errors from the router have the documented status and media type.
 #[tokio::test]
 async fn real_errors_match_the_document() {
-    let ctx = Ctx::with(Backend::Sqlite, Config { max_body_bytes: 512, ..Config::default() }).await;
+    let ctx = Ctx::with(
+        Backend::Sqlite,
+        Config {
+            max_body_bytes: 512,
+            ..Config::default()
+        },
+    )
+    .await;
     let doc = document(&ctx).await;
     let p = ctx.project("Alpha").await;
     let (tasks, task) = ("/v1/tasks", "/v1/tasks/{id}");
@@ -503,7 +755,14 @@ async fn real_errors_match_the_document() {
     let r = ctx.get("/v1/tasks?limit=0&priority[gt]=high").await;
     r.assert_problem(400, "bad-query");
     assert_documented(&doc, tasks, "get", &r);
-    let r = send(&ctx, "POST", tasks, &[("content-type", "application/json")], "{").await;
+    let r = send(
+        &ctx,
+        "POST",
+        tasks,
+        &[("content-type", "application/json")],
+        "{",
+    )
+    .await;
     r.assert_problem(400, "malformed-json");
     assert_documented(&doc, tasks, "post", &r);
     let r = send(&ctx, "POST", tasks, &[("content-type", "text/plain")], "{}").await;
@@ -527,11 +786,28 @@ async fn real_errors_match_the_document() {
 
     let t = ctx.task(p, "One", json!({})).await;
     let uri = format!("/v1/tasks/{}", t["id"]);
-    let h = [("content-type", "application/json"), ("if-match", "\"stale\"")];
-    let r = send(&ctx, "PUT", &uri, &h, &json!({ "title": "Two", "done": true, "status": "done", "project_id": p }).to_string()).await;
+    let h = [
+        ("content-type", "application/json"),
+        ("if-match", "\"stale\""),
+    ];
+    let r = send(
+        &ctx,
+        "PUT",
+        &uri,
+        &h,
+        &json!({ "title": "Two", "done": true, "status": "done", "project_id": p }).to_string(),
+    )
+    .await;
     r.assert_problem(412, "precondition-failed");
     assert_documented(&doc, task, "put", &r);
-    let r = send(&ctx, "PATCH", &uri, &[("content-type", "application/json")], r#"{"done": null}"#).await;
+    let r = send(
+        &ctx,
+        "PATCH",
+        &uri,
+        &[("content-type", "application/json")],
+        r#"{"done": null}"#,
+    )
+    .await;
     r.assert_problem(422, "validation");
     assert_documented(&doc, task, "patch", &r);
     let r = send(&ctx, "DELETE", &format!("/v1/projects/{p}"), &[], "").await;
@@ -542,15 +818,27 @@ async fn real_errors_match_the_document() {
     let r = send(&ctx, "TRACE", tasks, &[], "").await;
     r.assert_problem(405, "method-not-allowed");
     let not_allowed = &doc["components"]["responses"]["MethodNotAllowed"];
-    assert!(not_allowed["content"].get("application/problem+json").is_some());
+    assert!(not_allowed["content"]
+        .get("application/problem+json")
+        .is_some());
     assert!(not_allowed["headers"].get("Allow").is_some());
     ctx.cleanup().await;
 }
 
 #[tokio::test]
 async fn rate_limited_answers_are_documented() {
-    let rate = resourceful::limits::Rate { count: 1, per: std::time::Duration::from_secs(60) };
-    let ctx = Ctx::with(Backend::Sqlite, Config { rate_limit_read: rate, ..Config::default() }).await;
+    let rate = resourceful::limits::Rate {
+        count: 1,
+        per: std::time::Duration::from_secs(60),
+    };
+    let ctx = Ctx::with(
+        Backend::Sqlite,
+        Config {
+            rate_limit_read: rate,
+            ..Config::default()
+        },
+    )
+    .await;
     let doc = document(&ctx).await;
     let first = ctx.get("/v1/projects").await;
     assert_eq!(first.status, 200);
@@ -558,9 +846,21 @@ async fn rate_limited_answers_are_documented() {
     r.assert_problem(429, "rate-limited");
     assert!(r.header("retry-after").is_some());
     assert_documented(&doc, "/v1/projects", "get", &r);
-    let documented = deref(&doc, &operation(&doc, "/v1/projects", "get")["responses"]["429"]);
-    for h in ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"] {
-        assert!(documented["headers"].get(h).is_some(), "{h} is not documented");
+    let documented = deref(
+        &doc,
+        &operation(&doc, "/v1/projects", "get")["responses"]["429"],
+    );
+    for h in [
+        "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+        "RateLimit-Policy",
+    ] {
+        assert!(
+            documented["headers"].get(h).is_some(),
+            "{h} is not documented"
+        );
         assert!(r.header(h).is_some(), "{h} is not sent");
     }
     ctx.cleanup().await;
@@ -661,7 +961,9 @@ fn python() -> String {
 /// (never skips it) with instructions.
 fn run_python(script: &str, args: &[&std::path::Path]) -> String {
     let py = python();
-    let probe = std::process::Command::new(&py).args(["-c", "import openapi_spec_validator, jsonschema"]).output();
+    let probe = std::process::Command::new(&py)
+        .args(["-c", "import openapi_spec_validator, jsonschema"])
+        .output();
     match probe {
         Ok(o) if o.status.success() => {}
         Ok(o) => panic!(
@@ -675,9 +977,18 @@ fn run_python(script: &str, args: &[&std::path::Path]) -> String {
              Set RESOURCEFUL_PYTHON to an interpreter that has the package."
         ),
     }
-    let out = std::process::Command::new(&py).arg("-c").arg(script).args(args).output().expect("python runs");
+    let out = std::process::Command::new(&py)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -716,7 +1027,9 @@ async fn real_bodies_match_the_schemas() {
     let ctx = Ctx::new(Backend::Sqlite).await;
     let doc = document(&ctx).await;
     let mut samples: Vec<Value> = Vec::new();
-    let mut sample = |schema: &str, instance: &Value| samples.push(json!({ "schema": schema, "instance": instance }));
+    let mut sample = |schema: &str, instance: &Value| {
+        samples.push(json!({ "schema": schema, "instance": instance }))
+    };
 
     let body = json!({ "name": "Alpha" });
     sample("ProjectCreate", &body);
@@ -738,11 +1051,15 @@ async fn real_bodies_match_the_schemas() {
 
     let replace = json!({ "id": task.json["id"], "title": "Ship it", "done": true, "status": "done", "project_id": p });
     sample("TaskReplace", &replace);
-    let r = ctx.json("PUT", &format!("/v1/tasks/{}", task.json["id"]), replace).await;
+    let r = ctx
+        .json("PUT", &format!("/v1/tasks/{}", task.json["id"]), replace)
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let patch = json!({ "priority": null, "code": "XY-9" });
     sample("TaskPatch", &patch);
-    let r = ctx.json("PATCH", &format!("/v1/tasks/{}", task.json["id"]), patch).await;
+    let r = ctx
+        .json("PATCH", &format!("/v1/tasks/{}", task.json["id"]), patch)
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     sample("Task", &r.json);
 
@@ -755,37 +1072,75 @@ async fn real_bodies_match_the_schemas() {
 
     let bad_query = ctx.get("/v1/tasks?sort=done&bogus=1").await;
     sample("Problem", &bad_query.json);
-    let invalid = ctx.post("/v1/tasks", json!({ "title": "", "extra": 1 })).await;
+    let invalid = ctx
+        .post("/v1/tasks", json!({ "title": "", "extra": 1 }))
+        .await;
     sample("Problem", &invalid.json);
     sample("Health", &ctx.get("/health/ready").await.json);
-    let gql = ctx.post("/graphql", json!({ "query": "{ tasks { items { title } } }" })).await;
+    let gql = ctx
+        .post(
+            "/graphql",
+            json!({ "query": "{ tasks { items { title } } }" }),
+        )
+        .await;
     assert_eq!(gql.status, 200);
     sample("GraphQLResponse", &gql.json);
-    let refused = send(&ctx, "POST", "/graphql", &[("content-type", "application/json")], "[1]").await;
+    let refused = send(
+        &ctx,
+        "POST",
+        "/graphql",
+        &[("content-type", "application/json")],
+        "[1]",
+    )
+    .await;
     assert_eq!(refused.status, 400);
     sample("GraphQLResponse", &refused.json);
     sample("Health", &ctx.get("/health/live").await.json);
 
     // And the schemas are not vacuous: what the server refuses, they refuse.
     let rejected = [
-        ("TaskCreate", json!({ "title": "x", "done": false, "status": "todo", "project_id": p, "id": 5 })),
-        ("TaskCreate", json!({ "title": "x", "done": false, "status": "maybe", "project_id": p })),
-        ("TaskCreate", json!({ "title": "x", "done": false, "status": "todo" })),
+        (
+            "TaskCreate",
+            json!({ "title": "x", "done": false, "status": "todo", "project_id": p, "id": 5 }),
+        ),
+        (
+            "TaskCreate",
+            json!({ "title": "x", "done": false, "status": "maybe", "project_id": p }),
+        ),
+        (
+            "TaskCreate",
+            json!({ "title": "x", "done": false, "status": "todo" }),
+        ),
         ("TaskPatch", json!({ "done": null })),
         ("TaskPatch", json!({ "priority": 9 })),
         ("TaskPatch", json!({ "code": "lower-1" })),
         ("CommentCreate", json!({ "task_id": 1, "body": "" })),
     ];
     for (schema, body) in &rejected {
-        let path = format!("/v1/{}", if schema.starts_with("Task") { "tasks" } else { "comments" });
+        let path = format!(
+            "/v1/{}",
+            if schema.starts_with("Task") {
+                "tasks"
+            } else {
+                "comments"
+            }
+        );
         let r = if schema.ends_with("Patch") {
-            ctx.json("PATCH", &format!("{path}/{}", task.json["id"]), body.clone()).await
+            ctx.json(
+                "PATCH",
+                &format!("{path}/{}", task.json["id"]),
+                body.clone(),
+            )
+            .await
         } else {
             ctx.post(&path, body.clone()).await
         };
         assert_eq!(r.status, 422, "{schema} {body}: {}", r.json);
     }
-    let rejected: Vec<Value> = rejected.iter().map(|(s, i)| json!({ "schema": s, "instance": i })).collect();
+    let rejected: Vec<Value> = rejected
+        .iter()
+        .map(|(s, i)| json!({ "schema": s, "instance": i }))
+        .collect();
 
     let dir = tempfile::tempdir().unwrap();
     let doc_file = temp_json(&dir, "openapi.json", &doc);
@@ -808,7 +1163,10 @@ for s in rejected:
         problems.append("%s accepts %s" % (s["schema"], json.dumps(s["instance"])))
 print("\n".join(problems) if problems else "conform")
 "##;
-    assert_eq!(run_python(script, &[&doc_file, &ok_file, &bad_file]).trim(), "conform");
+    assert_eq!(
+        run_python(script, &[&doc_file, &ok_file, &bad_file]).trim(),
+        "conform"
+    );
     ctx.cleanup().await;
 }
 

@@ -9,11 +9,21 @@ use serde_json::{json, Value};
 use support::Resp;
 
 fn ids(r: &Resp) -> Vec<i64> {
-    r.json["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect()
+    r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
 }
 
 fn titles(r: &Resp) -> Vec<String> {
-    r.json["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect()
+    r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Five tasks with varied fields, in one project; returns (project, ids).
@@ -21,10 +31,31 @@ async fn seed(ctx: &support::Ctx) -> (i64, Vec<i64>) {
     let p = ctx.project("Seed").await;
     let mut out = Vec::new();
     for (title, done, prio, status, due, code) in [
-        ("alpha", false, Some(1), "todo", Some("2025-01-01T00:00:00Z"), Some("AB-1")),
+        (
+            "alpha",
+            false,
+            Some(1),
+            "todo",
+            Some("2025-01-01T00:00:00Z"),
+            Some("AB-1"),
+        ),
         ("Beta", true, Some(3), "done", None, None),
-        ("gamma 50%", false, None, "in_progress", Some("2025-03-01T00:00:00Z"), Some("XYZ-22")),
-        ("delta_x", true, Some(5), "done", Some("2025-02-01T00:00:00Z"), None),
+        (
+            "gamma 50%",
+            false,
+            None,
+            "in_progress",
+            Some("2025-03-01T00:00:00Z"),
+            Some("XYZ-22"),
+        ),
+        (
+            "delta_x",
+            true,
+            Some(5),
+            "done",
+            Some("2025-02-01T00:00:00Z"),
+            None,
+        ),
         ("epsilon", false, Some(3), "todo", None, Some("AB-3")),
     ] {
         let t = ctx
@@ -389,7 +420,14 @@ both_backends! {
 #[tokio::test]
 async fn request_id_is_generated_or_echoed() {
     let ctx = support::Ctx::new(resourceful::testing::Backend::Sqlite).await;
-    let r = ctx.send(Request::get("/health/live").header("x-request-id", "abc-123").body(Body::empty()).unwrap()).await;
+    let r = ctx
+        .send(
+            Request::get("/health/live")
+                .header("x-request-id", "abc-123")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.header("x-request-id"), Some("abc-123"));
     let r = ctx.get("/health/live").await;
     assert_eq!(r.header("x-request-id").map(str::len), Some(36));

@@ -42,7 +42,11 @@ pub struct RateLimitModel {
 }
 
 impl RateLimitModel {
-    pub const NONE: RateLimitModel = RateLimitModel { read: None, write: None, fail_closed: None };
+    pub const NONE: RateLimitModel = RateLimitModel {
+        read: None,
+        write: None,
+        fail_closed: None,
+    };
 }
 
 /// `count` requests per `per_secs` seconds (also the burst size).
@@ -56,12 +60,17 @@ impl RateModel {
     /// Parses `N/unit` with unit `s`, `sec`, `m`, `min`, `h`, `hour`, `d`,
     /// `day`, optionally with a multiplier (`50/10s`).
     pub fn parse(s: &str) -> Result<RateModel, String> {
-        let err = || format!("invalid rate {s:?}; write e.g. \"100/s\", \"6000/min\" or \"50/10s\"");
+        let err =
+            || format!("invalid rate {s:?}; write e.g. \"100/s\", \"6000/min\" or \"50/10s\"");
         let (n, unit) = s.trim().split_once('/').ok_or_else(err)?;
         let count: u32 = n.trim().parse().map_err(|_| err())?;
         let unit = unit.trim();
         let digits = unit.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
-        let mult: u32 = if digits == 0 { 1 } else { unit[..digits].parse().map_err(|_| err())? };
+        let mult: u32 = if digits == 0 {
+            1
+        } else {
+            unit[..digits].parse().map_err(|_| err())?
+        };
         let secs: u32 = match &unit[digits..] {
             "s" | "sec" | "second" => 1,
             "m" | "min" | "minute" => 60,
@@ -70,7 +79,9 @@ impl RateModel {
             _ => return Err(err()),
         };
         if count == 0 || mult == 0 {
-            return Err(format!("{s:?}: a rate must allow at least one request per window"));
+            return Err(format!(
+                "{s:?}: a rate must allow at least one request per window"
+            ));
         }
         let per_secs = secs.checked_mul(mult).ok_or_else(err)?;
         Ok(RateModel { count, per_secs })
@@ -278,7 +289,10 @@ impl ResourceModel {
             .expect("resource model without an id field")
     }
     pub fn id_index(&self) -> usize {
-        self.fields.iter().position(|f| f.id.is_some()).expect("id field")
+        self.fields
+            .iter()
+            .position(|f| f.id.is_some())
+            .expect("id field")
     }
     /// Fields that are columns in the table (everything but `skip`).
     pub fn stored(&self) -> impl Iterator<Item = (usize, &'static FieldModel)> {
@@ -286,7 +300,10 @@ impl ResourceModel {
     }
     /// Fields visible through the API (stored and not hidden).
     pub fn exposed(&self) -> impl Iterator<Item = (usize, &'static FieldModel)> {
-        self.fields.iter().enumerate().filter(|(_, f)| !f.skip && !f.hidden)
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.skip && !f.hidden)
     }
     /// Fields a client may send on create.
     pub fn writable(&self) -> impl Iterator<Item = (usize, &'static FieldModel)> {

@@ -73,7 +73,11 @@ impl Target {
         let _ = write!(out, " HTTP/1.1\r\nhost: {}\r\n", self.addr);
         if let Some(t) = &self.body {
             self.fill(t, rng, body);
-            let _ = write!(out, "content-type: application/json\r\ncontent-length: {}\r\n", body.len());
+            let _ = write!(
+                out,
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                body.len()
+            );
         }
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(body);
@@ -167,8 +171,12 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<u16>
                 let mut framing = Framing::Length(0);
                 for h in res.headers.iter() {
                     if h.name.eq_ignore_ascii_case("content-length") {
-                        framing = Framing::Length(std::str::from_utf8(h.value).ok()?.trim().parse().ok()?);
-                    } else if h.name.eq_ignore_ascii_case("transfer-encoding") && h.value.eq_ignore_ascii_case(b"chunked") {
+                        framing = Framing::Length(
+                            std::str::from_utf8(h.value).ok()?.trim().parse().ok()?,
+                        );
+                    } else if h.name.eq_ignore_ascii_case("transfer-encoding")
+                        && h.value.eq_ignore_ascii_case(b"chunked")
+                    {
                         framing = Framing::Chunked;
                     }
                 }
@@ -200,7 +208,14 @@ enum Framing {
     Chunked,
 }
 
-async fn one_connection(target: Arc<Target>, index: usize, rate: f64, conns: usize, start: Instant, duration: Duration) -> ConnStats {
+async fn one_connection(
+    target: Arc<Target>,
+    index: usize,
+    rate: f64,
+    conns: usize,
+    start: Instant,
+    duration: Duration,
+) -> ConnStats {
     let interval = Duration::from_secs_f64(conns as f64 / rate);
     let offset = Duration::from_secs_f64(index as f64 / rate);
     let end = start + duration;
@@ -216,7 +231,11 @@ async fn one_connection(target: Arc<Target>, index: usize, rate: f64, conns: usi
         missed: 0,
         last_done: start,
     };
-    let (mut req, mut body, mut buf) = (Vec::with_capacity(512), Vec::new(), Vec::with_capacity(16 * 1024));
+    let (mut req, mut body, mut buf) = (
+        Vec::with_capacity(512),
+        Vec::new(),
+        Vec::with_capacity(16 * 1024),
+    );
     let mut stream = connect(target.addr).await;
     // One deadline for the whole run, registered once: a request still
     // unanswered at the hard end is an error.
@@ -255,7 +274,9 @@ async fn one_connection(target: Arc<Target>, index: usize, rate: f64, conns: usi
             _ = &mut deadline => None,
         };
         let done = Instant::now();
-        let _ = st.intended.record((done - intended).as_micros().max(1) as u64);
+        let _ = st
+            .intended
+            .record((done - intended).as_micros().max(1) as u64);
         match res {
             Some(status) => {
                 if (200..300).contains(&status) {
@@ -263,11 +284,17 @@ async fn one_connection(target: Arc<Target>, index: usize, rate: f64, conns: usi
                 } else {
                     st.non2xx += 1;
                 }
-                let _ = st.service.record((done - sent_at).as_micros().max(1) as u64);
+                let _ = st
+                    .service
+                    .record((done - sent_at).as_micros().max(1) as u64);
             }
             None => {
                 st.errors += 1;
-                stream = if done < hard_end { connect(target.addr).await } else { None };
+                stream = if done < hard_end {
+                    connect(target.addr).await
+                } else {
+                    None
+                };
             }
         }
         st.last_done = done;
@@ -278,7 +305,13 @@ async fn one_connection(target: Arc<Target>, index: usize, rate: f64, conns: usi
 /// Sends `rate` requests per second for `duration` over `conns` keep-alive
 /// connections, spread over `threads` single-threaded runtimes, and reports
 /// what happened.
-pub fn run(target: Target, rate: f64, conns: usize, threads: usize, duration: Duration) -> FixedRateResult {
+pub fn run(
+    target: Target,
+    rate: f64,
+    conns: usize,
+    threads: usize,
+    duration: Duration,
+) -> FixedRateResult {
     let target = Arc::new(target);
     let threads = threads.clamp(1, conns.max(1));
     // Open every connection before the clock starts.
@@ -287,12 +320,24 @@ pub fn run(target: Target, rate: f64, conns: usize, threads: usize, duration: Du
         .map(|t| {
             let target = target.clone();
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
                     let start = Instant::from_std(start);
                     let tasks: Vec<_> = (t..conns)
                         .step_by(threads)
-                        .map(|i| tokio::spawn(one_connection(target.clone(), i, rate, conns, start, duration)))
+                        .map(|i| {
+                            tokio::spawn(one_connection(
+                                target.clone(),
+                                i,
+                                rate,
+                                conns,
+                                start,
+                                duration,
+                            ))
+                        })
                         .collect();
                     let mut out = Vec::with_capacity(tasks.len());
                     for h in tasks {

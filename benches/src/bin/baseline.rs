@@ -92,7 +92,10 @@ impl IntoResponse for AppError {
             AppError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
             AppError::Db(e) => {
                 eprintln!("database error: {e}");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_string())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error".to_string(),
+                )
             }
         };
         (status, Json(serde_json::json!({ "error": msg }))).into_response()
@@ -101,11 +104,17 @@ impl IntoResponse for AppError {
 
 async fn get_task(State(pool): State<PgPool>, Path(id): Path<i64>) -> Result<Json<Task>, AppError> {
     let sql = format!("SELECT {COLUMNS} FROM tasks WHERE id = $1");
-    let task = sqlx::query_as::<_, Task>(&sql).bind(id).fetch_optional(&pool).await?;
+    let task = sqlx::query_as::<_, Task>(&sql)
+        .bind(id)
+        .fetch_optional(&pool)
+        .await?;
     task.map(Json).ok_or(AppError::NotFound)
 }
 
-async fn list_tasks(State(pool): State<PgPool>, Query(p): Query<ListParams>) -> Result<Json<Page>, AppError> {
+async fn list_tasks(
+    State(pool): State<PgPool>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Page>, AppError> {
     let limit = p.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(AppError::Invalid("limit must be 1..=500".into()));
@@ -135,13 +144,22 @@ async fn list_tasks(State(pool): State<PgPool>, Query(p): Query<ListParams>) -> 
     } else {
         None
     };
-    Ok(Json(Page { items, next_cursor, limit }))
+    Ok(Json(Page {
+        items,
+        next_cursor,
+        limit,
+    }))
 }
 
-async fn create_task(State(pool): State<PgPool>, Json(t): Json<NewTask>) -> Result<Response, AppError> {
+async fn create_task(
+    State(pool): State<PgPool>,
+    Json(t): Json<NewTask>,
+) -> Result<Response, AppError> {
     let title_len = t.title.chars().count();
     if !(1..=200).contains(&title_len) {
-        return Err(AppError::Invalid("title must be 1 to 200 characters".into()));
+        return Err(AppError::Invalid(
+            "title must be 1 to 200 characters".into(),
+        ));
     }
     if !(1..=5).contains(&t.priority) {
         return Err(AppError::Invalid("priority must be 1 to 5".into()));
@@ -149,11 +167,15 @@ async fn create_task(State(pool): State<PgPool>, Json(t): Json<NewTask>) -> Resu
     if !["todo", "in_progress", "blocked", "done"].contains(&t.status.as_str()) {
         return Err(AppError::Invalid("unknown status".into()));
     }
-    if t.estimate_hours.is_some_and(|h| !(0.0..=1000.0).contains(&h)) {
+    if t.estimate_hours
+        .is_some_and(|h| !(0.0..=1000.0).contains(&h))
+    {
         return Err(AppError::Invalid("estimate_hours must be 0 to 1000".into()));
     }
     if t.notes.as_ref().is_some_and(|n| n.chars().count() > 10_000) {
-        return Err(AppError::Invalid("notes are at most 10000 characters".into()));
+        return Err(AppError::Invalid(
+            "notes are at most 10000 characters".into(),
+        ));
     }
     let now = Utc::now();
     let sql = format!(
@@ -173,7 +195,12 @@ async fn create_task(State(pool): State<PgPool>, Json(t): Json<NewTask>) -> Resu
         .fetch_one(&pool)
         .await?;
     let location = HeaderValue::from_str(&format!("/v1/tasks/{}", task.id)).expect("ascii");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(task),
+    )
+        .into_response())
 }
 
 async fn hello() -> Json<serde_json::Value> {
@@ -184,11 +211,17 @@ async fn hello() -> Json<serde_json::Value> {
 /// the ceiling for a cached read of this size, without any framework.
 async fn hello_task() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
     const TASK: &str = r#"{"id":1,"title":"Seeded task 1","notes":null,"status":"todo","done":false,"priority":3,"estimate_hours":1.5,"project_id":1,"due_at":null,"created_at":"2026-11-23T13:14:28.509403Z","updated_at":"2026-11-23T13:14:28.509403Z"}"#;
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], TASK)
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        TASK,
+    )
 }
 
 fn env_or<T: FromStr>(key: &str, default: T) -> T {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
@@ -196,14 +229,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hello_only = std::env::args().any(|a| a == "--hello-only");
     let port: u16 = env_or("PORT", 8090);
     let app = if hello_only {
-        Router::new().route("/hello", get(hello)).route("/hello-task", get(hello_task))
+        Router::new()
+            .route("/hello", get(hello))
+            .route("/hello-task", get(hello_task))
     } else {
         let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is required")?;
         let mut opts = PgConnectOptions::from_str(&url)?;
         if let Ok(schema) = std::env::var("DATABASE_SCHEMA") {
             opts = opts.options([("search_path", schema.as_str())]);
         }
-        let pool = PgPoolOptions::new().max_connections(env_or("DATABASE_MAX_CONNECTIONS", 16)).connect_with(opts).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(env_or("DATABASE_MAX_CONNECTIONS", 16))
+            .connect_with(opts)
+            .await?;
         Router::new()
             .route("/hello", get(hello))
             .route("/v1/tasks", get(list_tasks).post(create_task))
@@ -216,10 +254,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    eprintln!("baseline listening on {addr}{}", if hello_only { " (hello only)" } else { "" });
+    eprintln!(
+        "baseline listening on {addr}{}",
+        if hello_only { " (hello only)" } else { "" }
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = term.recv() => {},
                 _ = tokio::signal::ctrl_c() => {},

@@ -27,12 +27,20 @@ impl Batcher {
 
     pub async fn load(&self, key: Key) -> ApiResult<Option<Record>> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send((key, tx)).map_err(|_| ApiError::internal("batcher stopped"))?;
-        rx.await.map_err(|_| ApiError::internal("batcher dropped a request"))?
+        self.tx
+            .send((key, tx))
+            .map_err(|_| ApiError::internal("batcher stopped"))?;
+        rx.await
+            .map_err(|_| ApiError::internal("batcher dropped a request"))?
     }
 }
 
-async fn run(svc: Weak<ResourceService>, mut rx: mpsc::UnboundedReceiver<(Key, Reply)>, wait: Duration, max: usize) {
+async fn run(
+    svc: Weak<ResourceService>,
+    mut rx: mpsc::UnboundedReceiver<(Key, Reply)>,
+    wait: Duration,
+    max: usize,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         let deadline = tokio::time::sleep(wait);
@@ -59,7 +67,10 @@ async fn answer(svc: Arc<ResourceService>, batch: Vec<(Key, Reply)>) {
     keys.dedup();
     match svc.load_by(svc.model.id_index(), &keys).await {
         Ok(mut rows) => {
-            let mut rows: HashMap<Key, Record> = rows.drain().filter_map(|(k, mut v)| v.pop().map(|r| (k, r))).collect();
+            let mut rows: HashMap<Key, Record> = rows
+                .drain()
+                .filter_map(|(k, mut v)| v.pop().map(|r| (k, r)))
+                .collect();
             // Hand out clones for duplicates, the original to the last asker.
             let mut counts: HashMap<Key, usize> = HashMap::new();
             for (k, _) in &batch {
@@ -68,7 +79,11 @@ async fn answer(svc: Arc<ResourceService>, batch: Vec<(Key, Reply)>) {
             for (k, reply) in batch {
                 let n = counts.get_mut(&k).expect("counted");
                 *n -= 1;
-                let row = if *n == 0 { rows.remove(&k) } else { rows.get(&k).cloned() };
+                let row = if *n == 0 {
+                    rows.remove(&k)
+                } else {
+                    rows.get(&k).cloned()
+                };
                 let _ = reply.send(Ok(row));
             }
         }

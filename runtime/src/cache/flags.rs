@@ -11,7 +11,9 @@ pub struct Flags {
 
 impl Flags {
     pub fn new(optimization: bool) -> Self {
-        Flags { optimization: AtomicBool::new(optimization) }
+        Flags {
+            optimization: AtomicBool::new(optimization),
+        }
     }
 
     /// `api_optimization_enabled`: cache + coalescing.

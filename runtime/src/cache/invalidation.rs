@@ -42,12 +42,19 @@ fn decode(msg: &str) -> Option<(&str, Option<Key>)> {
 }
 
 impl Invalidator {
-    pub fn new(redis: Option<Arc<RedisHandle>>, caches: HashMap<&'static str, Arc<ResourceCache>>) -> Arc<Self> {
+    pub fn new(
+        redis: Option<Arc<RedisHandle>>,
+        caches: HashMap<&'static str, Arc<ResourceCache>>,
+    ) -> Arc<Self> {
         let channel = match &redis {
             Some(r) => format!("{}:invalidate", r.prefix),
             None => String::new(),
         };
-        let inv = Arc::new(Invalidator { redis, channel, caches });
+        let inv = Arc::new(Invalidator {
+            redis,
+            channel,
+            caches,
+        });
         if inv.redis.is_some() {
             // Until subscribed, caches are bypassed.
             for c in inv.caches.values() {
@@ -67,7 +74,13 @@ impl Invalidator {
             let payload = encode(resource, key);
             let channel = self.channel.clone();
             let res = r
-                .run("publish", |mut c| async move { redis::cmd("PUBLISH").arg(channel).arg(payload).query_async::<i64>(&mut c).await })
+                .run("publish", |mut c| async move {
+                    redis::cmd("PUBLISH")
+                        .arg(channel)
+                        .arg(payload)
+                        .query_async::<i64>(&mut c)
+                        .await
+                })
                 .await;
             if let Err(e) = res {
                 tracing::warn!(resource, error = %e, "could not publish a cache invalidation; other replicas rely on their TTL and reconnect clearing");
@@ -89,7 +102,8 @@ async fn subscribe(inv: std::sync::Weak<Invalidator>) {
         let redis = this.redis.clone().expect("only started with redis");
         let channel = this.channel.clone();
         drop(this);
-        let conn = tokio::time::timeout(redis.timeout * 10, redis.client().get_async_pubsub()).await;
+        let conn =
+            tokio::time::timeout(redis.timeout * 10, redis.client().get_async_pubsub()).await;
         match conn {
             Ok(Ok(mut pubsub)) => {
                 if let Err(e) = pubsub.subscribe(&channel).await {
@@ -103,7 +117,9 @@ async fn subscribe(inv: std::sync::Weak<Invalidator>) {
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
                         let Some(this) = inv.upgrade() else { return };
-                        let Ok(payload) = msg.get_payload::<String>() else { continue };
+                        let Ok(payload) = msg.get_payload::<String>() else {
+                            continue;
+                        };
                         if let Some((resource, key)) = decode(&payload) {
                             if let Some(c) = this.caches.get(resource) {
                                 c.invalidate(key.as_ref());
@@ -116,7 +132,8 @@ async fn subscribe(inv: std::sync::Weak<Invalidator>) {
             Err(_) => tracing::warn!("cache invalidation channel: connect timed out"),
         }
         let Some(this) = inv.upgrade() else { return };
-        metrics::counter!(crate::observe::names::REDIS_ERRORS, "operation" => "subscribe").increment(1);
+        metrics::counter!(crate::observe::names::REDIS_ERRORS, "operation" => "subscribe")
+            .increment(1);
         this.clear_all(false);
         drop(this);
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -129,7 +146,12 @@ mod tests {
 
     #[test]
     fn messages_round_trip() {
-        for key in [None, Some(Key::Int(-4)), Some(Key::Text("a:b\tc".into())), Some(Key::Uuid(uuid::Uuid::nil()))] {
+        for key in [
+            None,
+            Some(Key::Int(-4)),
+            Some(Key::Text("a:b\tc".into())),
+            Some(Key::Uuid(uuid::Uuid::nil())),
+        ] {
             let m = encode("tasks", key.as_ref());
             let (r, k) = decode(&m).unwrap();
             assert_eq!((r, k), ("tasks", key));

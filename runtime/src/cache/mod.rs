@@ -81,7 +81,8 @@ impl<V: Clone> Slot<V> {
 /// A bounded concurrent map (S3-FIFO eviction, sharded locks, no
 /// background maintenance): a hit is one hash, one shard read lock and one
 /// clone. Keys are our own values, so a fast hash is safe.
-pub(crate) type Bounded<K, V> = quick_cache::sync::Cache<K, V, quick_cache::UnitWeighter, foldhash::fast::RandomState>;
+pub(crate) type Bounded<K, V> =
+    quick_cache::sync::Cache<K, V, quick_cache::UnitWeighter, foldhash::fast::RandomState>;
 
 pub(crate) fn bounded<K: Eq + Hash, V: Clone>(max_entries: u64) -> Bounded<K, V> {
     let max = max_entries.max(1);
@@ -91,7 +92,12 @@ pub(crate) fn bounded<K: Eq + Hash, V: Clone>(max_entries: u64) -> Bounded<K, V>
         .weight_capacity(max)
         .build()
         .expect("valid cache options");
-    quick_cache::sync::Cache::with_options(options, quick_cache::UnitWeighter, Default::default(), Default::default())
+    quick_cache::sync::Cache::with_options(
+        options,
+        quick_cache::UnitWeighter,
+        Default::default(),
+        Default::default(),
+    )
 }
 
 type Store<K, V> = Bounded<K, Slot<V>>;
@@ -108,7 +114,13 @@ where
 /// After a miss: `load` runs once for all concurrent callers of `key`, and
 /// every one of them gets its outcome. A value read while a write landed
 /// (the generation moved) is handed out but not kept.
-async fn fill<K, Q, V, F>(store: &Store<K, V>, generation: &AtomicU64, ttl: Duration, key: &Q, load: F) -> Result<Option<V>, ApiError>
+async fn fill<K, Q, V, F>(
+    store: &Store<K, V>,
+    generation: &AtomicU64,
+    ttl: Duration,
+    key: &Q,
+    load: F,
+) -> Result<Option<V>, ApiError>
 where
     K: Eq + Hash + Borrow<Q>,
     Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
@@ -151,10 +163,23 @@ pub struct ResourceCache {
 }
 
 impl ResourceCache {
-    pub fn new(resource: &'static str, ttl: Duration, max_entries: u64, shared: Arc<CacheShared>) -> Self {
+    pub fn new(
+        resource: &'static str,
+        ttl: Duration,
+        max_entries: u64,
+        shared: Arc<CacheShared>,
+    ) -> Self {
         let items = bounded(max_entries);
         let lists = bounded((max_entries / 10).max(100));
-        ResourceCache { resource, items, lists, generation: AtomicU64::new(0), ttl, shared, counters: Default::default() }
+        ResourceCache {
+            resource,
+            items,
+            lists,
+            generation: AtomicU64::new(0),
+            ttl,
+            shared,
+            counters: Default::default(),
+        }
     }
 
     pub fn usable(&self) -> bool {
@@ -193,7 +218,11 @@ impl ResourceCache {
 
     /// After a miss: `load` run once for all concurrent callers of `key`.
     /// `Ok(None)` (missing rows) is not cached.
-    pub async fn fill_item<F>(&self, key: Key, load: F) -> Result<Option<Arc<Representation>>, ApiError>
+    pub async fn fill_item<F>(
+        &self,
+        key: Key,
+        load: F,
+    ) -> Result<Option<Arc<Representation>>, ApiError>
     where
         F: Future<Output = Result<Option<Arc<Representation>>, ApiError>>,
     {
@@ -228,7 +257,10 @@ impl ResourceCache {
         F: Future<Output = Result<Arc<CachedList>, ApiError>>,
     {
         self.count(false);
-        let page = fill(&self.lists, &self.generation, self.ttl, query, async move { load.await.map(Some) }).await?;
+        let page = fill(&self.lists, &self.generation, self.ttl, query, async move {
+            load.await.map(Some)
+        })
+        .await?;
         page.ok_or_else(|| ApiError::internal("a list page loaded as missing"))
     }
 
@@ -256,13 +288,21 @@ mod tests {
     use super::*;
 
     fn cache(ttl: Duration, max: u64) -> ResourceCache {
-        let shared = Arc::new(CacheShared { flags: Arc::new(flags::Flags::new(true)), channel_up: AtomicBool::new(true) });
+        let shared = Arc::new(CacheShared {
+            flags: Arc::new(flags::Flags::new(true)),
+            channel_up: AtomicBool::new(true),
+        });
         ResourceCache::new("t", ttl, max, shared)
     }
 
     fn page(n: u8) -> Arc<CachedList> {
         let etag = format!("\"{n}\"");
-        Arc::new(CachedList { body: Bytes::from(vec![n]), etag_header: etag.parse().unwrap(), etag, link: None })
+        Arc::new(CachedList {
+            body: Bytes::from(vec![n]),
+            etag_header: etag.parse().unwrap(),
+            etag,
+            link: None,
+        })
     }
 
     #[tokio::test]
@@ -281,11 +321,17 @@ mod tests {
             })
         };
         // A failure reaches every waiter and is not kept.
-        let tasks: Vec<_> = (0..10).map(|_| run(Err(ApiError::internal("boom")))).collect();
+        let tasks: Vec<_> = (0..10)
+            .map(|_| run(Err(ApiError::internal("boom"))))
+            .collect();
         for t in tasks {
             assert!(t.await.unwrap().is_err());
         }
-        assert_eq!(loads.swap(0, Ordering::SeqCst), 1, "one load for ten concurrent misses");
+        assert_eq!(
+            loads.swap(0, Ordering::SeqCst),
+            1,
+            "one load for ten concurrent misses"
+        );
         assert!(c.cached_list("q").is_none());
         // So does a missing row.
         let tasks: Vec<_> = (0..10).map(|_| run(Ok(None))).collect();
@@ -314,7 +360,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(got.body[0], 1, "the caller still gets what it read");
-        assert!(c.cached_list("q").is_none(), "but it is not served to later readers");
+        assert!(
+            c.cached_list("q").is_none(),
+            "but it is not served to later readers"
+        );
     }
 
     #[tokio::test]
@@ -325,20 +374,30 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(c.cached_list("q").is_none(), "expired");
         let again = c.fill_list("q", async { Ok(page(2)) }).await.unwrap();
-        assert_eq!(again.body[0], 2, "an expired entry is loaded again, not replayed");
+        assert_eq!(
+            again.body[0], 2,
+            "an expired entry is loaded again, not replayed"
+        );
         assert_eq!(c.cached_list("q").unwrap().body[0], 2);
     }
 
     fn rep() -> Arc<Representation> {
         let etag_header = axum::http::HeaderValue::from_static("\"e\"");
-        Arc::new(Representation { json: Bytes::from_static(b"{}"), etag: "\"e\"".into(), etag_header, record: Default::default() })
+        Arc::new(Representation {
+            json: Bytes::from_static(b"{}"),
+            etag: "\"e\"".into(),
+            etag_header,
+            record: Default::default(),
+        })
     }
 
     #[tokio::test]
     async fn the_size_is_bounded() {
         let c = cache(Duration::from_secs(60), 200);
         for i in 0..5_000 {
-            c.fill_item(Key::Int(i), async { Ok(Some(rep())) }).await.unwrap();
+            c.fill_item(Key::Int(i), async { Ok(Some(rep())) })
+                .await
+                .unwrap();
         }
         let n = c.items.len();
         assert!(n > 100 && n <= 200, "{n} items kept");

@@ -15,13 +15,19 @@
 //! list arguments are argument paths (`filter.title.eq`, `first`).
 
 use crate::error::ApiError;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
 use async_graphql::{Error, ErrorExtensions, PathSegment, QueryPathSegment, ServerResult, Value};
 use std::sync::Arc;
 
 pub fn code(e: &ApiError) -> String {
     let uri = e.kind.type_uri();
-    uri.rsplit(':').next().unwrap_or(uri).replace('-', "_").to_ascii_uppercase()
+    uri.rsplit(':')
+        .next()
+        .unwrap_or(uri)
+        .replace('-', "_")
+        .to_ascii_uppercase()
 }
 
 pub fn to_graphql(e: ApiError) -> Error {
@@ -60,7 +66,12 @@ impl ExtensionFactory for ErrorPath {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorPath {
-    async fn resolve(&self, ctx: &ExtensionContext<'_>, info: ResolveInfo<'_>, next: NextResolve<'_>) -> ServerResult<Option<Value>> {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
         let node = info.path_node;
         next.run(ctx, info).await.map_err(|mut e| {
             // The innermost field sets it; enclosing fields leave it alone.

@@ -16,8 +16,12 @@ use async_graphql::dynamic::{InputObject, InputValue, TypeRef, ValueAccessor};
 const MAX_LIST: usize = 1000;
 
 /// Fields a client may filter on.
-pub fn filterable(model: &'static ResourceModel) -> impl Iterator<Item = (usize, &'static FieldModel)> {
-    model.exposed().filter(|(_, f)| f.filterable || f.id.is_some())
+pub fn filterable(
+    model: &'static ResourceModel,
+) -> impl Iterator<Item = (usize, &'static FieldModel)> {
+    model
+        .exposed()
+        .filter(|(_, f)| f.filterable || f.id.is_some())
 }
 
 /// `TaskFilter`
@@ -55,8 +59,10 @@ fn op_doc(op: Op) -> &'static str {
 /// Registers `TaskFilter` and the per-kind filters it uses.
 pub fn register(types: &mut Types, model: &'static ResourceModel) {
     let name = type_name(model);
-    let mut input = InputObject::new(&name)
-        .description(format!("Conditions on {} fields; all given conditions must hold.", model.name));
+    let mut input = InputObject::new(&name).description(format!(
+        "Conditions on {} fields; all given conditions must hold.",
+        model.name
+    ));
     for (_, f) in filterable(model) {
         let kind = Kind::of(f);
         let filter = register_scalar_filter(types, kind, f);
@@ -83,26 +89,43 @@ fn register_scalar_filter(types: &mut Types, kind: Kind, f: &FieldModel) -> Stri
         input = input.field(InputValue::new(op.graphql_name(), ty).description(op_doc(op)));
     }
     let ops_sig = ops.iter().map(|o| o.name()).collect::<Vec<_>>().join(",");
-    types.add(&name, &format!("filter {} {ops_sig}", kind.type_name()), input);
+    types.add(
+        &name,
+        &format!("filter {} {ops_sig}", kind.type_name()),
+        input,
+    );
     name
 }
 
 /// The `filter` argument → conditions, collecting every problem.
-pub fn parse(model: &'static ResourceModel, arg: Option<ValueAccessor<'_>>, problems: &mut Vec<FieldProblem>) -> Vec<Filter> {
+pub fn parse(
+    model: &'static ResourceModel,
+    arg: Option<ValueAccessor<'_>>,
+    problems: &mut Vec<FieldProblem>,
+) -> Vec<Filter> {
     let mut out = Vec::new();
     let Some(obj) = arg.filter(|a| !a.is_null()).and_then(|a| a.object().ok()) else {
         return out;
     };
     for (name, ops) in obj.iter() {
-        let Some(ops) = (!ops.is_null()).then(|| ops.object().ok()).flatten() else { continue };
-        let Some((idx, f)) = model.field_by_api_name(name.as_str()) else { continue };
+        let Some(ops) = (!ops.is_null()).then(|| ops.object().ok()).flatten() else {
+            continue;
+        };
+        let Some((idx, f)) = model.field_by_api_name(name.as_str()) else {
+            continue;
+        };
         let kind = Kind::of(f);
         for (op_name, operand) in ops.iter() {
             // An explicit null means "no condition", as for an absent one.
             if operand.is_null() {
                 continue;
             }
-            let Some(op) = Op::ALL.into_iter().find(|o| o.graphql_name() == op_name.as_str()) else { continue };
+            let Some(op) = Op::ALL
+                .into_iter()
+                .find(|o| o.graphql_name() == op_name.as_str())
+            else {
+                continue;
+            };
             let problem = |code: &'static str, message: String| FieldProblem {
                 field: f.api_name.to_string(),
                 pointer: format!("filter.{}.{}", f.api_name, op_name),
@@ -110,7 +133,10 @@ pub fn parse(model: &'static ResourceModel, arg: Option<ValueAccessor<'_>>, prob
                 message,
             };
             if !op.applies_to(&f.ty, f.optional) {
-                problems.push(problem("operator", format!("`{op_name}` does not apply to `{}`", f.api_name)));
+                problems.push(problem(
+                    "operator",
+                    format!("`{op_name}` does not apply to `{}`", f.api_name),
+                ));
                 continue;
             }
             let operand = match op {
@@ -135,14 +161,20 @@ pub fn parse(model: &'static ResourceModel, arg: Option<ValueAccessor<'_>>, prob
                         Err(_) => std::slice::from_ref(operand.as_value()),
                     };
                     if items.is_empty() || items.len() > MAX_LIST {
-                        problems.push(problem("type", format!("`{op_name}` takes 1 to {MAX_LIST} values")));
+                        problems.push(problem(
+                            "type",
+                            format!("`{op_name}` takes 1 to {MAX_LIST} values"),
+                        ));
                         continue;
                     }
                     let mut values = Vec::with_capacity(items.len());
                     for v in items {
                         match super::scalars::to_value(v, kind, &f.ty) {
                             Ok(v) if !v.is_null() => values.push(v),
-                            Ok(_) => problems.push(problem("type", format!("`{op_name}` values cannot be null"))),
+                            Ok(_) => problems.push(problem(
+                                "type",
+                                format!("`{op_name}` values cannot be null"),
+                            )),
                             Err(m) => problems.push(problem("type", m)),
                         }
                     }
@@ -156,7 +188,11 @@ pub fn parse(model: &'static ResourceModel, arg: Option<ValueAccessor<'_>>, prob
                     }
                 },
             };
-            out.push(Filter { field: idx, op, operand });
+            out.push(Filter {
+                field: idx,
+                op,
+                operand,
+            });
         }
     }
     out

@@ -13,8 +13,8 @@
 
 use super::introspection;
 use super::response_cache::{Entry, Reads, ResponseCache};
-use crate::limits::AuthSubject;
 use crate::error::{ApiError, Kind};
+use crate::limits::AuthSubject;
 use async_graphql::dynamic::Schema;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, ServerError, Variables};
@@ -41,9 +41,17 @@ type St = State<Arc<GraphqlState>>;
 
 type Subject = Option<Extension<AuthSubject>>;
 
-pub async fn get(State(st): St, RawQuery(raw): RawQuery, subject: Subject, headers: HeaderMap) -> Response {
+pub async fn get(
+    State(st): St,
+    RawQuery(raw): RawQuery,
+    subject: Subject,
+    headers: HeaderMap,
+) -> Response {
     let start = std::time::Instant::now();
-    let key = raw.as_deref().filter(|r| !r.is_empty()).map(|r| ResponseCache::key("GET", subject_of(&subject), r.as_bytes()));
+    let key = raw
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| ResponseCache::key("GET", subject_of(&subject), r.as_bytes()));
     if let Some(hit) = key.as_ref().and_then(|k| st.responses.get(k)) {
         return cached(&hit, start);
     }
@@ -62,7 +70,10 @@ pub async fn get(State(st): St, RawQuery(raw): RawQuery, subject: Subject, heade
         if accepts_html(&headers) {
             return Html(graphiql()).into_response();
         }
-        return refuse(ApiError::new(Kind::BadQuery, "missing `query` parameter; send ?query=… or POST a JSON body"));
+        return refuse(ApiError::new(
+            Kind::BadQuery,
+            "missing `query` parameter; send ?query=… or POST a JSON body",
+        ));
     };
     let mut req = Request::new(query);
     if let Some(op) = operation {
@@ -70,8 +81,15 @@ pub async fn get(State(st): St, RawQuery(raw): RawQuery, subject: Subject, heade
     }
     if let Some(v) = variables {
         match serde_json::from_str::<serde_json::Value>(&v) {
-            Ok(json @ serde_json::Value::Object(_)) => req = req.variables(Variables::from_json(json)),
-            _ => return refuse(ApiError::new(Kind::BadQuery, "`variables` must be a JSON object")),
+            Ok(json @ serde_json::Value::Object(_)) => {
+                req = req.variables(Variables::from_json(json))
+            }
+            _ => {
+                return refuse(ApiError::new(
+                    Kind::BadQuery,
+                    "`variables` must be a JSON object",
+                ))
+            }
         }
     }
     execute(&st, req, true, key, start).await
@@ -79,16 +97,32 @@ pub async fn get(State(st): St, RawQuery(raw): RawQuery, subject: Subject, heade
 
 pub async fn post(State(st): St, subject: Subject, headers: HeaderMap, body: Body) -> Response {
     let start = std::time::Instant::now();
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence != "application/json" {
         return refuse(ApiError::new(
             Kind::UnsupportedMediaType,
             format!("Content-Type `{essence}` is not supported; send application/json"),
         ));
     }
-    let too_large = || ApiError::new(Kind::PayloadTooLarge, format!("the body exceeds the limit of {} bytes", st.max_body));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let too_large = || {
+        ApiError::new(
+            Kind::PayloadTooLarge,
+            format!("the body exceeds the limit of {} bytes", st.max_body),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > st.max_body) {
         return refuse(too_large());
     }
@@ -104,7 +138,9 @@ pub async fn post(State(st): St, subject: Subject, headers: HeaderMap, body: Bod
         Err(e) => {
             return refuse(ApiError::new(
                 Kind::MalformedJson,
-                format!("expected a JSON object {{\"query\", \"operationName\", \"variables\"}}: {e}"),
+                format!(
+                    "expected a JSON object {{\"query\", \"operationName\", \"variables\"}}: {e}"
+                ),
             ))
         }
     };
@@ -124,14 +160,18 @@ fn cached(hit: &Entry, start: std::time::Instant) -> Response {
 
 fn json_bytes(body: bytes::Bytes) -> Response {
     let mut res = Response::new(Body::from(body));
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }
 
 fn observe(op_type: &'static str, op_name: &'static str, start: std::time::Instant) {
     let labels = [("operation_type", op_type), ("operation_name", op_name)];
     metrics::counter!(crate::observe::names::GRAPHQL_OPS, &labels).increment(1);
-    metrics::histogram!(crate::observe::names::GRAPHQL_DURATION, &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!(crate::observe::names::GRAPHQL_DURATION, &labels)
+        .record(start.elapsed().as_secs_f64());
 }
 
 pub async fn not_allowed() -> Response {
@@ -141,7 +181,13 @@ pub async fn not_allowed() -> Response {
     )
 }
 
-async fn execute(st: &GraphqlState, mut req: Request, via_get: bool, key: Option<bytes::Bytes>, start: std::time::Instant) -> Response {
+async fn execute(
+    st: &GraphqlState,
+    mut req: Request,
+    via_get: bool,
+    key: Option<bytes::Bytes>,
+    start: std::time::Instant,
+) -> Response {
     let mut schema = &st.data;
     let name = req.operation_name.clone();
     let mut op_type = "unknown";
@@ -155,8 +201,11 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool, key: Option
             };
             if via_get && op.ty != OperationType::Query {
                 return refuse(
-                    ApiError::new(Kind::MethodNotAllowed, "mutations are only accepted over POST")
-                        .with_header(header::ALLOW, HeaderValue::from_static("POST")),
+                    ApiError::new(
+                        Kind::MethodNotAllowed,
+                        "mutations are only accepted over POST",
+                    )
+                    .with_header(header::ALLOW, HeaderValue::from_static("POST")),
                 );
             }
             if op.introspection_only {
@@ -165,14 +214,18 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool, key: Option
                         "introspection may nest at most {} list fields (types, fields, args, …)",
                         introspection::MAX_NESTED_LISTS
                     );
-                    return Json(async_graphql::Response::from_errors(vec![ServerError::new(msg, None)])).into_response();
+                    return Json(async_graphql::Response::from_errors(vec![
+                        ServerError::new(msg, None),
+                    ]))
+                    .into_response();
                 }
                 schema = &st.introspection;
             }
         }
     }
     // Only data queries are kept, and only if every read was cacheable.
-    let reads = (op_type == "query" && std::ptr::eq(schema, &st.data)).then(|| Arc::new(Reads::new()));
+    let reads =
+        (op_type == "query" && std::ptr::eq(schema, &st.data)).then(|| Arc::new(Reads::new()));
     if let Some(r) = &reads {
         req = req.data(r.clone());
     }
@@ -184,7 +237,8 @@ async fn execute(st: &GraphqlState, mut req: Request, via_get: bool, key: Option
         Err(e) => return refuse(ApiError::internal(e)),
     };
     if let (Some(key), Some(reads), true) = (key, reads, res.is_ok()) {
-        st.responses.put(key, body.clone(), op_type, op_name, &reads);
+        st.responses
+            .put(key, body.clone(), op_type, op_name, &reads);
     }
     json_bytes(body)
 }
@@ -227,9 +281,16 @@ fn refuse(e: ApiError) -> Response {
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains("text/html"))
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
 }
 
 fn graphiql() -> String {
-    async_graphql::http::GraphiQLSource::build().endpoint(PATH).title("GraphiQL").finish()
+    async_graphql::http::GraphiQLSource::build()
+        .endpoint(PATH)
+        .title("GraphiQL")
+        .finish()
 }

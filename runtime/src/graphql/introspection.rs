@@ -9,7 +9,9 @@
 //! nesting list fields (`types → fields → type → fields → …`), so those
 //! operations may nest at most [`MAX_NESTED_LISTS`] of them.
 
-use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
 
 /// Depth allowed to introspection-only operations (`ofType` chains).
 pub const MAX_DEPTH: usize = 20;
@@ -18,7 +20,16 @@ pub const MIN_COMPLEXITY: usize = 1000;
 /// `types → fields → args` is the deepest standard introspection query.
 pub const MAX_NESTED_LISTS: usize = 3;
 
-const LIST_FIELDS: [&str; 8] = ["types", "fields", "inputFields", "interfaces", "possibleTypes", "enumValues", "args", "directives"];
+const LIST_FIELDS: [&str; 8] = [
+    "types",
+    "fields",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "args",
+    "directives",
+];
 /// Fragment spreads followed before giving up (cycles are invalid anyway).
 const MAX_SPREADS: usize = 64;
 
@@ -33,7 +44,13 @@ pub struct Selected {
 /// ambiguous or missing, which the executor then reports.
 pub fn select(doc: &ExecutableDocument, name: Option<&str>) -> Option<Selected> {
     let op: &OperationDefinition = match name {
-        Some(n) => &doc.operations.iter().find(|(on, _)| on.is_some_and(|on| on.as_str() == n))?.1.node,
+        Some(n) => {
+            &doc.operations
+                .iter()
+                .find(|(on, _)| on.is_some_and(|on| on.as_str() == n))?
+                .1
+                .node
+        }
         None => {
             let mut ops = doc.operations.iter();
             let (_, op) = ops.next()?;
@@ -43,19 +60,27 @@ pub fn select(doc: &ExecutableDocument, name: Option<&str>) -> Option<Selected> 
             &op.node
         }
     };
-    let introspection_only = op.ty == OperationType::Query && root_is_introspection(doc, &op.selection_set.node, 0);
-    Some(Selected { ty: op.ty, introspection_only })
+    let introspection_only =
+        op.ty == OperationType::Query && root_is_introspection(doc, &op.selection_set.node, 0);
+    Some(Selected {
+        ty: op.ty,
+        introspection_only,
+    })
 }
 
 fn root_is_introspection(doc: &ExecutableDocument, set: &SelectionSet, spreads: usize) -> bool {
     spreads < MAX_SPREADS
         && set.items.iter().all(|s| match &s.node {
             Selection::Field(f) => f.node.name.node.starts_with("__"),
-            Selection::InlineFragment(i) => root_is_introspection(doc, &i.node.selection_set.node, spreads + 1),
+            Selection::InlineFragment(i) => {
+                root_is_introspection(doc, &i.node.selection_set.node, spreads + 1)
+            }
             Selection::FragmentSpread(s) => doc
                 .fragments
                 .get(&s.node.fragment_name.node)
-                .is_some_and(|f| root_is_introspection(doc, &f.node.selection_set.node, spreads + 1)),
+                .is_some_and(|f| {
+                    root_is_introspection(doc, &f.node.selection_set.node, spreads + 1)
+                }),
         })
 }
 
@@ -68,14 +93,21 @@ pub fn within_bounds(doc: &ExecutableDocument, name: Option<&str>) -> bool {
         .all(|(_, op)| lists_within(doc, &op.node.selection_set.node, 0, 0))
 }
 
-fn lists_within(doc: &ExecutableDocument, set: &SelectionSet, lists: usize, spreads: usize) -> bool {
+fn lists_within(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    lists: usize,
+    spreads: usize,
+) -> bool {
     spreads < MAX_SPREADS
         && set.items.iter().all(|s| match &s.node {
             Selection::Field(f) => {
                 let n = lists + usize::from(LIST_FIELDS.contains(&f.node.name.node.as_str()));
                 n <= MAX_NESTED_LISTS && lists_within(doc, &f.node.selection_set.node, n, spreads)
             }
-            Selection::InlineFragment(i) => lists_within(doc, &i.node.selection_set.node, lists, spreads + 1),
+            Selection::InlineFragment(i) => {
+                lists_within(doc, &i.node.selection_set.node, lists, spreads + 1)
+            }
             Selection::FragmentSpread(s) => doc
                 .fragments
                 .get(&s.node.fragment_name.node)
@@ -94,7 +126,9 @@ mod tests {
         let s = select(&doc, None).unwrap();
         assert!(s.introspection_only);
         assert!(within_bounds(&doc, None));
-        let doc = parse_query("{ __schema { types { fields { type { fields { type { name } } } } } } }").unwrap();
+        let doc =
+            parse_query("{ __schema { types { fields { type { fields { type { name } } } } } } }")
+                .unwrap();
         assert!(within_bounds(&doc, None));
         let doc = parse_query("{ __schema { types { ...F } } } fragment F on __Type { fields { type { fields { args { name } } } } }").unwrap();
         assert!(!within_bounds(&doc, None), "fragments count too");

@@ -55,18 +55,27 @@ pub struct Row {
 
 impl Group {
     pub fn new(records: Vec<Record>) -> Arc<Group> {
-        Arc::new(Group { records, related: Mutex::new(HashMap::new()) })
+        Arc::new(Group {
+            records,
+            related: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn rows(self: &Arc<Self>) -> impl Iterator<Item = Row> + '_ {
-        (0..self.records.len()).map(|index| Row { group: self.clone(), index })
+        (0..self.records.len()).map(|index| Row {
+            group: self.clone(),
+            index,
+        })
     }
 }
 
 impl Row {
     /// A record on its own (a single get or a mutation result).
     pub fn single(record: Record) -> Row {
-        Row { group: Group::new(vec![record]), index: 0 }
+        Row {
+            group: Group::new(vec![record]),
+            index: 0,
+        }
     }
 
     pub fn record(&self) -> &Record {
@@ -76,18 +85,40 @@ impl Row {
     /// The rows related to this one through `via`, loaded from `svc` for
     /// the whole group on first use.
     pub async fn related(&self, svc: &ResourceService, via: Via) -> ApiResult<Vec<Row>> {
-        let Some(key) = Key::from_value(&self.record()[via.parent_field]) else { return Ok(Vec::new()) };
-        let cell = self.group.related.lock().expect("lock").entry(via).or_default().clone();
-        let related = cell.get_or_init(|| load_for_group(&self.group, svc, via)).await.clone()?;
+        let Some(key) = Key::from_value(&self.record()[via.parent_field]) else {
+            return Ok(Vec::new());
+        };
+        let cell = self
+            .group
+            .related
+            .lock()
+            .expect("lock")
+            .entry(via)
+            .or_default()
+            .clone();
+        let related = cell
+            .get_or_init(|| load_for_group(&self.group, svc, via))
+            .await
+            .clone()?;
         Ok(match related.by_key.get(&key) {
-            Some(indexes) => indexes.iter().map(|&index| Row { group: related.group.clone(), index }).collect(),
+            Some(indexes) => indexes
+                .iter()
+                .map(|&index| Row {
+                    group: related.group.clone(),
+                    index,
+                })
+                .collect(),
             None => Vec::new(),
         })
     }
 }
 
 async fn load_for_group(group: &Group, svc: &ResourceService, via: Via) -> ApiResult<Arc<Related>> {
-    let mut keys: Vec<Key> = group.records.iter().filter_map(|r| Key::from_value(&r[via.parent_field])).collect();
+    let mut keys: Vec<Key> = group
+        .records
+        .iter()
+        .filter_map(|r| Key::from_value(&r[via.parent_field]))
+        .collect();
     keys.sort();
     keys.dedup();
     let found = load(svc, via.field, &keys).await?;
@@ -100,7 +131,10 @@ async fn load_for_group(group: &Group, svc: &ResourceService, via: Via) -> ApiRe
             by_key.entry(k).or_default().push(i);
         }
     }
-    Ok(Arc::new(Related { group: Group::new(records), by_key }))
+    Ok(Arc::new(Related {
+        group: Group::new(records),
+        by_key,
+    }))
 }
 
 /// Rows of `svc` whose `field` is one of `keys`, grouped by key.
@@ -109,14 +143,21 @@ async fn load_for_group(group: &Group, svc: &ResourceService, via: Via) -> ApiRe
 /// REST when `api_optimization_enabled` is on (cached rows cost nothing,
 /// the misses share `IN (…)` queries); otherwise, and for foreign keys,
 /// one statement per 500 keys.
-pub async fn load(svc: &ResourceService, field: usize, keys: &[Key]) -> Result<HashMap<Key, Vec<Record>>, ApiError> {
+pub async fn load(
+    svc: &ResourceService,
+    field: usize,
+    keys: &[Key],
+) -> Result<HashMap<Key, Vec<Record>>, ApiError> {
     if field == svc.model.id_index() && svc.flags.optimization() {
         let reps = futures::future::try_join_all(keys.iter().map(|k| {
             let id = k.to_value();
             async move { svc.representation(&id).await.map(|r| (k.clone(), r)) }
         }))
         .await?;
-        return Ok(reps.into_iter().filter_map(|(k, r)| r.map(|r| (k, vec![r.record.clone()]))).collect());
+        return Ok(reps
+            .into_iter()
+            .filter_map(|(k, r)| r.map(|r| (k, vec![r.record.clone()])))
+            .collect());
     }
     svc.load_by(field, keys).await
 }

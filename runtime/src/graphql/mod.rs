@@ -36,23 +36,39 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
     }
     // Declarations that cannot become a schema are start-up errors, like
     // the registry's own checks.
-    let build = |depth, complexity| schema(&registry, depth, complexity).unwrap_or_else(|e| panic!("invalid GraphQL schema:\n{e}"));
+    let build = |depth, complexity| {
+        schema(&registry, depth, complexity)
+            .unwrap_or_else(|e| panic!("invalid GraphQL schema:\n{e}"))
+    };
     let state = http::GraphqlState {
         data: build(config.graphql_max_depth, config.graphql_max_complexity),
         introspection: build(
             config.graphql_max_depth.max(introspection::MAX_DEPTH),
-            config.graphql_max_complexity.max(introspection::MIN_COMPLEXITY),
+            config
+                .graphql_max_complexity
+                .max(introspection::MIN_COMPLEXITY),
         ),
         max_body: config.max_body_bytes,
-        responses: response_cache::ResponseCache::new(config.graphql_response_cache, config.cache_max_entries, registry.services[0].flags.clone()),
+        responses: response_cache::ResponseCache::new(
+            config.graphql_response_cache,
+            config.cache_max_entries,
+            registry.services[0].flags.clone(),
+        ),
     };
     Router::new()
-        .route(http::PATH, get(http::get).post(http::post).fallback(http::not_allowed))
+        .route(
+            http::PATH,
+            get(http::get).post(http::post).fallback(http::not_allowed),
+        )
         .with_state(Arc::new(state))
 }
 
 /// The schema with these limits, or every reason it cannot be built.
-pub fn schema(registry: &Arc<Registry>, max_depth: usize, max_complexity: usize) -> Result<Schema, String> {
+pub fn schema(
+    registry: &Arc<Registry>,
+    max_depth: usize,
+    max_complexity: usize,
+) -> Result<Schema, String> {
     let mut types = Types::default();
     scalars::register(&mut types);
     let mut query = Object::new("Query");
@@ -62,13 +78,18 @@ pub fn schema(registry: &Arc<Registry>, max_depth: usize, max_complexity: usize)
         let name = svc.model.name;
         types::register(&mut types, registry, i);
         filters::register(&mut types, svc.model);
-        for ((field_name, field), root) in [(resolvers::queries(svc), "Query"), (resolvers::mutations(svc), "Mutation")]
-            .into_iter()
-            .flat_map(|(fs, root)| fs.into_iter().map(move |f| (f, root)))
+        for ((field_name, field), root) in [
+            (resolvers::queries(svc), "Query"),
+            (resolvers::mutations(svc), "Mutation"),
+        ]
+        .into_iter()
+        .flat_map(|(fs, root)| fs.into_iter().map(move |f| (f, root)))
         {
             let key = format!("{root}.{field_name}");
             if let Some(other) = roots.insert(key.clone(), name) {
-                types.problem(format!("{key} is generated for both {other} and {name}; rename a resource or its path"));
+                types.problem(format!(
+                    "{key} is generated for both {other} and {name}; rename a resource or its path"
+                ));
             }
             match root {
                 "Query" => query = query.field(field),
@@ -109,7 +130,9 @@ impl Types {
     pub fn add(&mut self, name: &str, origin: &str, ty: impl Into<Type>) {
         match self.origins.get(name) {
             Some(o) if o == origin => {}
-            Some(o) => self.problems.push(format!("the GraphQL type `{name}` is generated twice: for {o} and for {origin}")),
+            Some(o) => self.problems.push(format!(
+                "the GraphQL type `{name}` is generated twice: for {o} and for {origin}"
+            )),
             None => {
                 self.origins.insert(name.to_string(), origin.to_string());
                 self.types.push((name.to_string(), ty.into()));

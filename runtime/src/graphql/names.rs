@@ -43,7 +43,9 @@ pub fn enum_value(wire: &str) -> String {
     let mut prev: Option<char> = None;
     for c in wire.chars() {
         if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit()) {
+            if c.is_ascii_uppercase()
+                && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+            {
                 out.push('_');
             }
             out.push(c.to_ascii_uppercase());
@@ -66,7 +68,9 @@ pub fn enum_wire(variants: &'static [&'static str], value: &str) -> Option<&'sta
 /// A GraphQL `Name` that is not reserved for introspection (`__…`).
 pub fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !s.starts_with("__")
 }
@@ -87,8 +91,17 @@ mod tests {
         assert_eq!(enum_value("in-progress"), "IN_PROGRESS");
         assert_eq!(enum_value("todo"), "TODO");
         assert_eq!(enum_value("2fa"), "_2FA");
-        assert_eq!(enum_wire(&["todo", "in_progress"], "IN_PROGRESS"), Some("in_progress"));
+        assert_eq!(
+            enum_wire(&["todo", "in_progress"], "IN_PROGRESS"),
+            Some("in_progress")
+        );
         assert_eq!(enum_wire(&["todo"], "DONE"), None);
-        assert!(is_name("project_id") && is_name("_etag") && !is_name("__x") && !is_name("1a") && !is_name("a-b"));
+        assert!(
+            is_name("project_id")
+                && is_name("_etag")
+                && !is_name("__x")
+                && !is_name("1a")
+                && !is_name("a-b")
+        );
     }
 }

@@ -19,7 +19,9 @@ use crate::model::ResourceModel;
 use crate::query::{Cursor, ListQuery, SortKey};
 use crate::service::ResourceService;
 use crate::value::Value;
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, ObjectAccessor, TypeRef, ValueAccessor};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputValue, ObjectAccessor, TypeRef, ValueAccessor,
+};
 use async_graphql::{Error, Value as GqlValue};
 use std::sync::Arc;
 
@@ -46,38 +48,64 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
             response_cache::record(&ctx, &svc);
             // Same path as REST: cache, then batcher, then the database.
-            Ok(svc.representation(&id).await.gql()?.map(|r| FieldValue::owned_any(Row::single(r.record.clone()))))
+            Ok(svc
+                .representation(&id)
+                .await
+                .gql()?
+                .map(|r| FieldValue::owned_any(Row::single(r.record.clone()))))
         })
     })
-    .description(format!("One {} by id, or null if there is none.", model.name))
+    .description(format!(
+        "One {} by id, or null if there is none.",
+        model.name
+    ))
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description(id_doc));
 
     let s = svc.clone();
     let sorts: Arc<[(String, SortKey)]> = types::sort_values(model).into();
-    let list = Field::new(&many, TypeRef::named_nn(types::page_name(model)), move |ctx| {
-        let (svc, sorts) = (s.clone(), sorts.clone());
-        FieldFuture::new(async move {
-            let q = list_query(svc.model, &ctx.args, &sorts).gql()?;
-            response_cache::record(&ctx, &svc);
-            let page = svc.list(&q).await.gql()?;
-            Ok(Some(FieldValue::owned_any(ListPage { group: Group::new(page.records), next_cursor: page.next_cursor })))
-        })
-    })
-    .description(format!("A page of {}s, filtered and sorted; the same semantics as GET {}.", model.name, model.route()))
-    .argument(InputValue::new("filter", TypeRef::named(filters::type_name(model))))
+    let list = Field::new(
+        &many,
+        TypeRef::named_nn(types::page_name(model)),
+        move |ctx| {
+            let (svc, sorts) = (s.clone(), sorts.clone());
+            FieldFuture::new(async move {
+                let q = list_query(svc.model, &ctx.args, &sorts).gql()?;
+                response_cache::record(&ctx, &svc);
+                let page = svc.list(&q).await.gql()?;
+                Ok(Some(FieldValue::owned_any(ListPage {
+                    group: Group::new(page.records),
+                    next_cursor: page.next_cursor,
+                })))
+            })
+        },
+    )
+    .description(format!(
+        "A page of {}s, filtered and sorted; the same semantics as GET {}.",
+        model.name,
+        model.route()
+    ))
+    .argument(InputValue::new(
+        "filter",
+        TypeRef::named(filters::type_name(model)),
+    ))
     .argument(
         InputValue::new("sort", TypeRef::named_nn_list(types::sort_name(model)))
             .description("Sort keys in order; the id breaks ties."),
     )
-    .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)).description(format!(
-        "Page size: 1 to {} (default {}).",
-        model.max_page_size, model.page_size
-    )))
+    .argument(
+        InputValue::new("first", TypeRef::named(TypeRef::INT)).description(format!(
+            "Page size: 1 to {} (default {}).",
+            model.max_page_size, model.page_size
+        )),
+    )
     .argument(
         InputValue::new("after", TypeRef::named(TypeRef::STRING))
             .description("A `nextCursor` from the previous page (issued for the same sort)."),
     )
-    .argument(InputValue::new("offset", TypeRef::named(TypeRef::INT)).description("Rows to skip; instead of `after`."));
+    .argument(
+        InputValue::new("offset", TypeRef::named(TypeRef::INT))
+            .description("Rows to skip; instead of `after`."),
+    );
     vec![(one, get), (many, list)]
 }
 
@@ -98,13 +126,24 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
                 None => serde_json::Value::Object(Default::default()),
             };
             let created = svc.create(std::slice::from_ref(&body), false).await.gql()?;
-            let rec = created.into_iter().next().ok_or_else(|| ApiError::internal("create returned no row")).gql()?;
+            let rec = created
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::internal("create returned no row"))
+                .gql()?;
             Ok(Some(FieldValue::owned_any(Row::single(rec))))
         })
     })
-    .description(format!("Creates a {}, with the same validation as POST {}.", model.name, model.route()));
+    .description(format!(
+        "Creates a {}, with the same validation as POST {}.",
+        model.name,
+        model.route()
+    ));
     if has_input {
-        create = create.argument(InputValue::new("input", TypeRef::named_nn(types::create_input_name(model))));
+        create = create.argument(InputValue::new(
+            "input",
+            TypeRef::named_nn(types::create_input_name(model)),
+        ));
     }
     out.push((create_name, create));
 
@@ -121,9 +160,16 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
                 Ok(Some(FieldValue::owned_any(Row::single(rec))))
             })
         })
-        .description(format!("Changes a {} like PATCH {}/{{id}}.", model.name, model.route()))
+        .description(format!(
+            "Changes a {} like PATCH {}/{{id}}.",
+            model.name,
+            model.route()
+        ))
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-        .argument(InputValue::new("input", TypeRef::named_nn(types::patch_input_name(model))))
+        .argument(InputValue::new(
+            "input",
+            TypeRef::named_nn(types::patch_input_name(model)),
+        ))
         .argument(if_match_arg());
         out.push((update_name, update));
     }
@@ -135,10 +181,15 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
         FieldFuture::new(async move {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
             let if_match = optional_string(ctx.args.get("ifMatch"))?;
-            Ok(Some(FieldValue::owned_any(Row::single(svc.delete(&id, if_match).await.gql()?))))
+            Ok(Some(FieldValue::owned_any(Row::single(
+                svc.delete(&id, if_match).await.gql()?,
+            ))))
         })
     })
-    .description(format!("Deletes a {} and returns it as it was.", model.name))
+    .description(format!(
+        "Deletes a {} and returns it as it was.",
+        model.name
+    ))
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
     .argument(if_match_arg());
     out.push((delete_name, delete));
@@ -146,8 +197,9 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
 }
 
 fn if_match_arg() -> InputValue {
-    InputValue::new("ifMatch", TypeRef::named(TypeRef::STRING))
-        .description("Only if the record's `_etag` (its ETag) still matches; otherwise PRECONDITION_FAILED.")
+    InputValue::new("ifMatch", TypeRef::named(TypeRef::STRING)).description(
+        "Only if the record's `_etag` (its ETag) still matches; otherwise PRECONDITION_FAILED.",
+    )
 }
 
 fn optional_string<'a>(v: Option<ValueAccessor<'a>>) -> Result<Option<&'a str>, Error> {
@@ -170,7 +222,10 @@ fn id_arg(svc: &ResourceService, v: ValueAccessor<'_>) -> Result<Value, Error> {
 /// A create or patch input → the JSON object REST would receive. Absent
 /// fields stay absent and explicit nulls stay null, so merge-patch
 /// semantics carry over unchanged.
-fn input_json(model: &'static ResourceModel, v: ValueAccessor<'_>) -> Result<serde_json::Value, Error> {
+fn input_json(
+    model: &'static ResourceModel,
+    v: ValueAccessor<'_>,
+) -> Result<serde_json::Value, Error> {
     let mut obj = serde_json::Map::new();
     for (name, value) in v.object()?.iter() {
         let json = match model.field_by_api_name(name.as_str()) {
@@ -184,11 +239,20 @@ fn input_json(model: &'static ResourceModel, v: ValueAccessor<'_>) -> Result<ser
 }
 
 fn problem(pointer: &str, code: &'static str, message: String) -> FieldProblem {
-    FieldProblem { field: String::new(), pointer: pointer.to_string(), code, message }
+    FieldProblem {
+        field: String::new(),
+        pointer: pointer.to_string(),
+        code,
+        message,
+    }
 }
 
 /// The list arguments → a [`ListQuery`], with REST's rules and messages.
-pub fn list_query(model: &'static ResourceModel, args: &ObjectAccessor<'_>, sorts: &[(String, SortKey)]) -> Result<ListQuery, ApiError> {
+pub fn list_query(
+    model: &'static ResourceModel,
+    args: &ObjectAccessor<'_>,
+    sorts: &[(String, SortKey)],
+) -> Result<ListQuery, ApiError> {
     let mut q = ListQuery::new(model);
     let mut problems = Vec::new();
     q.filters = filters::parse(model, args.get("filter"), &mut problems);
@@ -215,7 +279,11 @@ pub fn list_query(model: &'static ResourceModel, args: &ObjectAccessor<'_>, sort
                     });
                 }
                 Some((_, key)) => q.sort.push(*key),
-                None => problems.push(problem("sort", "unknown", format!("unknown sort key `{name}`"))),
+                None => problems.push(problem(
+                    "sort",
+                    "unknown",
+                    format!("unknown sort key `{name}`"),
+                )),
             }
         }
     }
@@ -223,18 +291,33 @@ pub fn list_query(model: &'static ResourceModel, args: &ObjectAccessor<'_>, sort
     if let Some(first) = args.get("first").filter(|v| !v.is_null()) {
         match first.i64() {
             Ok(n) if n >= 1 && n <= model.max_page_size as i64 => q.limit = n as u32,
-            _ => problems.push(problem("first", "range", format!("`first` must be an integer from 1 to {}", model.max_page_size))),
+            _ => problems.push(problem(
+                "first",
+                "range",
+                format!(
+                    "`first` must be an integer from 1 to {}",
+                    model.max_page_size
+                ),
+            )),
         }
     }
     if let Some(offset) = args.get("offset").filter(|v| !v.is_null()) {
         match offset.i64() {
             Ok(n) if n >= 0 => q.offset = Some(n as u64),
-            _ => problems.push(problem("offset", "type", "`offset` must be a non-negative integer".into())),
+            _ => problems.push(problem(
+                "offset",
+                "type",
+                "`offset` must be a non-negative integer".into(),
+            )),
         }
     }
     let after = optional_string(args.get("after")).ok().flatten();
     if after.is_some() && q.offset.is_some() {
-        problems.push(problem("after", "conflict", "use either `after` or `offset`, not both".into()));
+        problems.push(problem(
+            "after",
+            "conflict",
+            "use either `after` or `offset`, not both".into(),
+        ));
     }
     // The cursor carries the sort it was issued for, so decode it last.
     if problems.is_empty() {

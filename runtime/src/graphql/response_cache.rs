@@ -10,8 +10,8 @@
 //! `cache_ttl` among those resources; a response that read an uncached
 //! resource, carried errors, or was not a query is never kept.
 
-use crate::cache::ResourceCache;
 use crate::cache::flags::Flags;
+use crate::cache::ResourceCache;
 use crate::observe::names;
 use crate::observe::striped::ScrapeCounter;
 use crate::service::ResourceService;
@@ -66,7 +66,11 @@ pub struct Entry {
 
 impl Entry {
     fn fresh(&self) -> bool {
-        Instant::now() < self.expires && self.deps.iter().all(|(c, g)| c.usable() && c.generation() == *g)
+        Instant::now() < self.expires
+            && self
+                .deps
+                .iter()
+                .all(|(c, g)| c.usable() && c.generation() == *g)
     }
 }
 
@@ -79,7 +83,12 @@ pub struct ResponseCache {
 
 impl ResponseCache {
     pub fn new(enabled: bool, max_entries: u64, flags: Arc<Flags>) -> Self {
-        ResponseCache { enabled, entries: crate::cache::bounded(max_entries), flags, counters: OnceLock::new() }
+        ResponseCache {
+            enabled,
+            entries: crate::cache::bounded(max_entries),
+            flags,
+            counters: OnceLock::new(),
+        }
     }
 
     fn on(&self) -> bool {
@@ -120,7 +129,14 @@ impl ResponseCache {
 
     /// Keeps a response if everything it read was cacheable and unchanged
     /// while it ran.
-    pub fn put(&self, key: Bytes, body: Bytes, op_type: &'static str, op_name: &'static str, reads: &Reads) {
+    pub fn put(
+        &self,
+        key: Bytes,
+        body: Bytes,
+        op_type: &'static str,
+        op_name: &'static str,
+        reads: &Reads,
+    ) {
         if !self.on() {
             return;
         }

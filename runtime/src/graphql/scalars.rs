@@ -88,7 +88,9 @@ pub fn to_graphql(v: &Value, kind: Kind) -> GqlValue {
         (_, Kind::Id) => GqlValue::String(v.to_text()),
         (Value::Text(s), Kind::Enum(_)) => GqlValue::Enum(Name::new(names::enum_value(s))),
         (Value::Int(i), _) => GqlValue::Number((*i).into()),
-        (Value::Float(f), _) => Number::from_f64(*f).map(GqlValue::Number).unwrap_or(GqlValue::Null),
+        (Value::Float(f), _) => Number::from_f64(*f)
+            .map(GqlValue::Number)
+            .unwrap_or(GqlValue::Null),
         (Value::Bool(b), _) => GqlValue::Boolean(*b),
         (Value::Text(s), _) => GqlValue::String(s.clone()),
         (other, _) => GqlValue::String(other.to_text()),
@@ -103,17 +105,23 @@ pub fn to_json(v: &GqlValue, kind: Kind, ty: &FieldType) -> serde_json::Value {
         (GqlValue::Enum(n), Kind::Enum(e)) => enum_json(e, n.as_str()),
         (GqlValue::String(s), Kind::Enum(e)) => enum_json(e, s),
         // `ID` and `BigInt` may come as strings; JSON has integers as numbers.
-        (GqlValue::String(s), Kind::Id | Kind::BigInt) if ty.is_integer() => match s.trim().parse::<i64>() {
-            Ok(i) => i.into(),
-            Err(_) => serde_json::Value::String(s.clone()),
-        },
+        (GqlValue::String(s), Kind::Id | Kind::BigInt) if ty.is_integer() => {
+            match s.trim().parse::<i64>() {
+                Ok(i) => i.into(),
+                Err(_) => serde_json::Value::String(s.clone()),
+            }
+        }
         (other, _) => other.clone().into_json().unwrap_or(serde_json::Value::Null),
     }
 }
 
 fn enum_json(e: &'static EnumModel, name: &str) -> serde_json::Value {
     // Unknown names pass through; the service reports them with the variants.
-    serde_json::Value::String(names::enum_wire(e.variants, name).unwrap_or(name).to_string())
+    serde_json::Value::String(
+        names::enum_wire(e.variants, name)
+            .unwrap_or(name)
+            .to_string(),
+    )
 }
 
 /// A filter operand or an id argument as a value of the field's type.

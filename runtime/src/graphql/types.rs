@@ -22,7 +22,8 @@ use crate::registry::{Link, Registry};
 use crate::service::{Representation, ResourceService};
 use crate::value::Record;
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, TypeRef,
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object,
+    ResolverContext, TypeRef,
 };
 use async_graphql::Error;
 use std::sync::Arc;
@@ -59,10 +60,25 @@ pub struct ListPage {
 /// `TaskSort` values and the sort key each stands for.
 pub fn sort_values(model: &'static ResourceModel) -> Vec<(String, SortKey)> {
     let mut out = Vec::new();
-    for (i, f) in model.exposed().filter(|(_, f)| f.sortable || f.id.is_some()) {
+    for (i, f) in model
+        .exposed()
+        .filter(|(_, f)| f.sortable || f.id.is_some())
+    {
         let base = names::enum_value(f.api_name);
-        out.push((format!("{base}_ASC"), SortKey { field: i, descending: false }));
-        out.push((format!("{base}_DESC"), SortKey { field: i, descending: true }));
+        out.push((
+            format!("{base}_ASC"),
+            SortKey {
+                field: i,
+                descending: false,
+            },
+        ));
+        out.push((
+            format!("{base}_DESC"),
+            SortKey {
+                field: i,
+                descending: true,
+            },
+        ));
     }
     out
 }
@@ -85,16 +101,34 @@ pub fn register(types: &mut Types, registry: &Arc<Registry>, i: usize) {
             scalars::register_enum(types, e);
         }
         if !names::is_name(f.api_name) {
-            types.problem(format!("{}.{}: `{}` cannot be a GraphQL field name", model.name, f.rust_name, f.api_name));
+            types.problem(format!(
+                "{}.{}: `{}` cannot be a GraphQL field name",
+                model.name, f.rust_name, f.api_name
+            ));
         }
     }
     // Object fields come from three places; a clash would silently drop one.
-    let relations = registry.outgoing(i).filter_map(|l| model.fields[l.field].relation.map(|r| r.name));
-    let inverses = registry.incoming(i).filter_map(|l| registry.services[l.from].model.fields[l.field].relation.and_then(|r| r.inverse));
+    let relations = registry
+        .outgoing(i)
+        .filter_map(|l| model.fields[l.field].relation.map(|r| r.name));
+    let inverses = registry.incoming(i).filter_map(|l| {
+        registry.services[l.from].model.fields[l.field]
+            .relation
+            .and_then(|r| r.inverse)
+    });
     let mut seen = Vec::new();
-    for name in model.exposed().map(|(_, f)| f.api_name).chain([ETAG_FIELD]).chain(relations).chain(inverses) {
+    for name in model
+        .exposed()
+        .map(|(_, f)| f.api_name)
+        .chain([ETAG_FIELD])
+        .chain(relations)
+        .chain(inverses)
+    {
         if seen.contains(&name) {
-            types.problem(format!("{}: two GraphQL fields are named `{name}`; rename a field or relation", model.name));
+            types.problem(format!(
+                "{}: two GraphQL fields are named `{name}`; rename a field or relation",
+                model.name
+            ));
         }
         seen.push(name);
     }
@@ -107,16 +141,23 @@ pub fn register(types: &mut Types, registry: &Arc<Registry>, i: usize) {
     ));
     for (name, key) in sort_values(model) {
         let f = &model.fields[key.field];
-        let dir = if key.descending { "descending" } else { "ascending" };
+        let dir = if key.descending {
+            "descending"
+        } else {
+            "ascending"
+        };
         sort = sort.item(EnumItem::new(name).description(format!("`{}` {dir}.", f.api_name)));
     }
     types.add(&sort_name(model), &sig, sort);
 
     if has_create_input(model) {
-        let mut input = InputObject::new(create_input_name(model))
-            .description(format!("A new {}; fields the server sets are not accepted.", model.name));
+        let mut input = InputObject::new(create_input_name(model)).description(format!(
+            "A new {}; fields the server sets are not accepted.",
+            model.name
+        ));
         for (_, f) in model.writable() {
-            let mut v = InputValue::new(f.api_name, Kind::of(f).type_ref(f.is_required_on_create()));
+            let mut v =
+                InputValue::new(f.api_name, Kind::of(f).type_ref(f.is_required_on_create()));
             if !f.doc.is_empty() {
                 v = v.description(f.doc);
             }
@@ -148,13 +189,19 @@ fn object(registry: &Arc<Registry>, i: usize) -> Object {
     }
     for (idx, f) in model.exposed() {
         let kind = Kind::of(f);
-        let mut field = Field::new(f.api_name, kind.type_ref(!f.optional), move |ctx| match record(&ctx) {
-            // A null must resolve to no value: custom scalars reject a
-            // `FieldValue` holding `Null`.
-            Ok(rec) if rec[idx].is_null() => FieldFuture::Value(None),
-            Ok(rec) => FieldFuture::Value(Some(FieldValue::value(scalars::to_graphql(&rec[idx], kind)))),
-            Err(e) => FieldFuture::new(async move { Err::<Option<FieldValue>, _>(e) }),
-        });
+        let mut field = Field::new(
+            f.api_name,
+            kind.type_ref(!f.optional),
+            move |ctx| match record(&ctx) {
+                // A null must resolve to no value: custom scalars reject a
+                // `FieldValue` holding `Null`.
+                Ok(rec) if rec[idx].is_null() => FieldFuture::Value(None),
+                Ok(rec) => FieldFuture::Value(Some(FieldValue::value(scalars::to_graphql(
+                    &rec[idx], kind,
+                )))),
+                Err(e) => FieldFuture::new(async move { Err::<Option<FieldValue>, _>(e) }),
+            },
+        );
         if !f.doc.is_empty() {
             field = field.description(f.doc);
         }
@@ -184,10 +231,21 @@ fn to_one(registry: &Registry, link: &Link) -> Field {
     let target: Arc<ResourceService> = registry.services[link.to].clone();
     let fk = &from.fields[link.field];
     let rel = fk.relation.expect("links come from relations");
-    let via = Via { resource: link.to, field: target.model.id_index(), parent_field: link.field };
+    let via = Via {
+        resource: link.to,
+        field: target.model.id_index(),
+        parent_field: link.field,
+    };
     let optional = fk.optional;
-    let ty = if optional { TypeRef::named(target.model.name) } else { TypeRef::named_nn(target.model.name) };
-    let description = format!("The {} that `{}` refers to.", target.model.name, fk.api_name);
+    let ty = if optional {
+        TypeRef::named(target.model.name)
+    } else {
+        TypeRef::named_nn(target.model.name)
+    };
+    let description = format!(
+        "The {} that `{}` refers to.",
+        target.model.name, fk.api_name
+    );
     Field::new(rel.name, ty, move |ctx| {
         let target = target.clone();
         FieldFuture::new(async move {
@@ -199,7 +257,11 @@ fn to_one(registry: &Registry, link: &Link) -> Field {
             match row.related(&target, via).await.gql()?.into_iter().next() {
                 Some(r) => Ok(Some(FieldValue::owned_any(r))),
                 None if optional => Ok(None),
-                None => Err(ApiError::internal(format!("{} refers to a missing {}", from.name, target.model.name))).gql(),
+                None => Err(ApiError::internal(format!(
+                    "{} refers to a missing {}",
+                    from.name, target.model.name
+                )))
+                .gql(),
             }
         })
     })
@@ -212,18 +274,31 @@ fn to_many(registry: &Registry, link: &Link) -> Option<Field> {
     let target = registry.services[link.to].model;
     let fk = &source.model.fields[link.field];
     let inverse = fk.relation.and_then(|r| r.inverse)?;
-    let via = Via { resource: link.from, field: link.field, parent_field: target.id_index() };
-    let description = format!("Every {} whose `{}` is this {}'s id, in id order.", source.model.name, fk.api_name, target.name);
+    let via = Via {
+        resource: link.from,
+        field: link.field,
+        parent_field: target.id_index(),
+    };
+    let description = format!(
+        "Every {} whose `{}` is this {}'s id, in id order.",
+        source.model.name, fk.api_name, target.name
+    );
     Some(
-        Field::new(inverse, TypeRef::named_nn_list_nn(source.model.name), move |ctx| {
-            let source = source.clone();
-            FieldFuture::new(async move {
-                let row = ctx.parent_value.try_downcast_ref::<Row>()?;
-                super::response_cache::record(&ctx, &source);
-                let rows = row.related(&source, via).await.gql()?;
-                Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
-            })
-        })
+        Field::new(
+            inverse,
+            TypeRef::named_nn_list_nn(source.model.name),
+            move |ctx| {
+                let source = source.clone();
+                FieldFuture::new(async move {
+                    let row = ctx.parent_value.try_downcast_ref::<Row>()?;
+                    super::response_cache::record(&ctx, &source);
+                    let rows = row.related(&source, via).await.gql()?;
+                    Ok(Some(FieldValue::list(
+                        rows.into_iter().map(FieldValue::owned_any),
+                    )))
+                })
+            },
+        )
         .description(description),
     )
 }

@@ -49,7 +49,13 @@ impl GateLayer {
         let policies = config
             .observer
             .routes()
-            .map(|r| config.limiter.as_ref().map(|l| l.route_policies(r)).unwrap_or_default())
+            .map(|r| {
+                config
+                    .limiter
+                    .as_ref()
+                    .map(|l| l.route_policies(r))
+                    .unwrap_or_default()
+            })
             .collect();
         GateLayer(Arc::new(Shared { config, policies }))
     }
@@ -58,7 +64,10 @@ impl GateLayer {
 impl<S> Layer<S> for GateLayer {
     type Service = Gate<S>;
     fn layer(&self, inner: S) -> Gate<S> {
-        Gate { inner, shared: self.0.clone() }
+        Gate {
+            inner,
+            shared: self.0.clone(),
+        }
     }
 }
 
@@ -104,12 +113,27 @@ where
     let request_id = request_id(config, &req);
 
     let (read, write) = shared.policies[route];
-    let policy = if crate::limits::is_read(&method) { read } else { write };
+    let policy = if crate::limits::is_read(&method) {
+        read
+    } else {
+        write
+    };
     let mut stamp = None;
     let mut res = match (config.limiter.as_deref(), policy) {
         (Some(l), Some(i)) => {
-            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-            match l.check(i, req.headers(), peer, req.extensions().get::<AuthSubject>()).await {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
+            match l
+                .check(
+                    i,
+                    req.headers(),
+                    peer,
+                    req.extensions().get::<AuthSubject>(),
+                )
+                .await
+            {
                 Ok(d) => {
                     stamp = Some((l, i, d));
                     run_bounded(inner, req, start + config.timeout).await
@@ -128,7 +152,8 @@ where
     if let Some((l, i, d)) = stamp {
         l.stamp(i, &d, &mut res);
     }
-    res.headers_mut().insert(X_REQUEST_ID.clone(), request_id.clone());
+    res.headers_mut()
+        .insert(X_REQUEST_ID.clone(), request_id.clone());
     obs.finish(route, &method, &request_id, req_size, &res, start.elapsed());
     res
 }
@@ -137,7 +162,11 @@ where
 /// one. It is logged and echoed in the response; the request itself is not
 /// touched (no handler reads it, and a header insert is not free).
 fn request_id(config: &GateConfig, req: &Request) -> HeaderValue {
-    if let Some(v) = req.headers().get(&X_REQUEST_ID).filter(|v| !v.is_empty() && v.len() <= 200) {
+    if let Some(v) = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+    {
         return v.clone();
     }
     config.ids.header_value()
@@ -187,12 +216,27 @@ mod tests {
     use tower::ServiceExt;
 
     fn app(timeout: Duration) -> Router {
-        let observer = Arc::new(Observer::new(vec![("/slow".to_string(), "-"), ("/boom".to_string(), "-"), ("/ok".to_string(), "-")]));
+        let observer = Arc::new(Observer::new(vec![
+            ("/slow".to_string(), "-"),
+            ("/boom".to_string(), "-"),
+            ("/ok".to_string(), "-"),
+        ]));
         Router::new()
-            .route("/slow", get(|| async { tokio::time::sleep(Duration::from_secs(5)).await; "late" }))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
             .route("/boom", get(|| async { panic!("a bug") as &'static str }))
             .route("/ok", get(|| async { "fine" }))
-            .layer(GateLayer::new(GateConfig { observer, limiter: None, timeout, ids: MakeFastRequestId::default() }))
+            .layer(GateLayer::new(GateConfig {
+                observer,
+                limiter: None,
+                timeout,
+                ids: MakeFastRequestId::default(),
+            }))
     }
 
     async fn send(app: Router, uri: &str, id: Option<&str>) -> Response {
@@ -209,7 +253,10 @@ mod tests {
         let res = send(app(Duration::from_millis(50)), "/slow", None).await;
         assert_eq!(res.status(), 503);
         assert_eq!(res.headers()["retry-after"], "1");
-        assert!(started.elapsed() < Duration::from_secs(4), "the deadline cut the handler short");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the deadline cut the handler short"
+        );
     }
 
     #[tokio::test]

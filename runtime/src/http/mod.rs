@@ -27,7 +27,10 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Router 
         .merge(crate::openapi::router(registry.clone()))
         .merge(crate::health::router(parts.health))
         .merge(crate::observe::router())
-        .merge(crate::admin::router(parts.flags, config.admin_token.clone()))
+        .merge(crate::admin::router(
+            parts.flags,
+            config.admin_token.clone(),
+        ))
         .fallback(crate::app::not_found);
 
     // One layer for everything per request (see `gate`). Rate limits apply

@@ -57,12 +57,21 @@ impl ClientKeys {
     }
 
     /// Who this request is, for its bucket.
-    pub fn key<'a>(&self, headers: &'a HeaderMap, peer: Option<SocketAddr>, subject: Option<&'a AuthSubject>) -> ClientId<'a> {
+    pub fn key<'a>(
+        &self,
+        headers: &'a HeaderMap,
+        peer: Option<SocketAddr>,
+        subject: Option<&'a AuthSubject>,
+    ) -> ClientId<'a> {
         if let Some(s) = subject {
             return ClientId::Subject(&s.0);
         }
         if !self.api_keys.is_empty() {
-            if let Some(k) = headers.get(&X_API_KEY).and_then(|v| v.to_str().ok()).filter(|k| self.api_keys.contains(*k)) {
+            if let Some(k) = headers
+                .get(&X_API_KEY)
+                .and_then(|v| v.to_str().ok())
+                .filter(|k| self.api_keys.contains(*k))
+            {
                 // Hashed so the key itself never reaches Redis or logs.
                 return ClientId::ApiKey(xxhash_rust::xxh3::xxh3_64(k.as_bytes()));
             }
@@ -121,7 +130,10 @@ mod tests {
     }
 
     fn keys() -> ClientKeys {
-        ClientKeys { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], api_keys: ["k1".to_string()].into() }
+        ClientKeys {
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            api_keys: ["k1".to_string()].into(),
+        }
     }
 
     #[test]
@@ -148,13 +160,28 @@ mod tests {
         let peer: SocketAddr = "203.0.113.7:5000".parse().unwrap();
         let mut h = HeaderMap::new();
         h.insert("x-api-key", "k1".parse().unwrap());
-        assert!(keys().key(&h, Some(peer), None).to_string().starts_with("key:"));
+        assert!(keys()
+            .key(&h, Some(peer), None)
+            .to_string()
+            .starts_with("key:"));
         h.insert("x-api-key", "made-up".parse().unwrap());
-        assert_eq!(keys().key(&h, Some(peer), None).to_string(), "ip:203.0.113.7");
+        assert_eq!(
+            keys().key(&h, Some(peer), None).to_string(),
+            "ip:203.0.113.7"
+        );
         let subject = AuthSubject("u1".into());
-        assert_eq!(keys().key(&h, Some(peer), Some(&subject)).to_string(), "sub:u1");
+        assert_eq!(
+            keys().key(&h, Some(peer), Some(&subject)).to_string(),
+            "sub:u1"
+        );
         let other: IpAddr = "203.0.113.8".parse().unwrap();
-        assert_ne!(ClientId::Ip(peer.ip()).hash64(), ClientId::Ip(other).hash64());
-        assert_ne!(ClientId::Subject("u1").hash64(), ClientId::Subject("u2").hash64());
+        assert_ne!(
+            ClientId::Ip(peer.ip()).hash64(),
+            ClientId::Ip(other).hash64()
+        );
+        assert_ne!(
+            ClientId::Subject("u1").hash64(),
+            ClientId::Subject("u2").hash64()
+        );
     }
 }

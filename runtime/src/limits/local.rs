@@ -10,7 +10,8 @@ use std::num::NonZeroU32;
 
 /// Buckets are keyed by a 64-bit hash of the client key: no allocation per
 /// decision, and a collision (one in 2^64) only shares a bucket.
-type Keyed = RateLimiter<u64, DefaultKeyedStateStore<u64>, DefaultClock, StateInformationMiddleware>;
+type Keyed =
+    RateLimiter<u64, DefaultKeyedStateStore<u64>, DefaultClock, StateInformationMiddleware>;
 
 pub struct LocalLimiter {
     limiter: Keyed,
@@ -21,8 +22,14 @@ pub struct LocalLimiter {
 impl LocalLimiter {
     pub fn new(rate: Rate) -> Self {
         let burst = NonZeroU32::new(rate.count).expect("rates allow at least one request");
-        let quota = Quota::with_period(rate.interval()).expect("non-zero interval").allow_burst(burst);
-        LocalLimiter { limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(), rate, clock: DefaultClock::default() }
+        let quota = Quota::with_period(rate.interval())
+            .expect("non-zero interval")
+            .allow_burst(burst);
+        LocalLimiter {
+            limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            rate,
+            clock: DefaultClock::default(),
+        }
     }
 
     /// Decides for the client whose [`super::ClientId::hash64`] is `key`.
@@ -40,7 +47,13 @@ impl LocalLimiter {
             }
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
-                Decision { allowed: false, limit: self.rate.count, remaining: 0, reset: wait, retry_after: Some(wait) }
+                Decision {
+                    allowed: false,
+                    limit: self.rate.count,
+                    remaining: 0,
+                    reset: wait,
+                    retry_after: Some(wait),
+                }
             }
         }
     }
@@ -67,14 +80,20 @@ mod tests {
 
     #[test]
     fn allows_the_burst_then_limits_per_key() {
-        let l = LocalLimiter::new(Rate { count: 3, per: Duration::from_secs(60) });
+        let l = LocalLimiter::new(Rate {
+            count: 3,
+            per: Duration::from_secs(60),
+        });
         let d: Vec<_> = (0..4).map(|_| l.check(1)).collect();
         assert!(d[..3].iter().all(|d| d.allowed));
         assert_eq!(d[0].remaining, 2);
         assert_eq!(d[2].remaining, 0);
         assert!(!d[3].allowed);
         let wait = d[3].retry_after.unwrap();
-        assert!(wait > Duration::from_secs(15) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
         assert!(l.check(2).allowed, "other keys have their own bucket");
     }
 }

@@ -28,7 +28,10 @@ use std::time::Duration;
 
 /// The read and write rates for a resource: its declared limits, else the
 /// configured defaults.
-pub fn model_rates(model: &crate::model::ResourceModel, config: &crate::config::Config) -> (Rate, Rate, OnFailure) {
+pub fn model_rates(
+    model: &crate::model::ResourceModel,
+    config: &crate::config::Config,
+) -> (Rate, Rate, OnFailure) {
     let rl = model.rate_limit;
     let on_failure = match rl.fail_closed {
         Some(true) => OnFailure::Closed,
@@ -94,8 +97,14 @@ impl PolicyState {
         let c = self.decisions.get_or_init(|| {
             let name = self.policy.name;
             [
-                ScrapeCounter::new(names::RATE_LIMIT, &[("policy", name), ("decision", "allowed")]),
-                ScrapeCounter::new(names::RATE_LIMIT, &[("policy", name), ("decision", "limited")]),
+                ScrapeCounter::new(
+                    names::RATE_LIMIT,
+                    &[("policy", name), ("decision", "allowed")],
+                ),
+                ScrapeCounter::new(
+                    names::RATE_LIMIT,
+                    &[("policy", name), ("decision", "limited")],
+                ),
             ]
         });
         c[usize::from(!allowed)].add(1);
@@ -118,16 +127,28 @@ pub struct RouteLimits {
 }
 
 impl Limiter {
-    pub fn new(routes: Vec<RouteLimits>, redis: Option<Arc<RedisHandle>>, keys: ClientKeys) -> Arc<Self> {
+    pub fn new(
+        routes: Vec<RouteLimits>,
+        redis: Option<Arc<RedisHandle>>,
+        keys: ClientKeys,
+    ) -> Arc<Self> {
         let mut policies: Vec<PolicyState> = Vec::new();
         let mut index = |p: Option<Policy>| -> Option<usize> {
             let p = p?;
             if let Some(i) = policies.iter().position(|s| s.policy.name == p.name) {
                 return Some(i);
             }
-            let header_policy = HeaderValue::from_str(&format!("{};w={}", p.rate.count, p.rate.per.as_secs())).expect("ascii");
+            let header_policy =
+                HeaderValue::from_str(&format!("{};w={}", p.rate.count, p.rate.per.as_secs()))
+                    .expect("ascii");
             let header_limit = HeaderValue::from(p.rate.count);
-            policies.push(PolicyState { local: LocalLimiter::new(p.rate), policy: p, header_policy, header_limit, decisions: Default::default() });
+            policies.push(PolicyState {
+                local: LocalLimiter::new(p.rate),
+                policy: p,
+                header_policy,
+                header_limit,
+                decisions: Default::default(),
+            });
             Some(policies.len() - 1)
         };
         let mut map = HashMap::new();
@@ -139,7 +160,12 @@ impl Limiter {
             let prefix = h.prefix.clone();
             (h, redis::RedisLimiter::new(prefix))
         });
-        let limiter = Arc::new(Limiter { policies, routes: map, redis, keys });
+        let limiter = Arc::new(Limiter {
+            policies,
+            routes: map,
+            redis,
+            keys,
+        });
         // Prune idle in-process buckets so memory stays bounded.
         let weak = Arc::downgrade(&limiter);
         tokio::spawn(async move {
@@ -169,7 +195,10 @@ impl Limiter {
         let (name, rate) = (st.policy.name, st.policy.rate);
         // Boxed: the Redis round trip's future is large, and the in-process
         // path above should not carry its size.
-        let res = Box::pin(handle.run("rate_limit", |mut c| async move { gcra.check(&mut c, name, rate, key).await })).await;
+        let res = Box::pin(handle.run("rate_limit", |mut c| async move {
+            gcra.check(&mut c, name, rate, key).await
+        }))
+        .await;
         match res {
             Ok(d) => Ok(d),
             Err(e) => {
@@ -177,12 +206,16 @@ impl Limiter {
                     OnFailure::Open => "fail_open",
                     OnFailure::Closed => "fail_closed",
                 };
-                metrics::counter!(names::RATE_LIMIT_BACKEND, "policy" => name, "action" => action).increment(1);
+                metrics::counter!(names::RATE_LIMIT_BACKEND, "policy" => name, "action" => action)
+                    .increment(1);
                 tracing::warn!(policy = name, action, error = %e, "rate-limit backend unavailable");
                 match st.policy.on_failure {
                     OnFailure::Open => Ok(st.local.check(client.hash64())),
-                    OnFailure::Closed => Err(ApiError::new(Kind::Unavailable, "rate limiting is unavailable; try again shortly")
-                        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))),
+                    OnFailure::Closed => Err(ApiError::new(
+                        Kind::Unavailable,
+                        "rate limiting is unavailable; try again shortly",
+                    )
+                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))),
                 }
             }
         }
@@ -202,7 +235,9 @@ const PRE_RENDERED: u64 = 4096;
 
 fn number(n: u64) -> HeaderValue {
     static TABLE: std::sync::LazyLock<Vec<HeaderValue>> = std::sync::LazyLock::new(|| {
-        (0..PRE_RENDERED).map(|n| HeaderValue::from_static(Box::leak(n.to_string().into_boxed_str()))).collect()
+        (0..PRE_RENDERED)
+            .map(|n| HeaderValue::from_static(Box::leak(n.to_string().into_boxed_str())))
+            .collect()
     });
     match TABLE.get(n as usize) {
         Some(v) => v.clone(),
@@ -237,15 +272,24 @@ impl Limiter {
     ) -> Result<Decision, (Response, Option<Decision>)> {
         let client = self.keys.key(headers, peer, subject);
         let st = &self.policies[i];
-        let decision = self.decide(i, client).await.map_err(|e| (e.into_response(), None))?;
+        let decision = self
+            .decide(i, client)
+            .await
+            .map_err(|e| (e.into_response(), None))?;
         st.count(decision.allowed);
         if decision.allowed {
             return Ok(decision);
         }
         let wait = secs_ceil(decision.retry_after.unwrap_or_default()).max(1);
-        let refusal = ApiError::new(Kind::RateLimited, format!("rate limit of {} exceeded; retry in {wait} s", st.policy.rate))
-            .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
-            .into_response();
+        let refusal = ApiError::new(
+            Kind::RateLimited,
+            format!(
+                "rate limit of {} exceeded; retry in {wait} s",
+                st.policy.rate
+            ),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
+        .into_response();
         Err((refusal, Some(decision)))
     }
 
@@ -253,7 +297,11 @@ impl Limiter {
     pub fn stamp(&self, i: usize, decision: &Decision, res: &mut Response) {
         let st = &self.policies[i];
         let h = res.headers_mut();
-        let limit = if decision.limit == st.policy.rate.count { st.header_limit.clone() } else { HeaderValue::from(decision.limit) };
+        let limit = if decision.limit == st.policy.rate.count {
+            st.header_limit.clone()
+        } else {
+            HeaderValue::from(decision.limit)
+        };
         h.insert(RL_LIMIT.clone(), limit);
         h.insert(RL_REMAINING.clone(), number(u64::from(decision.remaining)));
         h.insert(RL_RESET.clone(), number(secs_ceil(decision.reset)));

@@ -24,7 +24,10 @@ impl Rate {
 
 impl From<crate::model::RateModel> for Rate {
     fn from(r: crate::model::RateModel) -> Self {
-        Rate { count: r.count, per: Duration::from_secs(r.per_secs as u64) }
+        Rate {
+            count: r.count,
+            per: Duration::from_secs(r.per_secs as u64),
+        }
     }
 }
 
@@ -40,10 +43,22 @@ mod tests {
 
     #[test]
     fn parses_rates() {
-        assert_eq!(Rate::parse("100/s").unwrap(), Rate { count: 100, per: Duration::from_secs(1) });
-        assert_eq!(Rate::parse("6000/min").unwrap().per, Duration::from_secs(60));
+        assert_eq!(
+            Rate::parse("100/s").unwrap(),
+            Rate {
+                count: 100,
+                per: Duration::from_secs(1)
+            }
+        );
+        assert_eq!(
+            Rate::parse("6000/min").unwrap().per,
+            Duration::from_secs(60)
+        );
         assert_eq!(Rate::parse("50/10s").unwrap().per, Duration::from_secs(10));
-        assert_eq!(Rate::parse("10/h").unwrap().interval(), Duration::from_secs(360));
+        assert_eq!(
+            Rate::parse("10/h").unwrap().interval(),
+            Duration::from_secs(360)
+        );
         for bad in ["", "100", "x/s", "0/s", "10/fortnight", "10/0s"] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
         }

@@ -33,10 +33,19 @@ pub struct RedisLimiter {
 
 impl RedisLimiter {
     pub fn new(prefix: impl Into<String>) -> Self {
-        RedisLimiter { script: redis::Script::new(GCRA), prefix: prefix.into() }
+        RedisLimiter {
+            script: redis::Script::new(GCRA),
+            prefix: prefix.into(),
+        }
     }
 
-    pub async fn check(&self, conn: &mut redis::aio::ConnectionManager, policy: &str, rate: Rate, key: &str) -> redis::RedisResult<Decision> {
+    pub async fn check(
+        &self,
+        conn: &mut redis::aio::ConnectionManager,
+        policy: &str,
+        rate: Rate,
+        key: &str,
+    ) -> redis::RedisResult<Decision> {
         let interval = rate.interval().as_micros().max(1) as u64;
         let (allowed, remaining, retry_us, reset_us): (i64, i64, i64, i64) = self
             .script

@@ -36,7 +36,9 @@ struct Sizes {
     response: Dist,
 }
 
-const METHODS: [&str; 8] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other"];
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other",
+];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const UNMATCHED: usize = 0;
 const OTHER: usize = 1;
@@ -117,7 +119,12 @@ pub fn register(obs: &Arc<Observer>) {
 }
 
 fn live() -> Vec<Arc<Observer>> {
-    OBSERVERS.lock().expect("observers lock").iter().filter_map(Weak::upgrade).collect()
+    OBSERVERS
+        .lock()
+        .expect("observers lock")
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect()
 }
 
 /// Sets `http_requests_in_flight` from the live observers (before a scrape).
@@ -150,23 +157,54 @@ pub fn render(out: &mut String) {
         for (i, slot) in o.sizes.iter().enumerate() {
             let Some(s) = slot.get() else { continue };
             let (r, res) = o.labels[i / METHODS.len()];
-            let key = format!("route=\"{}\",method=\"{}\",resource=\"{}\"", escape(r), METHODS[i % METHODS.len()], escape(res));
-            request.entry(key.clone()).or_default().add(s.all().map(|s| &s.request));
-            response.entry(key).or_default().add(s.all().map(|s| &s.response));
+            let key = format!(
+                "route=\"{}\",method=\"{}\",resource=\"{}\"",
+                escape(r),
+                METHODS[i % METHODS.len()],
+                escape(res)
+            );
+            request
+                .entry(key.clone())
+                .or_default()
+                .add(s.all().map(|s| &s.request));
+            response
+                .entry(key)
+                .or_default()
+                .add(s.all().map(|s| &s.response));
         }
     }
     use std::fmt::Write;
     let head = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     };
-    head(out, names::HTTP_REQUESTS, "counter", "HTTP requests by route template, method, status class and resource");
+    head(
+        out,
+        names::HTTP_REQUESTS,
+        "counter",
+        "HTTP requests by route template, method, status class and resource",
+    );
     for (labels, t) in &status {
         let _ = writeln!(out, "{}{{{labels}}} {}", names::HTTP_REQUESTS, t.count);
     }
     let families = [
-        (names::HTTP_DURATION, "HTTP request latency (api_latency)", &status, &*LATENCY),
-        (names::HTTP_REQUEST_SIZE, "HTTP request body size", &request, &*SIZE),
-        (names::HTTP_RESPONSE_SIZE, "HTTP response body size", &response, &*SIZE),
+        (
+            names::HTTP_DURATION,
+            "HTTP request latency (api_latency)",
+            &status,
+            &*LATENCY,
+        ),
+        (
+            names::HTTP_REQUEST_SIZE,
+            "HTTP request body size",
+            &request,
+            &*SIZE,
+        ),
+        (
+            names::HTTP_RESPONSE_SIZE,
+            "HTTP response body size",
+            &response,
+            &*SIZE,
+        ),
     ];
     for (name, help, series, buckets) in families {
         head(out, name, "histogram", help);
@@ -199,13 +237,26 @@ impl Observer {
     }
 
     /// Records a finished request and writes its access-log line.
-    pub fn finish(&self, route: usize, method: &Method, request_id: &HeaderValue, req_size: u64, res: &Response, elapsed: Duration) {
+    pub fn finish(
+        &self,
+        route: usize,
+        method: &Method,
+        request_id: &HeaderValue,
+        req_size: u64,
+        res: &Response,
+        elapsed: Duration,
+    ) {
         let method = method_index(method);
         let status = res.status().as_u16();
         let i = (route * METHODS.len() + method) * CLASSES.len() + status_class(status);
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.status[i].get_or_init(Striped::default).mine().record(&LATENCY, nanos);
-        let sizes = self.sizes[route * METHODS.len() + method].get_or_init(Striped::default).mine();
+        self.status[i]
+            .get_or_init(Striped::default)
+            .mine()
+            .record(&LATENCY, nanos);
+        let sizes = self.sizes[route * METHODS.len() + method]
+            .get_or_init(Striped::default)
+            .mine();
         sizes.request.record(&SIZE, req_size);
         if let Some(n) = res.body().size_hint().exact() {
             sizes.response.record(&SIZE, n);

@@ -20,8 +20,12 @@ use std::time::Duration;
 
 /// Histogram buckets for request latency: sub-millisecond cached reads up
 /// to the 10 s that no request should ever take.
-pub(crate) const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0];
-pub(crate) const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0];
+pub(crate) const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+pub(crate) const SIZE_BUCKETS: &[f64] = &[
+    64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+];
 
 /// The process-wide recorder (the `metrics` facade has one global recorder,
 /// so every App in a process shares it).
@@ -31,7 +35,12 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS))
-            .and_then(|b| b.set_buckets_for_metric(Matcher::Full(names::DB_ROWS.into()), &[0.0, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0]))
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full(names::DB_ROWS.into()),
+                    &[0.0, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0],
+                )
+            })
             .expect("valid buckets")
             .install_recorder()
             .expect("the metrics recorder is installed once, here");
@@ -58,7 +67,13 @@ pub fn router() -> Router {
             striped::publish();
             let mut text = h.render();
             middleware::render(&mut text);
-            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                )],
+                text,
+            )
                 .into_response()
         }),
     )

@@ -31,22 +31,46 @@ pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served");
     describe_gauge!(RATE_SHORT, "Requests per second over the last minute");
-    describe_gauge!(RATE_BASELINE, "Requests per second over the last 15 minutes");
-    describe_gauge!(SPIKE_RATIO, "Short-window rate divided by the baseline (0 below the baseline floor)");
+    describe_gauge!(
+        RATE_BASELINE,
+        "Requests per second over the last 15 minutes"
+    );
+    describe_gauge!(
+        SPIKE_RATIO,
+        "Short-window rate divided by the baseline (0 below the baseline floor)"
+    );
     describe_counter!(SPIKES, "Times the spike ratio crossed the spike threshold");
     describe_counter!(GRAPHQL_OPS, "GraphQL operations by type and name");
     describe_histogram!(GRAPHQL_DURATION, Unit::Seconds, "GraphQL operation latency");
-    describe_histogram!(DB_QUERY, Unit::Seconds, "Database time per resource operation (budget: 30 ms)");
+    describe_histogram!(
+        DB_QUERY,
+        Unit::Seconds,
+        "Database time per resource operation (budget: 30 ms)"
+    );
     describe_histogram!(DB_ROWS, "Rows returned per resource operation");
     describe_gauge!(DB_POOL, "Database pool connections by state (idle, in_use)");
     describe_gauge!(DB_POOL_MAX, "Database pool size limit");
     describe_gauge!(DB_POOL_WAITERS, "Tasks waiting for a database connection");
-    describe_histogram!(DB_POOL_ACQUIRE, Unit::Seconds, "Time to acquire a database connection");
+    describe_histogram!(
+        DB_POOL_ACQUIRE,
+        Unit::Seconds,
+        "Time to acquire a database connection"
+    );
     describe_counter!(CACHE, "Read-through cache lookups by result (hit, miss)");
-    describe_counter!(RATE_LIMIT, "Rate-limit decisions by policy (allowed, limited)");
-    describe_counter!(RATE_LIMIT_BACKEND, "Rate-limit decisions taken without the shared backend (fail_open, fail_closed)");
+    describe_counter!(
+        RATE_LIMIT,
+        "Rate-limit decisions by policy (allowed, limited)"
+    );
+    describe_counter!(
+        RATE_LIMIT_BACKEND,
+        "Rate-limit decisions taken without the shared backend (fail_open, fail_closed)"
+    );
     describe_counter!(REDIS_ERRORS, "Redis command failures by operation");
     describe_gauge!(HEALTH, "Dependency health (1 up, 0 down)");
-    describe_histogram!(HEALTH_DURATION, Unit::Seconds, "Dependency health check latency");
+    describe_histogram!(
+        HEALTH_DURATION,
+        Unit::Seconds,
+        "Dependency health check latency"
+    );
     describe_gauge!(READY, "Readiness (1 ready, 0 not ready)");
 }

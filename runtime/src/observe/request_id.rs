@@ -20,7 +20,10 @@ pub struct MakeFastRequestId {
 
 impl Default for MakeFastRequestId {
     fn default() -> Self {
-        MakeFastRequestId { prefix: uuid::Uuid::new_v4().as_u64_pair().0, counter: Arc::default() }
+        MakeFastRequestId {
+            prefix: uuid::Uuid::new_v4().as_u64_pair().0,
+            counter: Arc::default(),
+        }
     }
 }
 
@@ -60,7 +63,9 @@ mod tests {
         let m = MakeFastRequestId::default();
         let ids: HashSet<_> = (0..10_000).map(|_| m.next_id()).collect();
         assert_eq!(ids.len(), 10_000);
-        assert!(ids.iter().all(|u| u.get_version_num() == 4 && u.get_variant() == uuid::Variant::RFC4122));
+        assert!(ids
+            .iter()
+            .all(|u| u.get_version_num() == 4 && u.get_variant() == uuid::Variant::RFC4122));
     }
 
     #[test]
@@ -72,7 +77,10 @@ mod tests {
                 std::thread::spawn(move || (0..2_000).map(|_| m.next_id()).collect::<Vec<_>>())
             })
             .collect();
-        let ids: HashSet<_> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        let ids: HashSet<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
         assert_eq!(ids.len(), 32_000);
     }
 

@@ -36,7 +36,11 @@ pub struct SpikeReading {
 
 impl SpikeWindow {
     pub fn new(threshold: f64) -> Self {
-        SpikeWindow { samples: VecDeque::with_capacity(BASELINE_SECS + 1), threshold, above: false }
+        SpikeWindow {
+            samples: VecDeque::with_capacity(BASELINE_SECS + 1),
+            threshold,
+            above: false,
+        }
     }
 
     /// Adds the counter's value one second after the previous sample.
@@ -55,11 +59,20 @@ impl SpikeWindow {
         };
         let short = rate(SHORT_SECS);
         let baseline = rate(BASELINE_SECS);
-        let ratio = if baseline >= BASELINE_FLOOR { short / baseline } else { 0.0 };
+        let ratio = if baseline >= BASELINE_FLOOR {
+            short / baseline
+        } else {
+            0.0
+        };
         let now_above = ratio >= self.threshold;
         let new_spike = now_above && !self.above;
         self.above = now_above;
-        SpikeReading { short, baseline, ratio, new_spike }
+        SpikeReading {
+            short,
+            baseline,
+            ratio,
+            new_spike,
+        }
     }
 }
 
@@ -76,7 +89,12 @@ pub fn start(counter: Arc<super::striped::Counter>, threshold: f64) {
             metrics::gauge!(names::SPIKE_RATIO).set(r.ratio);
             if r.new_spike {
                 metrics::counter!(names::SPIKES).increment(1);
-                tracing::warn!(short = r.short, baseline = r.baseline, ratio = r.ratio, "traffic spike");
+                tracing::warn!(
+                    short = r.short,
+                    baseline = r.baseline,
+                    ratio = r.ratio,
+                    "traffic spike"
+                );
             }
         }
     });

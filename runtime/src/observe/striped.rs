@@ -32,7 +32,9 @@ pub struct Striped<T> {
 
 impl<T: Default> Default for Striped<T> {
     fn default() -> Self {
-        Striped { cells: (0..STRIPES).map(|_| Padded::default()).collect() }
+        Striped {
+            cells: (0..STRIPES).map(|_| Padded::default()).collect(),
+        }
     }
 }
 
@@ -78,7 +80,10 @@ pub struct Buckets {
 impl Buckets {
     /// `printed` are the Prometheus `le` values, ascending.
     pub fn new(printed: &[f64], scale: f64) -> Self {
-        assert!(printed.len() <= MAX_BUCKETS, "at most {MAX_BUCKETS} buckets");
+        assert!(
+            printed.len() <= MAX_BUCKETS,
+            "at most {MAX_BUCKETS} buckets"
+        );
         Buckets {
             bounds: printed.iter().map(|b| (b * scale).round() as u64).collect(),
             labels: printed.iter().map(|b| b.to_string()).collect(),
@@ -87,7 +92,10 @@ impl Buckets {
     }
 
     fn index(&self, v: u64) -> usize {
-        self.bounds.iter().position(|b| v <= *b).unwrap_or(self.bounds.len())
+        self.bounds
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(self.bounds.len())
     }
 }
 
@@ -140,7 +148,11 @@ impl Totals {
             let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
         }
         let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum as f64 / buckets.scale);
+        let _ = writeln!(
+            out,
+            "{name}_sum{{{labels}}} {}",
+            self.sum as f64 / buckets.scale
+        );
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
     }
 }
@@ -153,10 +165,14 @@ pub struct ScrapeCounter {
     count: Counter,
 }
 
-static SCRAPED: std::sync::Mutex<Vec<std::sync::Weak<ScrapeCounter>>> = std::sync::Mutex::new(Vec::new());
+static SCRAPED: std::sync::Mutex<Vec<std::sync::Weak<ScrapeCounter>>> =
+    std::sync::Mutex::new(Vec::new());
 
 impl ScrapeCounter {
-    pub fn new(name: &'static str, labels: &[(&'static str, &'static str)]) -> std::sync::Arc<Self> {
+    pub fn new(
+        name: &'static str,
+        labels: &[(&'static str, &'static str)],
+    ) -> std::sync::Arc<Self> {
         let c = std::sync::Arc::new(ScrapeCounter {
             key: format!("{name}{labels:?}"),
             handle: metrics::counter!(name, labels),
@@ -176,8 +192,14 @@ impl ScrapeCounter {
 /// Hands every scrape counter's total to the exporter. Counters with the
 /// same name and labels (several apps in one process) are summed.
 pub fn publish() {
-    let live: Vec<_> = SCRAPED.lock().expect("scrape counters lock").iter().filter_map(std::sync::Weak::upgrade).collect();
-    let mut totals: std::collections::HashMap<&str, (u64, &metrics::Counter)> = std::collections::HashMap::new();
+    let live: Vec<_> = SCRAPED
+        .lock()
+        .expect("scrape counters lock")
+        .iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .collect();
+    let mut totals: std::collections::HashMap<&str, (u64, &metrics::Counter)> =
+        std::collections::HashMap::new();
     for c in &live {
         totals.entry(&c.key).or_insert((0, &c.handle)).0 += c.count.sum();
     }
@@ -189,7 +211,10 @@ pub fn publish() {
 /// A Prometheus label value, escaped.
 pub fn escape(v: &str) -> std::borrow::Cow<'_, str> {
     if v.contains(['\\', '"', '\n']) {
-        v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").into()
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .into()
     } else {
         v.into()
     }

@@ -3,18 +3,22 @@
 
 use super::params;
 use super::responses::{self, not_modified, problem};
-use super::schemas::{reference, Catalog, Names, GRAPHQL_REQUEST, GRAPHQL_RESPONSE, HEALTH, PROBLEM};
+use super::schemas::{
+    reference, Catalog, Names, GRAPHQL_REQUEST, GRAPHQL_RESPONSE, HEALTH, PROBLEM,
+};
 use crate::error::{Kind, PROBLEM_JSON};
 use crate::model::ResourceModel;
 use crate::registry::Registry;
 use crate::service::MAX_BULK;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder,
+};
 use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
-    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required,
-    ResponseBuilder, Tag,
+    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
+    Required, ResponseBuilder, Tag,
 };
 
 const JSON: &str = "application/json";
@@ -48,7 +52,12 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
     for svc in &registry.services {
         let m = svc.model;
         let doc = m.doc.trim();
-        tags.push(TagBuilder::new().name(m.name).description((!doc.is_empty()).then_some(doc)).build());
+        tags.push(
+            TagBuilder::new()
+                .name(m.name)
+                .description((!doc.is_empty()).then_some(doc))
+                .build(),
+        );
         paths = paths
             .path(m.route(), collection(&cat, m).build())
             .path(format!("{}/{{id}}", m.route()), item(&cat, m).build());
@@ -58,15 +67,30 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
         .path("/health/ready", health(true).build())
         .path("/metrics", metrics().build())
         .path("/graphql", graphql().build());
-    tags.push(TagBuilder::new().name(OPERATIONS_TAG).description(Some("Probes and metrics for operators.")).build());
-    tags.push(TagBuilder::new().name(GRAPHQL_TAG).description(Some("The same resources through GraphQL.")).build());
+    tags.push(
+        TagBuilder::new()
+            .name(OPERATIONS_TAG)
+            .description(Some("Probes and metrics for operators."))
+            .build(),
+    );
+    tags.push(
+        TagBuilder::new()
+            .name(GRAPHQL_TAG)
+            .description(Some("The same resources through GraphQL."))
+            .build(),
+    );
 
     let components = ComponentsBuilder::new()
         .schemas_from_iter(cat.components())
         .responses_from_iter(responses::components())
         .build();
     OpenApiBuilder::new()
-        .info(InfoBuilder::new().title(title).version(version).description(Some(OVERVIEW)))
+        .info(
+            InfoBuilder::new()
+                .title(title)
+                .version(version)
+                .description(Some(OVERVIEW)),
+        )
         .paths(paths)
         .components(Some(components))
         .tags(Some(tags))
@@ -101,7 +125,11 @@ fn with_problems(op: OperationBuilder, kinds: &[Kind]) -> OperationBuilder {
 
 /// The body of POST, PUT or PATCH: the size and media type are checked
 /// first, so these share 413, 415 and 400 (malformed JSON).
-const BODY_PROBLEMS: [Kind; 3] = [Kind::MalformedJson, Kind::PayloadTooLarge, Kind::UnsupportedMediaType];
+const BODY_PROBLEMS: [Kind; 3] = [
+    Kind::MalformedJson,
+    Kind::PayloadTooLarge,
+    Kind::UnsupportedMediaType,
+];
 
 fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
     let names = Names::of(m);
@@ -142,9 +170,12 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
     let head = with_problems(head.response(s, r), &[Kind::BadQuery]);
 
     let one_or_many = |one: &str| {
-        OneOfBuilder::new()
-            .item(reference(one))
-            .item(ArrayBuilder::new().items(reference(one)).min_items(Some(1)).max_items(Some(MAX_BULK)))
+        OneOfBuilder::new().item(reference(one)).item(
+            ArrayBuilder::new()
+                .items(reference(one))
+                .min_items(Some(1))
+                .max_items(Some(MAX_BULK)),
+        )
     };
     let body = RequestBodyBuilder::new()
         .description(Some(format!(
@@ -169,7 +200,10 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         .summary(Some(format!("Create {} (one, or many at once)", m.path)))
         .request_body(Some(body))
         .response("201", created);
-    let create = with_problems(create, &[&BODY_PROBLEMS[..], &[Kind::Conflict, Kind::Validation]].concat());
+    let create = with_problems(
+        create,
+        &[&BODY_PROBLEMS[..], &[Kind::Conflict, Kind::Validation]].concat(),
+    );
 
     PathItemBuilder::new()
         .operation(HttpMethod::Get, list)
@@ -180,14 +214,23 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
 fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
     let names = Names::of(m);
     let id = || params::id(cat, m);
-    let record = |description: &str| ResponseBuilder::new().description(description).header("ETag", responses::etag());
+    let record = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .header("ETag", responses::etag())
+    };
 
     let get = OperationBuilder::new()
         .tag(m.name)
         .operation_id(Some(format!("get{}", m.name)))
         .summary(Some(format!("Get one of {}", m.path)))
         .parameters(Some([id(), params::if_none_match()]))
-        .response("200", record("The record.").content(JSON, content(reference(&names.object))).build());
+        .response(
+            "200",
+            record("The record.")
+                .content(JSON, content(reference(&names.object)))
+                .build(),
+        );
     let (s, r) = not_modified();
     let get = with_problems(get.response(s, r), &[Kind::NotFound]);
 
@@ -201,8 +244,16 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
     let (s, r) = not_modified();
     let head = with_problems(head.response(s, r), &[Kind::NotFound]);
 
-    let write_problems =
-        [&BODY_PROBLEMS[..], &[Kind::NotFound, Kind::Conflict, Kind::PreconditionFailed, Kind::Validation]].concat();
+    let write_problems = [
+        &BODY_PROBLEMS[..],
+        &[
+            Kind::NotFound,
+            Kind::Conflict,
+            Kind::PreconditionFailed,
+            Kind::Validation,
+        ],
+    ]
+    .concat();
     let update = |verb: &str, summary: String, description: &str, body: RequestBody| {
         let op = OperationBuilder::new()
             .tag(m.name)
@@ -211,7 +262,12 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
             .description(Some(description))
             .parameters(Some([id(), params::if_match()]))
             .request_body(Some(body))
-            .response("200", record("The updated record.").content(JSON, content(reference(&names.object))).build());
+            .response(
+                "200",
+                record("The updated record.")
+                    .content(JSON, content(reference(&names.object)))
+                    .build(),
+            );
         with_problems(op, &write_problems)
     };
     let put = update(
@@ -239,8 +295,14 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         .operation_id(Some(format!("delete{}", m.name)))
         .summary(Some(format!("Delete one of {}", m.path)))
         .parameters(Some([id(), params::if_match()]))
-        .response("204", ResponseBuilder::new().description("Deleted.").build());
-    let delete = with_problems(delete, &[Kind::NotFound, Kind::Conflict, Kind::PreconditionFailed]);
+        .response(
+            "204",
+            ResponseBuilder::new().description("Deleted.").build(),
+        );
+    let delete = with_problems(
+        delete,
+        &[Kind::NotFound, Kind::Conflict, Kind::PreconditionFailed],
+    );
 
     PathItemBuilder::new()
         .operation(HttpMethod::Get, get)
@@ -264,7 +326,13 @@ fn health(ready: bool) -> PathItemBuilder {
         .tag(OPERATIONS_TAG)
         .operation_id(Some(id))
         .summary(Some(summary))
-        .response("200", ResponseBuilder::new().description(ok).content(JSON, content(reference(HEALTH))).build());
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description(ok)
+                .content(JSON, content(reference(HEALTH)))
+                .build(),
+        );
     if ready {
         // Not ready is reported as a health document; a timeout still
         // answers with a problem, so both media types are possible.
@@ -288,12 +356,20 @@ fn health(ready: bool) -> PathItemBuilder {
 }
 
 fn metrics() -> PathItemBuilder {
-    let text = ObjectBuilder::new().schema_type(Type::String).description(Some("Prometheus text exposition format 0.0.4."));
+    let text = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("Prometheus text exposition format 0.0.4."));
     let op = OperationBuilder::new()
         .tag(OPERATIONS_TAG)
         .operation_id(Some("metrics"))
         .summary(Some("Metrics for Prometheus"))
-        .response("200", ResponseBuilder::new().description("Current metrics.").content("text/plain", content(text)).build());
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("Current metrics.")
+                .content("text/plain", content(text))
+                .build(),
+        );
     PathItemBuilder::new().operation(HttpMethod::Get, with_server_errors(op))
 }
 
@@ -314,7 +390,11 @@ fn graphql() -> PathItemBuilder {
             ))
             .content(JSON, content(reference(GRAPHQL_RESPONSE)))
     };
-    let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+    let text = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    };
 
     let get = OperationBuilder::new()
         .tag(GRAPHQL_TAG)

@@ -32,15 +32,23 @@ pub fn router(registry: Arc<Registry>) -> Router {
 
 /// Like [`router`], with the document's title and version.
 pub fn router_with_info(registry: &Registry, title: &str, version: &str) -> Router {
-    let json = document(registry, title, version).to_json().expect("the OpenAPI document serializes");
-    let spec = Arc::new(Spec { etag: etag_of(json.as_bytes()), json: Bytes::from(json) });
+    let json = document(registry, title, version)
+        .to_json()
+        .expect("the OpenAPI document serializes");
+    let spec = Arc::new(Spec {
+        etag: etag_of(json.as_bytes()),
+        json: Bytes::from(json),
+    });
     // The same 405 problem as every other route.
     let not_allowed = || async {
         ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, HEAD")
             .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
     };
     Router::new()
-        .route("/openapi.json", get(move |h: HeaderMap| async move { spec.respond(&h) }).fallback(not_allowed))
+        .route(
+            "/openapi.json",
+            get(move |h: HeaderMap| async move { spec.respond(&h) }).fallback(not_allowed),
+        )
         .route("/docs", get(docs_ui::page).fallback(not_allowed))
 }
 
@@ -54,11 +62,16 @@ impl Spec {
         let etag = HeaderValue::from_str(&self.etag).expect("hex etag");
         // Clients revalidate with the ETag, so a redeploy is seen at once.
         let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+        let inm = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok());
         if inm.is_some_and(|h| etag_matches(h, &self.etag, true)) {
             return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
         }
-        let ct = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let ct = (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         ([ct, (header::ETAG, etag), cache], self.json.clone()).into_response()
     }
 }

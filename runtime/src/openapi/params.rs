@@ -29,7 +29,10 @@ pub fn id(cat: &Catalog, m: &ResourceModel) -> Parameter {
         .name("id")
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
-        .description(Some(format!("The {} id. A value that does not parse as an id answers 404.", m.name)))
+        .description(Some(format!(
+            "The {} id. A value that does not parse as an id answers 404.",
+            m.name
+        )))
         .schema(Some(cat.value(&m.id_field().ty)))
         .build()
 }
@@ -47,16 +50,22 @@ pub fn list(cat: &Catalog, m: &ResourceModel) -> Vec<Parameter> {
     }
     out.push(sort(m));
     out.push(
-        query("limit", format!("Items per page, from 1 to {} (default {}).", m.max_page_size, m.page_size))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
-                    .minimum(Some(1))
-                    .maximum(Some(m.max_page_size))
-                    .default(Some(m.page_size.into())),
-            ))
-            .build(),
+        query(
+            "limit",
+            format!(
+                "Items per page, from 1 to {} (default {}).",
+                m.max_page_size, m.page_size
+            ),
+        )
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(1))
+                .maximum(Some(m.max_page_size))
+                .default(Some(m.page_size.into())),
+        ))
+        .build(),
     );
     out.push(
         query(
@@ -86,13 +95,32 @@ fn filter(cat: &Catalog, f: &FieldModel, op: Op, name: String) -> Parameter {
         Op::Eq => (format!("`{n}` equals the value."), cat.value(&f.ty)),
         Op::Ne => (format!("`{n}` differs from the value."), cat.value(&f.ty)),
         Op::Lt => (format!("`{n}` is less than the value."), cat.value(&f.ty)),
-        Op::Lte => (format!("`{n}` is less than or equal to the value."), cat.value(&f.ty)),
-        Op::Gt => (format!("`{n}` is greater than the value."), cat.value(&f.ty)),
-        Op::Gte => (format!("`{n}` is greater than or equal to the value."), cat.value(&f.ty)),
+        Op::Lte => (
+            format!("`{n}` is less than or equal to the value."),
+            cat.value(&f.ty),
+        ),
+        Op::Gt => (
+            format!("`{n}` is greater than the value."),
+            cat.value(&f.ty),
+        ),
+        Op::Gte => (
+            format!("`{n}` is greater than or equal to the value."),
+            cat.value(&f.ty),
+        ),
         Op::In | Op::NotIn => {
-            let verb = if op == Op::In { "is one of" } else { "is none of" };
-            let list = ArrayBuilder::new().items(cat.value(&f.ty)).min_items(Some(1)).max_items(Some(MAX_LIST_VALUES));
-            (format!("`{n}` {verb} the comma-separated values (at most {MAX_LIST_VALUES})."), list.into())
+            let verb = if op == Op::In {
+                "is one of"
+            } else {
+                "is none of"
+            };
+            let list = ArrayBuilder::new()
+                .items(cat.value(&f.ty))
+                .min_items(Some(1))
+                .max_items(Some(MAX_LIST_VALUES));
+            (
+                format!("`{n}` {verb} the comma-separated values (at most {MAX_LIST_VALUES})."),
+                list.into(),
+            )
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => {
             let how = match op {
@@ -111,7 +139,9 @@ fn filter(cat: &Catalog, f: &FieldModel, op: Op, name: String) -> Parameter {
         ),
     };
     let description = match f.ty {
-        FieldType::DateTime => format!("{description} Date-times are RFC 3339; encode `+` in offsets as `%2B`."),
+        FieldType::DateTime => {
+            format!("{description} Date-times are RFC 3339; encode `+` in offsets as `%2B`.")
+        }
         _ => description,
     };
     let mut p = query(name, description).schema(Some(schema));
@@ -123,8 +153,16 @@ fn filter(cat: &Catalog, f: &FieldModel, op: Op, name: String) -> Parameter {
 }
 
 fn sort(m: &ResourceModel) -> Parameter {
-    let names: Vec<&str> = m.exposed().filter(|(_, f)| f.sortable || f.id.is_some()).map(|(_, f)| f.api_name).collect();
-    let alt = names.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|");
+    let names: Vec<&str> = m
+        .exposed()
+        .filter(|(_, f)| f.sortable || f.id.is_some())
+        .map(|(_, f)| f.api_name)
+        .collect();
+    let alt = names
+        .iter()
+        .map(|n| regex::escape(n))
+        .collect::<Vec<_>>()
+        .join("|");
     let example = match names.as_slice() {
         [a, b, ..] => format!("-{a},{b}"),
         [a] => format!("-{a}"),

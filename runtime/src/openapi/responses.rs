@@ -58,11 +58,15 @@ fn example(kind: Kind) -> serde_json::Value {
     let (detail, errors) = match kind {
         Kind::BadQuery => (
             "priority[gt]: expected an integer, got \"high\"",
-            Some(json!([{ "field": "priority", "pointer": "priority[gt]", "code": "type", "message": "expected an integer, got \"high\"" }])),
+            Some(
+                json!([{ "field": "priority", "pointer": "priority[gt]", "code": "type", "message": "expected an integer, got \"high\"" }]),
+            ),
         ),
         Kind::Validation => (
             "/title: `title` is required",
-            Some(json!([{ "field": "title", "pointer": "/title", "code": "required", "message": "`title` is required" }])),
+            Some(
+                json!([{ "field": "title", "pointer": "/title", "code": "required", "message": "`title` is required" }]),
+            ),
         ),
         _ => (explain(kind), None),
     };
@@ -78,7 +82,10 @@ pub fn components() -> Vec<(String, RefOr<Response>)> {
     let mut out: Vec<(String, RefOr<Response>)> = KINDS
         .iter()
         .map(|&kind| {
-            let content = ContentBuilder::new().schema(Some(reference(PROBLEM))).example(Some(example(kind))).build();
+            let content = ContentBuilder::new()
+                .schema(Some(reference(PROBLEM)))
+                .example(Some(example(kind)))
+                .build();
             let mut r = ResponseBuilder::new()
                 .description(format!("{}. {}", kind.title(), explain(kind)))
                 .content(PROBLEM_JSON, content);
@@ -109,7 +116,10 @@ pub fn components() -> Vec<(String, RefOr<Response>)> {
 
 /// `("404", $ref NotFound)`, ready for `OperationBuilder::response`.
 pub fn problem(kind: Kind) -> (String, RefOr<Response>) {
-    (kind.status().as_str().to_string(), Ref::from_response_name(name(kind)).into())
+    (
+        kind.status().as_str().to_string(),
+        Ref::from_response_name(name(kind)).into(),
+    )
 }
 
 pub fn not_modified() -> (String, RefOr<Response>) {
@@ -117,7 +127,10 @@ pub fn not_modified() -> (String, RefOr<Response>) {
 }
 
 fn string_header(description: &str) -> Header {
-    HeaderBuilder::new().schema(ObjectBuilder::new().schema_type(Type::String)).description(Some(description)).build()
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(description))
+        .build()
 }
 
 pub fn etag() -> Header {
@@ -141,7 +154,11 @@ pub fn link() -> Header {
 
 pub fn retry_after() -> Header {
     HeaderBuilder::new()
-        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
         .description(Some("Seconds to wait before retrying."))
         .build()
 }
@@ -154,14 +171,27 @@ pub fn allow() -> Header {
 fn rate_limit_headers() -> [(&'static str, Header); 4] {
     let int = |description: &str| {
         HeaderBuilder::new()
-            .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
             .description(Some(description))
             .build()
     };
     [
         ("RateLimit-Limit", int("Requests allowed per window.")),
-        ("RateLimit-Remaining", int("Requests left in the current window.")),
-        ("RateLimit-Reset", int("Seconds until the quota is fully available again.")),
-        ("RateLimit-Policy", string_header("The quota and its window in seconds, e.g. `600;w=60`.")),
+        (
+            "RateLimit-Remaining",
+            int("Requests left in the current window."),
+        ),
+        (
+            "RateLimit-Reset",
+            int("Seconds until the quota is fully available again."),
+        ),
+        (
+            "RateLimit-Policy",
+            string_header("The quota and its window in seconds, e.g. `600;w=60`."),
+        ),
     ]
 }

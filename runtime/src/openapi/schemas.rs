@@ -2,13 +2,15 @@
 //! model: one set per resource, one per enum, and the shared problem,
 //! health and GraphQL envelopes.
 
-use crate::model::{AutoValue, EnumModel, FieldModel, FieldType, IdStrategy, OnDelete, ResourceModel};
+use crate::model::{
+    AutoValue, EnumModel, FieldModel, FieldType, IdStrategy, OnDelete, ResourceModel,
+};
 use crate::registry::Registry;
 use std::collections::BTreeSet;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, RefBuilder, Schema, SchemaFormat,
-    SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, RefBuilder,
+    Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
 
@@ -18,7 +20,13 @@ pub const FIELD_PROBLEM: &str = "FieldProblem";
 pub const HEALTH: &str = "Health";
 pub const GRAPHQL_REQUEST: &str = "GraphQLRequest";
 pub const GRAPHQL_RESPONSE: &str = "GraphQLResponse";
-const FIXED: [&str; 5] = [PROBLEM, FIELD_PROBLEM, HEALTH, GRAPHQL_REQUEST, GRAPHQL_RESPONSE];
+const FIXED: [&str; 5] = [
+    PROBLEM,
+    FIELD_PROBLEM,
+    HEALTH,
+    GRAPHQL_REQUEST,
+    GRAPHQL_RESPONSE,
+];
 
 /// The component names of one resource's schemas.
 pub struct Names {
@@ -41,7 +49,13 @@ impl Names {
         }
     }
     fn all(&self) -> [&str; 5] {
-        [&self.object, &self.create, &self.replace, &self.patch, &self.page]
+        [
+            &self.object,
+            &self.create,
+            &self.replace,
+            &self.patch,
+            &self.page,
+        ]
     }
 }
 
@@ -76,7 +90,11 @@ impl<'a> Catalog<'a> {
                 let mut name = e.name.to_string();
                 let mut n = 1;
                 while taken.contains(&name) {
-                    name = if n == 1 { format!("{}Enum", e.name) } else { format!("{}Enum{n}", e.name) };
+                    name = if n == 1 {
+                        format!("{}Enum", e.name)
+                    } else {
+                        format!("{}Enum{n}", e.name)
+                    };
                     n += 1;
                 }
                 taken.insert(name.clone());
@@ -87,7 +105,11 @@ impl<'a> Catalog<'a> {
     }
 
     fn enum_name(&self, e: &EnumModel) -> &str {
-        self.enums.iter().find(|(k, _)| *k == e).map(|(_, n)| n.as_str()).expect("enums are collected from every exposed field")
+        self.enums
+            .iter()
+            .find(|(k, _)| *k == e)
+            .map(|(_, n)| n.as_str())
+            .expect("enums are collected from every exposed field")
     }
 
     /// Every component schema, in a stable order.
@@ -124,16 +146,23 @@ impl<'a> Catalog<'a> {
         let doc = non_empty(m.doc);
 
         // Every exposed field is always present in responses (null when unset).
-        let mut object = ObjectBuilder::new().schema_type(Type::Object).description(doc.clone());
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(doc.clone());
         for (_, f) in m.exposed() {
-            object = object.property(f.api_name, self.field(m, f, true)).required(f.api_name);
+            object = object
+                .property(f.api_name, self.field(m, f, true))
+                .required(f.api_name);
         }
 
         // Unknown and server-set fields are refused with 422, hence
         // `additionalProperties: false` on every request body.
         let mut create = ObjectBuilder::new()
             .schema_type(Type::Object)
-            .description(Some(format!("The body of a create request for {}.", m.path)))
+            .description(Some(format!(
+                "The body of a create request for {}.",
+                m.path
+            )))
             .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
         for (_, f) in m.writable() {
             create = create.property(f.api_name, self.field(m, f, false));
@@ -147,7 +176,8 @@ impl<'a> Catalog<'a> {
         // built from a GET still validates.
         let id = m.id_field();
         let echoed_id = || -> RefOr<Schema> {
-            let text = "The record's id, accepted only unchanged (a different value is refused with 422).";
+            let text =
+                "The record's id, accepted only unchanged (a different value is refused with 422).";
             match id.ty {
                 FieldType::Enum(_) => self.value(&id.ty),
                 ty => typed(&ty, false).description(Some(text)).into(),
@@ -187,7 +217,9 @@ impl<'a> Catalog<'a> {
                 "next_cursor",
                 ObjectBuilder::new()
                     .schema_type(nullable(Type::String, true))
-                    .description(Some("Pass as `cursor` to get the next page; null on the last page.")),
+                    .description(Some(
+                        "Pass as `cursor` to get the next page; null on the last page.",
+                    )),
             )
             .required("next_cursor")
             .property(
@@ -219,7 +251,10 @@ impl<'a> Catalog<'a> {
             let target = Ref::from_schema_name(self.enum_name(e));
             if !f.optional && !read_only {
                 // 3.1 allows siblings next to `$ref`, so the field keeps its own text.
-                return RefBuilder::new().ref_location(target.ref_location).description(description).into();
+                return RefBuilder::new()
+                    .ref_location(target.ref_location)
+                    .description(description)
+                    .into();
             }
             let mut one = OneOfBuilder::new().item(target).description(description);
             if f.optional {
@@ -231,7 +266,9 @@ impl<'a> Catalog<'a> {
             }
             return one.into();
         }
-        let mut b = typed(&f.ty, f.optional).description(description).read_only(read_only.then_some(true));
+        let mut b = typed(&f.ty, f.optional)
+            .description(description)
+            .read_only(read_only.then_some(true));
         let v = &f.validation;
         if matches!(f.ty, FieldType::String) {
             b = b
@@ -244,10 +281,14 @@ impl<'a> Catalog<'a> {
         if f.ty.is_numeric() {
             // I16 already carries its type bounds; keep the tighter limit.
             if let Some(min) = v.min {
-                b = b.minimum(Some(f.ty.int_bounds().map_or(min, |(lo, _)| min.max(lo as f64))));
+                b = b.minimum(Some(
+                    f.ty.int_bounds().map_or(min, |(lo, _)| min.max(lo as f64)),
+                ));
             }
             if let Some(max) = v.max {
-                b = b.maximum(Some(f.ty.int_bounds().map_or(max, |(_, hi)| max.min(hi as f64))));
+                b = b.maximum(Some(
+                    f.ty.int_bounds().map_or(max, |(_, hi)| max.min(hi as f64)),
+                ));
             }
         }
         b.into()
@@ -261,26 +302,43 @@ impl<'a> Catalog<'a> {
             parts.push(d);
         }
         match f.id {
-            Some(IdStrategy::Generated) => parts.push(format!("The {} id, assigned by the server.", m.name)),
-            Some(IdStrategy::Uuid) => parts.push(format!("The {} id, a random UUID assigned by the server.", m.name)),
-            Some(IdStrategy::Client) => {
-                parts.push(format!("The {} id, chosen by the client on create; it cannot change afterwards.", m.name))
+            Some(IdStrategy::Generated) => {
+                parts.push(format!("The {} id, assigned by the server.", m.name))
             }
+            Some(IdStrategy::Uuid) => parts.push(format!(
+                "The {} id, a random UUID assigned by the server.",
+                m.name
+            )),
+            Some(IdStrategy::Client) => parts.push(format!(
+                "The {} id, chosen by the client on create; it cannot change afterwards.",
+                m.name
+            )),
             None => {}
         }
         match f.auto {
-            Some(AutoValue::CreatedAt) => parts.push("Set by the server when the record is created.".into()),
-            Some(AutoValue::UpdatedAt) => parts.push("Set by the server on create and on every update.".into()),
-            None if f.read_only && f.id.is_none() => parts.push("Set by the server; read-only.".into()),
+            Some(AutoValue::CreatedAt) => {
+                parts.push("Set by the server when the record is created.".into())
+            }
+            Some(AutoValue::UpdatedAt) => {
+                parts.push("Set by the server on create and on every update.".into())
+            }
+            None if f.read_only && f.id.is_none() => {
+                parts.push("Set by the server; read-only.".into())
+            }
             None => {}
         }
         if f.unique {
             parts.push("Unique: a value already in use is refused with 409 Conflict.".into());
         }
         if let Some(rel) = f.relation {
-            let id = self.registry.by_path(rel.resource).map_or("id", |t| t.model.id_field().api_name);
+            let id = self
+                .registry
+                .by_path(rel.resource)
+                .map_or("id", |t| t.model.id_field().api_name);
             let on_delete = match rel.on_delete {
-                OnDelete::Restrict => "deleting the referenced record is refused (409) while this one refers to it",
+                OnDelete::Restrict => {
+                    "deleting the referenced record is refused (409) while this one refers to it"
+                }
                 OnDelete::Cascade => "deleting the referenced record deletes this one too",
                 OnDelete::SetNull => "deleting the referenced record sets this field to null",
             };
@@ -322,16 +380,22 @@ fn typed(ty: &FieldType, optional: bool) -> ObjectBuilder {
         FieldType::Uuid => Some(SchemaFormat::Custom("uuid".into())),
         _ => format.map(SchemaFormat::KnownFormat),
     };
-    let b = ObjectBuilder::new().schema_type(nullable(t, optional)).format(format);
+    let b = ObjectBuilder::new()
+        .schema_type(nullable(t, optional))
+        .format(format);
     match ty {
         // There is no int16 format in the registry; the bounds say it instead.
-        FieldType::I16 => b.minimum(Some(i16::MIN as isize)).maximum(Some(i16::MAX as isize)),
+        FieldType::I16 => b
+            .minimum(Some(i16::MIN as isize))
+            .maximum(Some(i16::MAX as isize)),
         _ => b,
     }
 }
 
 fn string(description: &str) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).description(Some(description))
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
 }
 
 /// RFC 9457 problem details, as `ApiError::body` writes them.
@@ -395,9 +459,14 @@ fn problem_schemas() -> Vec<(String, RefOr<Schema>)> {
             "errors",
             ArrayBuilder::new()
                 .items(reference(FIELD_PROBLEM))
-                .description(Some("Every invalid field or query parameter (validation and query problems).")),
+                .description(Some(
+                    "Every invalid field or query parameter (validation and query problems).",
+                )),
         );
-    vec![(PROBLEM.into(), problem.into()), (FIELD_PROBLEM.into(), field_problem.into())]
+    vec![
+        (PROBLEM.into(), problem.into()),
+        (FIELD_PROBLEM.into(), field_problem.into()),
+    ]
 }
 
 fn health_schema() -> Vec<(String, RefOr<Schema>)> {
@@ -405,13 +474,20 @@ fn health_schema() -> Vec<(String, RefOr<Schema>)> {
         .schema_type(Type::Object)
         .property("name", string("The dependency, e.g. `database`."))
         .required("name")
-        .property("status", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["up", "down"])))
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["up", "down"])),
+        )
         .required("status")
         .property(
             "required",
             ObjectBuilder::new()
                 .schema_type(Type::Boolean)
-                .description(Some("Whether the service is down without it; an optional dependency only degrades it.")),
+                .description(Some(
+                "Whether the service is down without it; an optional dependency only degrades it.",
+            )),
         )
         .required("required")
         .property(
@@ -425,13 +501,17 @@ fn health_schema() -> Vec<(String, RefOr<Schema>)> {
         .property("error", string("Why the check failed."));
     let health = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some("Service health. Readiness also lists the dependencies it checked."))
+        .description(Some(
+            "Service health. Readiness also lists the dependencies it checked.",
+        ))
         .property(
             "status",
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .enum_values(Some(["up", "degraded", "down"]))
-                .description(Some("`degraded`: an optional dependency is down; `down`: a required one is.")),
+                .description(Some(
+                    "`degraded`: an optional dependency is down; `down`: a required one is.",
+                )),
         )
         .required("status")
         .property("components", ArrayBuilder::new().items(component));
@@ -458,7 +538,9 @@ fn graphql_schemas() -> Vec<(String, RefOr<Schema>)> {
         );
     let extensions = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some("For refused requests: `code`, the HTTP `status` and the problem `type` URN."))
+        .description(Some(
+            "For refused requests: `code`, the HTTP `status` and the problem `type` URN.",
+        ))
         .property("code", ObjectBuilder::new().schema_type(Type::String))
         .property("status", ObjectBuilder::new().schema_type(Type::Integer))
         .property("type", ObjectBuilder::new().schema_type(Type::String));
@@ -466,12 +548,21 @@ fn graphql_schemas() -> Vec<(String, RefOr<Schema>)> {
         .schema_type(Type::Object)
         .property("message", string("What went wrong."))
         .required("message")
-        .property("path", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::any())))
+        .property(
+            "path",
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::any())),
+        )
         .property("extensions", extensions);
     let response = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some("A GraphQL response: `data`, `errors` or both."))
-        .property("data", ObjectBuilder::new().schema_type(nullable(Type::Object, true)))
+        .property(
+            "data",
+            ObjectBuilder::new().schema_type(nullable(Type::Object, true)),
+        )
         .property("errors", ArrayBuilder::new().items(error));
-    vec![(GRAPHQL_REQUEST.into(), request.into()), (GRAPHQL_RESPONSE.into(), response.into())]
+    vec![
+        (GRAPHQL_REQUEST.into(), request.into()),
+        (GRAPHQL_RESPONSE.into(), response.into()),
+    ]
 }

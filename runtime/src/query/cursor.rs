@@ -18,7 +18,13 @@ pub struct Cursor {
 impl Cursor {
     /// The cursor pointing after `last`.
     pub fn after(model: &ResourceModel, q: &ListQuery, last: &Record) -> Cursor {
-        Cursor { values: q.full_sort(model).iter().map(|k| last[k.field].clone()).collect() }
+        Cursor {
+            values: q
+                .full_sort(model)
+                .iter()
+                .map(|k| last[k.field].clone())
+                .collect(),
+        }
     }
 
     pub fn encode(&self, model: &ResourceModel, q: &ListQuery) -> String {
@@ -31,8 +37,12 @@ impl Cursor {
 
     /// Decodes a token for the query's sort (which must already be parsed).
     pub fn decode(model: &ResourceModel, q: &ListQuery, token: &str) -> Result<Cursor, String> {
-        let bad = || "invalid cursor; use the `next_cursor` value of the previous page unchanged".to_string();
-        let bytes = URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| bad())?;
+        let bad = || {
+            "invalid cursor; use the `next_cursor` value of the previous page unchanged".to_string()
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(token.trim_end_matches('='))
+            .map_err(|_| bad())?;
         let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         let spec = body.get("s").and_then(|s| s.as_str()).ok_or_else(bad)?;
         if spec != q.sort_spec(model) {

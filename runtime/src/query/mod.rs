@@ -88,7 +88,9 @@ impl Op {
     pub fn applies_to(self, ty: &FieldType, optional: bool) -> bool {
         match self {
             Op::Eq | Op::Ne | Op::In | Op::NotIn => true,
-            Op::Lt | Op::Lte | Op::Gt | Op::Gte => ty.is_ordered() && !matches!(ty, FieldType::Enum(_)),
+            Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+                ty.is_ordered() && !matches!(ty, FieldType::Enum(_))
+            }
             Op::Contains | Op::StartsWith | Op::EndsWith => ty.is_text(),
             Op::IsNull => optional,
         }
@@ -96,7 +98,9 @@ impl Op {
 
     /// Operators available for a field.
     pub fn for_field(ty: &FieldType, optional: bool) -> impl Iterator<Item = Op> + '_ {
-        Op::ALL.into_iter().filter(move |o| o.applies_to(ty, optional))
+        Op::ALL
+            .into_iter()
+            .filter(move |o| o.applies_to(ty, optional))
     }
 }
 
@@ -135,15 +139,34 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn new(model: &ResourceModel) -> Self {
-        ListQuery { filters: Vec::new(), sort: Vec::new(), limit: model.page_size, cursor: None, offset: None }
+        ListQuery {
+            filters: Vec::new(),
+            sort: Vec::new(),
+            limit: model.page_size,
+            cursor: None,
+            offset: None,
+        }
     }
 
     /// The sort keys including the id tie-breaker.
     pub fn full_sort(&self, model: &ResourceModel) -> Vec<SortKey> {
         let id = model.id_index();
-        let mut keys: Vec<SortKey> = self.sort.iter().copied().filter(|k| k.field != id).collect();
-        let id_desc = self.sort.iter().find(|k| k.field == id).map(|k| k.descending).unwrap_or(false);
-        keys.push(SortKey { field: id, descending: id_desc });
+        let mut keys: Vec<SortKey> = self
+            .sort
+            .iter()
+            .copied()
+            .filter(|k| k.field != id)
+            .collect();
+        let id_desc = self
+            .sort
+            .iter()
+            .find(|k| k.field == id)
+            .map(|k| k.descending)
+            .unwrap_or(false);
+        keys.push(SortKey {
+            field: id,
+            descending: id_desc,
+        });
         keys
     }
 
@@ -152,7 +175,13 @@ impl ListQuery {
     pub fn sort_spec(&self, model: &ResourceModel) -> String {
         self.sort
             .iter()
-            .map(|k| format!("{}{}", if k.descending { "-" } else { "" }, model.fields[k.field].api_name))
+            .map(|k| {
+                format!(
+                    "{}{}",
+                    if k.descending { "-" } else { "" },
+                    model.fields[k.field].api_name
+                )
+            })
             .collect::<Vec<_>>()
             .join(",")
     }

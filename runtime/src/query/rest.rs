@@ -7,15 +7,25 @@ use crate::model::ResourceModel;
 const RESERVED: [&str; 4] = ["sort", "limit", "cursor", "offset"];
 
 fn problem(param: &str, field: &str, code: &'static str, message: String) -> FieldProblem {
-    FieldProblem { field: field.to_string(), pointer: param.to_string(), code, message }
+    FieldProblem {
+        field: field.to_string(),
+        pointer: param.to_string(),
+        code,
+        message,
+    }
 }
 
 /// Parses a raw query string, collecting every problem before failing.
-pub fn parse_rest_query(model: &'static ResourceModel, raw: Option<&str>) -> Result<ListQuery, ApiError> {
+pub fn parse_rest_query(
+    model: &'static ResourceModel,
+    raw: Option<&str>,
+) -> Result<ListQuery, ApiError> {
     let mut q = ListQuery::new(model);
     let mut problems = Vec::new();
     let mut cursor_token: Option<String> = None;
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
 
     for (key, value) in &pairs {
         match key.as_str() {
@@ -28,29 +38,60 @@ pub fn parse_rest_query(model: &'static ResourceModel, raw: Option<&str>) -> Res
                     match model.field_by_api_name(name) {
                         Some((i, f)) if f.sortable || f.id.is_some() => {
                             if q.sort.iter().any(|k| k.field == i) {
-                                problems.push(problem("sort", name, "duplicate", format!("`{name}` appears twice in sort")));
+                                problems.push(problem(
+                                    "sort",
+                                    name,
+                                    "duplicate",
+                                    format!("`{name}` appears twice in sort"),
+                                ));
                             } else {
-                                q.sort.push(SortKey { field: i, descending: desc });
+                                q.sort.push(SortKey {
+                                    field: i,
+                                    descending: desc,
+                                });
                             }
                         }
-                        Some(_) => problems.push(problem("sort", name, "not_sortable", format!(
-                            "`{name}` is not sortable; sortable fields: {}", sortable_list(model)
-                        ))),
-                        None => problems.push(problem("sort", name, "unknown", format!(
-                            "unknown field `{name}`; sortable fields: {}", sortable_list(model)
-                        ))),
+                        Some(_) => problems.push(problem(
+                            "sort",
+                            name,
+                            "not_sortable",
+                            format!(
+                                "`{name}` is not sortable; sortable fields: {}",
+                                sortable_list(model)
+                            ),
+                        )),
+                        None => problems.push(problem(
+                            "sort",
+                            name,
+                            "unknown",
+                            format!(
+                                "unknown field `{name}`; sortable fields: {}",
+                                sortable_list(model)
+                            ),
+                        )),
                     }
                 }
             }
             "limit" => match value.parse::<u32>() {
                 Ok(n) if n >= 1 && n <= model.max_page_size => q.limit = n,
-                _ => problems.push(problem("limit", "", "range", format!(
-                    "`limit` must be an integer from 1 to {}", model.max_page_size
-                ))),
+                _ => problems.push(problem(
+                    "limit",
+                    "",
+                    "range",
+                    format!(
+                        "`limit` must be an integer from 1 to {}",
+                        model.max_page_size
+                    ),
+                )),
             },
             "offset" => match value.parse::<u64>() {
                 Ok(n) => q.offset = Some(n),
-                Err(_) => problems.push(problem("offset", "", "type", "`offset` must be a non-negative integer".into())),
+                Err(_) => problems.push(problem(
+                    "offset",
+                    "",
+                    "type",
+                    "`offset` must be a non-negative integer".into(),
+                )),
             },
             "cursor" => cursor_token = Some(value.clone()),
             _ => match parse_filter(model, key, value) {
@@ -60,7 +101,12 @@ pub fn parse_rest_query(model: &'static ResourceModel, raw: Option<&str>) -> Res
         }
     }
     if q.offset.is_some() && cursor_token.is_some() {
-        problems.push(problem("cursor", "", "conflict", "use either `cursor` or `offset`, not both".into()));
+        problems.push(problem(
+            "cursor",
+            "",
+            "conflict",
+            "use either `cursor` or `offset`, not both".into(),
+        ));
     }
     if problems.is_empty() {
         if let Some(token) = cursor_token {
@@ -78,43 +124,101 @@ pub fn parse_rest_query(model: &'static ResourceModel, raw: Option<&str>) -> Res
 }
 
 fn sortable_list(model: &ResourceModel) -> String {
-    model.exposed().filter(|(_, f)| f.sortable || f.id.is_some()).map(|(_, f)| f.api_name).collect::<Vec<_>>().join(", ")
+    model
+        .exposed()
+        .filter(|(_, f)| f.sortable || f.id.is_some())
+        .map(|(_, f)| f.api_name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn filterable_list(model: &ResourceModel) -> String {
-    let l: Vec<_> = model.exposed().filter(|(_, f)| f.filterable || f.id.is_some()).map(|(_, f)| f.api_name).collect();
-    if l.is_empty() { "(none)".into() } else { l.join(", ") }
+    let l: Vec<_> = model
+        .exposed()
+        .filter(|(_, f)| f.filterable || f.id.is_some())
+        .map(|(_, f)| f.api_name)
+        .collect();
+    if l.is_empty() {
+        "(none)".into()
+    } else {
+        l.join(", ")
+    }
 }
 
-fn parse_filter(model: &'static ResourceModel, key: &str, value: &str) -> Result<Filter, FieldProblem> {
+fn parse_filter(
+    model: &'static ResourceModel,
+    key: &str,
+    value: &str,
+) -> Result<Filter, FieldProblem> {
     let (name, op) = match key.find('[') {
         Some(i) if key.ends_with(']') => {
             let op_name = &key[i + 1..key.len() - 1];
-            let op = Op::from_name(op_name).ok_or_else(|| problem(key, &key[..i], "operator", format!(
-                "unknown operator `{op_name}`; use one of {}",
-                Op::ALL.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
-            )))?;
+            let op = Op::from_name(op_name).ok_or_else(|| {
+                problem(
+                    key,
+                    &key[..i],
+                    "operator",
+                    format!(
+                        "unknown operator `{op_name}`; use one of {}",
+                        Op::ALL
+                            .iter()
+                            .map(|o| o.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
             (&key[..i], op)
         }
-        Some(_) => return Err(problem(key, key, "syntax", format!("malformed filter `{key}`; write `field[op]=value`"))),
+        Some(_) => {
+            return Err(problem(
+                key,
+                key,
+                "syntax",
+                format!("malformed filter `{key}`; write `field[op]=value`"),
+            ))
+        }
         None => (key, Op::Eq),
     };
     let Some((idx, f)) = model.field_by_api_name(name) else {
-        let hint = if RESERVED.contains(&name) { String::new() } else { format!("; filterable fields: {}", filterable_list(model)) };
-        return Err(problem(key, name, "unknown", format!("unknown query parameter `{key}`{hint}")));
+        let hint = if RESERVED.contains(&name) {
+            String::new()
+        } else {
+            format!("; filterable fields: {}", filterable_list(model))
+        };
+        return Err(problem(
+            key,
+            name,
+            "unknown",
+            format!("unknown query parameter `{key}`{hint}"),
+        ));
     };
     if !(f.filterable || f.id.is_some()) {
-        return Err(problem(key, name, "not_filterable", format!(
-            "`{name}` is not filterable; filterable fields: {}", filterable_list(model)
-        )));
+        return Err(problem(
+            key,
+            name,
+            "not_filterable",
+            format!(
+                "`{name}` is not filterable; filterable fields: {}",
+                filterable_list(model)
+            ),
+        ));
     }
     if !op.applies_to(&f.ty, f.optional) {
-        return Err(problem(key, name, "operator", format!(
-            "operator `{}` does not apply to `{name}` ({}); use one of {}",
-            op.name(),
-            f.ty.describe(),
-            Op::for_field(&f.ty, f.optional).map(|o| o.name()).collect::<Vec<_>>().join(", ")
-        )));
+        return Err(problem(
+            key,
+            name,
+            "operator",
+            format!(
+                "operator `{}` does not apply to `{name}` ({}); use one of {}",
+                op.name(),
+                f.ty.describe(),
+                Op::for_field(&f.ty, f.optional)
+                    .map(|o| o.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
     let bad = |m: String| problem(key, name, "type", m);
     let operand = match op {
@@ -133,8 +237,14 @@ fn parse_filter(model: &'static ResourceModel, key: &str, value: &str) -> Result
             }
             Operand::Many(vals)
         }
-        Op::Contains | Op::StartsWith | Op::EndsWith => Operand::One(crate::value::Value::Text(value.to_string())),
+        Op::Contains | Op::StartsWith | Op::EndsWith => {
+            Operand::One(crate::value::Value::Text(value.to_string()))
+        }
         _ => Operand::One(crate::value::Value::from_text(&f.ty, value).map_err(bad)?),
     };
-    Ok(Filter { field: idx, op, operand })
+    Ok(Filter {
+        field: idx,
+        op,
+        operand,
+    })
 }

@@ -49,14 +49,22 @@ pub struct IfNoneMatch(Option<HeaderValue>);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfNoneMatch {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(IfNoneMatch(parts.headers.get(header::IF_NONE_MATCH).cloned()))
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts.headers.get(header::IF_NONE_MATCH).cloned(),
+        ))
     }
 }
 
 impl IfNoneMatch {
     fn matches(&self, etag: &str) -> bool {
-        self.0.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|h| etag_matches(h, etag, true))
+        self.0
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|h| etag_matches(h, etag, true))
     }
 }
 
@@ -67,7 +75,11 @@ pub async fn list(State(st): St, RawQuery(raw): RawQuery, inm: IfNoneMatch) -> A
     if inm.matches(&page.etag) {
         return Ok(not_modified(page.etag_header.clone()));
     }
-    let mut res = json_response(StatusCode::OK, page.body.clone(), Some(page.etag_header.clone()));
+    let mut res = json_response(
+        StatusCode::OK,
+        page.body.clone(),
+        Some(page.etag_header.clone()),
+    );
     if let Some(link) = &page.link {
         res.headers_mut().insert(header::LINK, link.clone());
     }
@@ -79,7 +91,11 @@ async fn render_list(st: &RestState, raw: &str) -> ApiResult<Arc<CachedList>> {
     let model = st.svc.model;
     let q = parse_rest_query(model, Some(raw))?;
     let page = st.svc.list(&q).await?;
-    let items: Vec<RecordJson> = page.records.iter().map(|r| RecordJson { model, record: r }).collect();
+    let items: Vec<RecordJson> = page
+        .records
+        .iter()
+        .map(|r| RecordJson { model, record: r })
+        .collect();
     let body = serde_json::to_vec(&serde_json::json!({
         "items": items,
         "next_cursor": page.next_cursor,
@@ -100,17 +116,34 @@ async fn render_list(st: &RestState, raw: &str) -> ApiResult<Arc<CachedList>> {
     });
     let link = link.and_then(|l| HeaderValue::from_str(&l).ok());
     let etag_header = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
-    Ok(Arc::new(CachedList { body: body.into(), etag, etag_header, link }))
+    Ok(Arc::new(CachedList {
+        body: body.into(),
+        etag,
+        etag_header,
+        link,
+    }))
 }
 
 /// `GET /v1/tasks/{id}` with `If-None-Match` → 304.
-pub async fn get_one(State(st): St, Path(id): Path<String>, inm: IfNoneMatch) -> ApiResult<Response> {
+pub async fn get_one(
+    State(st): St,
+    Path(id): Path<String>,
+    inm: IfNoneMatch,
+) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
-    let rep = st.svc.representation(&id).await?.ok_or_else(|| st.svc.missing(&id))?;
+    let rep = st
+        .svc
+        .representation(&id)
+        .await?
+        .ok_or_else(|| st.svc.missing(&id))?;
     if inm.matches(&rep.etag) {
         return Ok(not_modified(rep.etag_header.clone()));
     }
-    Ok(json_response(StatusCode::OK, rep.json.clone(), Some(rep.etag_header.clone())))
+    Ok(json_response(
+        StatusCode::OK,
+        rep.json.clone(),
+        Some(rep.etag_header.clone()),
+    ))
 }
 
 /// `POST /v1/tasks` with an object (201 + Location) or an array (bulk,
@@ -121,14 +154,29 @@ pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<
     match json {
         serde_json::Value::Array(items) => {
             if items.is_empty() {
-                return Err(ApiError::new(Kind::Validation, "a bulk create needs at least one item"));
+                return Err(ApiError::new(
+                    Kind::Validation,
+                    "a bulk create needs at least one item",
+                ));
             }
             let recs = st.svc.create(&items, true).await?;
-            let out: Vec<RecordJson> = recs.iter().map(|r| RecordJson { model, record: r }).collect();
-            Ok(json_response(StatusCode::CREATED, serde_json::to_vec(&out).map_err(ApiError::internal)?, None))
+            let out: Vec<RecordJson> = recs
+                .iter()
+                .map(|r| RecordJson { model, record: r })
+                .collect();
+            Ok(json_response(
+                StatusCode::CREATED,
+                serde_json::to_vec(&out).map_err(ApiError::internal)?,
+                None,
+            ))
         }
         obj @ serde_json::Value::Object(_) => {
-            let rec = st.svc.create(std::slice::from_ref(&obj), false).await?.pop().ok_or_else(|| ApiError::internal("no row"))?;
+            let rec = st
+                .svc
+                .create(std::slice::from_ref(&obj), false)
+                .await?
+                .pop()
+                .ok_or_else(|| ApiError::internal("no row"))?;
             let rep = Representation::of(model, &rec);
             let mut res = json_response(StatusCode::CREATED, rep.json, Some(rep.etag_header));
             let loc = format!("{}/{}", st.base, location_id(&rec[model.id_index()]));
@@ -137,37 +185,71 @@ pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<
             }
             Ok(res)
         }
-        _ => Err(ApiError::new(Kind::Validation, "expected a JSON object (or an array of objects for a bulk create)")),
+        _ => Err(ApiError::new(
+            Kind::Validation,
+            "expected a JSON object (or an array of objects for a bulk create)",
+        )),
     }
 }
 
 fn location_id(v: &Value) -> String {
-    percent_encoding::utf8_percent_encode(&v.to_text(), percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(&v.to_text(), percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
 }
 
-async fn update(st: Arc<RestState>, id: String, headers: HeaderMap, body: Body, mode: Mode) -> ApiResult<Response> {
+async fn update(
+    st: Arc<RestState>,
+    id: String,
+    headers: HeaderMap,
+    body: Body,
+    mode: Mode,
+) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
-    let accepts = if mode == Mode::Patch { Accepts::MergePatch } else { Accepts::Json };
+    let accepts = if mode == Mode::Patch {
+        Accepts::MergePatch
+    } else {
+        Accepts::Json
+    };
     let json = read_json(&headers, body, st.max_body, accepts).await?;
     let if_match = header_str(&headers, header::IF_MATCH);
     let rec = st.svc.update(&id, &json, mode, if_match).await?;
     let rep = Representation::of(st.svc.model, &rec);
-    Ok(json_response(StatusCode::OK, rep.json, Some(rep.etag_header)))
+    Ok(json_response(
+        StatusCode::OK,
+        rep.json,
+        Some(rep.etag_header),
+    ))
 }
 
 /// `PUT /v1/tasks/{id}`: full replacement.
-pub async fn replace(State(st): St, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+pub async fn replace(
+    State(st): St,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     update(st, id, headers, body, Mode::Replace).await
 }
 
 /// `PATCH /v1/tasks/{id}`: JSON merge patch.
-pub async fn patch(State(st): St, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+pub async fn patch(
+    State(st): St,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     update(st, id, headers, body, Mode::Patch).await
 }
 
 /// `DELETE /v1/tasks/{id}` → 204.
-pub async fn delete(State(st): St, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn delete(
+    State(st): St,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
-    st.svc.delete(&id, header_str(&headers, header::IF_MATCH)).await?;
+    st.svc
+        .delete(&id, header_str(&headers, header::IF_MATCH))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

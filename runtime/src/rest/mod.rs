@@ -27,7 +27,11 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
     let mut r = Router::new();
     for svc in &registry.services {
         let base = svc.model.route();
-        let state = Arc::new(RestState { svc: svc.clone(), max_body: config.max_body_bytes, base: base.clone() });
+        let state = Arc::new(RestState {
+            svc: svc.clone(),
+            max_body: config.max_body_bytes,
+            base: base.clone(),
+        });
         let collection: MethodRouter<Arc<RestState>> = get(handlers::list)
             .post(handlers::create)
             .fallback(|| async { not_allowed(COLLECTION_METHODS) });

@@ -57,7 +57,10 @@ fn bind_pg(q: PgQuery<'_>, (v, ty): Param) -> PgQuery<'_> {
 }
 
 fn decode_err(col: &str, msg: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::ColumnDecode { index: col.to_string(), source: msg.to_string().into() }
+    sqlx::Error::ColumnDecode {
+        index: col.to_string(),
+        source: msg.to_string().into(),
+    }
 }
 
 fn decode_sqlite(row: &SqliteRow, model: &'static ResourceModel) -> Result<Record, sqlx::Error> {
@@ -72,20 +75,27 @@ fn decode_sqlite(row: &SqliteRow, model: &'static ResourceModel) -> Result<Recor
             t if t.is_integer() => row.try_get::<Option<i64>, _>(col)?.map(Value::Int),
             t if t.is_float() => row.try_get::<Option<f64>, _>(col)?.map(Value::Float),
             FieldType::Bool => row.try_get::<Option<bool>, _>(col)?.map(Value::Bool),
-            FieldType::String | FieldType::Enum(_) => row.try_get::<Option<String>, _>(col)?.map(Value::Text),
+            FieldType::String | FieldType::Enum(_) => {
+                row.try_get::<Option<String>, _>(col)?.map(Value::Text)
+            }
             FieldType::Uuid => match row.try_get::<Option<String>, _>(col)? {
-                Some(s) => Some(Value::Uuid(Uuid::parse_str(&s).map_err(|e| decode_err(f.column, e))?)),
+                Some(s) => Some(Value::Uuid(
+                    Uuid::parse_str(&s).map_err(|e| decode_err(f.column, e))?,
+                )),
                 None => None,
             },
             FieldType::DateTime => match row.try_get::<Option<String>, _>(col)? {
                 Some(s) => Some(Value::DateTime(
-                    DateTime::parse_from_rfc3339(&s).map_err(|e| decode_err(f.column, e))?.with_timezone(&Utc),
+                    DateTime::parse_from_rfc3339(&s)
+                        .map_err(|e| decode_err(f.column, e))?
+                        .with_timezone(&Utc),
                 )),
                 None => None,
             },
             FieldType::Date => match row.try_get::<Option<String>, _>(col)? {
                 Some(s) => Some(Value::Date(
-                    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| decode_err(f.column, e))?,
+                    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                        .map_err(|e| decode_err(f.column, e))?,
                 )),
                 None => None,
             },
@@ -106,15 +116,25 @@ fn decode_pg(row: &PgRow, model: &'static ResourceModel) -> Result<Record, sqlx:
             continue;
         }
         let v = match f.ty {
-            FieldType::I16 => row.try_get::<Option<i16>, _>(col)?.map(|i| Value::Int(i as i64)),
-            FieldType::I32 => row.try_get::<Option<i32>, _>(col)?.map(|i| Value::Int(i as i64)),
+            FieldType::I16 => row
+                .try_get::<Option<i16>, _>(col)?
+                .map(|i| Value::Int(i as i64)),
+            FieldType::I32 => row
+                .try_get::<Option<i32>, _>(col)?
+                .map(|i| Value::Int(i as i64)),
             FieldType::I64 => row.try_get::<Option<i64>, _>(col)?.map(Value::Int),
-            FieldType::F32 => row.try_get::<Option<f32>, _>(col)?.map(|x| Value::Float(x as f64)),
+            FieldType::F32 => row
+                .try_get::<Option<f32>, _>(col)?
+                .map(|x| Value::Float(x as f64)),
             FieldType::F64 => row.try_get::<Option<f64>, _>(col)?.map(Value::Float),
             FieldType::Bool => row.try_get::<Option<bool>, _>(col)?.map(Value::Bool),
-            FieldType::String | FieldType::Enum(_) => row.try_get::<Option<String>, _>(col)?.map(Value::Text),
+            FieldType::String | FieldType::Enum(_) => {
+                row.try_get::<Option<String>, _>(col)?.map(Value::Text)
+            }
             FieldType::Uuid => row.try_get::<Option<Uuid>, _>(col)?.map(Value::Uuid),
-            FieldType::DateTime => row.try_get::<Option<DateTime<Utc>>, _>(col)?.map(Value::DateTime),
+            FieldType::DateTime => row
+                .try_get::<Option<DateTime<Utc>>, _>(col)?
+                .map(Value::DateTime),
             FieldType::Date => row.try_get::<Option<NaiveDate>, _>(col)?.map(Value::Date),
         };
         rec.push(v.unwrap_or(Value::Null));
@@ -123,7 +143,12 @@ fn decode_pg(row: &PgRow, model: &'static ResourceModel) -> Result<Record, sqlx:
     Ok(rec)
 }
 
-pub(super) async fn sqlite_fetch<'e, E>(ex: E, model: &'static ResourceModel, sql: &str, params: Vec<Param>) -> Result<Vec<Record>, sqlx::Error>
+pub(super) async fn sqlite_fetch<'e, E>(
+    ex: E,
+    model: &'static ResourceModel,
+    sql: &str,
+    params: Vec<Param>,
+) -> Result<Vec<Record>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -135,7 +160,12 @@ where
     rows.iter().map(|r| decode_sqlite(r, model)).collect()
 }
 
-pub(super) async fn pg_fetch<'e, E>(ex: E, model: &'static ResourceModel, sql: &str, params: Vec<Param>) -> Result<Vec<Record>, sqlx::Error>
+pub(super) async fn pg_fetch<'e, E>(
+    ex: E,
+    model: &'static ResourceModel,
+    sql: &str,
+    params: Vec<Param>,
+) -> Result<Vec<Record>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
@@ -147,7 +177,11 @@ where
     rows.iter().map(|r| decode_pg(r, model)).collect()
 }
 
-pub(super) async fn sqlite_execute<'e, E>(ex: E, sql: &str, params: Vec<Param>) -> Result<u64, sqlx::Error>
+pub(super) async fn sqlite_execute<'e, E>(
+    ex: E,
+    sql: &str,
+    params: Vec<Param>,
+) -> Result<u64, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -158,7 +192,11 @@ where
     Ok(q.execute(ex).await?.rows_affected())
 }
 
-pub(super) async fn pg_execute<'e, E>(ex: E, sql: &str, params: Vec<Param>) -> Result<u64, sqlx::Error>
+pub(super) async fn pg_execute<'e, E>(
+    ex: E,
+    sql: &str,
+    params: Vec<Param>,
+) -> Result<u64, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {

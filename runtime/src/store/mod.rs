@@ -60,7 +60,11 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_connections: 16, acquire_timeout: Duration::from_secs(5), schema: None }
+        PoolOptions {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            schema: None,
+        }
     }
 }
 
@@ -68,7 +72,9 @@ impl Db {
     /// Connects to `url`: `postgres://…` / `postgresql://…`, or `sqlite:…`
     /// (the file is created if missing).
     pub async fn connect(url: &str, opts: &PoolOptions) -> Result<Db, sqlx::Error> {
-        let (pool, write_lock) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (pool, write_lock) = if url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+        {
             let mut co = PgConnectOptions::from_str(url)?;
             if let Some(schema) = &opts.schema {
                 co = co.options([("search_path", schema.as_str())]);
@@ -91,10 +97,14 @@ impl Db {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(co)
                 .await?;
-            (Pool::Sqlite(pool), Some(Arc::new(tokio::sync::Mutex::new(()))))
+            (
+                Pool::Sqlite(pool),
+                Some(Arc::new(tokio::sync::Mutex::new(()))),
+            )
         } else {
             return Err(sqlx::Error::Configuration(
-                format!("unsupported DATABASE_URL scheme in {url:?}; use sqlite:… or postgres://…").into(),
+                format!("unsupported DATABASE_URL scheme in {url:?}; use sqlite:… or postgres://…")
+                    .into(),
             ));
         };
         Ok(Db {
@@ -125,7 +135,12 @@ impl Db {
     }
 
     /// Runs a query returning rows of `model`.
-    pub async fn fetch(&self, model: &'static ResourceModel, sql: &str, params: Vec<Param>) -> Result<Vec<Record>, sqlx::Error> {
+    pub async fn fetch(
+        &self,
+        model: &'static ResourceModel,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<Record>, sqlx::Error> {
         self.count();
         match &self.inner.pool {
             Pool::Sqlite(p) => {
@@ -156,7 +171,10 @@ impl Db {
 
     /// Acquires a pooled connection, measuring the wait and the waiters
     /// (sqlx does not expose either).
-    async fn acquire<F: std::future::Future<Output = Result<T, sqlx::Error>>, T>(&self, f: F) -> Result<T, sqlx::Error> {
+    async fn acquire<F: std::future::Future<Output = Result<T, sqlx::Error>>, T>(
+        &self,
+        f: F,
+    ) -> Result<T, sqlx::Error> {
         struct Waiting<'a>(&'a AtomicU64);
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
@@ -167,7 +185,8 @@ impl Db {
         let _w = Waiting(&self.inner.waiters);
         let start = std::time::Instant::now();
         let c = f.await;
-        metrics::histogram!(crate::observe::names::DB_POOL_ACQUIRE).record(start.elapsed().as_secs_f64());
+        metrics::histogram!(crate::observe::names::DB_POOL_ACQUIRE)
+            .record(start.elapsed().as_secs_f64());
         c
     }
 
@@ -192,7 +211,8 @@ impl Db {
                 let (size, idle) = db.pool_state();
                 use crate::observe::names;
                 metrics::gauge!(names::DB_POOL, "state" => "idle").set(idle as f64);
-                metrics::gauge!(names::DB_POOL, "state" => "in_use").set(size.saturating_sub(idle as u32) as f64);
+                metrics::gauge!(names::DB_POOL, "state" => "in_use")
+                    .set(size.saturating_sub(idle as u32) as f64);
                 metrics::gauge!(names::DB_POOL_MAX).set(db.max_connections() as f64);
                 metrics::gauge!(names::DB_POOL_WAITERS).set(db.waiters() as f64);
             }
@@ -214,10 +234,16 @@ impl Db {
         let inner = match &self.inner.pool {
             // IMMEDIATE takes the write lock up front: a deferred transaction
             // that reads first can fail with SQLITE_BUSY when it upgrades.
-            Pool::Sqlite(p) => TxInner::Sqlite(self.acquire(p.begin_with("BEGIN IMMEDIATE")).await?),
+            Pool::Sqlite(p) => {
+                TxInner::Sqlite(self.acquire(p.begin_with("BEGIN IMMEDIATE")).await?)
+            }
             Pool::Postgres(p) => TxInner::Postgres(self.acquire(p.begin()).await?),
         };
-        Ok(Tx { inner, db: self.clone(), _guard: guard })
+        Ok(Tx {
+            inner,
+            db: self.clone(),
+            _guard: guard,
+        })
     }
 
     /// Pool gauges: (size, idle).
@@ -253,7 +279,12 @@ impl Tx {
         self.db.dialect()
     }
 
-    pub async fn fetch(&mut self, model: &'static ResourceModel, sql: &str, params: Vec<Param>) -> Result<Vec<Record>, sqlx::Error> {
+    pub async fn fetch(
+        &mut self,
+        model: &'static ResourceModel,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<Record>, sqlx::Error> {
         self.db.count();
         match &mut self.inner {
             TxInner::Sqlite(t) => codec::sqlite_fetch(&mut **t, model, sql, params).await,

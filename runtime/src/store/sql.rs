@@ -19,7 +19,11 @@ pub struct Builder {
 
 impl Builder {
     pub fn new(dialect: Dialect, sql: impl Into<String>) -> Self {
-        Builder { sql: sql.into(), params: Vec::new(), dialect }
+        Builder {
+            sql: sql.into(),
+            params: Vec::new(),
+            dialect,
+        }
     }
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.sql.push_str(s);
@@ -75,9 +79,16 @@ impl ResourceSql {
     pub fn new(model: &'static ResourceModel, dialect: Dialect) -> Self {
         let table = quote(model.table);
         let id = model.id_field();
-        let columns = model.stored().map(|(_, f)| quote(f.column)).collect::<Vec<_>>().join(", ");
+        let columns = model
+            .stored()
+            .map(|(_, f)| quote(f.column))
+            .collect::<Vec<_>>()
+            .join(", ");
         let ph1 = placeholders(dialect, 0, 1);
-        let select_by_id = format!("SELECT {columns} FROM {table} WHERE {} = {ph1}", quote(id.column));
+        let select_by_id = format!(
+            "SELECT {columns} FROM {table} WHERE {} = {ph1}",
+            quote(id.column)
+        );
         let select_for_update = match dialect {
             Dialect::Postgres => format!("{select_by_id} FOR UPDATE"),
             Dialect::Sqlite => select_by_id.clone(),
@@ -89,7 +100,11 @@ impl ResourceSql {
             .collect();
         let insert = format!(
             "INSERT INTO {table} ({}) VALUES ({}) RETURNING {columns}",
-            insert_fields.iter().map(|&i| quote(model.fields[i].column)).collect::<Vec<_>>().join(", "),
+            insert_fields
+                .iter()
+                .map(|&i| quote(model.fields[i].column))
+                .collect::<Vec<_>>()
+                .join(", "),
             placeholders(dialect, 0, insert_fields.len())
         );
         let update_fields: Vec<usize> = model
@@ -100,7 +115,13 @@ impl ResourceSql {
         let sets = update_fields
             .iter()
             .enumerate()
-            .map(|(n, &i)| format!("{} = {}", quote(model.fields[i].column), placeholders(dialect, n, 1)))
+            .map(|(n, &i)| {
+                format!(
+                    "{} = {}",
+                    quote(model.fields[i].column),
+                    placeholders(dialect, n, 1)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let update = format!(
@@ -109,13 +130,32 @@ impl ResourceSql {
             placeholders(dialect, update_fields.len(), 1)
         );
         let delete = format!("DELETE FROM {table} WHERE {} = {ph1}", quote(id.column));
-        ResourceSql { dialect, model, columns, select_by_id, select_for_update, insert_fields, insert, update_fields, update, delete }
+        ResourceSql {
+            dialect,
+            model,
+            columns,
+            select_by_id,
+            select_for_update,
+            insert_fields,
+            insert,
+            update_fields,
+            update,
+            delete,
+        }
     }
 
     /// `SELECT … WHERE field IN (…)` for batched loads.
     pub fn select_where_in(&self, field: usize, values: Vec<Value>) -> (String, Vec<Param>) {
         let f = &self.model.fields[field];
-        let mut b = Builder::new(self.dialect, format!("SELECT {} FROM {} WHERE {} IN (", self.columns, quote(self.model.table), quote(f.column)));
+        let mut b = Builder::new(
+            self.dialect,
+            format!(
+                "SELECT {} FROM {} WHERE {} IN (",
+                self.columns,
+                quote(self.model.table),
+                quote(f.column)
+            ),
+        );
         for (n, v) in values.into_iter().enumerate() {
             if n > 0 {
                 b.push(", ");
@@ -130,7 +170,10 @@ impl ResourceSql {
     /// more than the limit to learn whether a next page exists.
     pub fn list(&self, q: &ListQuery) -> (String, Vec<Param>) {
         let m = self.model;
-        let mut b = Builder::new(self.dialect, format!("SELECT {} FROM {}", self.columns, quote(m.table)));
+        let mut b = Builder::new(
+            self.dialect,
+            format!("SELECT {} FROM {}", self.columns, quote(m.table)),
+        );
         let mut first = true;
         let mut and = |b: &mut Builder| {
             b.push(if first { " WHERE " } else { " AND " });
@@ -193,7 +236,10 @@ impl ResourceSql {
                 b.push(")");
             }
             (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::One(Value::Text(s))) => {
-                let esc = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let esc = s
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
                 let pat = match f.op {
                     Op::Contains => format!("%{esc}%"),
                     Op::StartsWith => format!("{esc}%"),

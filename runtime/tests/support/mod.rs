@@ -71,7 +71,10 @@ pub struct Comment {
 }
 
 pub fn app() -> App {
-    App::new(Config::default()).resource::<Project>().resource::<Task>().resource::<Comment>()
+    App::new(Config::default())
+        .resource::<Project>()
+        .resource::<Task>()
+        .resource::<Comment>()
 }
 
 pub struct Ctx {
@@ -95,7 +98,11 @@ impl Ctx {
             .await
             .expect("build");
         let router = server.router();
-        Ctx { server, router, test_db }
+        Ctx {
+            server,
+            router,
+            test_db,
+        }
     }
 
     pub async fn cleanup(self) {
@@ -111,13 +118,21 @@ impl Ctx {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Resp { status, headers, json, raw: bytes.to_vec() }
+        Resp {
+            status,
+            headers,
+            json,
+            raw: bytes.to_vec(),
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Resp {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn json(&self, method: &str, uri: &str, body: serde_json::Value) -> Resp {
@@ -138,13 +153,20 @@ impl Ctx {
 
     /// Creates a project and returns its id.
     pub async fn project(&self, name: &str) -> i64 {
-        let r = self.post("/v1/projects", serde_json::json!({ "name": name })).await;
+        let r = self
+            .post("/v1/projects", serde_json::json!({ "name": name }))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
         r.json["id"].as_i64().unwrap()
     }
 
     /// Creates a task and returns its body.
-    pub async fn task(&self, project: i64, title: &str, extra: serde_json::Value) -> serde_json::Value {
+    pub async fn task(
+        &self,
+        project: i64,
+        title: &str,
+        extra: serde_json::Value,
+    ) -> serde_json::Value {
         let mut body = serde_json::json!({ "title": title, "done": false, "status": "todo", "project_id": project });
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
@@ -169,9 +191,15 @@ impl Resp {
     /// Asserts a problem+json response with this status and type suffix.
     pub fn assert_problem(&self, status: u16, type_suffix: &str) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.json);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
         let t = self.json["type"].as_str().unwrap_or_default();
-        assert!(t.ends_with(type_suffix), "type {t} does not end with {type_suffix}");
+        assert!(
+            t.ends_with(type_suffix),
+            "type {t} does not end with {type_suffix}"
+        );
         assert_eq!(self.json["status"].as_u64(), Some(status as u64));
         assert!(self.json["title"].is_string());
     }

@@ -52,13 +52,24 @@ struct RateLimitList {
 impl FromMeta for RateLimitArg {
     fn from_value(value: &syn::Lit) -> darling::Result<Self> {
         match value {
-            syn::Lit::Str(s) => Ok(RateLimitArg { both: Some(s.clone()), ..Default::default() }),
-            other => Err(darling::Error::custom("expected a rate such as `rate_limit = \"100/s\"`").with_span(other)),
+            syn::Lit::Str(s) => Ok(RateLimitArg {
+                both: Some(s.clone()),
+                ..Default::default()
+            }),
+            other => Err(darling::Error::custom(
+                "expected a rate such as `rate_limit = \"100/s\"`",
+            )
+            .with_span(other)),
         }
     }
     fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
         let l = RateLimitList::from_list(items)?;
-        Ok(RateLimitArg { both: None, read: l.read, write: l.write, on_redis_failure: l.on_redis_failure })
+        Ok(RateLimitArg {
+            both: None,
+            read: l.read,
+            write: l.write,
+            on_redis_failure: l.on_redis_failure,
+        })
     }
 }
 
@@ -109,7 +120,10 @@ pub struct WithSpan<T> {
 
 impl<T: FromMeta> FromMeta for WithSpan<T> {
     fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
-        Ok(WithSpan { value: T::from_meta(item)?, span: item.span() })
+        Ok(WithSpan {
+            value: T::from_meta(item)?,
+            span: item.span(),
+        })
     }
 }
 
@@ -173,7 +187,11 @@ impl FromMeta for NumberLit {
         };
         let (neg, lit) = match expr {
             syn::Expr::Lit(l) => (false, &l.lit),
-            syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+            syn::Expr::Unary(syn::ExprUnary {
+                op: syn::UnOp::Neg(_),
+                expr,
+                ..
+            }) => match &**expr {
                 syn::Expr::Lit(l) => (true, &l.lit),
                 _ => return Err(err()),
             },
@@ -184,7 +202,10 @@ impl FromMeta for NumberLit {
             syn::Lit::Float(f) => f.base10_parse::<f64>().map_err(|_| err())?,
             _ => return Err(err()),
         };
-        Ok(NumberLit { value: if neg { -v } else { v }, span: expr.span() })
+        Ok(NumberLit {
+            value: if neg { -v } else { v },
+            span: expr.span(),
+        })
     }
 }
 
@@ -215,7 +236,10 @@ impl FromMeta for RelationArg {
     }
     fn from_value(value: &syn::Lit) -> darling::Result<Self> {
         match value {
-            syn::Lit::Str(s) => Ok(RelationArg { resource: Some(s.clone()), ..Default::default() }),
+            syn::Lit::Str(s) => Ok(RelationArg {
+                resource: Some(s.clone()),
+                ..Default::default()
+            }),
             other => Err(darling::Error::custom(
                 "expected the target resource's path as a string, e.g. `relation = \"projects\"`",
             )
@@ -260,7 +284,11 @@ pub fn doc_string(attrs: &[syn::Attribute]) -> String {
             continue;
         }
         if let syn::Meta::NameValue(nv) = &a.meta {
-            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
                 lines.push(s.value().trim().to_string());
             }
         }

@@ -14,10 +14,15 @@ pub struct ParsedEnum {
     pub variants: Vec<syn::Ident>,
 }
 
-pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Result<ParsedEnum, darling::Error> {
+pub fn parse_enum(
+    args: proc_macro2::TokenStream,
+    item: &syn::ItemEnum,
+) -> Result<ParsedEnum, darling::Error> {
     let mut errors = darling::Error::accumulator();
     let args = match NestedMeta::parse_meta_list(args) {
-        Ok(list) => errors.handle(EnumArgs::from_list(&list).map_err(|e| reword(e, &ENUM))).unwrap_or_default(),
+        Ok(list) => errors
+            .handle(EnumArgs::from_list(&list).map_err(|e| reword(e, &ENUM)))
+            .unwrap_or_default(),
         Err(e) => {
             errors.push(e.into());
             EnumArgs::default()
@@ -37,17 +42,25 @@ pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Resul
         None => "snake_case".to_string(),
     };
     if !item.generics.params.is_empty() {
-        errors.push(darling::Error::custom("an #[api_enum] cannot be generic").with_span(&item.generics));
+        errors.push(
+            darling::Error::custom("an #[api_enum] cannot be generic").with_span(&item.generics),
+        );
     }
     if item.variants.is_empty() {
-        errors.push(darling::Error::custom("an #[api_enum] needs at least one variant").with_span(&item.ident));
+        errors.push(
+            darling::Error::custom("an #[api_enum] needs at least one variant")
+                .with_span(&item.ident),
+        );
     }
     let mut names: Vec<String> = Vec::new();
     // The Rust variant behind each entry of `names`.
     let mut owners: Vec<String> = Vec::new();
     let mut idents = Vec::new();
     for v in &item.variants {
-        let Some(va) = errors.handle(VariantArgs::from_variant(v).map_err(|e| reword(e, &VARIANT))) else { continue };
+        let Some(va) = errors.handle(VariantArgs::from_variant(v).map_err(|e| reword(e, &VARIANT)))
+        else {
+            continue;
+        };
         if !va.fields.is_empty() || !matches!(v.fields, syn::Fields::Unit) {
             errors.push(
                 darling::Error::custom(
@@ -60,7 +73,12 @@ pub fn parse_enum(args: proc_macro2::TokenStream, item: &syn::ItemEnum) -> Resul
         let wire = match &va.rename {
             Some(r) => {
                 if r.value().is_empty() || r.value().chars().any(|c| c.is_whitespace()) {
-                    errors.push(darling::Error::custom("a variant's `rename` must be a non-empty string without spaces").with_span(r));
+                    errors.push(
+                        darling::Error::custom(
+                            "a variant's `rename` must be a non-empty string without spaces",
+                        )
+                        .with_span(r),
+                    );
                 }
                 r.value()
             }
@@ -100,7 +118,8 @@ mod tests {
     #[test]
     fn variants_are_snake_case_by_default() {
         let item: syn::ItemEnum =
-            syn::parse_str("enum Status { Todo, InProgress, #[api(rename = \"finished\")] Done }").unwrap();
+            syn::parse_str("enum Status { Todo, InProgress, #[api(rename = \"finished\")] Done }")
+                .unwrap();
         let e = parse_enum(Default::default(), &item).unwrap();
         assert_eq!(e.model.variants, &["todo", "in_progress", "finished"]);
     }

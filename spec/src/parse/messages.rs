@@ -77,12 +77,19 @@ pub(crate) const VARIANT: Vocabulary = Vocabulary {
 
 impl Vocabulary {
     fn usage(&self, option: &str) -> Option<&'static str> {
-        self.options.iter().find(|(name, _)| *name == option).map(|(_, usage)| *usage)
+        self.options
+            .iter()
+            .find(|(name, _)| *name == option)
+            .map(|(_, usage)| *usage)
     }
 
     fn top_level(&self) -> String {
-        let names: Vec<String> =
-            self.options.iter().filter(|(n, _)| !n.contains('/')).map(|(n, _)| format!("`{n}`")).collect();
+        let names: Vec<String> = self
+            .options
+            .iter()
+            .filter(|(n, _)| !n.contains('/'))
+            .map(|(n, _)| format!("`{n}`"))
+            .collect();
         names.join(", ")
     }
 
@@ -122,7 +129,11 @@ fn reword_message(msg: &str, vocab: &Vocabulary) -> String {
     };
     let written = |option: &str| -> String {
         match vocab.usage(option) {
-            Some(FLAG) => format!("`{}` takes no value; write just `{}`", leaf(option), leaf(option)),
+            Some(FLAG) => format!(
+                "`{}` takes no value; write just `{}`",
+                leaf(option),
+                leaf(option)
+            ),
             Some(usage) => format!("write it as {usage}"),
             None => "see the attribute reference".to_string(),
         }
@@ -130,29 +141,47 @@ fn reword_message(msg: &str, vocab: &Vocabulary) -> String {
 
     if let Some(rest) = body.strip_prefix("Unknown field: `") {
         let (name, rest) = rest.split_once('`').unwrap_or((rest, ""));
-        let hint = if let Some(alt) = rest.strip_prefix(". Did you mean `").and_then(|r| r.strip_suffix("`?")) {
+        let hint = if let Some(alt) = rest
+            .strip_prefix(". Did you mean `")
+            .and_then(|r| r.strip_suffix("`?"))
+        {
             format!("did you mean `{alt}`?")
         } else if let Some(values) = rest.strip_prefix(". Available values: ") {
             format!("expected one of {values}")
         } else if location.is_empty() {
             format!("expected one of {}", vocab.top_level())
         } else {
-            format!("see {}", vocab.usage(location).unwrap_or("the attribute reference"))
+            format!(
+                "see {}",
+                vocab.usage(location).unwrap_or("the attribute reference")
+            )
         };
-        return format!("unknown option `{name}` in {}; {hint}", vocab.place(location));
+        return format!(
+            "unknown option `{name}` in {}; {hint}",
+            vocab.place(location)
+        );
     }
     if let Some(rest) = body.strip_prefix("Duplicate field `") {
         let name = rest.trim_end_matches('`');
-        return format!("`{name}` is given more than once in {}; keep one", vocab.place(location));
+        return format!(
+            "`{name}` is given more than once in {}; keep one",
+            vocab.place(location)
+        );
     }
     if let Some(rest) = body.strip_prefix("Missing field `") {
         let name = rest.trim_end_matches('`');
-        let example = vocab.usage(location).map(|u| format!(", e.g. {u}")).unwrap_or_default();
+        let example = vocab
+            .usage(location)
+            .map(|u| format!(", e.g. {u}"))
+            .unwrap_or_default();
         return format!("{} needs `{name}`{example}", vocab.place(location));
     }
     if body.starts_with("Unexpected ") {
         if location.is_empty() {
-            return format!("write the options in parentheses, e.g. `{}`", vocab.attr.replace("..", "filter"));
+            return format!(
+                "write the options in parentheses, e.g. `{}`",
+                vocab.attr.replace("..", "filter")
+            );
         }
         return format!("invalid `{}`: {}", leaf(location), written(location));
     }
@@ -176,7 +205,10 @@ mod tests {
         assert!(reword_message("Unknown field: `foo`", &FIELD)
             .starts_with("unknown option `foo` in #[api(..)]; expected one of `id`, `read_only`"));
         assert_eq!(
-            reword_message("Unknown field: `mni`. Available values: `max`, `min` at length", &FIELD),
+            reword_message(
+                "Unknown field: `mni`. Available values: `max`, `min` at length",
+                &FIELD
+            ),
             "unknown option `mni` in `length(..)`; expected one of `max`, `min`"
         );
     }
@@ -200,7 +232,10 @@ mod tests {
             "`filter` is given more than once in #[api(..)]; keep one"
         );
         assert_eq!(
-            reword_message("expected a number literal, e.g. `min = 0` at range/min", &FIELD),
+            reword_message(
+                "expected a number literal, e.g. `min = 0` at range/min",
+                &FIELD
+            ),
             "expected a number literal, e.g. `min = 0`"
         );
     }
@@ -218,32 +253,50 @@ mod tests {
             assert!(!accepts("no_such_option"));
         };
         let field_accepts = |opt: &str| {
-            let fields: syn::FieldsNamed = syn::parse_str(&format!("{{ #[api({opt})] x: i64 }}")).unwrap();
+            let fields: syn::FieldsNamed =
+                syn::parse_str(&format!("{{ #[api({opt})] x: i64 }}")).unwrap();
             let err = FieldArgs::from_field(&fields.named[0]).err();
-            !err.map(|e| e.to_string().starts_with("Unknown field")).unwrap_or(false)
+            !err.map(|e| e.to_string().starts_with("Unknown field"))
+                .unwrap_or(false)
         };
         known(&FIELD, &field_accepts);
-        let list_accepts = |parse: &dyn Fn(&[darling::ast::NestedMeta]) -> Option<String>, opt: &str| {
+        let list_accepts = |parse: &dyn Fn(&[darling::ast::NestedMeta]) -> Option<String>,
+                            opt: &str| {
             let list = darling::ast::NestedMeta::parse_meta_list(opt.parse().unwrap()).unwrap();
-            !parse(&list).map(|e| e.starts_with("Unknown field")).unwrap_or(false)
+            !parse(&list)
+                .map(|e| e.starts_with("Unknown field"))
+                .unwrap_or(false)
         };
-        let resource = |l: &[darling::ast::NestedMeta]| ResourceArgs::from_list(l).err().map(|e| e.to_string());
-        let enum_ = |l: &[darling::ast::NestedMeta]| EnumArgs::from_list(l).err().map(|e| e.to_string());
+        let resource = |l: &[darling::ast::NestedMeta]| {
+            ResourceArgs::from_list(l).err().map(|e| e.to_string())
+        };
+        let enum_ =
+            |l: &[darling::ast::NestedMeta]| EnumArgs::from_list(l).err().map(|e| e.to_string());
         known(&RESOURCE, &|o| list_accepts(&resource, o));
         known(&ENUM, &|o| list_accepts(&enum_, o));
 
         // darling lists short vocabularies itself: the same names, no more.
         let darling_list = |parse: &dyn Fn(&[darling::ast::NestedMeta]) -> Option<String>| {
-            let list = darling::ast::NestedMeta::parse_meta_list("no_such_option".parse().unwrap()).unwrap();
+            let list = darling::ast::NestedMeta::parse_meta_list("no_such_option".parse().unwrap())
+                .unwrap();
             let msg = parse(&list).unwrap();
-            let (_, names) = msg.split_once("Available values: ").expect("darling lists the options");
-            let mut names: Vec<String> = names.split(", ").map(|n| n.trim_matches('`').to_string()).collect();
+            let (_, names) = msg
+                .split_once("Available values: ")
+                .expect("darling lists the options");
+            let mut names: Vec<String> = names
+                .split(", ")
+                .map(|n| n.trim_matches('`').to_string())
+                .collect();
             names.sort();
             names
         };
         let ours = |vocab: &Vocabulary| {
-            let mut names: Vec<String> =
-                vocab.options.iter().filter(|(n, _)| !n.contains('/')).map(|(n, _)| n.to_string()).collect();
+            let mut names: Vec<String> = vocab
+                .options
+                .iter()
+                .filter(|(n, _)| !n.contains('/'))
+                .map(|(n, _)| n.to_string())
+                .collect();
             names.sort();
             names
         };

@@ -97,10 +97,22 @@ mod tests {
 
     #[test]
     fn cases() {
-        assert_eq!(rename_case("InProgress", "snake_case").unwrap(), "in_progress");
-        assert_eq!(rename_case("InProgress", "kebab-case").unwrap(), "in-progress");
-        assert_eq!(rename_case("HTTPServer", "snake_case").unwrap(), "http_server");
-        assert_eq!(rename_case("in_progress", "camelCase").unwrap(), "inProgress");
+        assert_eq!(
+            rename_case("InProgress", "snake_case").unwrap(),
+            "in_progress"
+        );
+        assert_eq!(
+            rename_case("InProgress", "kebab-case").unwrap(),
+            "in-progress"
+        );
+        assert_eq!(
+            rename_case("HTTPServer", "snake_case").unwrap(),
+            "http_server"
+        );
+        assert_eq!(
+            rename_case("in_progress", "camelCase").unwrap(),
+            "inProgress"
+        );
         assert_eq!(rename_case("Done", "SCREAMING_SNAKE_CASE").unwrap(), "DONE");
         assert!(rename_case("Done", "Title Case").is_none());
     }

@@ -81,8 +81,12 @@ pub fn parse_resource(
         if let Some(p) = &a.path {
             let v = p.value();
             let ok = !v.is_empty()
-                && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-                && v.chars().next().map(|c| c.is_ascii_lowercase()).unwrap_or(false);
+                && v.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+                && v.chars()
+                    .next()
+                    .map(|c| c.is_ascii_lowercase())
+                    .unwrap_or(false);
             if ok {
                 path = v;
             } else {
@@ -99,8 +103,10 @@ pub fn parse_resource(
                 table = Some(t.value());
             } else {
                 errors.push(
-                    darling::Error::custom("`table` must be a plain SQL identifier, e.g. `table = \"tasks\"`")
-                        .with_span(t),
+                    darling::Error::custom(
+                        "`table` must be a plain SQL identifier, e.g. `table = \"tasks\"`",
+                    )
+                    .with_span(t),
                 );
             }
         }
@@ -108,8 +114,10 @@ pub fn parse_resource(
             match v.base10_parse::<u32>() {
                 Ok(n) if n >= 1 => version = n,
                 _ => errors.push(
-                    darling::Error::custom("`version` must be a positive integer, e.g. `version = 2` for /v2")
-                        .with_span(v),
+                    darling::Error::custom(
+                        "`version` must be a positive integer, e.g. `version = 2` for /v2",
+                    )
+                    .with_span(v),
                 ),
             }
         }
@@ -128,7 +136,8 @@ pub fn parse_resource(
             let mut rate = |lit: &syn::LitStr| match RateModel::parse(&lit.value()) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    errors.push(darling::Error::custom(format!("`rate_limit`: {e}")).with_span(lit));
+                    errors
+                        .push(darling::Error::custom(format!("`rate_limit`: {e}")).with_span(lit));
                     None
                 }
             };
@@ -158,8 +167,10 @@ pub fn parse_resource(
                 match l.base10_parse::<u32>() {
                     Ok(n) if n >= 1 => *target = n,
                     _ => errors.push(
-                        darling::Error::custom(format!("`{what}` must be a positive integer, e.g. `{what} = 50`"))
-                            .with_span(l),
+                        darling::Error::custom(format!(
+                            "`{what}` must be a positive integer, e.g. `{what} = 50`"
+                        ))
+                        .with_span(l),
                     ),
                 }
             }
@@ -167,7 +178,11 @@ pub fn parse_resource(
         int(&a.page_size, "page_size", &mut page_size);
         int(&a.max_page_size, "max_page_size", &mut max_page_size);
         if page_size > max_page_size {
-            let span = a.page_size.as_ref().map(|l| l.span()).unwrap_or_else(|| item.ident.span());
+            let span = a
+                .page_size
+                .as_ref()
+                .map(|l| l.span())
+                .unwrap_or_else(|| item.ident.span());
             errors.push(
                 darling::Error::custom(format!(
                     "`page_size` ({page_size}) is larger than `max_page_size` ({max_page_size}); raise `max_page_size` or lower `page_size`"
@@ -188,7 +203,10 @@ pub fn parse_resource(
     let mut relation_names: Vec<(String, proc_macro2::Span)> = Vec::new();
 
     for field in named.map(|n| n.named.iter()).into_iter().flatten() {
-        let Some(args) = errors.handle(FieldArgs::from_field(field).map_err(|e| reword(e, &FIELD))) else { continue };
+        let Some(args) = errors.handle(FieldArgs::from_field(field).map_err(|e| reword(e, &FIELD)))
+        else {
+            continue;
+        };
         let ident = args.ident.clone().expect("named field");
         let rust_name = ident.to_string();
         let rust_name_clean = rust_name.trim_start_matches("r#").to_string();
@@ -196,7 +214,9 @@ pub fn parse_resource(
         // hold `errors` borrowed for the whole loop body.
         let local = std::cell::RefCell::new(Vec::<darling::Error>::new());
         let err = |msg: String, span: proc_macro2::Span| {
-            local.borrow_mut().push(darling::Error::custom(msg).with_span(&span));
+            local
+                .borrow_mut()
+                .push(darling::Error::custom(msg).with_span(&span));
         };
 
         // A skipped field is plain Rust state: any type is fine.
@@ -219,14 +239,32 @@ pub fn parse_resource(
         if skip {
             let conflicts: [(&str, Option<proc_macro2::Span>); 10] = [
                 ("id", args.id.as_ref().map(|i| i.span)),
-                ("hidden", args.hidden.is_present().then(|| args.hidden.span())),
-                ("filter", args.filter.is_present().then(|| args.filter.span())),
+                (
+                    "hidden",
+                    args.hidden.is_present().then(|| args.hidden.span()),
+                ),
+                (
+                    "filter",
+                    args.filter.is_present().then(|| args.filter.span()),
+                ),
                 ("sort", args.sort.is_present().then(|| args.sort.span())),
-                ("unique", args.unique.is_present().then(|| args.unique.span())),
+                (
+                    "unique",
+                    args.unique.is_present().then(|| args.unique.span()),
+                ),
                 ("relation", args.relation.as_ref().map(|r| r.span)),
-                ("read_only", args.read_only.is_present().then(|| args.read_only.span())),
-                ("created_at", args.created_at.is_present().then(|| args.created_at.span())),
-                ("updated_at", args.updated_at.is_present().then(|| args.updated_at.span())),
+                (
+                    "read_only",
+                    args.read_only.is_present().then(|| args.read_only.span()),
+                ),
+                (
+                    "created_at",
+                    args.created_at.is_present().then(|| args.created_at.span()),
+                ),
+                (
+                    "updated_at",
+                    args.updated_at.is_present().then(|| args.updated_at.span()),
+                ),
                 ("column", args.column.as_ref().map(|c| c.span())),
             ];
             for (what, span) in conflicts {
@@ -262,9 +300,16 @@ pub fn parse_resource(
         let (ty, type_ref) = match class.as_ref().map(|c| &c.kind) {
             Some(Kind::Scalar(t)) => (*t, TypeRef::Scalar),
             Some(Kind::Enum(p)) => {
-                let name = p.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-                let placeholder: &'static EnumModel =
-                    Box::leak(Box::new(EnumModel { name: leak(name), variants: &[], doc: "" }));
+                let name = p
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
+                let placeholder: &'static EnumModel = Box::leak(Box::new(EnumModel {
+                    name: leak(name),
+                    variants: &[],
+                    doc: "",
+                }));
                 (FieldType::Enum(placeholder), TypeRef::Enum(p.clone()))
             }
             None => (FieldType::String, TypeRef::Scalar),
@@ -284,14 +329,20 @@ pub fn parse_resource(
                     id_seen = Some(rust_name_clean.clone());
                 }
                 if optional {
-                    let inner = class.as_ref().map(|c| type_string(&c.inner)).unwrap_or_default();
+                    let inner = class
+                        .as_ref()
+                        .map(|c| type_string(&c.inner))
+                        .unwrap_or_default();
                     err(
                         format!("the `id` field cannot be `Option<T>` (every row has an id); write `{}: {inner}`", rust_name_clean),
                         args.ty.span(),
                     );
                 }
                 if hidden {
-                    err("`id` conflicts with `hidden`: clients need the id to address a row".into(), args.hidden.span());
+                    err(
+                        "`id` conflicts with `hidden`: clients need the id to address a row".into(),
+                        args.hidden.span(),
+                    );
                 }
                 let strategy = match idarg.kind.as_ref().map(|k| (k.value(), k.span())) {
                     None => match ty {
@@ -319,11 +370,18 @@ pub fn parse_resource(
                             err("`id = \"uuid\"` needs a `Uuid` field".into(), span);
                             None
                         }
-                        "client" if ty.is_integer() || matches!(ty, FieldType::Uuid | FieldType::String) => {
+                        "client"
+                            if ty.is_integer()
+                                || matches!(ty, FieldType::Uuid | FieldType::String) =>
+                        {
                             Some(IdStrategy::Client)
                         }
                         "client" => {
-                            err("`id = \"client\"` needs an integer, `Uuid` or `String` field".into(), span);
+                            err(
+                                "`id = \"client\"` needs an integer, `Uuid` or `String` field"
+                                    .into(),
+                                span,
+                            );
                             None
                         }
                         _ => {
@@ -347,7 +405,11 @@ pub fn parse_resource(
             None
         };
         if auto.is_some() && typed && ty != FieldType::DateTime {
-            let (what, span) = if created { ("created_at", args.created_at.span()) } else { ("updated_at", args.updated_at.span()) };
+            let (what, span) = if created {
+                ("created_at", args.created_at.span())
+            } else {
+                ("updated_at", args.updated_at.span())
+            };
             err(
                 format!(
                     "`{what}` stores the time of the write, so the field must be `DateTime<Utc>`; change `{}` to `DateTime<Utc>` or remove `{what}`",
@@ -381,7 +443,11 @@ pub fn parse_resource(
             None => rust_name_clean.clone(),
         };
         if !skip && !hidden {
-            let span = args.rename.as_ref().map(|r| r.span()).unwrap_or_else(|| ident.span());
+            let span = args
+                .rename
+                .as_ref()
+                .map(|r| r.span())
+                .unwrap_or_else(|| ident.span());
             match api_names.iter().find(|(n, _)| *n == api_name) {
                 Some((_, other)) => err(
                     format!("`{rust_name_clean}` is exposed as `{api_name}`, which `{other}` already uses; give one of them a different `rename`"),
@@ -391,7 +457,11 @@ pub fn parse_resource(
             }
         }
         if !skip {
-            let span = args.column.as_ref().map(|c| c.span()).unwrap_or_else(|| ident.span());
+            let span = args
+                .column
+                .as_ref()
+                .map(|c| c.span())
+                .unwrap_or_else(|| ident.span());
             match columns.iter().find(|(c, _)| *c == column) {
                 Some((_, other)) => err(
                     format!("`{rust_name_clean}` is stored in column `{column}`, which `{other}` already uses; give one of them a different `column`"),
@@ -405,13 +475,19 @@ pub fn parse_resource(
         let mut validation = Validation::NONE;
         if let Some(len) = &args.length {
             if typed && ty != FieldType::String {
-                err("`length(..)` applies to String fields; use `range(..)` for numbers".into(), len.span);
+                err(
+                    "`length(..)` applies to String fields; use `range(..)` for numbers".into(),
+                    len.span,
+                );
             }
             let get = |l: &Option<syn::LitInt>, errs: &mut Vec<(String, proc_macro2::Span)>| {
                 l.as_ref().and_then(|l| match l.base10_parse::<u32>() {
                     Ok(n) => Some(n),
                     Err(_) => {
-                        errs.push(("length bounds must be non-negative integers".into(), l.span()));
+                        errs.push((
+                            "length bounds must be non-negative integers".into(),
+                            l.span(),
+                        ));
                         None
                     }
                 })
@@ -423,26 +499,42 @@ pub fn parse_resource(
                 err(m, s);
             }
             if len.value.min.is_none() && len.value.max.is_none() {
-                err("`length(..)` needs `min`, `max` or both, e.g. `length(min = 1, max = 200)`".into(), len.span);
+                err(
+                    "`length(..)` needs `min`, `max` or both, e.g. `length(min = 1, max = 200)`"
+                        .into(),
+                    len.span,
+                );
             }
             if let (Some(a), Some(b)) = (validation.min_length, validation.max_length) {
                 if a > b {
-                    err(format!("`length` min ({a}) is larger than max ({b})"), len.span);
+                    err(
+                        format!("`length` min ({a}) is larger than max ({b})"),
+                        len.span,
+                    );
                 }
             }
         }
         if let Some(range) = &args.range {
             if typed && !ty.is_numeric() {
-                err("`range(..)` applies to numeric fields; use `length(..)` for strings".into(), range.span);
+                err(
+                    "`range(..)` applies to numeric fields; use `length(..)` for strings".into(),
+                    range.span,
+                );
             }
             validation.min = range.value.min.as_ref().map(|n| n.value);
             validation.max = range.value.max.as_ref().map(|n| n.value);
             if range.value.min.is_none() && range.value.max.is_none() {
-                err("`range(..)` needs `min`, `max` or both, e.g. `range(min = 1, max = 5)`".into(), range.span);
+                err(
+                    "`range(..)` needs `min`, `max` or both, e.g. `range(min = 1, max = 5)`".into(),
+                    range.span,
+                );
             }
             if let (Some(a), Some(b)) = (validation.min, validation.max) {
                 if a > b {
-                    err(format!("`range` min ({a}) is larger than max ({b})"), range.span);
+                    err(
+                        format!("`range` min ({a}) is larger than max ({b})"),
+                        range.span,
+                    );
                 }
             }
         }
@@ -452,14 +544,24 @@ pub fn parse_resource(
             }
             match regex::Regex::new(&p.value()) {
                 Ok(_) => validation.pattern = Some(leak(p.value())),
-                Err(e) => err(format!("`pattern` is not a valid regular expression: {e}"), p.span()),
+                Err(e) => err(
+                    format!("`pattern` is not a valid regular expression: {e}"),
+                    p.span(),
+                ),
             }
         }
-        if (validation.min_length.is_some() || validation.max_length.is_some() || validation.pattern.is_some() || validation.min.is_some() || validation.max.is_some())
+        if (validation.min_length.is_some()
+            || validation.max_length.is_some()
+            || validation.pattern.is_some()
+            || validation.min.is_some()
+            || validation.max.is_some())
             && (read_only || auto.is_some() || hidden)
             && args.id.is_none()
         {
-            let span = args.length.as_ref().map(|l| l.span)
+            let span = args
+                .length
+                .as_ref()
+                .map(|l| l.span)
                 .or(args.range.as_ref().map(|r| r.span))
                 .or(args.pattern.as_ref().map(|p| p.span()))
                 .unwrap_or_else(|| ident.span());
@@ -471,17 +573,25 @@ pub fn parse_resource(
             None => None,
             Some(rel) => {
                 let r = &rel.value;
-                if typed && !(ty.is_integer() || matches!(ty, FieldType::Uuid | FieldType::String)) {
+                if typed && !(ty.is_integer() || matches!(ty, FieldType::Uuid | FieldType::String))
+                {
                     err("a `relation` field holds the target's id: use an integer, `Uuid` or `String` type".into(), args.ty.span());
                 }
                 if args.id.is_some() {
-                    err("`relation` conflicts with `id`; a foreign key is a separate field".into(), rel.span);
+                    err(
+                        "`relation` conflicts with `id`; a foreign key is a separate field".into(),
+                        rel.span,
+                    );
                 }
                 let resource = r.resource.as_ref().map(|s| s.value()).unwrap_or_default();
                 let name = match &r.name {
                     Some(n) => {
                         if !is_identifier(&n.value()) {
-                            err("relation `name` must be an identifier, e.g. `name = \"project\"`".into(), n.span());
+                            err(
+                                "relation `name` must be an identifier, e.g. `name = \"project\"`"
+                                    .into(),
+                                n.span(),
+                            );
                         }
                         relation_names.push((n.value(), n.span()));
                         n.value()
@@ -568,18 +678,33 @@ pub fn parse_resource(
         for e in local.into_inner() {
             errors.push(e);
         }
-        let inner = class.as_ref().map(|c| c.inner.clone()).unwrap_or_else(|| args.ty.clone());
-        fields.push(ParsedField { ident, ty: args.ty.clone(), inner, type_ref });
+        let inner = class
+            .as_ref()
+            .map(|c| c.inner.clone())
+            .unwrap_or_else(|| args.ty.clone());
+        fields.push(ParsedField {
+            ident,
+            ty: args.ty.clone(),
+            inner,
+            type_ref,
+        });
     }
 
     if let Some(n) = named {
         if id_seen.is_none() && n.named.iter().all(|f| FieldArgs::from_field(f).is_ok()) {
-            let hint = if n.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "id")) {
+            let hint = if n
+                .named
+                .iter()
+                .any(|f| f.ident.as_ref().is_some_and(|i| i == "id"))
+            {
                 "add `#[api(id)]` to the `id` field".to_string()
             } else {
                 "mark its primary key with `#[api(id)]`, e.g. `#[api(id)] pub id: i64`".to_string()
             };
-            errors.push(darling::Error::custom(format!("`{name}` has no id field; {hint}")).with_span(&item.ident));
+            errors.push(
+                darling::Error::custom(format!("`{name}` has no id field; {hint}"))
+                    .with_span(&item.ident),
+            );
         }
     }
     for (rel, span) in &relation_names {
@@ -607,7 +732,12 @@ pub fn parse_resource(
         doc: leak(doc_string(&item.attrs)),
         fields: leak_slice(models),
     };
-    Ok(ParsedResource { model, ident: item.ident.clone(), vis: item.vis.clone(), fields })
+    Ok(ParsedResource {
+        model,
+        ident: item.ident.clone(),
+        vis: item.vis.clone(),
+        fields,
+    })
 }
 
 /// `"10m"` → 600. Units: ms is refused (too fine for a cache), s, m, h, d.
@@ -700,7 +830,10 @@ mod tests {
         assert_eq!(title.validation.max_length, Some(200));
         assert_eq!(title.doc, "What to do.");
         let rel = m.fields[3].relation.unwrap();
-        assert_eq!((rel.resource, rel.name, rel.inverse), ("projects", "project", Some("tasks")));
+        assert_eq!(
+            (rel.resource, rel.name, rel.inverse),
+            ("projects", "project", Some("tasks"))
+        );
         assert_eq!(m.fields[4].api_name, "prio");
         assert!(m.fields[4].optional);
         assert!(matches!(m.fields[5].ty, FieldType::Enum(e) if e.name == "Status"));

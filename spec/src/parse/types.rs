@@ -29,9 +29,17 @@ pub fn classify(ty: &syn::Type) -> Result<Classified, darling::Error> {
             .with_span(ty));
         }
         let kind = scalar(inner)?;
-        return Ok(Classified { kind, optional: true, inner: inner.clone() });
+        return Ok(Classified {
+            kind,
+            optional: true,
+            inner: inner.clone(),
+        });
     }
-    Ok(Classified { kind: scalar(ty)?, optional: false, inner: ty.clone() })
+    Ok(Classified {
+        kind: scalar(ty)?,
+        optional: false,
+        inner: ty.clone(),
+    })
 }
 
 fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
@@ -43,7 +51,9 @@ fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     if last.ident != "Option" {
         return None;
     }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     match args.args.first() {
         Some(syn::GenericArgument::Type(t)) if args.args.len() == 1 => Some(t),
         _ => None,
@@ -54,7 +64,8 @@ fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
     // A message with its own advice; the list of supported types is added
     // only where there is nothing more specific to say.
     let advice = |msg: &str| darling::Error::custom(msg).with_span(ty);
-    let unsupported = |why: &str| darling::Error::custom(format!("{why}; {SUPPORTED}")).with_span(ty);
+    let unsupported =
+        |why: &str| darling::Error::custom(format!("{why}; {SUPPORTED}")).with_span(ty);
     let p = match ty {
         syn::Type::Path(p) => p,
         // Point at the referenced type: that is what to replace.
@@ -136,7 +147,15 @@ fn scalar(ty: &syn::Type) -> Result<Kind, darling::Error> {
 pub fn type_string(ty: &syn::Type) -> String {
     use quote::ToTokens;
     let raw = ty.to_token_stream().to_string();
-    let mut out = raw.replace(" :: ", "::").replace(":: ", "::").replace(" < ", "<").replace(" <", "<");
-    out = out.replace("< ", "<").replace(" > ", ">").replace(" >", ">").replace(" ,", ",");
+    let mut out = raw
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" <", "<");
+    out = out
+        .replace("< ", "<")
+        .replace(" > ", ">")
+        .replace(" >", ">")
+        .replace(" ,", ",");
     out
 }
