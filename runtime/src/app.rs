@@ -154,7 +154,12 @@ impl App {
                 trusted_proxies: config.trusted_proxies.clone(),
                 api_keys: config.api_keys.iter().cloned().collect(),
             };
-            Limiter::new(route_limits(&registry, config), redis.clone(), keys)
+            Limiter::new(
+                route_limits(&registry, config),
+                redis.clone(),
+                keys,
+                config.rate_limit_headers,
+            )
         });
         let redis_required = config.rate_limit_enabled
             && (config.rate_limit_on_redis_failure == OnFailure::Closed

@@ -1,7 +1,7 @@
 //! Configuration from environment variables, with defaults that work with
 //! none set (embedded SQLite, no Redis).
 
-use crate::limits::{OnFailure, Rate};
+use crate::limits::{HeaderStyle, OnFailure, Rate};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -44,6 +44,9 @@ pub struct Config {
     /// `RATE_LIMIT_ON_REDIS_FAILURE`: `open` (default; fall back to the
     /// in-process limiter) or `closed` (503 until Redis is back).
     pub rate_limit_on_redis_failure: OnFailure,
+    /// `RATE_LIMIT_HEADERS`: `draft-09` (default; `RateLimit` and
+    /// `RateLimit-Policy`) or `draft-06` (the four older fields).
+    pub rate_limit_headers: HeaderStyle,
     /// `TRUSTED_PROXIES`: comma-separated CIDRs whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `API_KEYS`: comma-separated known API keys (each gets its own bucket).
@@ -102,6 +105,7 @@ impl Default for Config {
                 per: Duration::from_secs(60),
             },
             rate_limit_on_redis_failure: OnFailure::Open,
+            rate_limit_headers: HeaderStyle::Draft09,
             trusted_proxies: Vec::new(),
             api_keys: Vec::new(),
             spike_threshold: 3.0,
@@ -189,6 +193,10 @@ impl Config {
         if let Some(v) = get("RATE_LIMIT_ON_REDIS_FAILURE") {
             c.rate_limit_on_redis_failure =
                 OnFailure::parse(&v).map_err(|e| format!("RATE_LIMIT_ON_REDIS_FAILURE: {e}"))?;
+        }
+        if let Some(v) = get("RATE_LIMIT_HEADERS") {
+            c.rate_limit_headers =
+                HeaderStyle::parse(&v).map_err(|e| format!("RATE_LIMIT_HEADERS: {e}"))?;
         }
         if let Some(v) = get("TRUSTED_PROXIES") {
             for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {

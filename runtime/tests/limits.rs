@@ -41,6 +41,15 @@ async fn get_from(ctx: &Ctx, uri: &str, peer: &str, xff: Option<&str>) -> Resp {
     ctx.send(req).await
 }
 
+/// The `t=` of a draft-09 `RateLimit` value after checking the rest.
+fn field_reset(r: &Resp, policy: &str, remaining: u32) -> u64 {
+    let v = r.header("ratelimit").expect("a RateLimit field");
+    let rest = v
+        .strip_prefix(&format!("\"{policy}\";r={remaining};t="))
+        .unwrap_or_else(|| panic!("RateLimit: {v}"));
+    rest.parse().unwrap()
+}
+
 #[tokio::test]
 async fn burst_beyond_the_limit_gets_429_with_headers() {
     let ctx = Ctx::with(Backend::Sqlite, config("3/min")).await;
@@ -48,12 +57,20 @@ async fn burst_beyond_the_limit_gets_429_with_headers() {
     for n in 0..3 {
         let r = get_from(&ctx, "/v1/tasks", peer, None).await;
         assert_eq!(r.status, 200);
-        assert_eq!(r.header("ratelimit-limit"), Some("3"));
         assert_eq!(
-            r.header("ratelimit-remaining"),
-            Some((2 - n).to_string().as_str())
+            r.header("ratelimit-policy"),
+            Some(r#""tasks:read";q=3;w=60"#)
         );
-        assert_eq!(r.header("ratelimit-policy"), Some("3;w=60"));
+        let t = field_reset(&r, "tasks:read", 2 - n);
+        assert!(
+            (1..=60).contains(&t),
+            "the quota refills within the window: {t}"
+        );
+        assert_eq!(
+            r.header("ratelimit-limit"),
+            None,
+            "draft-06 fields are not sent by default"
+        );
     }
     let r = get_from(&ctx, "/v1/tasks", peer, None).await;
     r.assert_problem(429, "rate-limited");
@@ -62,8 +79,7 @@ async fn burst_beyond_the_limit_gets_429_with_headers() {
         (1..=20).contains(&retry),
         "one request costs 20 s at 3/min: {retry}"
     );
-    assert_eq!(r.header("ratelimit-remaining"), Some("0"));
-    assert!(r.header("ratelimit-reset").is_some());
+    assert!(field_reset(&r, "tasks:read", 0) >= retry);
     // Another client has its own bucket; writes have their own policy.
     assert_eq!(
         get_from(&ctx, "/v1/tasks", "203.0.113.2:4000", None)
@@ -261,6 +277,31 @@ pub struct Ticket {
 }
 
 #[tokio::test]
+async fn draft_06_fields_on_request() {
+    let mut c = config("3/min");
+    c.rate_limit_headers = resourceful::limits::HeaderStyle::Draft06;
+    let ctx = Ctx::with(Backend::Sqlite, c).await;
+    let peer = "203.0.113.9:4000";
+    for n in 0..3 {
+        let r = get_from(&ctx, "/v1/tasks", peer, None).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("ratelimit-limit"), Some("3"));
+        assert_eq!(
+            r.header("ratelimit-remaining"),
+            Some((2 - n).to_string().as_str())
+        );
+        assert_eq!(r.header("ratelimit-policy"), Some("3;w=60"));
+        assert_eq!(r.header("ratelimit"), None);
+    }
+    let r = get_from(&ctx, "/v1/tasks", peer, None).await;
+    r.assert_problem(429, "rate-limited");
+    assert_eq!(r.header("ratelimit-remaining"), Some("0"));
+    let reset: u64 = r.header("ratelimit-reset").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&reset));
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
 async fn declared_limits_override_the_defaults() {
     let db = resourceful::testing::TestDb::sqlite().await;
     let server = resourceful::App::new(Config::default())
@@ -292,10 +333,16 @@ async fn declared_limits_override_the_defaults() {
             .body(Body::from(r#"{"subject":"s"}"#))
             .unwrap()
     };
-    assert_eq!(send(get()).await, (200, Some("2;w=60".into())));
+    assert_eq!(
+        send(get()).await,
+        (200, Some(r#""tickets:read";q=2;w=60"#.into()))
+    );
     assert_eq!(send(get()).await.0, 200);
     assert_eq!(send(get()).await.0, 429);
-    assert_eq!(send(post()).await, (201, Some("1;w=60".into())));
+    assert_eq!(
+        send(post()).await,
+        (201, Some(r#""tickets:write";q=1;w=60"#.into()))
+    );
     assert_eq!(send(post()).await.0, 429);
     let m = <Ticket as resourceful::Resource>::MODEL;
     assert_eq!(m.rate_limit.fail_closed, Some(true));

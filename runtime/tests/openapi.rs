@@ -238,7 +238,12 @@ async fn document_is_openapi_3_1() {
     assert!(r.raw.is_empty());
 
     // The title and version can be set.
-    let router = resourceful::openapi::router_with_info(&ctx.server.registry, "Tasks API", "2.3.0");
+    let router = resourceful::openapi::router_with_info(
+        &ctx.server.registry,
+        "Tasks API",
+        "2.3.0",
+        Default::default(),
+    );
     let res = router
         .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
         .await
@@ -850,6 +855,33 @@ async fn rate_limited_answers_are_documented() {
         &doc,
         &operation(&doc, "/v1/projects", "get")["responses"]["429"],
     );
+    for h in ["Retry-After", "RateLimit", "RateLimit-Policy"] {
+        assert!(
+            documented["headers"].get(h).is_some(),
+            "{h} is not documented"
+        );
+        assert!(r.header(h).is_some(), "{h} is not sent");
+    }
+    assert!(
+        documented["headers"].get("RateLimit-Limit").is_none(),
+        "draft-06 fields are documented only when sent"
+    );
+    ctx.cleanup().await;
+
+    // With the draft-06 fields, the document follows.
+    let config = Config {
+        rate_limit_read: rate,
+        rate_limit_headers: resourceful::limits::HeaderStyle::Draft06,
+        ..Config::default()
+    };
+    let ctx = Ctx::with(Backend::Sqlite, config).await;
+    let doc = document(&ctx).await;
+    ctx.get("/v1/projects").await;
+    let r = ctx.get("/v1/projects").await;
+    let documented = deref(
+        &doc,
+        &operation(&doc, "/v1/projects", "get")["responses"]["429"],
+    );
     for h in [
         "Retry-After",
         "RateLimit-Limit",
@@ -863,6 +895,7 @@ async fn rate_limited_answers_are_documented() {
         );
         assert!(r.header(h).is_some(), "{h} is not sent");
     }
+    assert!(documented["headers"].get("RateLimit").is_none());
     ctx.cleanup().await;
 }
 

@@ -39,6 +39,9 @@ struct Shared {
     config: GateConfig,
     /// (read, write) policy per observer route index, resolved once.
     policies: Vec<(Option<usize>, Option<usize>)>,
+    /// Fields added here: the request id, the length hyper adds, and the
+    /// limiter's.
+    added_fields: usize,
 }
 
 #[derive(Clone)]
@@ -57,7 +60,12 @@ impl GateLayer {
                     .unwrap_or_default()
             })
             .collect();
-        GateLayer(Arc::new(Shared { config, policies }))
+        let added_fields = 2 + config.limiter.as_ref().map_or(0, |l| l.field_count());
+        GateLayer(Arc::new(Shared {
+            config,
+            policies,
+            added_fields,
+        }))
     }
 }
 
@@ -148,7 +156,7 @@ where
     };
     // One growth at most for the fields added here (handlers that build
     // their own responses size them already).
-    res.headers_mut().reserve(6);
+    res.headers_mut().reserve(shared.added_fields);
     if let Some((l, i, d)) = stamp {
         l.stamp(i, &d, &mut res);
     }

@@ -24,7 +24,10 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Router 
     let routes = Router::new()
         .merge(crate::rest::router(registry.clone(), config))
         .merge(crate::graphql::router(registry.clone(), config))
-        .merge(crate::openapi::router(registry.clone()))
+        .merge(crate::openapi::router(
+            registry.clone(),
+            config.rate_limit_headers,
+        ))
         .merge(crate::health::router(parts.health))
         .merge(crate::observe::router())
         .merge(crate::admin::router(

@@ -2,9 +2,12 @@
 //! client, in process or shared through Redis.
 //!
 //! Responses carry the RateLimit header fields of
-//! draft-ietf-httpapi-ratelimit-headers-06 (`RateLimit-Limit`,
-//! `RateLimit-Remaining`, `RateLimit-Reset`, `RateLimit-Policy`); a refusal
-//! is 429 with `Retry-After` and a problem+json body.
+//! draft-ietf-httpapi-ratelimit-headers: by default the two fields of the
+//! current revisions (09 on), `RateLimit-Policy: "tasks:read";q=600;w=60`
+//! and `RateLimit: "tasks:read";r=599;t=60`; with `RATE_LIMIT_HEADERS=draft-06`
+//! the four fields of that revision (`RateLimit-Limit`, `-Remaining`,
+//! `-Reset`, `-Policy`). A refusal is 429 with `Retry-After` and a
+//! problem+json body.
 
 pub mod client;
 mod local;
@@ -43,6 +46,30 @@ pub fn model_rates(
         rl.write.map(Rate::from).unwrap_or(config.rate_limit_write),
         on_failure,
     )
+}
+
+/// Which revision of draft-ietf-httpapi-ratelimit-headers responses follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderStyle {
+    /// Revision 09 and later: `RateLimit-Policy` (the quota, constant per
+    /// route) and `RateLimit` (what is left, per response), both naming the
+    /// policy.
+    #[default]
+    Draft09,
+    /// Revision 06: `RateLimit-Limit`, `RateLimit-Remaining`,
+    /// `RateLimit-Reset` and `RateLimit-Policy: <limit>;w=<seconds>`, for
+    /// clients written against it.
+    Draft06,
+}
+
+impl HeaderStyle {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "draft-09" => Ok(HeaderStyle::Draft09),
+            "draft-06" => Ok(HeaderStyle::Draft06),
+            _ => Err(format!("{s:?}: use draft-09 or draft-06")),
+        }
+    }
 }
 
 /// What to do when the shared backend (Redis) cannot answer.
@@ -88,6 +115,8 @@ struct PolicyState {
     local: LocalLimiter,
     header_policy: HeaderValue,
     header_limit: HeaderValue,
+    /// `"<name>";r=`: the start of every draft-09 `RateLimit` value.
+    field_prefix: Box<[u8]>,
     /// Decision counters, made once: [allowed, limited].
     decisions: std::sync::OnceLock<[Arc<ScrapeCounter>; 2]>,
 }
@@ -117,6 +146,7 @@ pub struct Limiter {
     routes: HashMap<&'static str, (Option<usize>, Option<usize>)>,
     redis: Option<(Arc<RedisHandle>, redis::RedisLimiter)>,
     keys: ClientKeys,
+    style: HeaderStyle,
 }
 
 /// Which policies apply to a route.
@@ -131,6 +161,7 @@ impl Limiter {
         routes: Vec<RouteLimits>,
         redis: Option<Arc<RedisHandle>>,
         keys: ClientKeys,
+        style: HeaderStyle,
     ) -> Arc<Self> {
         let mut policies: Vec<PolicyState> = Vec::new();
         let mut index = |p: Option<Policy>| -> Option<usize> {
@@ -138,15 +169,23 @@ impl Limiter {
             if let Some(i) = policies.iter().position(|s| s.policy.name == p.name) {
                 return Some(i);
             }
+            let (count, secs) = (p.rate.count, p.rate.per.as_secs());
+            let header_policy = match style {
+                HeaderStyle::Draft09 => format!("{};q={count};w={secs}", quoted(p.name)),
+                HeaderStyle::Draft06 => format!("{count};w={secs}"),
+            };
             let header_policy =
-                HeaderValue::from_str(&format!("{};w={}", p.rate.count, p.rate.per.as_secs()))
-                    .expect("ascii");
-            let header_limit = HeaderValue::from(p.rate.count);
+                HeaderValue::from_str(&header_policy).expect("policy names are visible ASCII");
+            let header_limit = HeaderValue::from(count);
+            let field_prefix = format!("{};r=", quoted(p.name))
+                .into_bytes()
+                .into_boxed_slice();
             policies.push(PolicyState {
                 local: LocalLimiter::new(p.rate),
                 policy: p,
                 header_policy,
                 header_limit,
+                field_prefix,
                 decisions: Default::default(),
             });
             Some(policies.len() - 1)
@@ -165,6 +204,7 @@ impl Limiter {
             routes: map,
             redis,
             keys,
+            style,
         });
         // Prune idle in-process buckets so memory stays bounded.
         let weak = Arc::downgrade(&limiter);
@@ -222,6 +262,7 @@ impl Limiter {
     }
 }
 
+static RL_FIELD: HeaderName = HeaderName::from_static("ratelimit");
 static RL_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 static RL_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 static RL_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
@@ -233,6 +274,19 @@ static RL_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// allocation or a shared reference count.
 const PRE_RENDERED: u64 = 4096;
 
+/// `"<name>";r=<remaining>;t=<seconds>`, written without the formatting
+/// machinery: it is built for every limited response.
+fn field_value(prefix: &[u8], remaining: u32, reset: u64) -> HeaderValue {
+    let mut digits = itoa::Buffer::new();
+    let mut out = bytes::BytesMut::with_capacity(prefix.len() + 32);
+    out.extend_from_slice(prefix);
+    out.extend_from_slice(digits.format(remaining).as_bytes());
+    out.extend_from_slice(b";t=");
+    out.extend_from_slice(digits.format(reset).as_bytes());
+    HeaderValue::from_maybe_shared(out.freeze())
+        .expect("a quoted policy name and digits are a valid header value")
+}
+
 fn number(n: u64) -> HeaderValue {
     static TABLE: std::sync::LazyLock<Vec<HeaderValue>> = std::sync::LazyLock::new(|| {
         (0..PRE_RENDERED)
@@ -243,6 +297,21 @@ fn number(n: u64) -> HeaderValue {
         Some(v) => v.clone(),
         None => HeaderValue::from(n),
     }
+}
+
+/// A structured-field string (RFC 8941 §3.3.3): policy names are resource
+/// paths and fixed words, but quote and backslash are escaped all the same.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 fn secs_ceil(d: Duration) -> u64 {
@@ -293,18 +362,40 @@ impl Limiter {
         Err((refusal, Some(decision)))
     }
 
+    /// How many fields [`Limiter::stamp`] adds.
+    pub fn field_count(&self) -> usize {
+        match self.style {
+            HeaderStyle::Draft09 => 2,
+            HeaderStyle::Draft06 => 4,
+        }
+    }
+
     /// Sets the RateLimit fields of a decision on the response.
     pub fn stamp(&self, i: usize, decision: &Decision, res: &mut Response) {
         let st = &self.policies[i];
         let h = res.headers_mut();
-        let limit = if decision.limit == st.policy.rate.count {
-            st.header_limit.clone()
-        } else {
-            HeaderValue::from(decision.limit)
-        };
-        h.insert(RL_LIMIT.clone(), limit);
-        h.insert(RL_REMAINING.clone(), number(u64::from(decision.remaining)));
-        h.insert(RL_RESET.clone(), number(secs_ceil(decision.reset)));
+        match self.style {
+            HeaderStyle::Draft09 => {
+                h.insert(
+                    RL_FIELD.clone(),
+                    field_value(
+                        &st.field_prefix,
+                        decision.remaining,
+                        secs_ceil(decision.reset),
+                    ),
+                );
+            }
+            HeaderStyle::Draft06 => {
+                let limit = if decision.limit == st.policy.rate.count {
+                    st.header_limit.clone()
+                } else {
+                    HeaderValue::from(decision.limit)
+                };
+                h.insert(RL_LIMIT.clone(), limit);
+                h.insert(RL_REMAINING.clone(), number(u64::from(decision.remaining)));
+                h.insert(RL_RESET.clone(), number(secs_ceil(decision.reset)));
+            }
+        }
         h.insert(RL_POLICY.clone(), st.header_policy.clone());
     }
 }
@@ -318,5 +409,34 @@ mod tests {
         for n in [0, 1, 59, PRE_RENDERED - 1, PRE_RENDERED, 100_000_000] {
             assert_eq!(number(n).to_str().unwrap(), n.to_string());
         }
+    }
+
+    #[test]
+    fn draft_09_fields_name_the_policy_as_a_structured_string() {
+        assert_eq!(quoted("tasks:read"), r#""tasks:read""#);
+        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+        let v = field_value(
+            quoted("tasks:read")
+                .as_bytes()
+                .iter()
+                .chain(b";r=")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice(),
+            599,
+            60,
+        );
+        assert_eq!(v.to_str().unwrap(), r#""tasks:read";r=599;t=60"#);
+        assert_eq!(
+            field_value(b"\"g\";r=", u32::MAX, 0).to_str().unwrap(),
+            r#""g";r=4294967295;t=0"#
+        );
+    }
+
+    #[test]
+    fn header_styles_parse_by_revision() {
+        assert_eq!(HeaderStyle::parse("draft-09"), Ok(HeaderStyle::Draft09));
+        assert_eq!(HeaderStyle::parse("draft-06"), Ok(HeaderStyle::Draft06));
+        assert!(HeaderStyle::parse("7").unwrap_err().contains("draft-09"));
     }
 }

@@ -7,6 +7,7 @@ use super::schemas::{
     reference, Catalog, Names, GRAPHQL_REQUEST, GRAPHQL_RESPONSE, HEALTH, PROBLEM,
 };
 use crate::error::{Kind, PROBLEM_JSON};
+use crate::limits::HeaderStyle;
 use crate::model::ResourceModel;
 use crate::registry::Registry;
 use crate::service::MAX_BULK;
@@ -39,13 +40,18 @@ record changed) and in `If-None-Match` on GET (304 when it did not).
 - **Bulk create**: POST an array of objects; all are created in one transaction, or none.
 - **Rate limits** (on unless the server disables them) apply per client to resources and GraphQL, reads and writes \
 separately: responses carry \
-`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`; over the limit the answer is 429 \
+RATE_LIMIT_FIELDS; over the limit the answer is 429 \
 with `Retry-After`.
 - A method a path does not support answers 405 with an `Allow` header; an unknown path answers 404.
 - Every response carries `X-Request-Id` (the client's, when it sent one).";
 
 /// Builds the document for the registered resources.
-pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
+pub fn document(
+    registry: &Registry,
+    title: &str,
+    version: &str,
+    rate_limit: HeaderStyle,
+) -> OpenApi {
     let cat = Catalog::new(registry);
     let mut paths = PathsBuilder::new();
     let mut tags: Vec<Tag> = Vec::new();
@@ -82,14 +88,17 @@ pub fn document(registry: &Registry, title: &str, version: &str) -> OpenApi {
 
     let components = ComponentsBuilder::new()
         .schemas_from_iter(cat.components())
-        .responses_from_iter(responses::components())
+        .responses_from_iter(responses::components(rate_limit))
         .build();
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title(title)
                 .version(version)
-                .description(Some(OVERVIEW)),
+                .description(Some(OVERVIEW.replace(
+                    "RATE_LIMIT_FIELDS",
+                    responses::rate_limit_fields(rate_limit),
+                ))),
         )
         .paths(paths)
         .components(Some(components))

@@ -12,6 +12,7 @@ mod schemas;
 pub use document::document;
 
 use crate::error::{ApiError, Kind};
+use crate::limits::HeaderStyle;
 use crate::registry::Registry;
 use crate::service::{etag_matches, etag_of};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -26,13 +27,19 @@ pub const DEFAULT_TITLE: &str = "Resourceful API";
 /// `info.version` (the document's version, not an API route version).
 pub const DEFAULT_VERSION: &str = "1";
 
-pub fn router(registry: Arc<Registry>) -> Router {
-    router_with_info(&registry, DEFAULT_TITLE, DEFAULT_VERSION)
+/// The document describes the RateLimit fields in the style the limiter sends.
+pub fn router(registry: Arc<Registry>, rate_limit: HeaderStyle) -> Router {
+    router_with_info(&registry, DEFAULT_TITLE, DEFAULT_VERSION, rate_limit)
 }
 
 /// Like [`router`], with the document's title and version.
-pub fn router_with_info(registry: &Registry, title: &str, version: &str) -> Router {
-    let json = document(registry, title, version)
+pub fn router_with_info(
+    registry: &Registry,
+    title: &str,
+    version: &str,
+    rate_limit: HeaderStyle,
+) -> Router {
+    let json = document(registry, title, version, rate_limit)
         .to_json()
         .expect("the OpenAPI document serializes");
     let spec = Arc::new(Spec {

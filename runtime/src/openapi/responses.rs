@@ -4,6 +4,7 @@
 
 use super::schemas::{reference, PROBLEM};
 use crate::error::{Kind, PROBLEM_JSON};
+use crate::limits::HeaderStyle;
 use serde_json::json;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -78,7 +79,7 @@ fn example(kind: Kind) -> serde_json::Value {
 }
 
 /// The reusable responses, keyed by component name.
-pub fn components() -> Vec<(String, RefOr<Response>)> {
+pub fn components(rate_limit: HeaderStyle) -> Vec<(String, RefOr<Response>)> {
     let mut out: Vec<(String, RefOr<Response>)> = KINDS
         .iter()
         .map(|&kind| {
@@ -93,7 +94,7 @@ pub fn components() -> Vec<(String, RefOr<Response>)> {
                 Kind::Unavailable => r = r.header("Retry-After", retry_after()),
                 Kind::RateLimited => {
                     r = r.header("Retry-After", retry_after());
-                    for (name, header) in rate_limit_headers() {
+                    for (name, header) in rate_limit_headers(rate_limit) {
                         r = r.header(name, header);
                     }
                 }
@@ -167,8 +168,16 @@ pub fn allow() -> Header {
     string_header("The methods this path supports, e.g. `GET, HEAD, POST`.")
 }
 
+/// The fields rate-limited routes send, for the overview text.
+pub fn rate_limit_fields(style: HeaderStyle) -> &'static str {
+    match style {
+        HeaderStyle::Draft09 => "`RateLimit-Policy` (the quota) and `RateLimit` (what is left), as in draft-ietf-httpapi-ratelimit-headers-09",
+        HeaderStyle::Draft06 => "`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`, as in draft-ietf-httpapi-ratelimit-headers-06",
+    }
+}
+
 /// draft-ietf-httpapi-ratelimit-headers fields, sent on rate-limited routes.
-fn rate_limit_headers() -> [(&'static str, Header); 4] {
+fn rate_limit_headers(style: HeaderStyle) -> Vec<(&'static str, Header)> {
     let int = |description: &str| {
         HeaderBuilder::new()
             .schema(
@@ -179,19 +188,16 @@ fn rate_limit_headers() -> [(&'static str, Header); 4] {
             .description(Some(description))
             .build()
     };
-    [
-        ("RateLimit-Limit", int("Requests allowed per window.")),
-        (
-            "RateLimit-Remaining",
-            int("Requests left in the current window."),
-        ),
-        (
-            "RateLimit-Reset",
-            int("Seconds until the quota is fully available again."),
-        ),
-        (
-            "RateLimit-Policy",
-            string_header("The quota and its window in seconds, e.g. `600;w=60`."),
-        ),
-    ]
+    match style {
+        HeaderStyle::Draft09 => vec![
+            ("RateLimit", string_header("What is left of the policy's quota: `\"tasks:read\";r=599;t=60` (`r` requests remain, the quota is full again in `t` seconds).")),
+            ("RateLimit-Policy", string_header("The quota: `\"tasks:read\";q=600;w=60` (`q` requests per `w` seconds, per client).")),
+        ],
+        HeaderStyle::Draft06 => vec![
+            ("RateLimit-Limit", int("Requests allowed per window.")),
+            ("RateLimit-Remaining", int("Requests left in the current window.")),
+            ("RateLimit-Reset", int("Seconds until the quota is fully available again.")),
+            ("RateLimit-Policy", string_header("The quota and its window in seconds, e.g. `600;w=60`.")),
+        ],
+    }
 }

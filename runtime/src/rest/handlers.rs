@@ -22,9 +22,9 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 fn json_response(status: StatusCode, body: impl Into<Body>, etag: Option<HeaderValue>) -> Response {
     let mut res = Response::new(body.into());
     *res.status_mut() = status;
-    // Room for what the stack adds (length, request id, RateLimit fields):
+    // Room for what the stack adds (length, request id, two RateLimit fields):
     // one allocation, no rehash while they are inserted.
-    *res.headers_mut() = HeaderMap::with_capacity(12);
+    *res.headers_mut() = HeaderMap::with_capacity(6);
     res.headers_mut().insert(header::CONTENT_TYPE, JSON);
     if let Some(e) = etag {
         res.headers_mut().insert(header::ETAG, e);
