@@ -65,6 +65,8 @@ fi
 export RESOURCEFUL_PYTHON="$VENV/bin/python"
 
 # --- Rust tests -------------------------------------------------------------
+log "checking formatting (cargo fmt)"
+cargo fmt --all --check >/dev/null || { echo "the code is not formatted: run cargo fmt --all" >&2; exit 1; }
 log "building tests"
 cargo test --workspace --no-run --locked 2>&1 | tail -3
 # build.rs regenerates the client packages: the committed ones must match.
