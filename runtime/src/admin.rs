@@ -15,16 +15,16 @@ struct AdminState {
     token: Arc<str>,
 }
 
+/// The routes served when an admin token is configured.
+pub const PATHS: [&str; 2] = ["/admin/flags", "/admin/flags/api_optimization_enabled"];
+
 pub fn router(flags: Arc<Flags>, token: Option<String>) -> Router {
     let Some(token) = token else {
         return Router::new();
     };
     Router::new()
-        .route("/admin/flags", get(list))
-        .route(
-            "/admin/flags/api_optimization_enabled",
-            put(set_optimization),
-        )
+        .route(PATHS[0], get(list))
+        .route(PATHS[1], put(set_optimization))
         .with_state(AdminState {
             flags,
             token: token.into(),

@@ -35,7 +35,8 @@ pub enum BuildError {
 }
 
 /// Every route template the app serves, with its resource label.
-fn route_labels(registry: &Registry) -> Vec<(String, &'static str)> {
+/// Every route the app serves, for metrics labels and rate-limit policies.
+fn route_labels(registry: &Registry, config: &Config) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
     for s in &registry.services {
         let base = s.model.route();
@@ -51,6 +52,9 @@ fn route_labels(registry: &Registry) -> Vec<(String, &'static str)> {
         "/metrics",
     ] {
         out.push((r.to_string(), "-"));
+    }
+    if config.admin_token.is_some() {
+        out.extend(crate::admin::PATHS.map(|p| (p.to_string(), "-")));
     }
     out
 }
@@ -144,7 +148,7 @@ impl App {
                 .map_err(BuildError::Declarations)?,
         );
         schema::ensure(&db, &self.models).await?;
-        let observer = Arc::new(Observer::new(route_labels(&registry)));
+        let observer = Arc::new(Observer::new(route_labels(&registry, config)));
         crate::observe::middleware::register(&observer);
         crate::observe::handle();
         crate::observe::spike::start(observer.requests.clone(), config.spike_threshold);
@@ -172,7 +176,7 @@ impl App {
             redis.clone().map(|r| (r, redis_required)),
             config.health_cache,
         );
-        let router = crate::http::router(
+        let stack = crate::http::router(
             registry.clone(),
             config,
             crate::http::Parts {
@@ -183,7 +187,7 @@ impl App {
             },
         );
         Ok(Server {
-            router,
+            stack,
             registry,
             config: self.config,
             flags,
@@ -193,7 +197,7 @@ impl App {
 
 /// A built application: its router and registry.
 pub struct Server {
-    router: Router,
+    stack: crate::http::Stack,
     pub registry: Arc<Registry>,
     pub config: Config,
     /// Runtime feature flags (`api_optimization_enabled`).
@@ -203,7 +207,7 @@ pub struct Server {
 impl Server {
     /// The complete router (middleware included), e.g. for tests.
     pub fn router(&self) -> Router {
-        self.router.clone()
+        self.stack.router()
     }
 
     pub fn db(&self) -> &Db {
@@ -235,13 +239,7 @@ impl Server {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let server = axum::serve(
-            listener,
-            self.router
-                .clone()
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(signalled);
+        let server = axum::serve(listener, self.stack.clone()).with_graceful_shutdown(signalled);
         let deadline = async move {
             let _ = rx.wait_for(|v| *v).await;
             tokio::time::sleep(grace).await;

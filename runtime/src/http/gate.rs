@@ -1,17 +1,22 @@
 //! The per-request gate: request id, rate limit, timeout, panic guard,
-//! metrics and the access log, in one hand-written layer.
+//! metrics and the access log, in one hand-written service around the
+//! whole router.
 //!
 //! Separate tower layers would each clone the inner service, box a future
 //! and touch the header map; on a cached read that overhead is larger than
 //! the work itself. Here a request costs one boxed future, and the timeout
 //! timer is armed only if the handler actually waits: a read answered from
 //! the cache completes on its first poll and never touches the timer wheel.
+//!
+//! The gate sits outside the router (not on each route), made once per
+//! connection: it knows the peer address without a per-request extension,
+//! and it names the route itself with the matcher axum uses.
 
 use crate::error::{ApiError, Kind};
 use crate::limits::{AuthSubject, Limiter};
 use crate::observe::middleware::Observer;
 use crate::observe::request_id::MakeFastRequestId;
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
@@ -39,8 +44,8 @@ struct Shared {
     config: GateConfig,
     /// (read, write) policy per observer route index, resolved once.
     policies: Vec<(Option<usize>, Option<usize>)>,
-    /// Fields added here: the request id, the length hyper adds, and the
-    /// limiter's.
+    /// Fields added here: the request id and the limiter's (the router has
+    /// set the length already).
     added_fields: usize,
 }
 
@@ -60,7 +65,7 @@ impl GateLayer {
                     .unwrap_or_default()
             })
             .collect();
-        let added_fields = 2 + config.limiter.as_ref().map_or(0, |l| l.field_count());
+        let added_fields = 1 + config.limiter.as_ref().map_or(0, |l| l.field_count());
         GateLayer(Arc::new(Shared {
             config,
             policies,
@@ -69,12 +74,26 @@ impl GateLayer {
     }
 }
 
+impl GateLayer {
+    /// The gate for one connection from `peer`.
+    pub fn connection<S>(&self, inner: S, peer: SocketAddr) -> Gate<S> {
+        Gate {
+            inner,
+            shared: self.0.clone(),
+            peer: Some(peer),
+        }
+    }
+}
+
+/// Without a known peer the gate takes it from `ConnectInfo`, when the
+/// server that runs the service provides one.
 impl<S> Layer<S> for GateLayer {
     type Service = Gate<S>;
     fn layer(&self, inner: S) -> Gate<S> {
         Gate {
             inner,
             shared: self.0.clone(),
+            peer: None,
         }
     }
 }
@@ -83,6 +102,7 @@ impl<S> Layer<S> for GateLayer {
 pub struct Gate<S> {
     inner: S,
     shared: Arc<Shared>,
+    peer: Option<SocketAddr>,
 }
 
 impl<S> Service<Request> for Gate<S>
@@ -103,11 +123,12 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let shared = self.shared.clone();
-        Box::pin(async move { Ok(pass(&shared, inner, req).await) })
+        let peer = self.peer;
+        Box::pin(async move { Ok(pass(&shared, inner, req, peer).await) })
     }
 }
 
-async fn pass<S>(shared: &Shared, inner: S, req: Request) -> Response
+async fn pass<S>(shared: &Shared, inner: S, req: Request, peer: Option<SocketAddr>) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
@@ -115,7 +136,7 @@ where
     let config = &shared.config;
     let obs = &*config.observer;
     let _in_flight = obs.enter();
-    let route = obs.route_index(req.extensions().get::<MatchedPath>().map(|m| m.as_str()));
+    let route = obs.route_of(req.uri().path());
     let method = req.method().clone();
     let req_size = http_body::Body::size_hint(req.body()).exact().unwrap_or(0);
     let request_id = request_id(config, &req);
@@ -129,10 +150,11 @@ where
     let mut stamp = None;
     let mut res = match (config.limiter.as_deref(), policy) {
         (Some(l), Some(i)) => {
-            let peer = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0);
+            let peer = peer.or_else(|| {
+                req.extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0)
+            });
             match l
                 .check(
                     i,
@@ -229,7 +251,7 @@ mod tests {
             ("/boom".to_string(), "-"),
             ("/ok".to_string(), "-"),
         ]));
-        Router::new()
+        let routes = Router::new()
             .route(
                 "/slow",
                 get(|| async {
@@ -238,13 +260,14 @@ mod tests {
                 }),
             )
             .route("/boom", get(|| async { panic!("a bug") as &'static str }))
-            .route("/ok", get(|| async { "fine" }))
-            .layer(GateLayer::new(GateConfig {
-                observer,
-                limiter: None,
-                timeout,
-                ids: MakeFastRequestId::default(),
-            }))
+            .route("/ok", get(|| async { "fine" }));
+        let gate = GateLayer::new(GateConfig {
+            observer,
+            limiter: None,
+            timeout,
+            ids: MakeFastRequestId::default(),
+        });
+        Router::new().fallback_service(gate.layer(routes))
     }
 
     async fn send(app: Router, uri: &str, id: Option<&str>) -> Response {

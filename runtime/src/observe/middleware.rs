@@ -6,7 +6,7 @@ use super::striped::{escape, Buckets, Counter, Dist, Striped, Totals};
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use http_body::Body as _;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -15,10 +15,12 @@ use std::time::Duration;
 /// thread (see [`super::striped`]) and printed at scrape time, so a request
 /// costs a few uncontended increments and no registry lookup.
 pub struct Observer {
-    /// Looked up on every request: a fast hash, the keys are our own.
-    routes: HashMap<&'static str, usize, foldhash::fast::RandomState>,
-    /// (route label, resource label) per route index; 0 and 1 are the
-    /// shared `unmatched` and `other` entries.
+    /// Route template → index, matched against the request path by the
+    /// same matcher (and syntax) axum routes with, so the gate knows the
+    /// route before the router runs.
+    routes: matchit::Router<usize>,
+    /// (route label, resource label) per route index; 0 is the shared
+    /// `unmatched` entry.
     labels: Vec<(&'static str, &'static str)>,
     /// Latency per (route, method, status class); its count is also
     /// `http_requests_total`.
@@ -41,7 +43,6 @@ const METHODS: [&str; 8] = [
 ];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const UNMATCHED: usize = 0;
-const OTHER: usize = 1;
 
 /// Latency recorded in nanoseconds, printed in seconds; sizes in bytes.
 static LATENCY: LazyLock<Buckets> = LazyLock::new(|| Buckets::new(super::LATENCY_BUCKETS, 1e9));
@@ -49,11 +50,12 @@ static SIZE: LazyLock<Buckets> = LazyLock::new(|| Buckets::new(super::SIZE_BUCKE
 
 impl Observer {
     pub fn new(routes: impl IntoIterator<Item = (String, &'static str)>) -> Self {
-        let mut labels = vec![("unmatched", "-"), ("other", "-")];
-        let mut map = HashMap::default();
+        let mut labels = vec![("unmatched", "-")];
+        let mut map = matchit::Router::new();
         for (route, resource) in routes {
             let route: &'static str = Box::leak(route.into_boxed_str());
-            map.insert(route, labels.len());
+            map.insert(route, labels.len())
+                .unwrap_or_else(|e| panic!("route {route}: {e}"));
             labels.push((route, resource));
         }
         Observer {
@@ -66,11 +68,9 @@ impl Observer {
         }
     }
 
-    pub fn route_index(&self, matched: Option<&str>) -> usize {
-        match matched {
-            Some(m) => self.routes.get(m).copied().unwrap_or(OTHER),
-            None => UNMATCHED,
-        }
+    /// The route index of a request path; paths no route serves share one.
+    pub fn route_of(&self, path: &str) -> usize {
+        self.routes.at(path).map_or(UNMATCHED, |m| *m.value)
     }
 
     fn in_flight_now(&self) -> u64 {
@@ -292,10 +292,16 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_unmatched_routes_share_labels() {
-        let obs = Observer::new(vec![("/a".to_string(), "a")]);
-        assert_eq!(obs.labels[obs.route_index(Some("/a"))], ("/a", "a"));
-        assert_eq!(obs.labels[obs.route_index(Some("/zzz"))].0, "other");
-        assert_eq!(obs.labels[obs.route_index(None)].0, "unmatched");
+    fn paths_map_to_their_templates_and_the_rest_share_a_label() {
+        let obs = Observer::new(vec![
+            ("/v1/a".to_string(), "a"),
+            ("/v1/a/{id}".to_string(), "a"),
+        ]);
+        assert_eq!(obs.labels[obs.route_of("/v1/a")], ("/v1/a", "a"));
+        assert_eq!(obs.labels[obs.route_of("/v1/a/42")], ("/v1/a/{id}", "a"));
+        assert_eq!(obs.labels[obs.route_of("/v1/a/x%20y")], ("/v1/a/{id}", "a"));
+        for path in ["/zzz", "/v1/a/42/b", "/v1/a/", "/v1"] {
+            assert_eq!(obs.labels[obs.route_of(path)].0, "unmatched", "{path}");
+        }
     }
 }
