@@ -13,11 +13,11 @@
 //! and it names the route itself with the matcher axum uses.
 
 use crate::error::{ApiError, Kind};
-use crate::limits::{AuthSubject, Limiter};
+use crate::limits::{AuthSubject, Decision, Limiter, Verdict};
 use crate::observe::middleware::Observer;
 use crate::observe::request_id::MakeFastRequestId;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use std::convert::Infallible;
@@ -112,80 +112,250 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = GateFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    /// Everything up to the handler runs here, synchronously: with the
+    /// in-process limiter a request is decided and dispatched before the
+    /// first poll, and its future is stored in place (no box) holding only
+    /// the handler's future and what the response needs afterwards.
+    fn call(&mut self, req: Request) -> GateFuture<S::Future> {
+        let start = Instant::now();
+        let shared = self.shared.clone();
+        let config = &shared.config;
+        config.observer.start();
+        let route = config.observer.route_of(req.uri().path());
+        let method = req.method().clone();
+        let policy = {
+            let (read, write) = shared.policies[route];
+            if crate::limits::is_read(&method) {
+                read
+            } else {
+                write
+            }
+        };
+        let after = After {
+            route,
+            req_size: http_body::Body::size_hint(req.body()).exact().unwrap_or(0),
+            request_id: request_id(config, &req),
+            method,
+            start,
+            stamp: None,
+            shared,
+        };
         // The ready service handles this request; a fresh clone waits for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let shared = self.shared.clone();
-        let peer = self.peer;
-        Box::pin(async move { Ok(pass(&shared, inner, req, peer).await) })
+        let (Some(limiter), Some(i)) = (after.shared.config.limiter.clone(), policy) else {
+            return GateFuture::Running {
+                running: Running::new(inner, req, after),
+            };
+        };
+        let peer = self.peer.or_else(|| {
+            req.extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0)
+        });
+        let subject = req.extensions().get::<AuthSubject>();
+        match limiter.check_now(i, req.headers(), peer, subject) {
+            Some(verdict) => admit(verdict, i, inner, req, after),
+            // The shared (Redis) limiter answers asynchronously.
+            None => GateFuture::Waiting {
+                fut: Box::pin(async move {
+                    let subject = req.extensions().get::<AuthSubject>();
+                    let verdict = limiter.check(i, req.headers(), peer, subject).await;
+                    match admit(verdict, i, inner, req, after) {
+                        GateFuture::Running { running } => running.await,
+                        GateFuture::Done { res } => res.expect("a fresh response"),
+                        GateFuture::Waiting { .. } => unreachable!("admit never waits"),
+                    }
+                }),
+            },
+        }
     }
 }
 
-async fn pass<S>(shared: &Shared, inner: S, req: Request, peer: Option<SocketAddr>) -> Response
+/// Dispatches a let-through request, or answers a refused one.
+fn admit<F>(
+    verdict: Verdict,
+    i: usize,
+    mut inner: impl Service<Request, Future = F>,
+    req: Request,
+    mut after: After,
+) -> GateFuture<F>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    F: Future<Output = Result<Response, Infallible>>,
 {
-    let start = Instant::now();
-    let config = &shared.config;
-    let obs = &*config.observer;
-    let _in_flight = obs.enter();
-    let route = obs.route_of(req.uri().path());
-    let method = req.method().clone();
-    let req_size = http_body::Body::size_hint(req.body()).exact().unwrap_or(0);
-    let request_id = request_id(config, &req);
-
-    let (read, write) = shared.policies[route];
-    let policy = if crate::limits::is_read(&method) {
-        read
-    } else {
-        write
-    };
-    let mut stamp = None;
-    let mut res = match (config.limiter.as_deref(), policy) {
-        (Some(l), Some(i)) => {
-            let peer = peer.or_else(|| {
-                req.extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|c| c.0)
-            });
-            match l
-                .check(
-                    i,
-                    req.headers(),
-                    peer,
-                    req.extensions().get::<AuthSubject>(),
-                )
-                .await
-            {
-                Ok(d) => {
-                    stamp = Some((l, i, d));
-                    run_bounded(inner, req, start + config.timeout).await
-                }
-                Err((refusal, d)) => {
-                    stamp = d.map(|d| (l, i, d));
-                    refusal
-                }
+    match verdict {
+        Ok(d) => {
+            after.stamp = Some((i, d));
+            GateFuture::Running {
+                running: Running::new_with(&mut inner, req, after),
             }
         }
-        _ => run_bounded(inner, req, start + config.timeout).await,
-    };
-    // One growth at most for the fields added here (handlers that build
-    // their own responses size them already).
-    res.headers_mut().reserve(shared.added_fields);
-    if let Some((l, i, d)) = stamp {
-        l.stamp(i, &d, &mut res);
+        Err((refusal, d)) => {
+            after.stamp = d.map(|d| (i, d));
+            GateFuture::Done {
+                res: Some(after.complete(refusal)),
+            }
+        }
     }
-    res.headers_mut()
-        .insert(X_REQUEST_ID.clone(), request_id.clone());
-    obs.finish(route, &method, &request_id, req_size, &res, start.elapsed());
-    res
+}
+
+/// What the response needs once the handler is done.
+struct After {
+    shared: Arc<Shared>,
+    route: usize,
+    method: Method,
+    req_size: u64,
+    request_id: HeaderValue,
+    start: Instant,
+    /// The limiter's policy and decision, for the RateLimit fields.
+    stamp: Option<(usize, Decision)>,
+}
+
+impl After {
+    /// Adds the gate's fields to the response and records it.
+    fn complete(mut self, mut res: Response) -> Response {
+        let config = &self.shared.config;
+        // One growth at most for the fields added here (handlers that build
+        // their own responses size them already).
+        res.headers_mut().reserve(self.shared.added_fields);
+        if let (Some(l), Some((i, d))) = (config.limiter.as_deref(), &self.stamp) {
+            l.stamp(*i, d, &mut res);
+        }
+        config.observer.finish(
+            self.route,
+            &self.method,
+            &self.request_id,
+            self.req_size,
+            &res,
+            self.start.elapsed(),
+        );
+        // Moved, not cloned: a clone of a fresh value would allocate.
+        let request_id = std::mem::replace(&mut self.request_id, HeaderValue::from_static(""));
+        res.headers_mut().insert(X_REQUEST_ID.clone(), request_id);
+        res
+    }
+}
+
+impl Drop for After {
+    /// Finished or cancelled, the request is no longer in flight.
+    fn drop(&mut self) {
+        self.shared.config.observer.leave();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of one request through the gate.
+    #[project = GateProj]
+    pub enum GateFuture<F> {
+        /// The handler runs.
+        Running { #[pin] running: Running<F> },
+        /// Answered without the handler (refused by the limiter).
+        Done { res: Option<Response> },
+        /// Waiting on the shared rate limiter (Redis), then running.
+        Waiting { fut: Pin<Box<dyn Future<Output = Response> + Send>> },
+    }
+}
+
+impl<F> Future for GateFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GateProj::Running { running } => running.poll(cx).map(Ok),
+            GateProj::Done { res } => Poll::Ready(Ok(res.take().expect("polled after completion"))),
+            GateProj::Waiting { fut } => fut.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The handler's future, with a panic turned into a 500 and a handler
+    /// that runs past the deadline into a 503. The timer is armed only when
+    /// the handler first waits: a read answered from the cache never
+    /// touches the timer wheel.
+    pub struct Running<F> {
+        #[pin]
+        handler: Option<futures::future::CatchUnwind<AssertUnwindSafe<F>>>,
+        timer: Option<Pin<Box<tokio::time::Sleep>>>,
+        after: Option<After>,
+    }
+}
+
+impl<F> Running<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    fn new<S: Service<Request, Future = F>>(mut inner: S, req: Request, after: After) -> Self {
+        Self::new_with(&mut inner, req, after)
+    }
+
+    fn new_with<S: Service<Request, Future = F>>(
+        inner: &mut S,
+        req: Request,
+        after: After,
+    ) -> Self {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
+            Ok(f) => Running {
+                handler: Some(AssertUnwindSafe(f).catch_unwind()),
+                timer: None,
+                after: Some(after),
+            },
+            Err(_) => Running {
+                handler: None,
+                timer: None,
+                after: Some(after),
+            },
+        }
+    }
+}
+
+impl<F> Future for Running<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let mut this = self.project();
+        let res = match this.handler.as_mut().as_pin_mut() {
+            None => panicked(),
+            Some(handler) => match handler.poll(cx) {
+                Poll::Ready(Ok(Ok(res))) => res,
+                Poll::Ready(Ok(Err(never))) => match never {},
+                Poll::Ready(Err(_)) => panicked(),
+                Poll::Pending => {
+                    let after = this.after.as_ref().expect("polled after completion");
+                    let deadline = after.start + after.shared.config.timeout;
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+                    if timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    // Too late: the handler is dropped here, not left running.
+                    this.handler.set(None);
+                    ApiError::new(Kind::Unavailable, "the request took too long")
+                        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+                        .into_response()
+                }
+            },
+        };
+        Poll::Ready(
+            this.after
+                .take()
+                .expect("polled after completion")
+                .complete(res),
+        )
+    }
 }
 
 /// The id from `X-Request-Id` when the caller sent a usable one, else a new
@@ -202,37 +372,6 @@ fn request_id(config: &GateConfig, req: &Request) -> HeaderValue {
     config.ids.header_value()
 }
 
-/// Calls the handler, turning a panic into a 500 and a handler that runs
-/// past `deadline` into a 503. The timer is only armed when the first poll
-/// comes back pending.
-async fn run_bounded<S>(mut inner: S, req: Request, deadline: Instant) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
-        Ok(f) => f,
-        Err(_) => return panicked(),
-    };
-    let mut fut = std::pin::pin!(AssertUnwindSafe(fut).catch_unwind());
-    let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
-    let outcome = match first {
-        Poll::Ready(r) => r,
-        Poll::Pending => match tokio::time::timeout_at(deadline.into(), fut).await {
-            Ok(r) => r,
-            Err(_) => {
-                return ApiError::new(Kind::Unavailable, "the request took too long")
-                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
-                    .into_response()
-            }
-        },
-    };
-    match outcome {
-        Ok(Ok(res)) => res,
-        Ok(Err(never)) => match never {},
-        Err(_) => panicked(),
-    }
-}
-
 fn panicked() -> Response {
     ApiError::internal("handler panicked").into_response()
 }
@@ -246,6 +385,10 @@ mod tests {
     use tower::ServiceExt;
 
     fn app(timeout: Duration) -> Router {
+        app_with(timeout).0
+    }
+
+    fn app_with(timeout: Duration) -> (Router, Arc<Observer>) {
         let observer = Arc::new(Observer::new(vec![
             ("/slow".to_string(), "-"),
             ("/boom".to_string(), "-"),
@@ -262,12 +405,26 @@ mod tests {
             .route("/boom", get(|| async { panic!("a bug") as &'static str }))
             .route("/ok", get(|| async { "fine" }));
         let gate = GateLayer::new(GateConfig {
-            observer,
+            observer: observer.clone(),
             limiter: None,
             timeout,
             ids: MakeFastRequestId::default(),
         });
-        Router::new().fallback_service(gate.layer(routes))
+        (Router::new().fallback_service(gate.layer(routes)), observer)
+    }
+
+    #[tokio::test]
+    async fn finished_and_abandoned_requests_leave_the_in_flight_count() {
+        let (app, observer) = app_with(Duration::from_secs(5));
+        assert_eq!(send(app.clone(), "/ok", None).await.status(), 200);
+        assert_eq!(send(app.clone(), "/boom", None).await.status(), 500);
+        assert_eq!(observer.in_flight_now(), 0);
+        // A client that goes away drops the request's future mid-handler.
+        let slow = send(app, "/slow", None);
+        assert!(tokio::time::timeout(Duration::from_millis(50), slow)
+            .await
+            .is_err());
+        assert_eq!(observer.in_flight_now(), 0);
     }
 
     async fn send(app: Router, uri: &str, id: Option<&str>) -> Response {

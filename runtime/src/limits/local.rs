@@ -4,14 +4,16 @@
 use super::{Decision, Rate};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
+use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
 
 /// Buckets are keyed by a 64-bit hash of the client key: no allocation per
-/// decision, and a collision (one in 2^64) only shares a bucket.
+/// decision, and a collision (one in 2^64) only shares a bucket. The key is
+/// a hash already, so the map hashes it with a fast hasher, not SipHash.
 type Keyed =
-    RateLimiter<u64, DefaultKeyedStateStore<u64>, DefaultClock, StateInformationMiddleware>;
+    RateLimiter<u64, DashMapStateStore<u64, Fast>, DefaultClock, StateInformationMiddleware>;
+type Fast = foldhash::fast::RandomState;
 
 pub struct LocalLimiter {
     limiter: Keyed,
@@ -26,7 +28,12 @@ impl LocalLimiter {
             .expect("non-zero interval")
             .allow_burst(burst);
         LocalLimiter {
-            limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            limiter: RateLimiter::dashmap_with_clock_and_hasher(
+                quota,
+                DefaultClock::default(),
+                Fast::default(),
+            )
+            .with_middleware::<StateInformationMiddleware>(),
             rate,
             clock: DefaultClock::default(),
         }

@@ -99,6 +99,10 @@ pub struct Policy {
     pub on_failure: OnFailure,
 }
 
+/// A request's fate: let through with this decision, or refused with this
+/// response (and the decision whose fields it carries, if any).
+pub type Verdict = Result<Decision, (Response, Option<Decision>)>;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
     pub allowed: bool,
@@ -180,6 +184,8 @@ impl Limiter {
             let field_prefix = format!("{};r=", quoted(p.name))
                 .into_bytes()
                 .into_boxed_slice();
+            // `field_value` relies on this check.
+            HeaderValue::from_bytes(&field_prefix).expect("policy names are visible ASCII");
             policies.push(PolicyState {
                 local: LocalLimiter::new(p.rate),
                 policy: p,
@@ -283,8 +289,10 @@ fn field_value(prefix: &[u8], remaining: u32, reset: u64) -> HeaderValue {
     out.extend_from_slice(digits.format(remaining).as_bytes());
     out.extend_from_slice(b";t=");
     out.extend_from_slice(digits.format(reset).as_bytes());
-    HeaderValue::from_maybe_shared(out.freeze())
-        .expect("a quoted policy name and digits are a valid header value")
+    debug_assert!(HeaderValue::from_bytes(&out).is_ok());
+    // SAFETY: the prefix was checked to be a valid value when the policy
+    // was made (see `Limiter::new`); digits, `;`, `t` and `=` are visible ASCII.
+    unsafe { HeaderValue::from_maybe_shared_unchecked(out.freeze()) }
 }
 
 fn number(n: u64) -> HeaderValue {
@@ -338,13 +346,32 @@ impl Limiter {
         headers: &axum::http::HeaderMap,
         peer: Option<SocketAddr>,
         subject: Option<&AuthSubject>,
-    ) -> Result<Decision, (Response, Option<Decision>)> {
+    ) -> Verdict {
         let client = self.keys.key(headers, peer, subject);
+        match self.decide(i, client).await {
+            Ok(decision) => self.verdict(i, decision),
+            Err(e) => Err((e.into_response(), None)),
+        }
+    }
+
+    /// [`Limiter::check`] without waiting, when the decision is made in
+    /// process (no Redis): `None` when it needs the shared backend.
+    pub fn check_now(
+        &self,
+        i: usize,
+        headers: &axum::http::HeaderMap,
+        peer: Option<SocketAddr>,
+        subject: Option<&AuthSubject>,
+    ) -> Option<Verdict> {
+        if self.redis.is_some() {
+            return None;
+        }
+        let client = self.keys.key(headers, peer, subject);
+        Some(self.verdict(i, self.policies[i].local.check(client.hash64())))
+    }
+
+    fn verdict(&self, i: usize, decision: Decision) -> Verdict {
         let st = &self.policies[i];
-        let decision = self
-            .decide(i, client)
-            .await
-            .map_err(|e| (e.into_response(), None))?;
         st.count(decision.allowed);
         if decision.allowed {
             return Ok(decision);

@@ -73,7 +73,7 @@ impl Observer {
         self.routes.at(path).map_or(UNMATCHED, |m| *m.value)
     }
 
-    fn in_flight_now(&self) -> u64 {
+    pub(crate) fn in_flight_now(&self) -> u64 {
         // `finished` first: a request counted as finished was started before.
         let done = self.finished.sum();
         self.requests.sum().saturating_sub(done)
@@ -232,8 +232,18 @@ impl Observer {
 
     /// Counts a request as in flight until the guard drops.
     pub fn enter(&self) -> InFlight<'_> {
-        self.requests.add(1);
+        self.start();
         InFlight(&self.finished)
+    }
+
+    /// Counts a request as in flight until [`Observer::leave`].
+    pub fn start(&self) {
+        self.requests.add(1);
+    }
+
+    /// Ends what [`Observer::start`] began (finished or cancelled alike).
+    pub fn leave(&self) {
+        self.finished.add(1);
     }
 
     /// Records a finished request and writes its access-log line.
