@@ -140,8 +140,7 @@ impl App {
             }),
             default_ttl: config.cache_ttl,
             max_entries: config.cache_max_entries,
-            batch_wait: config.batch_wait,
-            batch_max: config.batch_max,
+            batch: config.batch,
         };
         let registry = Arc::new(
             Registry::with_options(&self.models, db.clone(), &opts, redis.clone())

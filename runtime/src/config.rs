@@ -1,6 +1,7 @@
 //! Configuration from environment variables, with defaults that work with
 //! none set (embedded SQLite, no Redis).
 
+use crate::cache::batcher::BatchOptions;
 use crate::limits::{HeaderStyle, OnFailure, Rate};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -66,11 +67,12 @@ pub struct Config {
     pub cache_ttl: Duration,
     /// `CACHE_MAX_ENTRIES` (default 10000): items per resource cache.
     pub cache_max_entries: u64,
-    /// `BATCH_WAIT_US` (default 500) and `BATCH_MAX` (default 128): how long
-    /// a lookup by id waits for others to share its query, and the most ids
-    /// in one query.
-    pub batch_wait: Duration,
-    pub batch_max: usize,
+    /// Cache misses by id share `WHERE id IN (…)` queries:
+    /// `BATCH_CONCURRENCY` (default 2) queries per resource run at once,
+    /// misses arriving meanwhile form the next batch; `BATCH_MAX` (default
+    /// 128) ids at most per query; `BATCH_WAIT_US` (default 0) how long a
+    /// batch with a free slot lingers for more.
+    pub batch: BatchOptions,
     /// `ADMIN_TOKEN`: enables `/admin/*` for `Authorization: Bearer <token>`.
     pub admin_token: Option<String>,
 }
@@ -114,8 +116,7 @@ impl Default for Config {
             graphql_response_cache: true,
             cache_ttl: Duration::from_secs(600),
             cache_max_entries: 10_000,
-            batch_wait: Duration::from_micros(500),
-            batch_max: 128,
+            batch: BatchOptions::default(),
             admin_token: None,
         }
     }
@@ -235,11 +236,13 @@ impl Config {
         num(&get, "CACHE_TTL_SECS", &mut secs)?;
         c.cache_ttl = Duration::from_secs(secs);
         num(&get, "CACHE_MAX_ENTRIES", &mut c.cache_max_entries)?;
-        let mut us = c.batch_wait.as_micros() as u64;
+        let mut us = c.batch.wait.as_micros() as u64;
         num(&get, "BATCH_WAIT_US", &mut us)?;
-        c.batch_wait = Duration::from_micros(us);
-        num(&get, "BATCH_MAX", &mut c.batch_max)?;
-        c.batch_max = c.batch_max.max(1);
+        c.batch.wait = Duration::from_micros(us);
+        num(&get, "BATCH_MAX", &mut c.batch.max)?;
+        c.batch.max = c.batch.max.max(1);
+        num(&get, "BATCH_CONCURRENCY", &mut c.batch.concurrency)?;
+        c.batch.concurrency = c.batch.concurrency.max(1);
         c.admin_token = get("ADMIN_TOKEN").filter(|t| !t.is_empty());
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,

@@ -2,7 +2,7 @@
 //! that reads and writes rows. Writes run in a transaction, so a rejected
 //! write changes nothing.
 
-use crate::cache::batcher::Batcher;
+use crate::cache::batcher::{BatchOptions, Batcher};
 use crate::cache::flags::Flags;
 use crate::cache::invalidation::Invalidator;
 use crate::cache::{CacheShared, CachedList, ResourceCache};
@@ -13,6 +13,7 @@ use crate::query::{Cursor, ListQuery};
 use crate::store::sql::ResourceSql;
 use crate::store::{Db, Param};
 use crate::value::{Key, Record, RecordJson, Value};
+use futures::FutureExt;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -78,9 +79,8 @@ pub struct ServiceOptions {
     /// TTL for resources that declare no `cache_ttl`.
     pub default_ttl: Duration,
     pub max_entries: u64,
-    /// How long the first cache miss waits for others to join its batch.
-    pub batch_wait: Duration,
-    pub batch_max: usize,
+    /// How cache misses by id are gathered into queries.
+    pub batch: BatchOptions,
 }
 
 impl Default for ServiceOptions {
@@ -92,8 +92,7 @@ impl Default for ServiceOptions {
             }),
             default_ttl: Duration::from_secs(600),
             max_entries: 10_000,
-            batch_wait: Duration::from_micros(500),
-            batch_max: 128,
+            batch: BatchOptions::default(),
         }
     }
 }
@@ -132,7 +131,7 @@ impl ResourceService {
             db,
             flags: opts.shared.flags.clone(),
             cache,
-            batcher: Batcher::new(me.clone(), opts.batch_wait, opts.batch_max),
+            batcher: Batcher::new(me.clone(), opts.batch),
             invalidator: OnceLock::new(),
             dependents: OnceLock::new(),
         })
@@ -164,6 +163,60 @@ impl ResourceService {
             },
             _ => Box::pin(self.render(id)).await,
         }
+    }
+
+    /// Rendered rows for several ids at once (a GraphQL relation level):
+    /// hits from the cache, the misses in one batch. Each miss still goes
+    /// through the cache's fill, so concurrent readers of a row share it and
+    /// a write that lands meanwhile keeps the row out of the cache.
+    /// Requires the optimisation flag (the batcher) to be on.
+    pub async fn representations(
+        &self,
+        keys: &[Key],
+    ) -> ApiResult<Vec<(Key, Arc<Representation>)>> {
+        let model = self.model;
+        let render = |r: &Record| Arc::new(Representation::of(model, r));
+        let Some(c) = self.cache.as_ref().filter(|c| c.usable()) else {
+            let rows = self.batcher.load_many(keys).await?;
+            return Ok(keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), render(rows.get(k)?))))
+                .collect());
+        };
+        let mut found = Vec::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        for k in keys {
+            match c.cached_item(k) {
+                Some(hit) => found.push((k.clone(), hit)),
+                None => missing.push(k.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        // Driven by the first fill that needs it; shared by the others.
+        let group = {
+            let missing = missing.clone();
+            let batcher = &self.batcher;
+            async move { batcher.load_many(&missing).await.map(Arc::new) }
+                .boxed()
+                .shared()
+        };
+        let fills = missing.iter().map(|k| {
+            let group = group.clone();
+            c.fill_item(
+                k.clone(),
+                async move { Ok(group.await?.get(k).map(render)) },
+            )
+        });
+        let filled = futures::future::try_join_all(fills).await?;
+        found.extend(
+            missing
+                .into_iter()
+                .zip(filled)
+                .filter_map(|(k, r)| Some((k, r?))),
+        );
+        Ok(found)
     }
 
     async fn render(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {

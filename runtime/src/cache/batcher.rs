@@ -1,8 +1,12 @@
 //! Coalesces concurrent lookups by id into one `WHERE id IN (…)` query.
 //!
-//! The first request opens a batch; requests arriving within `wait` (or
-//! until `max` keys) join it; one statement answers them all. Identical
-//! keys in a batch share the row.
+//! Batches form while queries run, not on a timer: a lookup that finds a
+//! free slot (at most `concurrency` queries of a resource in flight) goes
+//! at once, with whatever else is already waiting; while every slot is
+//! busy, lookups queue and leave together as the next batch when one
+//! frees. A lone request waits for nothing, and under load the batches grow
+//! by themselves. `wait` optionally lingers after the first lookup for more
+//! to join (off by default). Identical keys in a batch share the row.
 
 use crate::error::{ApiError, ApiResult};
 use crate::service::ResourceService;
@@ -10,54 +14,138 @@ use crate::value::{Key, Record};
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 type Reply = oneshot::Sender<ApiResult<Option<Record>>>;
 
+#[derive(Debug, Clone, Copy)]
+pub struct BatchOptions {
+    /// How long a batch with a free slot lingers for more lookups.
+    pub wait: Duration,
+    /// The most ids in one query.
+    pub max: usize,
+    /// Batch queries of one resource in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            wait: Duration::ZERO,
+            max: 128,
+            concurrency: 2,
+        }
+    }
+}
+
+/// One lookup, or several that must share a batch (a GraphQL relation
+/// level knows all its keys at once; sent apart, a batch could leave
+/// between them).
+enum Ask {
+    One(Key, Reply),
+    Many(Vec<(Key, Reply)>),
+}
+
+impl Ask {
+    fn len(&self) -> usize {
+        match self {
+            Ask::One(..) => 1,
+            Ask::Many(v) => v.len(),
+        }
+    }
+}
+
 pub struct Batcher {
-    tx: mpsc::UnboundedSender<(Key, Reply)>,
+    tx: mpsc::UnboundedSender<Ask>,
 }
 
 impl Batcher {
-    pub fn new(svc: Weak<ResourceService>, wait: Duration, max: usize) -> Self {
+    pub fn new(svc: Weak<ResourceService>, opts: BatchOptions) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(svc, rx, wait, max));
+        tokio::spawn(run(svc, rx, opts));
         Batcher { tx }
     }
 
     pub async fn load(&self, key: Key) -> ApiResult<Option<Record>> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send((key, tx))
-            .map_err(|_| ApiError::internal("batcher stopped"))?;
+        self.send(Ask::One(key, tx))?;
         rx.await
             .map_err(|_| ApiError::internal("batcher dropped a request"))?
     }
+
+    /// Rows for `keys`, all in the same batch.
+    pub async fn load_many(&self, keys: &[Key]) -> ApiResult<HashMap<Key, Record>> {
+        let (asks, replies): (Vec<_>, Vec<_>) = keys
+            .iter()
+            .map(|k| {
+                let (tx, rx) = oneshot::channel();
+                ((k.clone(), tx), (k, rx))
+            })
+            .unzip();
+        self.send(Ask::Many(asks))?;
+        let mut out = HashMap::with_capacity(keys.len());
+        for (k, rx) in replies {
+            let row = rx
+                .await
+                .map_err(|_| ApiError::internal("batcher dropped a request"))??;
+            if let Some(r) = row {
+                out.insert(k.clone(), r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn send(&self, ask: Ask) -> ApiResult<()> {
+        self.tx
+            .send(ask)
+            .map_err(|_| ApiError::internal("batcher stopped"))
+    }
 }
 
-async fn run(
-    svc: Weak<ResourceService>,
-    mut rx: mpsc::UnboundedReceiver<(Key, Reply)>,
-    wait: Duration,
-    max: usize,
-) {
+async fn run(svc: Weak<ResourceService>, mut rx: mpsc::UnboundedReceiver<Ask>, opts: BatchOptions) {
+    let slots = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let max = opts.max.max(1);
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        let deadline = tokio::time::sleep(wait);
-        tokio::pin!(deadline);
+        // While every slot is busy, later lookups queue in the channel and
+        // join this batch.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = Vec::with_capacity(first.len());
+        add(&mut batch, first);
         while batch.len() < max {
-            tokio::select! {
-                biased;
-                next = rx.recv() => match next {
-                    Some(item) => batch.push(item),
-                    None => break,
-                },
-                _ = &mut deadline => break,
+            match rx.try_recv() {
+                Ok(ask) => add(&mut batch, ask),
+                Err(_) => break,
+            }
+        }
+        if !opts.wait.is_zero() && batch.len() < max {
+            let deadline = tokio::time::sleep(opts.wait);
+            tokio::pin!(deadline);
+            while batch.len() < max {
+                tokio::select! {
+                    biased;
+                    next = rx.recv() => match next {
+                        Some(ask) => add(&mut batch, ask),
+                        None => break,
+                    },
+                    _ = &mut deadline => break,
+                }
             }
         }
         let Some(svc) = svc.upgrade() else { return };
         // Run the query off the collecting loop so the next batch can form.
-        tokio::spawn(answer(svc, batch));
+        tokio::spawn(async move {
+            answer(svc, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+fn add(batch: &mut Vec<(Key, Reply)>, ask: Ask) {
+    match ask {
+        Ask::One(k, r) => batch.push((k, r)),
+        Ask::Many(v) => batch.extend(v),
     }
 }
 

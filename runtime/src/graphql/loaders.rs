@@ -149,14 +149,10 @@ pub async fn load(
     keys: &[Key],
 ) -> Result<HashMap<Key, Vec<Record>>, ApiError> {
     if field == svc.model.id_index() && svc.flags.optimization() {
-        let reps = futures::future::try_join_all(keys.iter().map(|k| {
-            let id = k.to_value();
-            async move { svc.representation(&id).await.map(|r| (k.clone(), r)) }
-        }))
-        .await?;
+        let reps = svc.representations(keys).await?;
         return Ok(reps
             .into_iter()
-            .filter_map(|(k, r)| r.map(|r| (k, vec![r.record.clone()])))
+            .map(|(k, r)| (k, vec![r.record.clone()]))
             .collect());
     }
     svc.load_by(field, keys).await

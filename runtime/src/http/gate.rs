@@ -146,12 +146,9 @@ where
             stamp: None,
             shared,
         };
-        // The ready service handles this request; a fresh clone waits for the next.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        let (Some(limiter), Some(i)) = (after.shared.config.limiter.clone(), policy) else {
+        let (Some(limiter), Some(i)) = (after.shared.config.limiter.as_ref(), policy) else {
             return GateFuture::Running {
-                running: Running::new(inner, req, after),
+                running: Running::new(&mut self.inner, req, after),
             };
         };
         let peer = self.peer.or_else(|| {
@@ -161,19 +158,26 @@ where
         });
         let subject = req.extensions().get::<AuthSubject>();
         match limiter.check_now(i, req.headers(), peer, subject) {
-            Some(verdict) => admit(verdict, i, inner, req, after),
-            // The shared (Redis) limiter answers asynchronously.
-            None => GateFuture::Waiting {
-                fut: Box::pin(async move {
+            // Called here, the inner service needs no clone of its own (nor
+            // the limiter): a reference count both cores touch is not free.
+            Some(verdict) => admit(verdict, i, &mut self.inner, req, after),
+            // The shared (Redis) limiter answers asynchronously: the ready
+            // service goes with the future, a fresh clone waits for the next.
+            None => {
+                let limiter = limiter.clone();
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let fut = async move {
                     let subject = req.extensions().get::<AuthSubject>();
                     let verdict = limiter.check(i, req.headers(), peer, subject).await;
-                    match admit(verdict, i, inner, req, after) {
+                    match admit(verdict, i, &mut inner, req, after) {
                         GateFuture::Running { running } => running.await,
                         GateFuture::Done { res } => res.expect("a fresh response"),
                         GateFuture::Waiting { .. } => unreachable!("admit never waits"),
                     }
-                }),
-            },
+                };
+                GateFuture::Waiting { fut: Box::pin(fut) }
+            }
         }
     }
 }
@@ -182,7 +186,7 @@ where
 fn admit<F>(
     verdict: Verdict,
     i: usize,
-    mut inner: impl Service<Request, Future = F>,
+    inner: &mut impl Service<Request, Future = F>,
     req: Request,
     mut after: After,
 ) -> GateFuture<F>
@@ -193,7 +197,7 @@ where
         Ok(d) => {
             after.stamp = Some((i, d));
             GateFuture::Running {
-                running: Running::new_with(&mut inner, req, after),
+                running: Running::new(inner, req, after),
             }
         }
         Err((refusal, d)) => {
@@ -294,15 +298,7 @@ impl<F> Running<F>
 where
     F: Future<Output = Result<Response, Infallible>>,
 {
-    fn new<S: Service<Request, Future = F>>(mut inner: S, req: Request, after: After) -> Self {
-        Self::new_with(&mut inner, req, after)
-    }
-
-    fn new_with<S: Service<Request, Future = F>>(
-        inner: &mut S,
-        req: Request,
-        after: After,
-    ) -> Self {
+    fn new<S: Service<Request, Future = F>>(inner: &mut S, req: Request, after: After) -> Self {
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
             Ok(f) => Running {
                 handler: Some(AssertUnwindSafe(f).catch_unwind()),
