@@ -277,4 +277,30 @@ mod tests {
         assert_eq!(c.database_url, "postgres://x/y");
         assert!(Config::from_lookup(|k| (k == "PORT").then(|| "eighty".into())).is_err());
     }
+
+    #[test]
+    fn batching_and_rate_limit_fields() {
+        let d = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(
+            (d.batch.concurrency, d.batch.max, d.batch.wait),
+            (2, 128, Duration::ZERO)
+        );
+        assert_eq!(d.rate_limit_headers, HeaderStyle::Draft09);
+        let c = Config::from_lookup(|k| match k {
+            "BATCH_CONCURRENCY" => Some("0".into()),
+            "BATCH_MAX" => Some("32".into()),
+            "BATCH_WAIT_US" => Some("250".into()),
+            "RATE_LIMIT_HEADERS" => Some("draft-06".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.batch.concurrency, 1, "at least one query in flight");
+        assert_eq!(
+            (c.batch.max, c.batch.wait),
+            (32, Duration::from_micros(250))
+        );
+        assert_eq!(c.rate_limit_headers, HeaderStyle::Draft06);
+        let bad = Config::from_lookup(|k| (k == "RATE_LIMIT_HEADERS").then(|| "draft-7".into()));
+        assert!(bad.unwrap_err().contains("RATE_LIMIT_HEADERS"));
+    }
 }
