@@ -2,11 +2,20 @@
 //!
 //! Used by the proc macro (one item at a time) and by build scripts that
 //! read whole source files ([`parse_file`]) to generate clients.
+//!
+//! A resource is parsed in layers, after serde_derive: `attrs` reads the
+//! attribute syntax, `options` and `field` build the model from it, `check`
+//! holds the rules between options and between fields, and `ctxt` collects
+//! every error on the way; `resource` sequences them.
 
 mod attrs;
+mod check;
+mod ctxt;
 mod enums;
+mod field;
 mod file;
 mod messages;
+mod options;
 mod resource;
 mod types;
 
