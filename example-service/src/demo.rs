@@ -1,62 +1,89 @@
-//! Optional demo data (`SEED_DEMO=1` or `--seed`), loaded through the same
-//! validated create path the API uses.
+//! Optional demo data (`SEED_DEMO=1` or `--seed`), written with typed
+//! access: the same validated path (and hooks) the API uses, in one
+//! transaction.
 
+use crate::resources::*;
+use chrono::NaiveDate;
 use resourceful::{ApiResult, Server};
-use serde_json::json;
 
 /// Inserts a few projects, tasks and comments unless projects exist.
 pub async fn seed(server: &Server) -> ApiResult<()> {
-    let reg = &server.registry;
-    let projects = reg.by_path("projects").expect("registered");
-    let tasks = reg.by_path("tasks").expect("registered");
-    let comments = reg.by_path("comments").expect("registered");
-    let existing = projects
-        .list(&resourceful::query::ListQuery::new(projects.model))
-        .await?;
-    if !existing.records.is_empty() {
+    let api = server.api();
+    if !api.of::<Project>().list().limit(1).await?.items.is_empty() {
         tracing::info!("demo data already present");
         return Ok(());
     }
-    let p = projects
-        .create(
-            &[
-                json!({"name": "Website relaunch", "key": "WEB", "visibility": "team", "due_on": "2027-03-31"}),
-                json!({"name": "Mobile app", "key": "APP", "visibility": "public", "description": "React Native and Flutter clients"}),
-                json!({"name": "Infrastructure", "key": "OPS", "visibility": "private"}),
-            ],
-            true,
-        )
+    let project =
+        |name: &str, key: &str, visibility, description: Option<&str>, due_on| ProjectCreate {
+            name: name.into(),
+            key: key.into(),
+            description: description.map(Into::into),
+            visibility,
+            due_on,
+        };
+    let mut tx = api.begin().await?;
+    let projects = tx
+        .of::<Project>()
+        .create_many(vec![
+            project(
+                "Website relaunch",
+                "web",
+                Visibility::Team,
+                None,
+                NaiveDate::from_ymd_opt(2027, 3, 31),
+            ),
+            project(
+                "Mobile app",
+                "app",
+                Visibility::Public,
+                Some("React Native and Flutter clients"),
+                None,
+            ),
+            project("Infrastructure", "ops", Visibility::Private, None, None),
+        ])
         .await?;
-    let id = |i: usize| p[i][0].to_json();
     let mut items = Vec::new();
-    for (n, (title, status, prio)) in [
-        ("Design landing page", "done", 2),
-        ("Write copy", "in_progress", 3),
-        ("Set up analytics", "todo", 4),
-        ("Accessibility audit", "blocked", 1),
-        ("Offline mode", "todo", 2),
-        ("Push notifications", "in_progress", 3),
-        ("Kubernetes manifests", "done", 1),
-        ("Alerting rules", "todo", 2),
+    for (n, (title, status, priority)) in [
+        ("Design landing page", TaskStatus::Done, 2),
+        ("Write copy", TaskStatus::InProgress, 3),
+        ("Set up analytics", TaskStatus::Todo, 4),
+        ("Accessibility audit", TaskStatus::Blocked, 1),
+        ("Offline mode", TaskStatus::Todo, 2),
+        ("Push notifications", TaskStatus::InProgress, 3),
+        ("Kubernetes manifests", TaskStatus::Done, 1),
+        ("Alerting rules", TaskStatus::Todo, 2),
     ]
     .into_iter()
     .enumerate()
     {
-        items.push(json!({
-            "title": title, "status": status, "done": status == "done", "priority": prio,
-            "estimate_hours": (n as f64 + 1.0) * 1.5, "project_id": id(n % 3),
-        }));
+        items.push(TaskCreate {
+            title: title.into(),
+            notes: None,
+            status,
+            done: false, // the task rules derive it from the status
+            priority,
+            estimate_hours: Some((n as f64 + 1.0) * 1.5),
+            project_id: projects[n % 3].id,
+            due_at: None,
+        });
     }
-    let t = tasks.create(&items, true).await?;
-    comments
-        .create(
-            &[
-                json!({"task_id": t[0][0].to_json(), "author": "ana", "body": "Looks great."}),
-                json!({"task_id": t[1][0].to_json(), "author": "ben", "body": "First draft is in the doc."}),
-            ],
-            true,
-        )
+    let tasks = tx.of::<Task>().create_many(items).await?;
+    let comment = |task: &Task, author: &str, body: &str| CommentCreate {
+        task_id: task.id,
+        author: author.into(),
+        body: body.into(),
+    };
+    tx.of::<Comment>()
+        .create_many(vec![
+            comment(&tasks[0], "ana", "Looks great."),
+            comment(&tasks[1], "ben", "First draft is in the doc."),
+        ])
         .await?;
-    tracing::info!(projects = p.len(), tasks = t.len(), "demo data loaded");
+    tx.commit().await?;
+    tracing::info!(
+        projects = projects.len(),
+        tasks = tasks.len(),
+        "demo data loaded"
+    );
     Ok(())
 }

@@ -74,9 +74,11 @@ fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let ident = &p.ident;
     let model = resource_model(p, rt);
     let m_ = quote!(#rt::__private);
+    // `Serialize` too: the companion types (`type Create`, …) are
+    // serializable exactly when their enums are.
     let bounds = enum_bounds(
         &enum_paths(&p.fields),
-        quote!(#rt::ApiEnum + #m_::FieldValue),
+        quote!(#rt::ApiEnum + #m_::FieldValue + #m_::serde::Serialize),
     );
     let from = p
         .model
@@ -103,9 +105,13 @@ fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
             quote!(#m_::FieldValue::to_value(&self.#id))
         }
     });
+    let (create, patch, filter) = companion_idents(ident);
     quote! {
         impl #rt::Resource for #ident #bounds {
             const MODEL: &'static #m_::ResourceModel = #model;
+            type Create = #create;
+            type Patch = #patch;
+            type Filter = #filter;
             fn from_record(mut record: #m_::Record) -> ::core::result::Result<Self, #m_::FieldError> {
                 ::core::result::Result::Ok(#ident { #(#from),* })
             }
@@ -116,16 +122,27 @@ fn impl_resource(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     }
 }
 
-/// Typed request bodies for Rust callers (tests, Rust clients), with the
-/// same wire names as the API.
+/// `TaskCreate`, `TaskPatch`, `TaskFilter` for `Task`.
+fn companion_idents(ident: &syn::Ident) -> (syn::Ident, syn::Ident, syn::Ident) {
+    (
+        format_ident!("{}Create", ident),
+        format_ident!("{}Patch", ident),
+        format_ident!("{}Filter", ident),
+    )
+}
+
+/// Typed request bodies for Rust callers (typed access, hooks, tests), with
+/// the same wire names as the API.
 fn companions(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let vis = &p.vis;
     let ident = &p.ident;
     let serde = quote!(#rt::__private::serde);
-    let mut create = Companion::new(format_ident!("{}Create", ident));
-    let mut patch = Companion::new(format_ident!("{}Patch", ident));
-    let mut filter = Companion::new(format_ident!("{}Filter", ident));
-    for (f, pf) in p.model.fields.iter().zip(&p.fields) {
+    let (create, patch, filter) = companion_idents(ident);
+    let mut create = Companion::new(create);
+    let mut patch = Companion::new(patch);
+    let mut filter = Companion::new(filter);
+    let mut create_fields = Vec::new();
+    for (i, (f, pf)) in p.model.fields.iter().zip(&p.fields).enumerate() {
         let id = &pf.ident;
         let (ty, inner, wire) = (&pf.ty, &pf.inner, f.api_name);
         if f.is_client_writable() {
@@ -135,6 +152,7 @@ fn companions(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
                 quote!()
             };
             create.push(pf, quote!(#[serde(rename = #wire)] #skip pub #id: #ty));
+            create_fields.push((i, pf));
         }
         if f.is_client_updatable() {
             // `Some(None)` clears an optional field (merge patch `null`).
@@ -153,10 +171,46 @@ fn companions(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let doc_p = format!("Body of `PATCH` for [`{ident}`] (JSON merge patch).");
     let doc_f =
         format!("Equality filters for listing [`{ident}`], serializable as a query string.");
+    let create_input = create_input(&create, &create_fields, rt);
     let create = create.declare(vis, &doc_c, &serde, true, false);
     let patch = patch.declare(vis, &doc_p, &serde, true, true);
     let filter = filter.declare(vis, &doc_f, &serde, false, true);
-    quote!(#create #patch #filter)
+    quote!(#create #create_input #patch #filter)
+}
+
+/// `impl CreateInput for TaskCreate`: the writable fields to and from the
+/// row being created (hooks see and change it typed).
+fn create_input(
+    c: &Companion<'_>,
+    fields: &[(usize, &ParsedField)],
+    rt: &TokenStream,
+) -> TokenStream {
+    let m_ = quote!(#rt::__private);
+    let ident = &c.ident;
+    let bounds = enum_bounds(
+        &enum_paths(c.parsed.iter().copied()),
+        quote!(#rt::ApiEnum + #m_::FieldValue + #m_::serde::Serialize),
+    );
+    let from = fields.iter().map(|(i, pf)| {
+        let (id, ty) = (&pf.ident, &pf.ty);
+        let name = id.to_string();
+        let name = name.trim_start_matches("r#");
+        quote!(#id: #m_::get::<#ty>(record, #i, #name)?)
+    });
+    let write = fields.iter().map(|(i, pf)| {
+        let id = &pf.ident;
+        quote!(record[#i] = #m_::FieldValue::to_value(&self.#id);)
+    });
+    quote! {
+        impl #m_::CreateInput for #ident #bounds {
+            fn from_record(record: &#m_::Record) -> ::core::result::Result<Self, #m_::FieldError> {
+                ::core::result::Result::Ok(#ident { #(#from),* })
+            }
+            fn write_record(&self, record: &mut #m_::Record) {
+                #(#write)*
+            }
+        }
+    }
 }
 
 /// One companion struct: its fields and the enum types they mention.

@@ -1,11 +1,16 @@
-//! The App builder: register resources, build the router once, serve.
+//! The App builder: register resources, hooks, routes and layers of one's
+//! own; build the router once; serve.
 
+use crate::access::hooks::Typed;
+use crate::access::{Api, Hooks};
 use crate::cache::flags::Flags;
 use crate::cache::CacheShared;
 use crate::config::Config;
-use crate::error::{ApiError, Kind};
+use crate::context::Context;
 use crate::health::Health;
-use crate::limits::{ClientKeys, Limiter, OnFailure, Policy, Rate, RouteLimits};
+use crate::http::routes::{route_infos, route_limits, CustomRoute};
+use crate::identity::Authenticate;
+use crate::limits::{ClientKeys, Limiter, OnFailure, Rate};
 use crate::model::ResourceModel;
 use crate::observe::middleware::Observer;
 use crate::redis_conn::RedisHandle;
@@ -13,15 +18,30 @@ use crate::registry::Registry;
 use crate::resource::Resource;
 use crate::service::ServiceOptions;
 use crate::store::{schema, Db, PoolOptions};
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, Route};
 use axum::Router;
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower::{Layer, Service};
 
-/// Collects resources; [`App::build`] turns them into a [`Server`].
+type InstallHooks = Box<dyn FnOnce(&Arc<Registry>) -> Result<(), String> + Send>;
+type ApplyLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+/// Collects resources and extensions; [`App::build`] turns them into a
+/// [`Server`].
 pub struct App {
     config: Config,
     models: Vec<&'static ResourceModel>,
+    hooks: Vec<InstallHooks>,
+    routes: Vec<CustomRoute>,
+    layers: Vec<ApplyLayer>,
+    openapi: Vec<utoipa::openapi::OpenApi>,
+    policies: Vec<(String, Rate)>,
+    authenticator: Option<Arc<dyn Authenticate>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,70 +54,17 @@ pub enum BuildError {
     Redis(String),
 }
 
-/// Every route template the app serves, with its resource label.
-/// Every route the app serves, for metrics labels and rate-limit policies.
-fn route_labels(registry: &Registry, config: &Config) -> Vec<(String, &'static str)> {
-    let mut out = Vec::new();
-    for s in &registry.services {
-        let base = s.model.route();
-        out.push((format!("{base}/{{id}}"), s.model.path));
-        out.push((base, s.model.path));
-    }
-    for r in [
-        "/graphql",
-        "/openapi.json",
-        "/docs",
-        "/health/live",
-        "/health/ready",
-        "/metrics",
-    ] {
-        out.push((r.to_string(), "-"));
-    }
-    if config.admin_token.is_some() {
-        out.extend(crate::admin::PATHS.map(|p| (p.to_string(), "-")));
-    }
-    out
-}
-
-/// Read and write policies per route: the resource's declared limits, else
-/// the configured defaults.
-fn route_limits(registry: &Registry, config: &Config) -> Vec<RouteLimits> {
-    let mut out = Vec::new();
-    for s in &registry.services {
-        let m = s.model;
-        let (read, write, on_failure) = crate::limits::model_rates(m, config);
-        let policy = |suffix: &str, rate: Rate| Policy {
-            name: Box::leak(format!("{}:{suffix}", m.path).into_boxed_str()),
-            rate,
-            on_failure,
-        };
-        let base = m.route();
-        for route in [format!("{base}/{{id}}"), base] {
-            out.push(RouteLimits {
-                route,
-                read: Some(policy("read", read)),
-                write: Some(policy("write", write)),
-            });
-        }
-    }
-    let gql = Policy {
-        name: "graphql",
-        rate: config.rate_limit_graphql,
-        on_failure: config.rate_limit_on_redis_failure,
-    };
-    out.push(RouteLimits {
-        route: "/graphql".into(),
-        read: Some(gql.clone()),
-        write: Some(gql),
-    });
-    out
-}
-
 impl App {
     pub fn new(config: Config) -> Self {
         App {
             config,
             models: Vec::new(),
+            hooks: Vec::new(),
+            routes: Vec::new(),
+            layers: Vec::new(),
+            openapi: Vec::new(),
+            policies: Vec::new(),
+            authenticator: None,
         }
     }
 
@@ -109,6 +76,88 @@ impl App {
 
     pub fn models(&self) -> &[&'static ResourceModel] {
         &self.models
+    }
+
+    /// Installs the business rules of resource `R` (see [`Hooks`]); they run
+    /// for REST, GraphQL and typed access alike.
+    pub fn hooks<R: Resource, H: Hooks<R>>(mut self, hooks: H) -> Self {
+        self.hooks.push(Box::new(move |registry: &Arc<Registry>| {
+            let svc = crate::access::service_of::<R>(registry)
+                .map_err(|_| format!("hooks for {} need .resource::<{0}>() too", R::MODEL.name))?;
+            svc.set_hooks(Arc::new(Typed::new(hooks, registry)))
+        }));
+        self
+    }
+
+    /// Establishes the caller of every request (before rate limiting); see
+    /// [`Authenticate`].
+    pub fn authenticate(mut self, authenticator: impl Authenticate) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// A route of one's own, behind the same gate as the generated ones
+    /// (request id, rate limit, timeout, panic guard, metrics labelled with
+    /// `path`, access log, problem+json 404/405). Its handlers can take
+    /// [`Api`] (typed access in the request's context) and [`Context`].
+    pub fn route(self, path: &str, method_router: MethodRouter) -> Self {
+        self.add_route(path, method_router, None)
+    }
+
+    /// Like [`App::route`], limited by a policy declared with
+    /// [`App::rate_limit`] (its bucket shared by every route naming it).
+    pub fn route_limited(self, path: &str, method_router: MethodRouter, policy: &str) -> Self {
+        self.add_route(path, method_router, Some(policy.to_string()))
+    }
+
+    fn add_route(mut self, path: &str, mr: MethodRouter, policy: Option<String>) -> Self {
+        self.routes.push(CustomRoute {
+            templates: vec![path.to_string()],
+            router: Router::new().route(path, mr),
+            policy,
+        });
+        self
+    }
+
+    /// A router of one's own under `prefix`; its requests are measured and
+    /// limited as one route (`{prefix}` and `{prefix}/{*rest}`).
+    pub fn nest(mut self, prefix: &str, router: Router) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        self.routes.push(CustomRoute {
+            templates: vec![prefix.to_string(), format!("{prefix}/{{*rest}}")],
+            router: Router::new().nest(prefix, router),
+            policy: None,
+        });
+        self
+    }
+
+    /// A named rate limit for [`App::route_limited`], e.g. `"30/min"`.
+    /// Panics on a malformed rate (a programming error, found at start-up).
+    pub fn rate_limit(mut self, name: &str, rate: &str) -> Self {
+        let rate = Rate::parse(rate).unwrap_or_else(|e| panic!("rate limit \"{name}\": {e}"));
+        self.policies.push((name.to_string(), rate));
+        self
+    }
+
+    /// Any tower layer around every route, generated or not (inside the
+    /// gate: the gate's metrics and limits see what the layer answers).
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.layers.push(Box::new(move |r: Router| r.layer(layer)));
+        self
+    }
+
+    /// Paths of one's own in the OpenAPI document (e.g. from utoipa's
+    /// `#[derive(OpenApi)]` over `#[utoipa::path]` handlers).
+    pub fn openapi(mut self, fragment: utoipa::openapi::OpenApi) -> Self {
+        self.openapi.push(fragment);
+        self
     }
 
     /// Connects to `DATABASE_URL`, creates missing tables, builds routes.
@@ -146,24 +195,35 @@ impl App {
             Registry::with_options(&self.models, db.clone(), &opts, redis.clone())
                 .map_err(BuildError::Declarations)?,
         );
+        let problems: Vec<String> = self
+            .hooks
+            .into_iter()
+            .filter_map(|install| install(&registry).err())
+            .collect();
+        if !problems.is_empty() {
+            return Err(BuildError::Declarations(problems.join("\n")));
+        }
         schema::ensure(&db, &self.models).await?;
-        let observer = Arc::new(Observer::new(route_labels(&registry, config)));
+        let routes = route_infos(&registry, config, &self.routes);
+        let observer = Arc::new(Observer::new(
+            routes.iter().map(|r| (r.template.clone(), r.resource)),
+        ));
         crate::observe::middleware::register(&observer);
-        crate::observe::handle();
         crate::observe::spike::start(observer.requests.clone(), config.spike_threshold);
         db.start_pool_gauges();
-        let limiter = config.rate_limit_enabled.then(|| {
-            let keys = ClientKeys {
-                trusted_proxies: config.trusted_proxies.clone(),
-                api_keys: config.api_keys.iter().cloned().collect(),
-            };
-            Limiter::new(
-                route_limits(&registry, config),
+        let limiter = match config.rate_limit_enabled {
+            false => None,
+            true => Some(Limiter::new(
+                route_limits(&registry, config, &self.routes, &self.policies)
+                    .map_err(BuildError::Declarations)?,
                 redis.clone(),
-                keys,
+                ClientKeys {
+                    trusted_proxies: config.trusted_proxies.clone(),
+                    api_keys: config.api_keys.iter().cloned().collect(),
+                },
                 config.rate_limit_headers,
-            )
-        });
+            )),
+        };
         let redis_required = config.rate_limit_enabled
             && (config.rate_limit_on_redis_failure == OnFailure::Closed
                 || self
@@ -183,6 +243,11 @@ impl App {
                 limiter,
                 health,
                 flags: flags.clone(),
+                authenticator: self.authenticator,
+                contexts: routes.iter().map(|r| r.context).collect(),
+                custom: self.routes,
+                layers: self.layers,
+                openapi: self.openapi,
             },
         );
         Ok(Server {
@@ -211,6 +276,12 @@ impl Server {
 
     pub fn db(&self) -> &Db {
         &self.registry.db
+    }
+
+    /// Typed access with no caller ([`Context::system`]): seeding,
+    /// background tasks, tests.
+    pub fn api(&self) -> Api {
+        Api::new(self.registry.clone(), Context::system())
     }
 
     /// Binds `BIND:PORT` and serves until SIGTERM or Ctrl-C.
@@ -277,9 +348,4 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
-}
-
-/// The problem returned for paths no route matches.
-pub async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(Kind::NotFound, format!("no route for {}", uri.path()))
 }

@@ -25,6 +25,7 @@ pub enum Kind {
     MalformedJson,
     BadQuery,
     Unauthorized,
+    Forbidden,
     Validation,
     NotFound,
     MethodNotAllowed,
@@ -37,6 +38,13 @@ pub enum Kind {
     RateLimited,
     Unavailable,
     Internal,
+    /// A refusal of the application's own (from a hook): its status,
+    /// problem type URI and title.
+    Custom {
+        status: u16,
+        type_uri: &'static str,
+        title: &'static str,
+    },
 }
 
 impl Kind {
@@ -44,6 +52,7 @@ impl Kind {
         match self {
             Kind::MalformedJson | Kind::BadQuery => StatusCode::BAD_REQUEST,
             Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -56,6 +65,9 @@ impl Kind {
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Kind::Custom { status, .. } => {
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
     /// The stable `type` member.
@@ -64,6 +76,7 @@ impl Kind {
             Kind::MalformedJson => "urn:resourceful:problem:malformed-json",
             Kind::BadQuery => "urn:resourceful:problem:bad-query",
             Kind::Unauthorized => "urn:resourceful:problem:unauthorized",
+            Kind::Forbidden => "urn:resourceful:problem:forbidden",
             Kind::Validation => "urn:resourceful:problem:validation",
             Kind::NotFound => "urn:resourceful:problem:not-found",
             Kind::MethodNotAllowed => "urn:resourceful:problem:method-not-allowed",
@@ -76,6 +89,7 @@ impl Kind {
             Kind::RateLimited => "urn:resourceful:problem:rate-limited",
             Kind::Unavailable => "urn:resourceful:problem:unavailable",
             Kind::Internal => "urn:resourceful:problem:internal",
+            Kind::Custom { type_uri, .. } => type_uri,
         }
     }
     pub fn title(self) -> &'static str {
@@ -83,6 +97,7 @@ impl Kind {
             Kind::MalformedJson => "Malformed JSON",
             Kind::BadQuery => "Invalid query parameters",
             Kind::Unauthorized => "Unauthorized",
+            Kind::Forbidden => "Forbidden",
             Kind::Validation => "Validation failed",
             Kind::NotFound => "Not found",
             Kind::MethodNotAllowed => "Method not allowed",
@@ -95,12 +110,15 @@ impl Kind {
             Kind::RateLimited => "Too many requests",
             Kind::Unavailable => "Service unavailable",
             Kind::Internal => "Internal server error",
+            Kind::Custom { title, .. } => title,
         }
     }
-    pub const ALL: [Kind; 15] = [
+    /// Every kind the runtime itself produces.
+    pub const ALL: [Kind; 16] = [
         Kind::MalformedJson,
         Kind::BadQuery,
         Kind::Unauthorized,
+        Kind::Forbidden,
         Kind::Validation,
         Kind::NotFound,
         Kind::MethodNotAllowed,
@@ -164,6 +182,41 @@ impl ApiError {
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(Kind::NotFound, detail)
+    }
+    /// 422 naming one field (its API name): `ApiError::field("status",
+    /// "consistency", "a done task must have status done")`.
+    pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldProblem {
+            field: field.to_string(),
+            pointer: format!("/{field}"),
+            code,
+            message: message.into(),
+        }])
+    }
+    /// 403: the caller may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(Kind::Forbidden, detail)
+    }
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(Kind::Conflict, detail)
+    }
+    /// A refusal with a status, problem type and title of the
+    /// application's choosing.
+    pub fn refuse(
+        status: StatusCode,
+        type_uri: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            Kind::Custom {
+                status: status.as_u16(),
+                type_uri,
+                title,
+            },
+            detail,
+        )
     }
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         // The cause is logged, never sent: it may reveal internals.

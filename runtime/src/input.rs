@@ -37,6 +37,20 @@ pub fn to_record(
     current: Option<&Record>,
     prefix: &str,
 ) -> Result<Record, Vec<FieldProblem>> {
+    to_record_with(model, body, mode, current, prefix, true)
+}
+
+/// [`to_record`], with the declared rules (`length`, `range`, `pattern`)
+/// left out when `rules` is false: hooks normalise first, then
+/// [`recheck`] applies them.
+pub fn to_record_with(
+    model: &'static ResourceModel,
+    body: &serde_json::Value,
+    mode: Mode,
+    current: Option<&Record>,
+    prefix: &str,
+    rules: bool,
+) -> Result<Record, Vec<FieldProblem>> {
     let mut problems = Vec::new();
     let Some(obj) = body.as_object() else {
         return Err(vec![FieldProblem {
@@ -109,7 +123,7 @@ pub fn to_record(
                         format!("`{}` cannot be null", f.api_name),
                     )),
                     Ok(v) => {
-                        if let Some(p) = check_rules(f, &v, prefix) {
+                        if let Some(p) = check_rules(f, &v, prefix).filter(|_| rules) {
                             problems.push(p);
                         }
                         rec[i] = v;
@@ -143,6 +157,36 @@ pub fn to_record(
     } else {
         Err(problems)
     }
+}
+
+/// The writable fields of a record checked again (after a hook changed
+/// it): no null where a value is required, and every declared rule.
+pub fn recheck(
+    model: &'static ResourceModel,
+    rec: &Record,
+    mode: Mode,
+    prefix: &str,
+) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    for (i, f) in model.fields.iter().enumerate() {
+        let writable = match mode {
+            Mode::Create => f.is_client_writable(),
+            _ => f.is_client_updatable(),
+        };
+        if f.skip || !writable {
+            continue;
+        }
+        match &rec[i] {
+            Value::Null if !f.optional => problems.push(problem(
+                prefix,
+                f.api_name,
+                "null",
+                format!("`{}` cannot be null", f.api_name),
+            )),
+            v => problems.extend(check_rules(f, v, prefix)),
+        }
+    }
+    problems
 }
 
 /// Declared `length`, `range` and `pattern` rules.

@@ -12,10 +12,25 @@ use uuid::Uuid;
 /// A declared API resource. Implemented by `#[api_resource]`.
 pub trait Resource: Sized + Send + Sync + 'static {
     const MODEL: &'static ResourceModel;
+    /// The body of a create (`TaskCreate`): the fields a client may set.
+    type Create: CreateInput;
+    /// A JSON merge patch (`TaskPatch`): `None` leaves a field unchanged.
+    type Patch: serde::Serialize + Default + Send + Sync + 'static;
+    /// Equality filters for lists (`TaskFilter`): `None` does not filter.
+    type Filter: serde::Serialize + Default + Send + Sync + 'static;
     /// Builds the Rust value from a stored row.
     fn from_record(record: Record) -> Result<Self, FieldError>;
     /// The row for this value (skipped fields become `Null`).
     fn to_record(&self) -> Record;
+}
+
+/// The typed body of a create. Implemented by `#[api_resource]` for its
+/// `…Create` type.
+pub trait CreateInput: serde::Serialize + Sized + Send + Sync + 'static {
+    /// The writable fields of a row about to be created.
+    fn from_record(record: &Record) -> Result<Self, FieldError>;
+    /// Writes the fields back into that row.
+    fn write_record(&self, record: &mut Record);
 }
 
 /// A string enum usable as a field type. Implemented by `#[api_enum]`.
@@ -172,6 +187,11 @@ pub fn enum_from_value<E: ApiEnum>(v: Value) -> Result<E, String> {
             E::MODEL.name
         )),
     }
+}
+
+/// Used by generated code: converts a copy of field `i`.
+pub fn get<T: FieldValue>(record: &Record, i: usize, field: &'static str) -> Result<T, FieldError> {
+    T::from_value(record[i].clone()).map_err(|message| FieldError { field, message })
 }
 
 /// Used by generated code: takes field `i` out of the record and converts it.

@@ -243,6 +243,7 @@ async fn document_is_openapi_3_1() {
         "Tasks API",
         "2.3.0",
         Default::default(),
+        &[],
     );
     let res = router
         .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())

@@ -7,14 +7,23 @@
 //! frees. A lone request waits for nothing, and under load the batches grow
 //! by themselves. `wait` optionally lingers after the first lookup for more
 //! to join (off by default). Identical keys in a batch share the row.
+//!
+//! The rows come from a [`LoadByIds`] the batcher owns, so it holds no
+//! reference back to the service that uses it.
 
 use crate::error::{ApiError, ApiResult};
-use crate::service::ResourceService;
 use crate::value::{Key, Record};
+use futures::future::BoxFuture;
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Semaphore};
+
+/// Loads the rows with these ids (one statement or a few): what a batch
+/// runs. Missing ids are absent from the map.
+pub trait LoadByIds: Send + Sync + 'static {
+    fn load_ids<'a>(&'a self, keys: &'a [Key]) -> BoxFuture<'a, ApiResult<HashMap<Key, Record>>>;
+}
 
 type Reply = oneshot::Sender<ApiResult<Option<Record>>>;
 
@@ -60,9 +69,10 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    pub fn new(svc: Weak<ResourceService>, opts: BatchOptions) -> Self {
+    /// Starts the batching task; it ends when the batcher is dropped.
+    pub fn new(loader: Arc<dyn LoadByIds>, opts: BatchOptions) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(svc, rx, opts));
+        tokio::spawn(run(loader, rx, opts));
         Batcher { tx }
     }
 
@@ -102,7 +112,7 @@ impl Batcher {
     }
 }
 
-async fn run(svc: Weak<ResourceService>, mut rx: mpsc::UnboundedReceiver<Ask>, opts: BatchOptions) {
+async fn run(loader: Arc<dyn LoadByIds>, mut rx: mpsc::UnboundedReceiver<Ask>, opts: BatchOptions) {
     let slots = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let max = opts.max.max(1);
     while let Some(first) = rx.recv().await {
@@ -133,10 +143,10 @@ async fn run(svc: Weak<ResourceService>, mut rx: mpsc::UnboundedReceiver<Ask>, o
                 }
             }
         }
-        let Some(svc) = svc.upgrade() else { return };
+        let loader = loader.clone();
         // Run the query off the collecting loop so the next batch can form.
         tokio::spawn(async move {
-            answer(svc, batch).await;
+            answer(&*loader, batch).await;
             drop(slot);
         });
     }
@@ -149,16 +159,12 @@ fn add(batch: &mut Vec<(Key, Reply)>, ask: Ask) {
     }
 }
 
-async fn answer(svc: Arc<ResourceService>, batch: Vec<(Key, Reply)>) {
+async fn answer(loader: &dyn LoadByIds, batch: Vec<(Key, Reply)>) {
     let mut keys: Vec<Key> = batch.iter().map(|(k, _)| k.clone()).collect();
     keys.sort();
     keys.dedup();
-    match svc.load_by(svc.model.id_index(), &keys).await {
+    match loader.load_ids(&keys).await {
         Ok(mut rows) => {
-            let mut rows: HashMap<Key, Record> = rows
-                .drain()
-                .filter_map(|(k, mut v)| v.pop().map(|r| (k, r)))
-                .collect();
             // Hand out clones for duplicates, the original to the last asker.
             let mut counts: HashMap<Key, usize> = HashMap::new();
             for (k, _) in &batch {

@@ -14,7 +14,7 @@ pub mod invalidation;
 use crate::error::ApiError;
 use crate::observe::names;
 use crate::observe::striped::ScrapeCounter;
-use crate::service::Representation;
+use crate::representation::Representation;
 use crate::value::Key;
 use bytes::Bytes;
 use std::borrow::Borrow;

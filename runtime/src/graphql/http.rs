@@ -13,8 +13,8 @@
 
 use super::introspection;
 use super::response_cache::{Entry, Reads, ResponseCache};
+use crate::context::Context;
 use crate::error::{ApiError, Kind};
-use crate::limits::AuthSubject;
 use async_graphql::dynamic::Schema;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, ServerError, Variables};
@@ -22,7 +22,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use std::sync::Arc;
 
 pub const PATH: &str = "/graphql";
@@ -39,19 +39,17 @@ pub struct GraphqlState {
 
 type St = State<Arc<GraphqlState>>;
 
-type Subject = Option<Extension<AuthSubject>>;
-
 pub async fn get(
     State(st): St,
     RawQuery(raw): RawQuery,
-    subject: Subject,
+    ctx: Context,
     headers: HeaderMap,
 ) -> Response {
     let start = std::time::Instant::now();
     let key = raw
         .as_deref()
         .filter(|r| !r.is_empty())
-        .map(|r| ResponseCache::key("GET", subject_of(&subject), r.as_bytes()));
+        .map(|r| ResponseCache::key("GET", ctx.subject(), r.as_bytes()));
     if let Some(hit) = key.as_ref().and_then(|k| st.responses.get(k)) {
         return cached(&hit, start);
     }
@@ -92,10 +90,10 @@ pub async fn get(
             }
         }
     }
-    execute(&st, req, true, key, start).await
+    execute(&st, req.data(ctx), true, key, start).await
 }
 
-pub async fn post(State(st): St, subject: Subject, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -> Response {
     let start = std::time::Instant::now();
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -129,7 +127,7 @@ pub async fn post(State(st): St, subject: Subject, headers: HeaderMap, body: Bod
     let Ok(bytes) = axum::body::to_bytes(body, st.max_body).await else {
         return refuse(too_large());
     };
-    let key = ResponseCache::key("POST", subject_of(&subject), &bytes);
+    let key = ResponseCache::key("POST", ctx.subject(), &bytes);
     if let Some(hit) = st.responses.get(&key) {
         return cached(&hit, start);
     }
@@ -144,11 +142,7 @@ pub async fn post(State(st): St, subject: Subject, headers: HeaderMap, body: Bod
             ))
         }
     };
-    execute(&st, req, false, Some(key), start).await
-}
-
-fn subject_of(s: &Subject) -> Option<&str> {
-    s.as_ref().map(|Extension(AuthSubject(id))| id.as_str())
+    execute(&st, req.data(ctx), false, Some(key), start).await
 }
 
 /// A stored response: counted like an executed one.

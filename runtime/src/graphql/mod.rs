@@ -29,6 +29,13 @@ use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The request's context (attached by the HTTP handler), for resolvers.
+fn context_of(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> crate::context::Context {
+    ctx.data_opt::<crate::context::Context>()
+        .cloned()
+        .unwrap_or_default()
+}
+
 pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
     if registry.services.is_empty() {
         // A schema needs at least one query field.

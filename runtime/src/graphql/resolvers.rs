@@ -49,7 +49,7 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
             response_cache::record(&ctx, &svc);
             // Same path as REST: cache, then batcher, then the database.
             Ok(svc
-                .representation(&id)
+                .read(&super::context_of(&ctx), &id)
                 .await
                 .gql()?
                 .map(|r| FieldValue::owned_any(Row::single(r.record.clone()))))
@@ -71,7 +71,8 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
             FieldFuture::new(async move {
                 let q = list_query(svc.model, &ctx.args, &sorts).gql()?;
                 response_cache::record(&ctx, &svc);
-                let page = svc.list(&q).await.gql()?;
+                let scope = svc.scope(&super::context_of(&ctx)).gql()?;
+                let page = svc.list(scope.as_ref(), &q).await.gql()?;
                 Ok(Some(FieldValue::owned_any(ListPage {
                     group: Group::new(page.records),
                     next_cursor: page.next_cursor,
@@ -125,7 +126,11 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
                 Some(input) => input_json(svc.model, input)?,
                 None => serde_json::Value::Object(Default::default()),
             };
-            let created = svc.create(std::slice::from_ref(&body), false).await.gql()?;
+            let c = super::context_of(&ctx);
+            let created = svc
+                .create(&c, std::slice::from_ref(&body), false)
+                .await
+                .gql()?;
             let rec = created
                 .into_iter()
                 .next()
@@ -156,7 +161,11 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
                 let id = id_arg(&svc, ctx.args.try_get("id")?)?;
                 let body = input_json(svc.model, ctx.args.try_get("input")?)?;
                 let if_match = optional_string(ctx.args.get("ifMatch"))?;
-                let rec = svc.update(&id, &body, Mode::Patch, if_match).await.gql()?;
+                let c = super::context_of(&ctx);
+                let rec = svc
+                    .update(&c, &id, &body, Mode::Patch, if_match)
+                    .await
+                    .gql()?;
                 Ok(Some(FieldValue::owned_any(Row::single(rec))))
             })
         })
@@ -181,8 +190,9 @@ pub fn mutations(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
         FieldFuture::new(async move {
             let id = id_arg(&svc, ctx.args.try_get("id")?)?;
             let if_match = optional_string(ctx.args.get("ifMatch"))?;
+            let c = super::context_of(&ctx);
             Ok(Some(FieldValue::owned_any(Row::single(
-                svc.delete(&id, if_match).await.gql()?,
+                svc.delete(&c, &id, if_match).await.gql()?,
             ))))
         })
     })

@@ -19,7 +19,8 @@ use crate::error::ApiError;
 use crate::model::ResourceModel;
 use crate::query::SortKey;
 use crate::registry::{Link, Registry};
-use crate::service::{Representation, ResourceService};
+use crate::representation::Representation;
+use crate::service::ResourceService;
 use crate::value::Record;
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object,
@@ -254,7 +255,18 @@ fn to_one(registry: &Registry, link: &Link) -> Field {
                 return Ok(None);
             }
             super::response_cache::record(&ctx, &target);
+            let scope = target.scope(&super::context_of(&ctx)).gql()?;
             match row.related(&target, via).await.gql()?.into_iter().next() {
+                Some(r) if scope.as_ref().is_some_and(|s| !s.admits(r.record())) => {
+                    if optional {
+                        return Ok(None);
+                    }
+                    Err(ApiError::forbidden(format!(
+                        "the {} this {} refers to is outside what you may read",
+                        target.model.name, from.name
+                    )))
+                    .gql()
+                }
                 Some(r) => Ok(Some(FieldValue::owned_any(r))),
                 None if optional => Ok(None),
                 None => Err(ApiError::internal(format!(
@@ -292,10 +304,12 @@ fn to_many(registry: &Registry, link: &Link) -> Option<Field> {
                 FieldFuture::new(async move {
                     let row = ctx.parent_value.try_downcast_ref::<Row>()?;
                     super::response_cache::record(&ctx, &source);
+                    let scope = source.scope(&super::context_of(&ctx)).gql()?;
                     let rows = row.related(&source, via).await.gql()?;
-                    Ok(Some(FieldValue::list(
-                        rows.into_iter().map(FieldValue::owned_any),
-                    )))
+                    let visible = rows
+                        .into_iter()
+                        .filter(|r| scope.as_ref().is_none_or(|s| s.admits(r.record())));
+                    Ok(Some(FieldValue::list(visible.map(FieldValue::owned_any))))
                 })
             },
         )

@@ -12,8 +12,10 @@
 //! connection: it knows the peer address without a per-request extension,
 //! and it names the route itself with the matcher axum uses.
 
+use crate::context::Context as RequestContext;
 use crate::error::{ApiError, Kind};
-use crate::limits::{AuthSubject, Decision, Limiter, Verdict};
+use crate::identity::{Authenticate, Authentication, Principal};
+use crate::limits::{Decision, Limiter, Verdict};
 use crate::observe::middleware::Observer;
 use crate::observe::request_id::MakeFastRequestId;
 use axum::extract::{ConnectInfo, Request};
@@ -36,11 +38,27 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct GateConfig {
     pub observer: Arc<Observer>,
     pub limiter: Option<Arc<Limiter>>,
+    /// Establishes the caller before the limiter decides.
+    pub authenticator: Option<Arc<dyn Authenticate>>,
+    /// Per observer route index: when its handlers read the context.
+    pub contexts: Vec<ContextNeed>,
     pub timeout: Duration,
     pub ids: MakeFastRequestId,
 }
 
+/// Whether a route's handlers read the request's [`RequestContext`]
+/// (attaching it costs an extension map, so reads that do not need it
+/// skip it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextNeed {
+    Never,
+    /// Writes only (resources without read scopes).
+    Writes,
+    Always,
+}
+
 struct Shared {
+    contexts: Vec<ContextNeed>,
     config: GateConfig,
     /// (read, write) policy per observer route index, resolved once.
     policies: Vec<(Option<usize>, Option<usize>)>,
@@ -66,7 +84,10 @@ impl GateLayer {
             })
             .collect();
         let added_fields = 1 + config.limiter.as_ref().map_or(0, |l| l.field_count());
+        let mut contexts = config.contexts.clone();
+        contexts.resize(config.observer.routes().count(), ContextNeed::Never);
         GateLayer(Arc::new(Shared {
+            contexts,
             config,
             policies,
             added_fields,
@@ -118,67 +139,167 @@ where
         self.inner.poll_ready(cx)
     }
 
-    /// Everything up to the handler runs here, synchronously: with the
-    /// in-process limiter a request is decided and dispatched before the
-    /// first poll, and its future is stored in place (no box) holding only
-    /// the handler's future and what the response needs afterwards.
+    /// Everything up to the handler runs here, synchronously: with no
+    /// authenticator (or one that answers at once) and the in-process
+    /// limiter, a request is decided and dispatched before the first poll,
+    /// and its future is stored in place (no box) holding only the
+    /// handler's future and what the response needs afterwards.
     fn call(&mut self, req: Request) -> GateFuture<S::Future> {
         let start = Instant::now();
         let shared = self.shared.clone();
         let config = &shared.config;
         config.observer.start();
         let route = config.observer.route_of(req.uri().path());
-        let method = req.method().clone();
-        let policy = {
-            let (read, write) = shared.policies[route];
-            if crate::limits::is_read(&method) {
-                read
-            } else {
-                write
-            }
-        };
         let after = After {
             route,
             req_size: http_body::Body::size_hint(req.body()).exact().unwrap_or(0),
             request_id: request_id(config, &req),
-            method,
+            method: req.method().clone(),
             start,
             stamp: None,
+            span: tracing::Span::none(),
             shared,
         };
-        let (Some(limiter), Some(i)) = (after.shared.config.limiter.as_ref(), policy) else {
-            return GateFuture::Running {
-                running: Running::new(&mut self.inner, req, after),
-            };
+        let peer = self.peer;
+        let Some(auth) = after.shared.config.authenticator.as_ref() else {
+            return self.admit_as(req, after, None);
         };
-        let peer = self.peer.or_else(|| {
-            req.extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0)
-        });
-        let subject = req.extensions().get::<AuthSubject>();
-        match limiter.check_now(i, req.headers(), peer, subject) {
-            // Called here, the inner service needs no clone of its own (nor
-            // the limiter): a reference count both cores touch is not free.
-            Some(verdict) => admit(verdict, i, &mut self.inner, req, after),
-            // The shared (Redis) limiter answers asynchronously: the ready
-            // service goes with the future, a fresh clone waits for the next.
-            None => {
-                let limiter = limiter.clone();
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
+        match auth.authenticate(&req) {
+            Authentication::Ready(Ok(principal)) => self.admit_as(req, after, principal),
+            Authentication::Ready(Err(e)) => GateFuture::Done {
+                res: Some(after.complete(e.into_response())),
+            },
+            // The ready service goes with the future; a fresh clone waits
+            // for the next request.
+            Authentication::Pending(who) => {
+                let inner = take_ready(&mut self.inner);
                 let fut = async move {
-                    let subject = req.extensions().get::<AuthSubject>();
-                    let verdict = limiter.check(i, req.headers(), peer, subject).await;
-                    match admit(verdict, i, &mut inner, req, after) {
-                        GateFuture::Running { running } => running.await,
-                        GateFuture::Done { res } => res.expect("a fresh response"),
-                        GateFuture::Waiting { .. } => unreachable!("admit never waits"),
+                    match who.await {
+                        Ok(principal) => decide_later(inner, req, after, principal, peer).await,
+                        Err(e) => after.complete(e.into_response()),
                     }
                 };
                 GateFuture::Waiting { fut: Box::pin(fut) }
             }
         }
+    }
+}
+
+impl<S> Gate<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    /// Rate-limits and dispatches a request from `principal`.
+    fn admit_as(
+        &mut self,
+        mut req: Request,
+        mut after: After,
+        principal: Option<Arc<Principal>>,
+    ) -> GateFuture<S::Future> {
+        attach(&mut req, &mut after, principal);
+        let (Some(limiter), Some(i)) = (after.shared.config.limiter.as_ref(), after.policy(&req))
+        else {
+            return GateFuture::Running {
+                running: Running::new(&mut self.inner, req, after),
+            };
+        };
+        let peer = peer_of(self.peer, &req);
+        let subject = subject_of(&req);
+        match limiter.check_now(i, req.headers(), peer, subject) {
+            // Called here, the inner service needs no clone of its own (nor
+            // the limiter): a reference count both cores touch is not free.
+            Some(verdict) => admit(verdict, i, &mut self.inner, req, after),
+            // The shared (Redis) limiter answers asynchronously.
+            None => {
+                let mut inner = take_ready(&mut self.inner);
+                let limiter = limiter.clone();
+                let fut = async move {
+                    let verdict = limiter
+                        .check(i, req.headers(), peer, subject_of(&req))
+                        .await;
+                    run(admit(verdict, i, &mut inner, req, after)).await
+                };
+                GateFuture::Waiting { fut: Box::pin(fut) }
+            }
+        }
+    }
+}
+
+/// The ready inner service, leaving a fresh clone in its place.
+fn take_ready<S: Clone>(inner: &mut S) -> S {
+    let clone = inner.clone();
+    std::mem::replace(inner, clone)
+}
+
+/// The rest of [`Gate::admit_as`] once an authenticator answered later.
+async fn decide_later<S>(
+    mut inner: S,
+    mut req: Request,
+    mut after: After,
+    principal: Option<Arc<Principal>>,
+    peer: Option<SocketAddr>,
+) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    attach(&mut req, &mut after, principal);
+    let limited = after.shared.config.limiter.clone().zip(after.policy(&req));
+    let Some((limiter, i)) = limited else {
+        return Running::new(&mut inner, req, after).await;
+    };
+    let peer = peer_of(peer, &req);
+    let verdict = limiter
+        .check(i, req.headers(), peer, subject_of(&req))
+        .await;
+    run(admit(verdict, i, &mut inner, req, after)).await
+}
+
+/// Drives a future [`admit`] made.
+async fn run<F>(fut: GateFuture<F>) -> Response
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    match fut {
+        GateFuture::Running { running } => running.await,
+        GateFuture::Done { res } => res.expect("a fresh response"),
+        GateFuture::Waiting { .. } => unreachable!("admit never waits"),
+    }
+}
+
+/// The socket peer, or the one the server put in `ConnectInfo`.
+fn peer_of(known: Option<SocketAddr>, req: &Request) -> Option<SocketAddr> {
+    known.or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+    })
+}
+
+fn subject_of(req: &Request) -> Option<&str> {
+    req.extensions().get::<RequestContext>()?.subject()
+}
+
+/// Opens the request's span and, where a handler reads it, attaches the
+/// [`RequestContext`] (request id and principal).
+fn attach(req: &mut Request, after: &mut After, principal: Option<Arc<Principal>>) {
+    let config = &after.shared.config;
+    after.span = tracing::info_span!(
+        "request",
+        request_id = %after.request_id.to_str().unwrap_or("-"),
+        method = %after.method,
+        route = %config.observer.route_label(after.route),
+        subject = principal.as_deref().map(|p| p.subject.as_str()),
+    );
+    let wanted = match after.shared.contexts[after.route] {
+        ContextNeed::Always => true,
+        ContextNeed::Writes => !crate::limits::is_read(&after.method),
+        ContextNeed::Never => false,
+    };
+    // The limiter reads the subject from the context too.
+    if wanted || principal.is_some() {
+        let ctx = RequestContext::for_request(after.request_id.clone(), principal);
+        req.extensions_mut().insert(ctx);
     }
 }
 
@@ -219,9 +340,21 @@ struct After {
     start: Instant,
     /// The limiter's policy and decision, for the RateLimit fields.
     stamp: Option<(usize, Decision)>,
+    /// The request's tracing span (disabled when nothing listens).
+    span: tracing::Span,
 }
 
 impl After {
+    /// The rate-limit policy for this request, if any.
+    fn policy(&self, req: &Request) -> Option<usize> {
+        let (read, write) = self.shared.policies[self.route];
+        if crate::limits::is_read(req.method()) {
+            read
+        } else {
+            write
+        }
+    }
+
     /// Adds the gate's fields to the response and records it.
     fn complete(mut self, mut res: Response) -> Response {
         let config = &self.shared.config;
@@ -291,6 +424,8 @@ pin_project_lite::pin_project! {
         handler: Option<futures::future::CatchUnwind<AssertUnwindSafe<F>>>,
         timer: Option<Pin<Box<tokio::time::Sleep>>>,
         after: Option<After>,
+        // Entered while the handler runs, so its logs carry the request id.
+        span: tracing::Span,
     }
 }
 
@@ -298,18 +433,17 @@ impl<F> Running<F>
 where
     F: Future<Output = Result<Response, Infallible>>,
 {
-    fn new<S: Service<Request, Future = F>>(inner: &mut S, req: Request, after: After) -> Self {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
-            Ok(f) => Running {
-                handler: Some(AssertUnwindSafe(f).catch_unwind()),
-                timer: None,
-                after: Some(after),
-            },
-            Err(_) => Running {
-                handler: None,
-                timer: None,
-                after: Some(after),
-            },
+    fn new<S: Service<Request, Future = F>>(inner: &mut S, req: Request, mut after: After) -> Self {
+        let span = std::mem::replace(&mut after.span, tracing::Span::none());
+        let called = {
+            let _in_span = span.enter();
+            std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req)))
+        };
+        Running {
+            handler: called.ok().map(|f| AssertUnwindSafe(f).catch_unwind()),
+            timer: None,
+            after: Some(after),
+            span,
         }
     }
 }
@@ -322,6 +456,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let mut this = self.project();
+        let _in_span = this.span.enter();
         let res = match this.handler.as_mut().as_pin_mut() {
             None => panicked(),
             Some(handler) => match handler.poll(cx) {
@@ -403,6 +538,8 @@ mod tests {
         let gate = GateLayer::new(GateConfig {
             observer: observer.clone(),
             limiter: None,
+            authenticator: None,
+            contexts: Vec::new(),
             timeout,
             ids: MakeFastRequestId::default(),
         });

@@ -1,28 +1,38 @@
-//! The one middleware layer around every route.
+//! The routes, and the one gate in front of them.
 
 pub mod gate;
+pub mod routes;
 
 use crate::config::Config;
 use crate::health::Health;
+use crate::identity::Authenticate;
 use crate::limits::Limiter;
 use crate::observe::middleware::Observer;
 use crate::observe::request_id::MakeFastRequestId;
 use crate::registry::Registry;
 use axum::serve::{IncomingStream, Listener};
 use axum::Router;
-use gate::{Gate, GateConfig, GateLayer};
+use gate::{ContextNeed, Gate, GateConfig, GateLayer};
+use routes::CustomRoute;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
-/// Shared services the middleware needs.
+/// Shared services the middleware needs, and the application's own
+/// routes, layers and document fragments.
 pub struct Parts {
     pub observer: Arc<Observer>,
     pub limiter: Option<Arc<Limiter>>,
     pub health: Arc<Health>,
     pub flags: Arc<crate::cache::flags::Flags>,
+    pub authenticator: Option<Arc<dyn Authenticate>>,
+    /// Per route (in the observer's order, without its `unmatched` entry).
+    pub contexts: Vec<ContextNeed>,
+    pub custom: Vec<CustomRoute>,
+    pub layers: Vec<Box<dyn FnOnce(Router) -> Router + Send>>,
+    pub openapi: Vec<utoipa::openapi::OpenApi>,
 }
 
 /// The routes and the gate in front of them.
@@ -65,12 +75,13 @@ where
 }
 
 pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
-    let routes = Router::new()
+    let mut routes = Router::new()
         .merge(crate::rest::router(registry.clone(), config))
         .merge(crate::graphql::router(registry.clone(), config))
         .merge(crate::openapi::router(
-            registry.clone(),
+            &registry,
             config.rate_limit_headers,
+            &parts.openapi,
         ))
         .merge(crate::health::router(parts.health))
         .merge(crate::observe::router())
@@ -78,15 +89,39 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
             parts.flags,
             config.admin_token.clone(),
         ))
-        .fallback(crate::app::not_found);
+        .merge(custom_routes(&registry, parts.custom))
+        .fallback(routes::not_found);
+    for apply in parts.layers {
+        routes = apply(routes);
+    }
 
     // One gate for everything per request (see `gate`). Rate limits apply
     // only to routes with a policy: never to probes or scrapes.
+    let mut contexts = vec![ContextNeed::Never]; // the `unmatched` entry
+    contexts.extend(parts.contexts);
     let gate = GateLayer::new(GateConfig {
         observer: parts.observer,
         limiter: parts.limiter,
+        authenticator: parts.authenticator,
+        contexts,
         timeout: config.request_timeout,
         ids: MakeFastRequestId::default(),
     });
     Stack { routes, gate }
+}
+
+/// The application's routes, with typed access for their handlers and
+/// axum's bare 405 turned into the problem every route answers.
+fn custom_routes(registry: &Arc<Registry>, custom: Vec<CustomRoute>) -> Router {
+    if custom.is_empty() {
+        return Router::new();
+    }
+    let mut r = Router::new();
+    for c in custom {
+        r = r.merge(c.router);
+    }
+    r.layer(axum::middleware::map_response(routes::problem_405))
+        .layer(axum::Extension(crate::access::ApiRegistry(
+            registry.clone(),
+        )))
 }

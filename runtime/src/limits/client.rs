@@ -1,7 +1,7 @@
 //! Who a request comes from, for rate limiting.
 //!
-//! Order: an authenticated subject (set by an auth layer as a request
-//! extension), else a configured API key, else the client IP. The IP is the
+//! Order: the authenticated subject (the request's
+//! [`Principal`](crate::identity::Principal)), else a configured API key, else the client IP. The IP is the
 //! socket peer unless that peer is a trusted proxy; then `X-Forwarded-For`
 //! is read from the right and the first untrusted hop wins, so a client
 //! cannot pick its own bucket by sending a forged header.
@@ -13,10 +13,6 @@ use std::net::{IpAddr, SocketAddr};
 
 static X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-
-/// Set by an authentication layer: the caller's stable identity.
-#[derive(Debug, Clone)]
-pub struct AuthSubject(pub String);
 
 #[derive(Debug, Clone, Default)]
 pub struct ClientKeys {
@@ -61,10 +57,10 @@ impl ClientKeys {
         &self,
         headers: &'a HeaderMap,
         peer: Option<SocketAddr>,
-        subject: Option<&'a AuthSubject>,
+        subject: Option<&'a str>,
     ) -> ClientId<'a> {
         if let Some(s) = subject {
-            return ClientId::Subject(&s.0);
+            return ClientId::Subject(s);
         }
         if !self.api_keys.is_empty() {
             if let Some(k) = headers
@@ -169,11 +165,7 @@ mod tests {
             keys().key(&h, Some(peer), None).to_string(),
             "ip:203.0.113.7"
         );
-        let subject = AuthSubject("u1".into());
-        assert_eq!(
-            keys().key(&h, Some(peer), Some(&subject)).to_string(),
-            "sub:u1"
-        );
+        assert_eq!(keys().key(&h, Some(peer), Some("u1")).to_string(), "sub:u1");
         let other: IpAddr = "203.0.113.8".parse().unwrap();
         assert_ne!(
             ClientId::Ip(peer.ip()).hash64(),

@@ -14,7 +14,7 @@ mod local;
 pub mod rate;
 mod redis;
 
-pub use client::{AuthSubject, ClientId, ClientKeys};
+pub use client::{ClientId, ClientKeys};
 pub use local::LocalLimiter;
 pub use rate::Rate;
 
@@ -28,25 +28,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The read and write rates for a resource: its declared limits, else the
-/// configured defaults.
-pub fn model_rates(
-    model: &crate::model::ResourceModel,
-    config: &crate::config::Config,
-) -> (Rate, Rate, OnFailure) {
-    let rl = model.rate_limit;
-    let on_failure = match rl.fail_closed {
-        Some(true) => OnFailure::Closed,
-        Some(false) => OnFailure::Open,
-        None => config.rate_limit_on_redis_failure,
-    };
-    (
-        rl.read.map(Rate::from).unwrap_or(config.rate_limit_read),
-        rl.write.map(Rate::from).unwrap_or(config.rate_limit_write),
-        on_failure,
-    )
-}
 
 /// Which revision of draft-ietf-httpapi-ratelimit-headers responses follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -345,7 +326,7 @@ impl Limiter {
         i: usize,
         headers: &axum::http::HeaderMap,
         peer: Option<SocketAddr>,
-        subject: Option<&AuthSubject>,
+        subject: Option<&str>,
     ) -> Verdict {
         let client = self.keys.key(headers, peer, subject);
         match self.decide(i, client).await {
@@ -361,7 +342,7 @@ impl Limiter {
         i: usize,
         headers: &axum::http::HeaderMap,
         peer: Option<SocketAddr>,
-        subject: Option<&AuthSubject>,
+        subject: Option<&str>,
     ) -> Option<Verdict> {
         if self.redis.is_some() {
             return None;

@@ -68,6 +68,11 @@ impl Observer {
         }
     }
 
+    /// The template (metrics label) of route index `i`.
+    pub fn route_label(&self, i: usize) -> &'static str {
+        self.labels[i].0
+    }
+
     /// The route index of a request path; paths no route serves share one.
     pub fn route_of(&self, path: &str) -> usize {
         self.routes.at(path).map_or(UNMATCHED, |m| *m.value)

@@ -32,7 +32,7 @@ pub(crate) const SIZE_BUCKETS: &[f64] = &[
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let handle = PrometheusBuilder::new()
+        let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS))
             .and_then(|b| {
@@ -42,8 +42,16 @@ pub fn handle() -> &'static PrometheusHandle {
                 )
             })
             .expect("valid buckets")
-            .install_recorder()
-            .expect("the metrics recorder is installed once, here");
+            .build_recorder();
+        let handle = recorder.handle();
+        // A host application may have installed its own recorder: then the
+        // runtime's metrics go to it (and its exporter), nothing panics,
+        // and `/metrics` here still serves the per-request families.
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!(
+                "a metrics recorder was installed before the app; the runtime records into it"
+            );
+        }
         names::describe();
         // Upkeep drains histogram samples so memory stays bounded.
         let upkeep = handle.clone();

@@ -14,7 +14,7 @@ pub use document::document;
 use crate::error::{ApiError, Kind};
 use crate::limits::HeaderStyle;
 use crate::registry::Registry;
-use crate::service::{etag_matches, etag_of};
+use crate::representation::{etag_matches, etag_of};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,9 +27,20 @@ pub const DEFAULT_TITLE: &str = "Resourceful API";
 /// `info.version` (the document's version, not an API route version).
 pub const DEFAULT_VERSION: &str = "1";
 
-/// The document describes the RateLimit fields in the style the limiter sends.
-pub fn router(registry: Arc<Registry>, rate_limit: HeaderStyle) -> Router {
-    router_with_info(&registry, DEFAULT_TITLE, DEFAULT_VERSION, rate_limit)
+/// The document describes the RateLimit fields in the style the limiter
+/// sends, and includes the application's own `fragments`.
+pub fn router(
+    registry: &Registry,
+    rate_limit: HeaderStyle,
+    fragments: &[utoipa::openapi::OpenApi],
+) -> Router {
+    router_with_info(
+        registry,
+        DEFAULT_TITLE,
+        DEFAULT_VERSION,
+        rate_limit,
+        fragments,
+    )
 }
 
 /// Like [`router`], with the document's title and version.
@@ -38,10 +49,13 @@ pub fn router_with_info(
     title: &str,
     version: &str,
     rate_limit: HeaderStyle,
+    fragments: &[utoipa::openapi::OpenApi],
 ) -> Router {
-    let json = document(registry, title, version, rate_limit)
-        .to_json()
-        .expect("the OpenAPI document serializes");
+    let mut doc = document(registry, title, version, rate_limit);
+    for f in fragments {
+        doc.merge(f.clone());
+    }
+    let json = doc.to_json().expect("the OpenAPI document serializes");
     let spec = Arc::new(Spec {
         etag: etag_of(json.as_bytes()),
         json: Bytes::from(json),

@@ -40,6 +40,7 @@ fn explain(kind: Kind) -> &'static str {
     match kind {
         Kind::MalformedJson => "The body is empty or not valid JSON.",
         Kind::Unauthorized => "Credentials are missing or invalid.",
+        Kind::Forbidden => "The caller may not do this: a rule of the application refused it.",
         Kind::BadQuery => "A query parameter is unknown, not filterable or sortable, or has a bad value; `errors` lists each one.",
         Kind::Validation => "The body is well-formed JSON but breaks the resource's rules; `errors` lists every invalid field.",
         Kind::NotFound => "No record has this id (or the id does not parse).",

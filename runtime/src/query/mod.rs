@@ -12,9 +12,11 @@
 
 mod cursor;
 mod rest;
+pub mod scope;
 
 pub use cursor::Cursor;
 pub use rest::parse_rest_query;
+pub use scope::Scope;
 
 use crate::model::{FieldType, ResourceModel};
 use crate::value::Value;

@@ -4,10 +4,12 @@
 use super::body::{read_json, Accepts};
 use super::RestState;
 use crate::cache::CachedList;
+use crate::context::Context;
 use crate::error::{ApiError, ApiResult, Kind};
 use crate::input::Mode;
 use crate::query::parse_rest_query;
-use crate::service::{etag_matches, etag_of, Representation};
+use crate::query::scope::Resolved;
+use crate::representation::{etag_matches, etag_of, Representation};
 use crate::value::{RecordJson, Value};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -69,9 +71,23 @@ impl IfNoneMatch {
 }
 
 /// `GET /v1/tasks?filter…&sort=…&limit=…&cursor=…`
-pub async fn list(State(st): St, RawQuery(raw): RawQuery, inm: IfNoneMatch) -> ApiResult<Response> {
+pub async fn list(
+    State(st): St,
+    RawQuery(raw): RawQuery,
+    inm: IfNoneMatch,
+    ctx: Context,
+) -> ApiResult<Response> {
     let raw = raw.unwrap_or_default();
-    let page = st.svc.cached_list(&raw, || render_list(&st, &raw)).await?;
+    let scope = st.svc.scope(&ctx)?;
+    // Callers with different scopes see different pages.
+    let key = match &scope {
+        None => std::borrow::Cow::Borrowed(raw.as_str()),
+        Some(s) => format!("{raw}\u{0}{}", s.key()).into(),
+    };
+    let page = st
+        .svc
+        .cached_list(&key, || render_list(&st, &raw, scope.as_ref()))
+        .await?;
     if inm.matches(&page.etag) {
         return Ok(not_modified(page.etag_header.clone()));
     }
@@ -87,10 +103,14 @@ pub async fn list(State(st): St, RawQuery(raw): RawQuery, inm: IfNoneMatch) -> A
 }
 
 /// Runs the list query and renders body, ETag and `Link` once (cacheable).
-async fn render_list(st: &RestState, raw: &str) -> ApiResult<Arc<CachedList>> {
+async fn render_list(
+    st: &RestState,
+    raw: &str,
+    scope: Option<&Resolved>,
+) -> ApiResult<Arc<CachedList>> {
     let model = st.svc.model;
     let q = parse_rest_query(model, Some(raw))?;
-    let page = st.svc.list(&q).await?;
+    let page = st.svc.list(scope, &q).await?;
     let items: Vec<RecordJson> = page
         .records
         .iter()
@@ -129,11 +149,12 @@ pub async fn get_one(
     State(st): St,
     Path(id): Path<String>,
     inm: IfNoneMatch,
+    ctx: Context,
 ) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
     let rep = st
         .svc
-        .representation(&id)
+        .read(&ctx, &id)
         .await?
         .ok_or_else(|| st.svc.missing(&id))?;
     if inm.matches(&rep.etag) {
@@ -148,7 +169,12 @@ pub async fn get_one(
 
 /// `POST /v1/tasks` with an object (201 + Location) or an array (bulk,
 /// one transaction).
-pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+pub async fn create(
+    State(st): St,
+    ctx: Context,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     let json = read_json(&headers, body, st.max_body, Accepts::Json).await?;
     let model = st.svc.model;
     match json {
@@ -159,7 +185,7 @@ pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<
                     "a bulk create needs at least one item",
                 ));
             }
-            let recs = st.svc.create(&items, true).await?;
+            let recs = st.svc.create(&ctx, &items, true).await?;
             let out: Vec<RecordJson> = recs
                 .iter()
                 .map(|r| RecordJson { model, record: r })
@@ -173,7 +199,7 @@ pub async fn create(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<
         obj @ serde_json::Value::Object(_) => {
             let rec = st
                 .svc
-                .create(std::slice::from_ref(&obj), false)
+                .create(&ctx, std::slice::from_ref(&obj), false)
                 .await?
                 .pop()
                 .ok_or_else(|| ApiError::internal("no row"))?;
@@ -199,6 +225,7 @@ fn location_id(v: &Value) -> String {
 
 async fn update(
     st: Arc<RestState>,
+    ctx: Context,
     id: String,
     headers: HeaderMap,
     body: Body,
@@ -212,7 +239,7 @@ async fn update(
     };
     let json = read_json(&headers, body, st.max_body, accepts).await?;
     let if_match = header_str(&headers, header::IF_MATCH);
-    let rec = st.svc.update(&id, &json, mode, if_match).await?;
+    let rec = st.svc.update(&ctx, &id, &json, mode, if_match).await?;
     let rep = Representation::of(st.svc.model, &rec);
     Ok(json_response(
         StatusCode::OK,
@@ -225,31 +252,34 @@ async fn update(
 pub async fn replace(
     State(st): St,
     Path(id): Path<String>,
+    ctx: Context,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    update(st, id, headers, body, Mode::Replace).await
+    update(st, ctx, id, headers, body, Mode::Replace).await
 }
 
 /// `PATCH /v1/tasks/{id}`: JSON merge patch.
 pub async fn patch(
     State(st): St,
     Path(id): Path<String>,
+    ctx: Context,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    update(st, id, headers, body, Mode::Patch).await
+    update(st, ctx, id, headers, body, Mode::Patch).await
 }
 
 /// `DELETE /v1/tasks/{id}` → 204.
 pub async fn delete(
     State(st): St,
     Path(id): Path<String>,
+    ctx: Context,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
     st.svc
-        .delete(&id, header_str(&headers, header::IF_MATCH))
+        .delete(&ctx, &id, header_str(&headers, header::IF_MATCH))
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

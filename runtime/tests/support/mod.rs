@@ -105,6 +105,30 @@ impl Ctx {
         }
     }
 
+    /// The whole stack of any app (own resources, hooks, routes).
+    pub async fn from_app(backend: Backend, app: App) -> Ctx {
+        let test_db = TestDb::new(backend).await;
+        let server = app.build_with_db(test_db.db.clone()).await.expect("build");
+        let router = server.router();
+        Ctx {
+            server,
+            router,
+            test_db,
+        }
+    }
+
+    /// GraphQL `query` with `variables`: the whole response.
+    pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        let r = self
+            .post(
+                "/graphql",
+                serde_json::json!({ "query": query, "variables": variables }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        r.json
+    }
+
     pub async fn cleanup(self) {
         self.test_db.cleanup().await;
     }

@@ -1,0 +1,71 @@
+//! The context an operation runs in: which request it serves (its id) and
+//! who asked (the [`Principal`]). REST and GraphQL take it from the
+//! request; typed access from Rust carries one explicitly
+//! ([`Context::system`] when no caller is involved). Hooks, read scopes and
+//! logs read it.
+
+use crate::identity::Principal;
+use axum::http::HeaderValue;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    request_id: Option<HeaderValue>,
+    principal: Option<Arc<Principal>>,
+}
+
+impl Context {
+    /// No request and no caller: background tasks, seeding, tests.
+    pub fn system() -> Self {
+        Context::default()
+    }
+
+    /// The context of one HTTP request (made by the gate).
+    pub fn for_request(request_id: HeaderValue, principal: Option<Arc<Principal>>) -> Self {
+        Context {
+            request_id: Some(request_id),
+            principal,
+        }
+    }
+
+    /// The same context acting for `principal`.
+    pub fn with_principal(mut self, principal: impl Into<Arc<Principal>>) -> Self {
+        self.principal = Some(principal.into());
+        self
+    }
+
+    /// The `X-Request-Id` the response carries.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_ref().and_then(|v| v.to_str().ok())
+    }
+
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_deref()
+    }
+
+    pub fn principal_arc(&self) -> Option<&Arc<Principal>> {
+        self.principal.as_ref()
+    }
+
+    /// The caller's subject, if authenticated.
+    pub fn subject(&self) -> Option<&str> {
+        self.principal().map(|p| p.subject.as_str())
+    }
+}
+
+/// Handlers take the context the gate attached to the request (an empty
+/// one when it attached none).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Context {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Context>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,403 @@
+//! Operations on one resource, shared by REST, GraphQL and typed access:
+//! the only place that reads and writes rows. Writes run in a transaction,
+//! so a rejected write changes nothing; hooks run here, so they run the
+//! same whichever surface asked.
+
+pub mod hooks;
+pub mod tx;
+mod write;
+
+pub use hooks::{Change, DynHooks};
+pub use tx::WriteTx;
+pub use write::MAX_BULK;
+
+use crate::cache::batcher::{BatchOptions, Batcher, LoadByIds};
+use crate::cache::flags::Flags;
+use crate::cache::invalidation::Invalidator;
+use crate::cache::{CacheShared, CachedList, ResourceCache};
+use crate::context::Context;
+use crate::error::{ApiError, ApiResult};
+use crate::model::ResourceModel;
+use crate::query::scope::Resolved;
+use crate::query::{Cursor, ListQuery};
+use crate::representation::Representation;
+use crate::store::sql::ResourceSql;
+use crate::store::Db;
+use crate::value::{Key, Record, Value};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_cursor: Option<String>,
+}
+
+/// How services cache and coalesce (from configuration).
+#[derive(Clone)]
+pub struct ServiceOptions {
+    pub shared: Arc<CacheShared>,
+    /// TTL for resources that declare no `cache_ttl`.
+    pub default_ttl: Duration,
+    pub max_entries: u64,
+    /// How cache misses by id are gathered into queries.
+    pub batch: BatchOptions,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        ServiceOptions {
+            shared: Arc::new(CacheShared {
+                flags: Arc::new(Flags::new(true)),
+                channel_up: true.into(),
+            }),
+            default_ttl: Duration::from_secs(600),
+            max_entries: 10_000,
+            batch: BatchOptions::default(),
+        }
+    }
+}
+
+pub struct ResourceService {
+    pub model: &'static ResourceModel,
+    pub sql: Arc<ResourceSql>,
+    pub db: Db,
+    pub flags: Arc<Flags>,
+    /// `None` when the resource declares `cache_ttl = "0s"`.
+    pub cache: Option<Arc<ResourceCache>>,
+    batcher: Batcher,
+    invalidator: OnceLock<Arc<Invalidator>>,
+    /// Resources whose rows change when a row of this one is deleted
+    /// (cascades and set-null), transitively.
+    dependents: OnceLock<Vec<&'static str>>,
+    hooks: OnceLock<Arc<dyn DynHooks>>,
+}
+
+/// What the batcher runs: rows by id, straight from the store.
+struct RowLoader {
+    model: &'static ResourceModel,
+    sql: Arc<ResourceSql>,
+    db: Db,
+}
+
+impl LoadByIds for RowLoader {
+    fn load_ids<'a>(&'a self, keys: &'a [Key]) -> BoxFuture<'a, ApiResult<HashMap<Key, Record>>> {
+        async move {
+            let rows =
+                load_by(self.model, &self.sql, &self.db, self.model.id_index(), keys).await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(k, mut v)| v.pop().map(|r| (k, r)))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
+/// Records database time and rows for one operation.
+fn observe(model: &ResourceModel, op: &'static str, start: Instant, rows: usize) {
+    use crate::observe::names;
+    let labels = [("resource", model.path), ("operation", op)];
+    metrics::histogram!(names::DB_QUERY, &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!(names::DB_ROWS, &labels).record(rows as f64);
+}
+
+/// Every row whose `field` is in `keys` (a statement per 500 keys), grouped.
+async fn load_by(
+    model: &'static ResourceModel,
+    sql: &ResourceSql,
+    db: &Db,
+    field: usize,
+    keys: &[Key],
+) -> ApiResult<HashMap<Key, Vec<Record>>> {
+    let mut out: HashMap<Key, Vec<Record>> = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let (text, params) = sql.select_where_in(field, chunk.iter().map(Key::to_value).collect());
+        let start = Instant::now();
+        let rows = db.fetch(model, &text, params).await?;
+        observe(model, "load", start, rows.len());
+        for rec in rows {
+            if let Some(k) = Key::from_value(&rec[field]) {
+                out.entry(k).or_default().push(rec);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl ResourceService {
+    pub fn new(model: &'static ResourceModel, db: Db, opts: &ServiceOptions) -> Arc<Self> {
+        let ttl = model
+            .cache_ttl_secs
+            .map(Duration::from_secs)
+            .unwrap_or(opts.default_ttl);
+        let cache = (!ttl.is_zero()).then(|| {
+            Arc::new(ResourceCache::new(
+                model.path,
+                ttl,
+                opts.max_entries,
+                opts.shared.clone(),
+            ))
+        });
+        let sql = Arc::new(ResourceSql::new(model, db.dialect()));
+        let loader = Arc::new(RowLoader {
+            model,
+            sql: sql.clone(),
+            db: db.clone(),
+        });
+        Arc::new(ResourceService {
+            model,
+            sql,
+            db,
+            flags: opts.shared.flags.clone(),
+            cache,
+            batcher: Batcher::new(loader, opts.batch),
+            invalidator: OnceLock::new(),
+            dependents: OnceLock::new(),
+            hooks: OnceLock::new(),
+        })
+    }
+
+    /// Wiring done once by the registry.
+    pub(crate) fn connect(&self, invalidator: Arc<Invalidator>, dependents: Vec<&'static str>) {
+        let _ = self.invalidator.set(invalidator);
+        let _ = self.dependents.set(dependents);
+    }
+
+    /// Installs the resource's hooks (once, at start-up).
+    pub fn set_hooks(&self, hooks: Arc<dyn DynHooks>) -> Result<(), String> {
+        self.hooks
+            .set(hooks)
+            .map_err(|_| format!("{} has hooks already", self.model.name))
+    }
+
+    pub fn hooks(&self) -> Option<&Arc<dyn DynHooks>> {
+        self.hooks.get()
+    }
+
+    pub(crate) fn invalidator(&self) -> Option<&Arc<Invalidator>> {
+        self.invalidator.get()
+    }
+
+    pub(crate) fn dependents(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.dependents.get().into_iter().flatten().copied()
+    }
+
+    /// The read scope for this caller: `None` when it sees every row.
+    pub fn scope(&self, ctx: &Context) -> ApiResult<Option<Resolved>> {
+        let Some(h) = self.hooks() else {
+            return Ok(None);
+        };
+        let scope = h.read_scope(ctx);
+        if scope.is_all() {
+            return Ok(None);
+        }
+        scope
+            .resolve(self.model)
+            .map(Some)
+            .map_err(ApiError::internal)
+    }
+
+    /// One row by id: coalesced with concurrent lookups when the
+    /// optimisation flag is on, straight to the database otherwise.
+    pub async fn load(&self, id: &Value) -> ApiResult<Option<Record>> {
+        match Key::from_value(id) {
+            Some(k) if self.flags.optimization() => self.batcher.load(k).await,
+            _ => self.get(id).await,
+        }
+    }
+
+    /// The rendered row the caller may see (its read scope applied), from
+    /// the cache when allowed.
+    pub async fn read(&self, ctx: &Context, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
+        let scope = self.scope(ctx)?;
+        let rep = self.representation(id).await?;
+        Ok(rep.filter(|r| scope.as_ref().is_none_or(|s| s.admits(&r.record))))
+    }
+
+    /// The rendered row (JSON + ETag), from the cache when allowed. No read
+    /// scope: for callers that applied it ([`ResourceService::read`]).
+    pub async fn representation(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
+        // Hits stay inline; the miss path is boxed, so the future of every
+        // read is small (moving a large future costs more than a hit).
+        match (&self.cache, Key::from_value(id)) {
+            (Some(c), Some(k)) if c.usable() => match c.cached_item(&k) {
+                Some(hit) => Ok(Some(hit)),
+                None => Box::pin(c.fill_item(k, self.render(id))).await,
+            },
+            _ => Box::pin(self.render(id)).await,
+        }
+    }
+
+    /// Rendered rows for several ids at once (a GraphQL relation level):
+    /// hits from the cache, the misses in one batch. Each miss still goes
+    /// through the cache's fill, so concurrent readers of a row share it and
+    /// a write that lands meanwhile keeps the row out of the cache.
+    /// Requires the optimisation flag (the batcher) to be on.
+    pub async fn representations(
+        &self,
+        keys: &[Key],
+    ) -> ApiResult<Vec<(Key, Arc<Representation>)>> {
+        let model = self.model;
+        let render = |r: &Record| Arc::new(Representation::of(model, r));
+        let Some(c) = self.cache.as_ref().filter(|c| c.usable()) else {
+            let rows = self.batcher.load_many(keys).await?;
+            return Ok(keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), render(rows.get(k)?))))
+                .collect());
+        };
+        let mut found = Vec::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        for k in keys {
+            match c.cached_item(k) {
+                Some(hit) => found.push((k.clone(), hit)),
+                None => missing.push(k.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        // Driven by the first fill that needs it; shared by the others.
+        let group = {
+            let missing = missing.clone();
+            let batcher = &self.batcher;
+            async move { batcher.load_many(&missing).await.map(Arc::new) }
+                .boxed()
+                .shared()
+        };
+        let fills = missing.iter().map(|k| {
+            let group = group.clone();
+            c.fill_item(
+                k.clone(),
+                async move { Ok(group.await?.get(k).map(render)) },
+            )
+        });
+        let filled = futures::future::try_join_all(fills).await?;
+        found.extend(
+            missing
+                .into_iter()
+                .zip(filled)
+                .filter_map(|(k, r)| Some((k, r?))),
+        );
+        Ok(found)
+    }
+
+    async fn render(&self, id: &Value) -> ApiResult<Option<Arc<Representation>>> {
+        Ok(self
+            .load(id)
+            .await?
+            .map(|r| Arc::new(Representation::of(self.model, &r))))
+    }
+
+    /// A rendered list page, from the cache when allowed.
+    /// `render` is only called on a miss, so a hit's future stays small.
+    pub async fn cached_list<F, R>(&self, query: &str, render: R) -> ApiResult<Arc<CachedList>>
+    where
+        R: FnOnce() -> F,
+        F: std::future::Future<Output = ApiResult<Arc<CachedList>>>,
+    {
+        match &self.cache {
+            Some(c) if c.usable() => match c.cached_list(query) {
+                Some(hit) => Ok(hit),
+                None => Box::pin(c.fill_list(query, render())).await,
+            },
+            _ => Box::pin(render()).await,
+        }
+    }
+
+    fn id_field(&self) -> (usize, crate::model::FieldType) {
+        let i = self.model.id_index();
+        (i, self.model.fields[i].ty)
+    }
+
+    /// Parses an id from a path segment.
+    pub fn parse_id(&self, raw: &str) -> ApiResult<Value> {
+        let (_, ty) = self.id_field();
+        Value::from_text(&ty, raw).map_err(|m| {
+            ApiError::not_found(format!("no {} with id \"{raw}\" ({m})", self.model.name))
+        })
+    }
+
+    /// One row straight from the database (no cache, no scope).
+    pub async fn get(&self, id: &Value) -> ApiResult<Option<Record>> {
+        let (_, ty) = self.id_field();
+        let start = Instant::now();
+        let mut rows = self
+            .db
+            .fetch(self.model, &self.sql.select_by_id, vec![(id.clone(), ty)])
+            .await?;
+        observe(self.model, "get", start, rows.len());
+        Ok(rows.pop())
+    }
+
+    /// One row inside a transaction (it sees the transaction's writes),
+    /// within the caller's read scope.
+    pub async fn get_in(
+        &self,
+        ctx: &Context,
+        tx: &mut WriteTx,
+        id: &Value,
+    ) -> ApiResult<Option<Record>> {
+        let (_, ty) = self.id_field();
+        let scope = self.scope(ctx)?;
+        let row = tx
+            .store()
+            .fetch(self.model, &self.sql.select_by_id, vec![(id.clone(), ty)])
+            .await?
+            .pop();
+        Ok(row.filter(|r| scope.as_ref().is_none_or(|s| s.admits(r))))
+    }
+
+    /// Loads every row whose `field` is in `keys` (one statement), grouped.
+    pub async fn load_by(
+        &self,
+        field: usize,
+        keys: &[Key],
+    ) -> ApiResult<HashMap<Key, Vec<Record>>> {
+        load_by(self.model, &self.sql, &self.db, field, keys).await
+    }
+
+    /// A page of rows within `scope` (see [`ResourceService::scope`]).
+    pub async fn list(&self, scope: Option<&Resolved>, q: &ListQuery) -> ApiResult<Page> {
+        let scoped;
+        let q = match scope {
+            None => q,
+            Some(s) if s.nothing => {
+                return Ok(Page {
+                    records: Vec::new(),
+                    next_cursor: None,
+                })
+            }
+            Some(s) => {
+                let mut with = q.clone();
+                with.filters.extend(s.filters.iter().cloned());
+                scoped = with;
+                &scoped
+            }
+        };
+        let (text, params) = self.sql.list(q);
+        let start = Instant::now();
+        let mut records = self.db.fetch(self.model, &text, params).await?;
+        observe(self.model, "list", start, records.len());
+        let next_cursor = if records.len() > q.limit as usize {
+            records.truncate(q.limit as usize);
+            let last = records.last().expect("non-empty");
+            Some(Cursor::after(self.model, q, last).encode(self.model, q))
+        } else {
+            None
+        };
+        Ok(Page {
+            records,
+            next_cursor,
+        })
+    }
+
+    pub fn missing(&self, id: &Value) -> ApiError {
+        ApiError::not_found(format!("no {} with id {}", self.model.name, id.to_text()))
+    }
+}
