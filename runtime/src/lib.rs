@@ -31,6 +31,7 @@ mod rest;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod value;
 

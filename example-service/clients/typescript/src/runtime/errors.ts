@@ -5,6 +5,7 @@ export type ProblemSlug =
   | "malformed-json"
   | "bad-query"
   | "unauthorized"
+  | "forbidden"
   | "validation"
   | "not-found"
   | "method-not-allowed"

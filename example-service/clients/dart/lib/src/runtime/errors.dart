@@ -24,6 +24,8 @@ class ProblemType {
   static const String prefix = 'urn:resourceful:problem:';
   static const String malformedJson = '${prefix}malformed-json';
   static const String badQuery = '${prefix}bad-query';
+  static const String unauthorized = '${prefix}unauthorized';
+  static const String forbidden = '${prefix}forbidden';
   static const String validation = '${prefix}validation';
   static const String notFound = '${prefix}not-found';
   static const String methodNotAllowed = '${prefix}method-not-allowed';
