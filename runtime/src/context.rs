@@ -47,6 +47,19 @@ impl Context {
         self.principal.as_ref()
     }
 
+    /// Who the caller is for caches of whole responses: the subject with
+    /// its roles and scopes (a scope that depends on roles must not replay
+    /// a response made for other roles).
+    pub fn identity_key(&self) -> Option<String> {
+        let p = self.principal()?;
+        Some(format!(
+            "{}\u{1f}{}\u{1f}{}",
+            p.subject,
+            p.roles.join(","),
+            p.scopes.join(",")
+        ))
+    }
+
     /// The caller's subject, if authenticated.
     pub fn subject(&self) -> Option<&str> {
         self.principal().map(|p| p.subject.as_str())

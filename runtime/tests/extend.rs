@@ -127,7 +127,7 @@ async fn custom_routes_are_measured_by_template_and_limited_by_name() {
     let r = ctx.get("/v1/report").await;
     r.assert_problem(429, "rate-limited");
     assert!(r.header("retry-after").is_some());
-    // Generated and custom routes keep the default policies.
+    // Custom routes without a named policy get the default ones.
     assert!(ctx
         .get(&format!("/v1/projects/{p}/summary"))
         .await

@@ -1,6 +1,7 @@
 //! Typed access from Rust: a resource used with its own types, through
-//! exactly the path REST and GraphQL take (validation, hooks, read scopes,
-//! cache, batcher, invalidation, metrics).
+//! the service REST and GraphQL use (validation, hooks, read scopes, the
+//! row cache and batcher for reads by id, invalidation, metrics). Lists run
+//! their query each time: the list-page cache holds rendered REST pages.
 //!
 //! ```ignore
 //! let api = server.api();                      // no caller: Context::system()

@@ -46,10 +46,11 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Response {
     let start = std::time::Instant::now();
+    let who = ctx.identity_key();
     let key = raw
         .as_deref()
         .filter(|r| !r.is_empty())
-        .map(|r| ResponseCache::key("GET", ctx.subject(), r.as_bytes()));
+        .map(|r| ResponseCache::key("GET", who.as_deref(), r.as_bytes()));
     if let Some(hit) = key.as_ref().and_then(|k| st.responses.get(k)) {
         return cached(&hit, start);
     }
@@ -127,7 +128,7 @@ pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -
     let Ok(bytes) = axum::body::to_bytes(body, st.max_body).await else {
         return refuse(too_large());
     };
-    let key = ResponseCache::key("POST", ctx.subject(), &bytes);
+    let key = ResponseCache::key("POST", ctx.identity_key().as_deref(), &bytes);
     if let Some(hit) = st.responses.get(&key) {
         return cached(&hit, start);
     }
