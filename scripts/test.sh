@@ -69,6 +69,8 @@ log "checking formatting (cargo fmt)"
 cargo fmt --all --check >/dev/null || { echo "the code is not formatted: run cargo fmt --all" >&2; exit 1; }
 log "building tests"
 cargo test --workspace --no-run --locked 2>&1 | tail -3
+# Benches are not run here, but they must keep compiling.
+cargo check -p resourceful-benches --benches --locked 2>&1 | tail -1
 # build.rs regenerates the client packages: the committed ones must match.
 if [ -d .git ] && ! git diff --quiet -- example-service/clients || [ -n "$(git status --porcelain -- example-service/clients 2>/dev/null)" ]; then
   echo "example-service/clients differs from what the generators produce now; commit the regenerated files:" >&2

@@ -23,7 +23,8 @@
 //! `BENCH_WRK_CONNS` (64), `BENCH_FIXED_CONNS` (128), `BENCH_STEPDOWN` (1:
 //! when 48k is not sustained, find the highest rate that is),
 //! `BENCH_DATABASE_URL` (postgres://postgres@127.0.0.1:5432/test),
-//! `BENCH_SKIP_BUILD`, `BENCH_KEEP_SCHEMA`.
+//! `BENCH_SKIP_BUILD`, `BENCH_KEEP_SCHEMA`, `BENCH_ONLY=cached` (only the
+//! cached-read scenarios).
 
 #[path = "support/loadgen.rs"]
 mod loadgen;
@@ -666,6 +667,23 @@ fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
             ),
         });
     }
+    if let (Some(c), Some(p), Some(b)) =
+        (cached, find(r, "get_by_id_cached", "example-plain"), bare)
+    {
+        let (with, without) = (c.wrk.rps / b.wrk.rps, p.wrk.rps / b.wrk.rps);
+        out.push(TargetCheck {
+            target: "cached GET with a user layer and a hook ≥ 85 % of bare axum".into(),
+            met: with >= 0.85,
+            detail: format!(
+                "with the example's hooks and compression layer {:.0} req/s ({:.0} %); without {:.0} req/s ({:.0} %); they cost {:.1} %",
+                c.wrk.rps,
+                with * 100.0,
+                p.wrk.rps,
+                without * 100.0,
+                (1.0 - c.wrk.rps / p.wrk.rps) * 100.0
+            ),
+        });
+    }
     if let (Some(x), Some(b)) = (
         find(r, "get_by_id_uncached", "example-batched"),
         find(r, "get_by_id_uncached", "baseline"),
@@ -865,7 +883,7 @@ fn main() {
 
     if std::env::var_os("BENCH_SKIP_BUILD").is_none() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        println!("building the services: cargo build --release -p example-service -p resourceful-benches --bin example-service --bin baseline");
+        println!("building the services: cargo build --release -p example-service -p resourceful-benches --bin example-service --bin baseline --bin example-plain");
         let started = Instant::now();
         let status = Command::new(cargo)
             .current_dir(&root)
@@ -880,6 +898,8 @@ fn main() {
                 "example-service",
                 "--bin",
                 "baseline",
+                "--bin",
+                "example-plain",
             ])
             .status()
             .expect("run cargo");
@@ -889,6 +909,7 @@ fn main() {
     let bin = target_dir.join("release");
     let example_bin = bin.join("example-service");
     let baseline_bin = bin.join("baseline");
+    let plain_bin = bin.join("example-plain");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -937,6 +958,8 @@ fn main() {
         v
     };
 
+    // `BENCH_ONLY=cached`: only the cached-read scenarios (a quick check).
+    let only_cached = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "cached");
     let mut bench = Bench {
         settings: settings.clone(),
         lua,
@@ -985,7 +1008,9 @@ fn main() {
         );
         let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
         let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
+        let mut plain = spawn("example-plain", &plain_bin, &[], &db_env(&[]), &logs);
         for (svc, path) in [
+            (&mut plain, "/health/ready"),
             (&mut uncached, "/health/ready"),
             (&mut batched, "/health/ready"),
             (&mut logged, "/health/ready"),
@@ -1050,6 +1075,14 @@ fn main() {
         );
         bench.fixed(c, &example, &get_one, rate, settings.stepdown);
         bench.compare(c, h);
+        let p = bench.saturate(
+            "get_by_id_cached",
+            "same resources without the example's hooks, route and compression layer",
+            &plain,
+            &get_one,
+            true,
+        );
+        bench.compare(p, h);
         let l = bench.saturate(
             "get_by_id_cached",
             "same, with the info access log on (JSON lines to /dev/null)",
@@ -1059,117 +1092,119 @@ fn main() {
         );
         bench.compare(l, c);
 
-        // 2. GraphQL single item (cached instance). A 200 can still carry
-        // errors, so one response is checked before it is measured.
-        bench.rt.block_on(async {
-            let body = gql
-                .body
-                .as_deref()
-                .expect("query")
-                .replace("{id}", &ids.0.to_string());
-            let r = client
-                .post(format!("http://{}/graphql", example.addr))
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .expect("graphql");
-            let v: serde_json::Value = r.json().await.expect("graphql json");
-            assert!(
-                v.get("errors").is_none() && v["data"]["task"].is_object(),
-                "the GraphQL query fails: {v}"
+        if !only_cached {
+            // 2. GraphQL single item (cached instance). A 200 can still carry
+            // errors, so one response is checked before it is measured.
+            bench.rt.block_on(async {
+                let body = gql
+                    .body
+                    .as_deref()
+                    .expect("query")
+                    .replace("{id}", &ids.0.to_string());
+                let r = client
+                    .post(format!("http://{}/graphql", example.addr))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("graphql");
+                let v: serde_json::Value = r.json().await.expect("graphql json");
+                assert!(
+                    v.get("errors").is_none() && v["data"]["task"].is_object(),
+                    "the GraphQL query fails: {v}"
+                );
+            });
+            let g = bench.saturate(
+                "graphql_task_by_id",
+                "POST /graphql { task(id) { all fields } }",
+                &example,
+                &gql,
+                true,
             );
-        });
-        let g = bench.saturate(
-            "graphql_task_by_id",
-            "POST /graphql { task(id) { all fields } }",
-            &example,
-            &gql,
-            true,
-        );
-        let grate = (bench.results[g].wrk.rps * frac).round();
-        bench.fixed(g, &example, &gql, grate, false);
-        bench.compare(g, c);
-        let e = bench.saturate("graphql_task_by_id", "same, GRAPHQL_RESPONSE_CACHE=false: parsed, validated, resolved through the item cache", &executed, &gql, true);
-        bench.compare(e, c);
+            let grate = (bench.results[g].wrk.rps * frac).round();
+            bench.fixed(g, &example, &gql, grate, false);
+            bench.compare(g, c);
+            let e = bench.saturate("graphql_task_by_id", "same, GRAPHQL_RESPONSE_CACHE=false: parsed, validated, resolved through the item cache", &executed, &gql, true);
+            bench.compare(e, c);
 
-        // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
-        let b = bench.saturate(
-            "get_by_id_uncached",
-            "hand-written axum + sqlx, one query per request",
-            &baseline,
-            &get_one,
-            false,
-        );
-        let u = bench.saturate(
-            "get_by_id_uncached",
-            "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false",
-            &uncached,
-            &get_one,
-            true,
-        );
-        let x = bench.saturate(
-            "get_by_id_uncached",
-            "cache capacity 1, id batching on",
-            &batched,
-            &get_one,
-            true,
-        );
-        let urate = (bench.results[u].wrk.rps.min(bench.results[b].wrk.rps) * frac).round();
-        bench.fixed(b, &baseline, &get_one, urate, false);
-        bench.fixed(u, &uncached, &get_one, urate, false);
-        bench.fixed(x, &batched, &get_one, urate, false);
-        bench.compare(u, b);
-        bench.compare(x, b);
+            // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
+            let b = bench.saturate(
+                "get_by_id_uncached",
+                "hand-written axum + sqlx, one query per request",
+                &baseline,
+                &get_one,
+                false,
+            );
+            let u = bench.saturate(
+                "get_by_id_uncached",
+                "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false",
+                &uncached,
+                &get_one,
+                true,
+            );
+            let x = bench.saturate(
+                "get_by_id_uncached",
+                "cache capacity 1, id batching on",
+                &batched,
+                &get_one,
+                true,
+            );
+            let urate = (bench.results[u].wrk.rps.min(bench.results[b].wrk.rps) * frac).round();
+            bench.fixed(b, &baseline, &get_one, urate, false);
+            bench.fixed(u, &uncached, &get_one, urate, false);
+            bench.fixed(x, &batched, &get_one, urate, false);
+            bench.compare(u, b);
+            bench.compare(x, b);
 
-        // 4. A list page of 50.
-        let bl = bench.saturate(
-            "list_50",
-            "hand-written: WHERE project_id ORDER BY id LIMIT 51",
-            &baseline,
-            &list,
-            false,
-        );
-        let ul = bench.saturate(
-            "list_50",
-            "GET /v1/tasks?project_id=&limit=50, uncached",
-            &uncached,
-            &list,
-            true,
-        );
-        let cl = bench.saturate(
-            "list_50",
-            "same, cache on (5 distinct pages)",
-            &example,
-            &list,
-            true,
-        );
-        let lrate = (bench.results[ul].wrk.rps.min(bench.results[bl].wrk.rps) * frac).round();
-        bench.fixed(bl, &baseline, &list, lrate, false);
-        bench.fixed(ul, &uncached, &list, lrate, false);
-        bench.fixed(cl, &example, &list, lrate, false);
-        bench.compare(ul, bl);
-        bench.compare(cl, bl);
+            // 4. A list page of 50.
+            let bl = bench.saturate(
+                "list_50",
+                "hand-written: WHERE project_id ORDER BY id LIMIT 51",
+                &baseline,
+                &list,
+                false,
+            );
+            let ul = bench.saturate(
+                "list_50",
+                "GET /v1/tasks?project_id=&limit=50, uncached",
+                &uncached,
+                &list,
+                true,
+            );
+            let cl = bench.saturate(
+                "list_50",
+                "same, cache on (5 distinct pages)",
+                &example,
+                &list,
+                true,
+            );
+            let lrate = (bench.results[ul].wrk.rps.min(bench.results[bl].wrk.rps) * frac).round();
+            bench.fixed(bl, &baseline, &list, lrate, false);
+            bench.fixed(ul, &uncached, &list, lrate, false);
+            bench.fixed(cl, &example, &list, lrate, false);
+            bench.compare(ul, bl);
+            bench.compare(cl, bl);
 
-        // 5. Creates (last: they add rows and invalidate caches).
-        let bc = bench.saturate(
-            "create",
-            "hand-written INSERT … RETURNING",
-            &baseline,
-            &create,
-            false,
-        );
-        let ec = bench.saturate(
-            "create",
-            "POST /v1/tasks, full stack (transaction, validation, invalidation)",
-            &example,
-            &create,
-            true,
-        );
-        let crate_ = (bench.results[ec].wrk.rps.min(bench.results[bc].wrk.rps) * frac).round();
-        bench.fixed(bc, &baseline, &create, crate_, false);
-        bench.fixed(ec, &example, &create, crate_, false);
-        bench.compare(ec, bc);
+            // 5. Creates (last: they add rows and invalidate caches).
+            let bc = bench.saturate(
+                "create",
+                "hand-written INSERT … RETURNING",
+                &baseline,
+                &create,
+                false,
+            );
+            let ec = bench.saturate(
+                "create",
+                "POST /v1/tasks, full stack (transaction, validation, invalidation)",
+                &example,
+                &create,
+                true,
+            );
+            let crate_ = (bench.results[ec].wrk.rps.min(bench.results[bc].wrk.rps) * frac).round();
+            bench.fixed(bc, &baseline, &create, crate_, false);
+            bench.fixed(ec, &example, &create, crate_, false);
+            bench.compare(ec, bc);
+        }
 
         // Services stop here (dropped in reverse order).
     }

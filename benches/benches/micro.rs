@@ -11,7 +11,7 @@ use resourceful::cache::{CacheShared, ResourceCache};
 use resourceful::limits::{ClientId, ClientKeys, LocalLimiter, Rate};
 use resourceful::model::{FieldType, ResourceModel};
 use resourceful::query::{parse_rest_query, Cursor};
-use resourceful::service::Representation;
+use resourceful::representation::Representation;
 use resourceful::store::sql::ResourceSql;
 use resourceful::store::Dialect;
 use resourceful::value::Key;
@@ -308,9 +308,141 @@ fn full_stack(c: &mut Criterion) {
     drop(rt);
 }
 
+/// Fixed-bucket histograms kept per thread stripe: the alternative to the
+/// facade's histograms that `request_metrics` measures (the runtime itself
+/// records histograms through the facade; see its `Observer`).
+struct Buckets(Vec<u64>);
+
+impl Buckets {
+    fn new(printed: &[f64], scale: f64) -> Self {
+        Buckets(printed.iter().map(|b| (b * scale).round() as u64).collect())
+    }
+}
+
+#[derive(Default)]
+struct Dist {
+    sum: std::sync::atomic::AtomicU64,
+    counts: [std::sync::atomic::AtomicU64; 16],
+}
+
+impl Dist {
+    fn record(&self, buckets: &Buckets, v: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let i = buckets
+            .0
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(buckets.0.len());
+        self.counts[i].fetch_add(1, Relaxed);
+        self.sum.fetch_add(v, Relaxed);
+    }
+}
+
+/// What recording one finished request costs: a count, a latency and two
+/// sizes, plus the in-flight gauge up and down. `striped` keeps all of it
+/// in per-thread stripes; `facade` is the `metrics` facade with handles
+/// registered once (no key lookup per request), into the Prometheus
+/// exporter. Both run on two threads at once, as the service's two workers
+/// do, because contention on shared cache lines is what differs.
+fn request_metrics(c: &mut Criterion) {
+    use metrics::Recorder;
+    use resourceful::observe::striped::{Counter, Striped};
+
+    const LATENCY: &[f64] = &[
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    let mut g = c.benchmark_group("request_metrics");
+    g.throughput(Throughput::Elements(1));
+
+    let latency = Buckets::new(LATENCY, 1e9);
+    let size = Buckets::new(&[64.0, 256.0, 1024.0, 4096.0, 16384.0], 1.0);
+    let status: Striped<Dist> = Striped::default();
+    let sizes: Striped<(Dist, Dist)> = Striped::default();
+    let (started, finished) = (Counter::default(), Counter::default());
+    let striped = |i: u64| {
+        started.add(1);
+        status.mine().record(&latency, 180_000 + (i & 1023));
+        let (req, res) = sizes.mine();
+        req.record(&size, 0);
+        res.record(&size, 312);
+        finished.add(1);
+    };
+    g.bench_function("striped_two_threads", |b| {
+        b.iter_custom(|n| on_two_threads(n, &striped))
+    });
+
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(LATENCY)
+        .unwrap()
+        .build_recorder();
+    let handle = recorder.handle();
+    let meta = metrics::Metadata::new("bench", metrics::Level::INFO, None);
+    let labels = [
+        ("route", "/v1/tasks/{id}"),
+        ("method", "GET"),
+        ("resource", "tasks"),
+    ];
+    let key = |name: &'static str| metrics::Key::from_parts(name, &labels[..]);
+    let count = recorder.register_counter(&key("http_requests_total"), &meta);
+    let seconds = recorder.register_histogram(&key("http_request_duration_seconds"), &meta);
+    let req_bytes = recorder.register_histogram(&key("http_request_size_bytes"), &meta);
+    let res_bytes = recorder.register_histogram(&key("http_response_size_bytes"), &meta);
+    let in_flight =
+        recorder.register_gauge(&metrics::Key::from_name("http_requests_in_flight"), &meta);
+    let facade = |i: u64| {
+        in_flight.increment(1.0);
+        count.increment(1);
+        seconds.record(0.000_180 + (i & 1023) as f64 * 1e-9);
+        req_bytes.record(0.0);
+        res_bytes.record(312.0);
+        in_flight.decrement(1.0);
+    };
+    g.bench_function("facade_two_threads", |b| {
+        b.iter_custom(|n| {
+            let t = on_two_threads(n, &facade);
+            // Outside the timing, as the exporter's upkeep thread does.
+            handle.run_upkeep();
+            t
+        })
+    });
+    let parts: [(&str, &(dyn Fn(u64) + Sync)); 3] = [
+        ("facade_gauge_only", &|_| {
+            in_flight.increment(1.0);
+            in_flight.decrement(1.0);
+        }),
+        ("facade_counter_only", &|_| count.increment(1)),
+        ("facade_histograms_only", &|i| {
+            seconds.record(0.000_180 + (i & 1023) as f64 * 1e-9);
+            req_bytes.record(0.0);
+            res_bytes.record(312.0);
+        }),
+    ];
+    for (name, f) in parts {
+        g.bench_function(name, |b| {
+            b.iter_custom(|n| {
+                let t = on_two_threads(n, &f);
+                handle.run_upkeep();
+                t
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Runs `f` `n` times on each of two threads; the time per call per thread.
+fn on_two_threads(n: u64, f: &(impl Fn(u64) + Sync)) -> Duration {
+    let start = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| (0..n).for_each(|i| f(black_box(i))));
+        }
+    });
+    start.elapsed()
+}
+
 criterion_group! {
     name = micro;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = query_parsing, sql_building, row_to_json, cache_lookup, rate_limit, full_stack
+    targets = query_parsing, sql_building, row_to_json, cache_lookup, rate_limit, full_stack, request_metrics
 }
 criterion_main!(micro);

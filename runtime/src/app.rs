@@ -131,6 +131,21 @@ impl App {
         self
     }
 
+    /// An ordinary axum router, merged in as it is, behind the same gate:
+    /// its requests are measured and logged under the templates axum
+    /// matched them by and limited by the `custom:read` / `custom:write`
+    /// defaults (as are requests no route matches, once a router is merged).
+    pub fn merge(mut self, router: Router) -> Self {
+        self.routes.push(CustomRoute {
+            templates: Vec::new(),
+            router: router.route_layer(axum::middleware::from_fn(
+                crate::http::routes::keep_template,
+            )),
+            policy: None,
+        });
+        self
+    }
+
     /// A named rate limit for [`App::route_limited`], e.g. `"30/min"`.
     /// Panics on a malformed rate (a programming error, found at start-up).
     pub fn rate_limit(mut self, name: &str, rate: &str) -> Self {

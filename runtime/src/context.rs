@@ -43,10 +43,6 @@ impl Context {
         self.principal.as_deref()
     }
 
-    pub fn principal_arc(&self) -> Option<&Arc<Principal>> {
-        self.principal.as_ref()
-    }
-
     /// Who the caller is for caches of whole responses: the subject with
     /// its roles and scopes (a scope that depends on roles must not replay
     /// a response made for other roles).

@@ -92,3 +92,20 @@ where
         Authentication::Ready(self(req))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_principal_is_built_and_asked_about_its_grants() {
+        let p = Principal::new("user-1")
+            .with_roles(["editor"])
+            .with_scopes(["tasks:read", "tasks:write"])
+            .with_claim("tenant", serde_json::json!("acme"));
+        assert!(p.has_role("editor") && !p.has_role("admin"));
+        assert!(p.has_scope("tasks:write") && !p.has_scope("tasks:admin"));
+        assert_eq!(p.claim("tenant"), Some(&serde_json::json!("acme")));
+        assert_eq!(p.claim("email"), None);
+    }
+}

@@ -156,10 +156,6 @@ impl Registry {
         self.services.iter().find(|s| s.model.path == path)
     }
 
-    pub fn index_of(&self, path: &str) -> Option<usize> {
-        self.services.iter().position(|s| s.model.path == path)
-    }
-
     /// Relations pointing *from* resource `i` (its foreign keys).
     pub fn outgoing(&self, i: usize) -> impl Iterator<Item = &Link> {
         self.links.iter().filter(move |l| l.from == i)

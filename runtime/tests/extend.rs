@@ -47,8 +47,14 @@ fn fragment() -> resourceful::utoipa::openapi::OpenApi {
     .unwrap()
 }
 
+/// A handler of a merged router: the gate attached the request's context.
+async fn whoami(ctx: resourceful::Context, Path(n): Path<u32>) -> Json<Value> {
+    Json(json!({"n": n, "request_id": ctx.request_id()}))
+}
+
 fn app(config: Config) -> App {
     let internal = Router::new().route("/ping", get(|| async { "pong" }));
+    let merged = Router::new().route("/v1/whoami/{n}", get(whoami));
     App::new(config)
         .resource::<Project>()
         .resource::<Task>()
@@ -61,6 +67,7 @@ fn app(config: Config) -> App {
         )
         .route("/v1/boom", get(boom))
         .nest("/internal", internal)
+        .merge(merged)
         .openapi(fragment())
         .layer(tower_http::cors::CorsLayer::permissive())
         .layer(tower_http::compression::CompressionLayer::new())
@@ -145,6 +152,44 @@ async fn custom_routes_are_measured_by_template_and_limited_by_name() {
     }
     assert!(
         !text.contains("route=\"/v1/projects/1/summary\""),
+        "raw paths never become labels"
+    );
+    ctx.cleanup().await;
+}
+
+#[tokio::test]
+async fn merged_routers_are_measured_by_the_template_axum_matched() {
+    let ctx = ctx().await;
+    let r = ctx.get("/v1/whoami/7").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["n"], 7);
+    assert_eq!(
+        r.json["request_id"].as_str(),
+        r.header("x-request-id"),
+        "the handler sees the gate's context"
+    );
+    assert!(
+        r.header("ratelimit-policy")
+            .unwrap()
+            .contains("custom:read"),
+        "{:?}",
+        r.headers
+    );
+    ctx.post("/v1/whoami/7", json!({}))
+        .await
+        .assert_problem(405, "method-not-allowed");
+    ctx.get("/v1/nowhere")
+        .await
+        .assert_problem(404, "not-found");
+    let text = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
+    let line = "http_requests_total{route=\"/v1/whoami/{n}\",method=\"GET\",status_class=\"2xx\"";
+    assert!(text.contains(line), "no {line} in\n{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{route=\"/v1/whoami/{n}\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("route=\"/v1/whoami/7\""),
         "raw paths never become labels"
     );
     ctx.cleanup().await;

@@ -13,7 +13,7 @@ pub mod invalidation;
 
 use crate::error::ApiError;
 use crate::observe::names;
-use crate::observe::striped::ScrapeCounter;
+use crate::observe::striped::PublishedCounter;
 use crate::representation::Representation;
 use crate::value::Key;
 use bytes::Bytes;
@@ -159,7 +159,7 @@ pub struct ResourceCache {
     ttl: Duration,
     pub shared: Arc<CacheShared>,
     /// [hit, miss] counters, made once (after the recorder is installed).
-    counters: std::sync::OnceLock<[Arc<ScrapeCounter>; 2]>,
+    counters: std::sync::OnceLock<[Arc<PublishedCounter>; 2]>,
 }
 
 impl ResourceCache {
@@ -200,8 +200,8 @@ impl ResourceCache {
         let c = self.counters.get_or_init(|| {
             let resource = self.resource;
             [
-                ScrapeCounter::new(names::CACHE, &[("resource", resource), ("result", "hit")]),
-                ScrapeCounter::new(names::CACHE, &[("resource", resource), ("result", "miss")]),
+                PublishedCounter::new(names::CACHE, &[("resource", resource), ("result", "hit")]),
+                PublishedCounter::new(names::CACHE, &[("resource", resource), ("result", "miss")]),
             ]
         });
         c[usize::from(!hit)].add(1);

@@ -13,7 +13,7 @@
 use crate::cache::flags::Flags;
 use crate::cache::ResourceCache;
 use crate::observe::names;
-use crate::observe::striped::ScrapeCounter;
+use crate::observe::striped::PublishedCounter;
 use crate::service::ResourceService;
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -78,7 +78,7 @@ pub struct ResponseCache {
     enabled: bool,
     entries: crate::cache::Bounded<Bytes, Arc<Entry>>,
     flags: Arc<Flags>,
-    counters: OnceLock<[Arc<ScrapeCounter>; 2]>,
+    counters: OnceLock<[Arc<PublishedCounter>; 2]>,
 }
 
 impl ResponseCache {
@@ -110,8 +110,8 @@ impl ResponseCache {
     fn count(&self, hit: bool) {
         let c = self.counters.get_or_init(|| {
             [
-                ScrapeCounter::new(names::CACHE, &[("resource", "graphql"), ("result", "hit")]),
-                ScrapeCounter::new(names::CACHE, &[("resource", "graphql"), ("result", "miss")]),
+                PublishedCounter::new(names::CACHE, &[("resource", "graphql"), ("result", "hit")]),
+                PublishedCounter::new(names::CACHE, &[("resource", "graphql"), ("result", "miss")]),
             ]
         });
         c[usize::from(!hit)].add(1);

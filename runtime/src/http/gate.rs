@@ -16,7 +16,7 @@ use crate::context::Context as RequestContext;
 use crate::error::{ApiError, Kind};
 use crate::identity::{Authenticate, Authentication, Principal};
 use crate::limits::{Decision, Limiter, Verdict};
-use crate::observe::middleware::Observer;
+use crate::observe::middleware::{Observer, UNMATCHED};
 use crate::observe::request_id::MakeFastRequestId;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -288,7 +288,9 @@ fn attach(req: &mut Request, after: &mut After, principal: Option<Arc<Principal>
         "request",
         request_id = %after.request_id.to_str().unwrap_or("-"),
         method = %after.method,
-        route = %config.observer.route_label(after.route),
+        // A merged router's template is recorded when it is known.
+        route = (after.route != UNMATCHED)
+            .then(|| tracing::field::display(config.observer.route_label(after.route))),
         subject = principal.as_deref().map(|p| p.subject.as_str()),
     );
     let wanted = match after.shared.contexts[after.route] {

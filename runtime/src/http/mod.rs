@@ -75,6 +75,7 @@ where
 }
 
 pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
+    let merged = parts.custom.iter().any(CustomRoute::is_merged);
     let mut routes = Router::new()
         .merge(crate::rest::router(registry.clone(), config))
         .merge(crate::graphql::router(registry.clone(), config))
@@ -97,7 +98,12 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
 
     // One gate for everything per request (see `gate`). Rate limits apply
     // only to routes with a policy: never to probes or scrapes.
-    let mut contexts = vec![ContextNeed::Never]; // the `unmatched` entry
+    // The `unmatched` entry: a merged router's handlers may read the context.
+    let mut contexts = vec![if merged {
+        ContextNeed::Always
+    } else {
+        ContextNeed::Never
+    }];
     contexts.extend(parts.contexts);
     let gate = GateLayer::new(GateConfig {
         observer: parts.observer,

@@ -8,6 +8,7 @@ use crate::error::{ApiError, Kind};
 use crate::limits::{OnFailure, Policy, Rate, RouteLimits};
 use crate::model::ResourceModel;
 use crate::registry::Registry;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -20,6 +21,27 @@ pub struct CustomRoute {
     pub router: Router,
     /// A policy declared with [`crate::App::rate_limit`], else the defaults.
     pub policy: Option<String>,
+}
+
+impl CustomRoute {
+    /// A router merged whole: its templates are learnt per request.
+    pub fn is_merged(&self) -> bool {
+        self.templates.is_empty()
+    }
+}
+
+/// For a merged router: names the request's span after the template axum
+/// matched and leaves the template on the response for the gate's metrics.
+pub async fn keep_template(req: Request, next: axum::middleware::Next) -> Response {
+    let template = req.extensions().get::<MatchedPath>().cloned();
+    if let Some(t) = &template {
+        tracing::Span::current().record("route", tracing::field::display(t.as_str()));
+    }
+    let mut res = next.run(req).await;
+    if let Some(t) = template {
+        res.extensions_mut().insert(t);
+    }
+    res
 }
 
 /// One route as the gate sees it.
@@ -152,6 +174,14 @@ pub fn route_limits(
             on_failure,
         },
     );
+    if custom.iter().any(CustomRoute::is_merged) {
+        // A merged router's routes are not known up front.
+        out.push(RouteLimits {
+            route: crate::observe::middleware::UNMATCHED_LABEL.into(),
+            read: Some(defaults.0.clone()),
+            write: Some(defaults.1.clone()),
+        });
+    }
     for r in custom {
         let (read, write) = match &r.policy {
             None => defaults.clone(),

@@ -20,7 +20,7 @@ pub use rate::Rate;
 
 use crate::error::{ApiError, Kind};
 use crate::observe::names;
-use crate::observe::striped::ScrapeCounter;
+use crate::observe::striped::PublishedCounter;
 use crate::redis_conn::RedisHandle;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -103,7 +103,7 @@ struct PolicyState {
     /// `"<name>";r=`: the start of every draft-09 `RateLimit` value.
     field_prefix: Box<[u8]>,
     /// Decision counters, made once: [allowed, limited].
-    decisions: std::sync::OnceLock<[Arc<ScrapeCounter>; 2]>,
+    decisions: std::sync::OnceLock<[Arc<PublishedCounter>; 2]>,
 }
 
 impl PolicyState {
@@ -111,11 +111,11 @@ impl PolicyState {
         let c = self.decisions.get_or_init(|| {
             let name = self.policy.name;
             [
-                ScrapeCounter::new(
+                PublishedCounter::new(
                     names::RATE_LIMIT,
                     &[("policy", name), ("decision", "allowed")],
                 ),
-                ScrapeCounter::new(
+                PublishedCounter::new(
                     names::RATE_LIMIT,
                     &[("policy", name), ("decision", "limited")],
                 ),

@@ -2,18 +2,27 @@
 //! `crate::http::gate`).
 
 use super::names;
-use super::striped::{escape, Buckets, Counter, Dist, Striped, Totals};
+use super::striped::{Counter, PublishedCounter};
+use axum::extract::MatchedPath;
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use http_body::Body as _;
-use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
+use metrics::Histogram;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 /// Route template → resource label, built once from the registry so labels
-/// are `&'static` and never a raw path. Request metrics are striped per
-/// thread (see [`super::striped`]) and printed at scrape time, so a request
-/// costs a few uncontended increments and no registry lookup.
+/// are `&'static` and never a raw path.
+///
+/// Everything goes through the `metrics` facade (so a host's recorder sees
+/// it), with handles registered once per label set. Counters and the
+/// in-flight gauge are striped per thread and handed to the facade once a
+/// second and before each scrape: measured on two threads at once
+/// (`cargo bench --bench micro -- request_metrics`), a request's count,
+/// latency, two sizes and in-flight gauge cost 32 ns striped against
+/// 725 ns through the facade, of which the counter 149 ns and the gauge
+/// 268 ns; the three histograms (622 ns) have no striped equivalent in the
+/// facade and are recorded per request.
 pub struct Observer {
     /// Route template → index, matched against the request path by the
     /// same matcher (and syntax) axum routes with, so the gate knows the
@@ -22,35 +31,66 @@ pub struct Observer {
     /// (route label, resource label) per route index; 0 is the shared
     /// `unmatched` entry.
     labels: Vec<(&'static str, &'static str)>,
-    /// Latency per (route, method, status class); its count is also
-    /// `http_requests_total`.
-    status: Box<[OnceLock<Striped<Dist>>]>,
-    sizes: Box<[OnceLock<Striped<Sizes>>]>,
+    /// Count and latency per (route, method, status class).
+    status: Box<[OnceLock<StatusSeries>]>,
+    sizes: Box<[OnceLock<SizeSeries>]>,
     /// Requests started (also the spike signal's input) and finished; the
-    /// in-flight gauge is their difference, set when `/metrics` is scraped.
+    /// in-flight gauge is their difference, published with the counters.
     pub requests: Arc<Counter>,
     finished: Counter,
 }
 
-#[derive(Default)]
-struct Sizes {
-    request: Dist,
-    response: Dist,
+struct StatusSeries {
+    count: Arc<PublishedCounter>,
+    seconds: Histogram,
+}
+
+struct SizeSeries {
+    request: Histogram,
+    response: Histogram,
+}
+
+impl StatusSeries {
+    fn new(
+        route: &'static str,
+        method: &'static str,
+        class: &'static str,
+        res: &'static str,
+    ) -> Self {
+        let labels = [
+            ("route", route),
+            ("method", method),
+            ("status_class", class),
+            ("resource", res),
+        ];
+        StatusSeries {
+            count: PublishedCounter::new(names::HTTP_REQUESTS, &labels),
+            seconds: metrics::histogram!(names::HTTP_DURATION, &labels),
+        }
+    }
+}
+
+impl SizeSeries {
+    fn new(route: &'static str, method: &'static str, res: &'static str) -> Self {
+        let labels = [("route", route), ("method", method), ("resource", res)];
+        SizeSeries {
+            request: metrics::histogram!(names::HTTP_REQUEST_SIZE, &labels),
+            response: metrics::histogram!(names::HTTP_RESPONSE_SIZE, &labels),
+        }
+    }
 }
 
 const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other",
 ];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-const UNMATCHED: usize = 0;
-
-/// Latency recorded in nanoseconds, printed in seconds; sizes in bytes.
-static LATENCY: LazyLock<Buckets> = LazyLock::new(|| Buckets::new(super::LATENCY_BUCKETS, 1e9));
-static SIZE: LazyLock<Buckets> = LazyLock::new(|| Buckets::new(super::SIZE_BUCKETS, 1.0));
+/// The route index (and label) of requests no known template matches.
+pub const UNMATCHED: usize = 0;
+pub const UNMATCHED_LABEL: &str = "unmatched";
 
 impl Observer {
     pub fn new(routes: impl IntoIterator<Item = (String, &'static str)>) -> Self {
-        let mut labels = vec![("unmatched", "-")];
+        let mut labels = vec![(UNMATCHED_LABEL, "-")];
         let mut map = matchit::Router::new();
         for (route, resource) in routes {
             let route: &'static str = Box::leak(route.into_boxed_str());
@@ -138,90 +178,6 @@ pub fn publish_in_flight() {
     metrics::gauge!(names::HTTP_IN_FLIGHT).set(total as f64);
 }
 
-/// Appends the request metrics of every live observer in the Prometheus
-/// text format; label sets shared by several observers are summed.
-pub fn render(out: &mut String) {
-    let mut status: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut request: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut response: BTreeMap<String, Totals> = BTreeMap::new();
-    for o in live() {
-        for (i, slot) in o.status.iter().enumerate() {
-            let Some(d) = slot.get() else { continue };
-            let (class, rest) = (i % CLASSES.len(), i / CLASSES.len());
-            let (route, method) = (rest / METHODS.len(), rest % METHODS.len());
-            let (r, res) = o.labels[route];
-            let key = format!(
-                "route=\"{}\",method=\"{}\",status_class=\"{}\",resource=\"{}\"",
-                escape(r),
-                METHODS[method],
-                CLASSES[class],
-                escape(res)
-            );
-            status.entry(key).or_default().add(d.all());
-        }
-        for (i, slot) in o.sizes.iter().enumerate() {
-            let Some(s) = slot.get() else { continue };
-            let (r, res) = o.labels[i / METHODS.len()];
-            let key = format!(
-                "route=\"{}\",method=\"{}\",resource=\"{}\"",
-                escape(r),
-                METHODS[i % METHODS.len()],
-                escape(res)
-            );
-            request
-                .entry(key.clone())
-                .or_default()
-                .add(s.all().map(|s| &s.request));
-            response
-                .entry(key)
-                .or_default()
-                .add(s.all().map(|s| &s.response));
-        }
-    }
-    use std::fmt::Write;
-    let head = |out: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    };
-    head(
-        out,
-        names::HTTP_REQUESTS,
-        "counter",
-        "HTTP requests by route template, method, status class and resource",
-    );
-    for (labels, t) in &status {
-        let _ = writeln!(out, "{}{{{labels}}} {}", names::HTTP_REQUESTS, t.count);
-    }
-    let families = [
-        (
-            names::HTTP_DURATION,
-            "HTTP request latency (api_latency)",
-            &status,
-            &*LATENCY,
-        ),
-        (
-            names::HTTP_REQUEST_SIZE,
-            "HTTP request body size",
-            &request,
-            &*SIZE,
-        ),
-        (
-            names::HTTP_RESPONSE_SIZE,
-            "HTTP response body size",
-            &response,
-            &*SIZE,
-        ),
-    ];
-    for (name, help, series, buckets) in families {
-        head(out, name, "histogram", help);
-        for (labels, t) in series {
-            if t.count > 0 {
-                t.write(out, name, labels, buckets);
-            }
-        }
-    }
-}
-
-/// Counts a request as finished even if it is cancelled.
 impl Observer {
     /// Every route index's template, in index order.
     pub fn routes(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -238,7 +194,9 @@ impl Observer {
         self.finished.add(1);
     }
 
-    /// Records a finished request and writes its access-log line.
+    /// Records a finished request and writes its access-log line. A
+    /// request no known template matched may have been answered by a
+    /// merged router, which left its template on the response.
     pub fn finish(
         &self,
         route: usize,
@@ -250,29 +208,74 @@ impl Observer {
     ) {
         let method = method_index(method);
         let status = res.status().as_u16();
-        let i = (route * METHODS.len() + method) * CLASSES.len() + status_class(status);
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.status[i]
-            .get_or_init(Striped::default)
-            .mine()
-            .record(&LATENCY, nanos);
-        let sizes = self.sizes[route * METHODS.len() + method]
-            .get_or_init(Striped::default)
-            .mine();
-        sizes.request.record(&SIZE, req_size);
-        if let Some(n) = res.body().size_hint().exact() {
-            sizes.response.record(&SIZE, n);
-        }
+        let class = status_class(status);
+        let response_size = res.body().size_hint().exact();
+        let merged = (route == UNMATCHED)
+            .then(|| res.extensions().get::<MatchedPath>())
+            .flatten();
+        let label = match merged {
+            Some(template) => {
+                record_merged(
+                    template.as_str(),
+                    method,
+                    class,
+                    elapsed,
+                    req_size,
+                    response_size,
+                );
+                template.as_str()
+            }
+            None => {
+                let (r, res) = self.labels[route];
+                let i = (route * METHODS.len() + method) * CLASSES.len() + class;
+                let s = self.status[i]
+                    .get_or_init(|| StatusSeries::new(r, METHODS[method], CLASSES[class], res));
+                s.count.add(1);
+                s.seconds.record(elapsed);
+                let sizes = self.sizes[route * METHODS.len() + method]
+                    .get_or_init(|| SizeSeries::new(r, METHODS[method], res));
+                sizes.request.record(req_size as f64);
+                if let Some(n) = response_size {
+                    sizes.response.record(n as f64);
+                }
+                r
+            }
+        };
         // The macro checks the level first: nothing is formatted when filtered out.
         tracing::info!(
             target: "resourceful::access",
             request_id = request_id.to_str().unwrap_or("-"),
             method = METHODS[method],
-            route = self.labels[route].0,
+            route = label,
             status,
             latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request"
         );
+    }
+}
+
+/// A merged router's request: its template is known only now, so the
+/// series are looked up in the recorder (a hash lookup; the routes the app
+/// knows up front skip it).
+fn record_merged(
+    template: &str,
+    method: usize,
+    class: usize,
+    elapsed: Duration,
+    req_size: u64,
+    response_size: Option<u64>,
+) {
+    let route = template.to_string();
+    let (m, c) = (METHODS[method], CLASSES[class]);
+    metrics::counter!(names::HTTP_REQUESTS, "route" => route.clone(), "method" => m, "status_class" => c, "resource" => "-")
+        .increment(1);
+    metrics::histogram!(names::HTTP_DURATION, "route" => route.clone(), "method" => m, "status_class" => c, "resource" => "-")
+        .record(elapsed);
+    metrics::histogram!(names::HTTP_REQUEST_SIZE, "route" => route.clone(), "method" => m, "resource" => "-")
+        .record(req_size as f64);
+    if let Some(n) = response_size {
+        metrics::histogram!(names::HTTP_RESPONSE_SIZE, "route" => route, "method" => m, "resource" => "-")
+            .record(n as f64);
     }
 }
 

@@ -27,11 +27,23 @@ pub(crate) const SIZE_BUCKETS: &[f64] = &[
     64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
 ];
 
-/// The process-wide recorder (the `metrics` facade has one global recorder,
-/// so every App in a process shares it).
+/// The runtime's Prometheus recorder and whether it is the process's (the
+/// `metrics` facade has one global recorder, so every App in a process
+/// shares it).
+struct Recorder {
+    handle: PrometheusHandle,
+    installed: bool,
+}
+
+/// The runtime's recorder, installed on first use unless the host
+/// application installed its own.
 pub fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
+    &recorder().handle
+}
+
+fn recorder() -> &'static Recorder {
+    static RECORDER: OnceLock<Recorder> = OnceLock::new();
+    RECORDER.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS))
@@ -46,35 +58,53 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // A host application may have installed its own recorder: then the
         // runtime's metrics go to it (and its exporter), nothing panics,
-        // and `/metrics` here still serves the per-request families.
-        if metrics::set_global_recorder(recorder).is_err() {
+        // and the host's exporter, not `/metrics`, serves them.
+        let installed = metrics::set_global_recorder(recorder).is_ok();
+        if !installed {
             tracing::warn!(
-                "a metrics recorder was installed before the app; the runtime records into it"
+                "a metrics recorder was installed before the app; the runtime records into it and serves no /metrics"
             );
         }
         names::describe();
-        // Upkeep drains histogram samples so memory stays bounded.
+        // Striped counters reach the recorder (ours or the host's) once a
+        // second; upkeep drains histogram samples so memory stays bounded.
         let upkeep = handle.clone();
         std::thread::Builder::new()
             .name("metrics-upkeep".into())
-            .spawn(move || loop {
-                std::thread::sleep(Duration::from_secs(5));
-                upkeep.run_upkeep();
+            .spawn(move || {
+                for tick in 1u64.. {
+                    std::thread::sleep(Duration::from_secs(1));
+                    publish();
+                    if tick % 5 == 0 {
+                        upkeep.run_upkeep();
+                    }
+                }
             })
             .expect("spawn upkeep thread");
-        handle
+        Recorder { handle, installed }
     })
 }
 
+/// Hands the striped counters and the in-flight gauge to the recorder.
+fn publish() {
+    middleware::publish_in_flight();
+    striped::publish();
+}
+
+/// `/metrics`, when the runtime's recorder is the process's.
 pub fn router() -> Router {
-    let h = handle();
+    let Recorder {
+        handle: h,
+        installed,
+    } = recorder();
+    if !installed {
+        return Router::new();
+    }
     Router::new().route(
         "/metrics",
         get(move || async move {
-            middleware::publish_in_flight();
-            striped::publish();
-            let mut text = h.render();
-            middleware::render(&mut text);
+            publish();
+            let text = h.render();
             (
                 [(
                     header::CONTENT_TYPE,

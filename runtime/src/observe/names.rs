@@ -25,11 +25,21 @@ pub const HEALTH: &str = "health_check_status";
 pub const HEALTH_DURATION: &str = "health_check_duration_seconds";
 pub const READY: &str = "health_ready";
 
-/// Descriptions for the exporter's metrics. The four `http_request*`
-/// families are printed by `middleware::render` with their own.
+/// Descriptions for the recorder.
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests by route template, method, status class and resource"
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request latency (api_latency)"
+    );
+    describe_histogram!(HTTP_REQUEST_SIZE, Unit::Bytes, "HTTP request body size");
+    describe_histogram!(HTTP_RESPONSE_SIZE, Unit::Bytes, "HTTP response body size");
     describe_gauge!(RATE_SHORT, "Requests per second over the last minute");
     describe_gauge!(
         RATE_BASELINE,

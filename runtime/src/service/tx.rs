@@ -50,6 +50,14 @@ impl WriteTx {
     }
 
     /// Commits, then drops cached copies here and on every replica.
+    /// Commits when the work done in it succeeded (`out` is `Ok`), rolls
+    /// back otherwise; returns `out`.
+    pub async fn finish<T>(self, out: ApiResult<T>) -> ApiResult<T> {
+        let out = out?;
+        self.commit().await?;
+        Ok(out)
+    }
+
     pub async fn commit(self) -> ApiResult<()> {
         self.tx.commit().await?;
         if let Some(inv) = &self.invalidator {

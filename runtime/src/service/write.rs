@@ -70,9 +70,8 @@ impl ResourceService {
             return Ok(vec![row]);
         }
         let mut tx = WriteTx::begin(&self.db).await?;
-        let out = self.insert_all(ctx, &mut tx, records, bulk).await?;
-        tx.commit().await?;
-        Ok(out)
+        let out = self.insert_all(ctx, &mut tx, records, bulk).await;
+        tx.finish(out).await
     }
 
     /// [`ResourceService::create`] inside a caller's transaction.
@@ -178,11 +177,8 @@ impl ResourceService {
         if_match: Option<&str>,
     ) -> ApiResult<Record> {
         let mut tx = WriteTx::begin(&self.db).await?;
-        let row = self
-            .update_in(ctx, &mut tx, id, body, mode, if_match)
-            .await?;
-        tx.commit().await?;
-        Ok(row)
+        let out = self.update_in(ctx, &mut tx, id, body, mode, if_match).await;
+        tx.finish(out).await
     }
 
     /// [`ResourceService::update`] inside a caller's transaction.
@@ -244,9 +240,8 @@ impl ResourceService {
         if_match: Option<&str>,
     ) -> ApiResult<Record> {
         let mut tx = WriteTx::begin(&self.db).await?;
-        let row = self.delete_in(ctx, &mut tx, id, if_match).await?;
-        tx.commit().await?;
-        Ok(row)
+        let out = self.delete_in(ctx, &mut tx, id, if_match).await;
+        tx.finish(out).await
     }
 
     /// [`ResourceService::delete`] inside a caller's transaction.
