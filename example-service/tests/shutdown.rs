@@ -10,7 +10,24 @@ async fn in_flight_requests_finish() {
     let mut config = Config::default();
     config.database_url = format!("sqlite:{}", dir.path().join("t.db").display());
     config.shutdown_timeout = Duration::from_secs(5);
-    let server = example_service::app(config).build().await.unwrap();
+    // A handler that says when it has started, then takes its time: the
+    // shutdown begins while it is certainly in flight.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let started_tx = std::sync::Mutex::new(Some(started_tx));
+    let slow = axum::routing::post(move || {
+        if let Some(tx) = started_tx.lock().unwrap().take() {
+            let _ = tx.send(());
+        }
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            (axum::http::StatusCode::CREATED, "done")
+        }
+    });
+    let server = example_service::app(config)
+        .route("/v1/slow", slow)
+        .build()
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -18,15 +35,10 @@ async fn in_flight_requests_finish() {
         let _ = rx.await;
     }));
 
-    // A large bulk create keeps the server busy while shutdown starts.
-    let items: Vec<_> = (0..1000).map(|i| serde_json::json!({"name": format!("p{i}"), "key": format!("K{i}"), "visibility": "team"})).collect();
     let client = reqwest::Client::new();
-    let req = client
-        .post(format!("http://{addr}/v1/projects"))
-        .json(&items)
-        .send();
+    let req = client.post(format!("http://{addr}/v1/slow")).send();
     let (res, _) = tokio::join!(req, async {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        started_rx.await.expect("the handler started");
         let _ = tx.send(());
     });
     assert_eq!(

@@ -313,29 +313,18 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        use axum::serve::ListenerExt;
-        let grace = self.config.shutdown_timeout;
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
-        let signalled = async move {
-            shutdown.await;
-            let _ = tx.send(true);
+        let limits = crate::http::serve::ConnectionLimits {
+            max_header_bytes: self.config.max_header_bytes,
+            header_read_timeout: self.config.header_read_timeout,
         };
-        // TCP_NODELAY: responses are small; do not wait to coalesce them.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = axum::serve(listener, self.stack.clone()).with_graceful_shutdown(signalled);
-        let deadline = async move {
-            let _ = rx.wait_for(|v| *v).await;
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            r = server => r,
-            _ = deadline => {
-                tracing::warn!(?grace, "shutdown timeout reached; dropping remaining connections");
-                Ok(())
-            }
-        }?;
+        crate::http::serve::serve(
+            listener,
+            self.stack.clone(),
+            limits,
+            shutdown,
+            self.config.shutdown_timeout,
+        )
+        .await;
         self.registry.db.close().await;
         tracing::info!("stopped");
         Ok(())

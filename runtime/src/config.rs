@@ -20,6 +20,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `REQUEST_TIMEOUT_SECS` (default 30): slower requests get 503.
     pub request_timeout: Duration,
+    /// `MAX_HEADER_BYTES` (default 32 KiB, at least 8 KiB): the request
+    /// line and headers together; more gets 431.
+    pub max_header_bytes: usize,
+    /// `HEADER_READ_TIMEOUT_SECS` (default 30): a connection that has not
+    /// sent a request's headers within this is closed.
+    pub header_read_timeout: Duration,
     /// `SHUTDOWN_TIMEOUT_SECS` (default 30): how long in-flight requests
     /// may take to finish after SIGTERM / Ctrl-C.
     pub shutdown_timeout: Duration,
@@ -86,6 +92,8 @@ impl Default for Config {
             db_schema: None,
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            max_header_bytes: 32 << 10,
+            header_read_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
             graphql_max_depth: 10,
             graphql_max_complexity: 1000,
@@ -159,6 +167,10 @@ impl Config {
         let mut secs = c.request_timeout.as_secs();
         num(&get, "REQUEST_TIMEOUT_SECS", &mut secs)?;
         c.request_timeout = Duration::from_secs(secs);
+        num(&get, "MAX_HEADER_BYTES", &mut c.max_header_bytes)?;
+        let mut secs = c.header_read_timeout.as_secs();
+        num(&get, "HEADER_READ_TIMEOUT_SECS", &mut secs)?;
+        c.header_read_timeout = Duration::from_secs(secs.max(1));
         let mut secs = c.shutdown_timeout.as_secs();
         num(&get, "SHUTDOWN_TIMEOUT_SECS", &mut secs)?;
         c.shutdown_timeout = Duration::from_secs(secs);

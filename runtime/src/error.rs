@@ -271,6 +271,41 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a PostgreSQL SQLSTATE means for the request.
+enum Sqlstate {
+    /// The server is going away, restarting, out of connections, or the
+    /// transaction lost a conflict: nothing was committed, try again.
+    Transient,
+    /// A text value the database cannot store.
+    BadText,
+    Other,
+}
+
+fn sqlstate(code: &str) -> Sqlstate {
+    match code {
+        // 08: connection exception; 57: operator intervention (admin or
+        // crash shutdown, cannot connect now); 53: insufficient resources;
+        // 40001 / 40P01: serialization failure, deadlock.
+        c if c.starts_with("08") || c.starts_with("57") || c.starts_with("53") => {
+            Sqlstate::Transient
+        }
+        "40001" | "40P01" => Sqlstate::Transient,
+        // character not in repertoire; untranslatable character.
+        "22021" | "22P05" => Sqlstate::BadText,
+        _ => Sqlstate::Other,
+    }
+}
+
+/// A dependency failure: 503 with `Retry-After`, never a 500.
+fn unavailable(e: &sqlx::Error) -> ApiError {
+    tracing::warn!(error = %e, "database unavailable");
+    ApiError::new(
+        Kind::Unavailable,
+        "the database is unavailable, try again shortly",
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+}
+
 /// Storage errors mapped onto client-facing problems: constraint violations
 /// are the client's (409/422), everything else is ours (500/503).
 impl From<sqlx::Error> for ApiError {
@@ -295,13 +330,23 @@ impl From<sqlx::Error> for ApiError {
                 ErrorKind::NotNullViolation | ErrorKind::CheckViolation => {
                     ApiError::new(Kind::Validation, format!("the database refused the values: {}", db.message()))
                 }
-                _ => ApiError::internal(&e),
+                _ => match db.code().as_deref().map(sqlstate) {
+                    Some(Sqlstate::Transient) => unavailable(&e),
+                    // Input checks refuse these first; a value that slips
+                    // past them is still the client's, not a 500.
+                    Some(Sqlstate::BadText) => ApiError::new(
+                        Kind::Validation,
+                        "a text value contains a character the database cannot store (such as U+0000)",
+                    ),
+                    _ => ApiError::internal(&e),
+                },
             },
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError::new(Kind::Unavailable, "the database is unavailable, try again shortly")
-                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => unavailable(&e),
             _ => ApiError::internal(&e),
         }
     }

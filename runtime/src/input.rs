@@ -183,6 +183,12 @@ pub fn recheck(
                 "null",
                 format!("`{}` cannot be null", f.api_name),
             )),
+            Value::Text(t) if t.contains('\0') => problems.push(problem(
+                prefix,
+                f.api_name,
+                "type",
+                "text must not contain the NUL character (U+0000)".into(),
+            )),
             v => problems.extend(check_rules(f, v, prefix)),
         }
     }

@@ -90,6 +90,11 @@ impl Value {
                 "false" => Ok(Value::Bool(false)),
                 _ => Err(format!("expected true or false, got \"{s}\"")),
             },
+            // PostgreSQL cannot store U+0000 and SQLite could: refused on
+            // both, so both answer the same.
+            FieldType::String if s.contains('\0') => {
+                Err("text must not contain the NUL character (U+0000)".into())
+            }
             FieldType::String => Ok(Value::Text(s.to_string())),
             FieldType::Uuid => Uuid::parse_str(s)
                 .map(Value::Uuid)

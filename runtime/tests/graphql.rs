@@ -514,6 +514,12 @@ both_backends! {
         let r = ctx.send(Request::post("/graphql").header("content-type", "application/json").body(Body::from("{nope")).unwrap()).await;
         assert_eq!(r.status, 400);
         assert_eq!(r.json["errors"][0]["extensions"]["code"], "MALFORMED_JSON");
+        // A JSON body that is not a GraphQL-over-HTTP request is a 400 too.
+        for body in [json!({}), json!({"variables": {}}), json!({"query": ""}), json!({"query": 5}), json!([])] {
+            let r = ctx.post("/graphql", body.clone()).await;
+            assert_eq!(r.status, 400, "{body}: {}", r.json);
+            assert_eq!(r.json["errors"][0]["extensions"]["code"], "MALFORMED_JSON", "{body}");
+        }
         let r = ctx.json("PUT", "/graphql", json!({"query": "{ __typename }"})).await;
         assert_eq!(r.status, 405);
         assert_eq!(r.header("allow"), Some("GET, POST"));

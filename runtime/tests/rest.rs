@@ -73,6 +73,27 @@ async fn list(ctx: &support::Ctx, query: &str) -> Resp {
 }
 
 both_backends! {
+    async fn a_nul_character_gets_the_same_answer_on_both_databases(ctx: &Ctx) {
+        let p = ctx.project("Nul").await;
+        let before = ctx.statements();
+        let r = ctx.post("/v1/tasks", json!({"title": "a\u{0}b", "done": false, "status": "todo", "project_id": p})).await;
+        r.assert_problem(422, "validation");
+        assert_eq!(r.json["errors"][0]["pointer"], "/title", "{}", r.json);
+        assert!(r.json["errors"][0]["message"].as_str().unwrap().contains("NUL"), "{}", r.json);
+        assert_eq!(ctx.statements(), before, "refused before the database");
+        let t = ctx.task(p, "clean", json!({})).await;
+        ctx.json("PATCH", &format!("/v1/tasks/{}", t["id"]), json!({"notes": "x\u{0}"}))
+            .await
+            .assert_problem(422, "validation");
+        ctx.get("/v1/tasks?title=a%00b").await.assert_problem(400, "bad-query");
+        let create = "mutation($input: TaskCreateInput!) { createTask(input: $input) { id } }";
+        let gql = ctx.post("/graphql", json!({"query": create, "variables": {"input": {"title": "a\u{0}b", "done": false, "status": "TODO", "project_id": p}}})).await;
+        assert_eq!(gql.status, 200);
+        assert_eq!(gql.json["errors"][0]["extensions"]["code"], "VALIDATION", "{}", gql.json);
+        assert!(list(ctx, "").await.json["items"].as_array().unwrap().len() == 1, "only the clean task");
+        assert_eq!(ctx.get(&format!("/v1/tasks/{}", t["id"])).await.json["notes"], t["notes"], "nothing changed");
+    }
+
     async fn create_get_and_conditional_get(ctx: &Ctx) {
         let p = ctx.project("Alpha").await;
         let r = ctx.post("/v1/tasks", json!({"title": "Write", "done": false, "status": "in_progress", "project_id": p, "priority": 2})).await;
@@ -169,6 +190,10 @@ both_backends! {
             "sort=done",               // not sortable
             "sort=nope",
             "sort=title,title",
+            "sort=",                   // the document's pattern forbids these too
+            "sort=title,",
+            "sort=title,,priority",
+            "sort=+title",             // `+` decodes to a space
             "limit=0",
             "limit=51",                // over this resource's max_page_size
             "limit=ten",

@@ -132,7 +132,15 @@ pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -
     if let Some(hit) = st.responses.get(&key) {
         return cached(&hit, start);
     }
-    let req: Request = match serde_json::from_slice(&bytes) {
+    let req = match serde_json::from_slice::<Request>(&bytes) {
+        // GraphQL over HTTP: a request without a query is not well-formed,
+        // a 400 (async-graphql's `Request` defaults it to empty).
+        Ok(r) if r.query.is_empty() => {
+            return refuse(ApiError::new(
+                Kind::MalformedJson,
+                "the body has no `query`: send {\"query\": \"{ … }\", \"operationName\"?, \"variables\"?}",
+            ))
+        }
         Ok(r) => r,
         Err(e) => {
             return refuse(ApiError::new(

@@ -2,6 +2,7 @@
 
 pub mod gate;
 pub mod routes;
+pub mod serve;
 
 use crate::config::Config;
 use crate::health::Health;

@@ -30,7 +30,19 @@ pub fn parse_rest_query(
     for (key, value) in &pairs {
         match key.as_str() {
             "sort" => {
-                for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                // As strict as the document's pattern: no empty keys, no spaces.
+                if value.split(',').any(str::is_empty) {
+                    problems.push(problem(
+                        "sort",
+                        "",
+                        "format",
+                        "`sort` is a comma-separated list of field names (`-` for descending) with no empty entries; \
+                         leave it out for the default order"
+                            .into(),
+                    ));
+                    continue;
+                }
+                for part in value.split(',') {
                     let (desc, name) = match part.strip_prefix('-') {
                         Some(n) => (true, n),
                         None => (false, part.strip_prefix('+').unwrap_or(part)),
@@ -65,8 +77,13 @@ pub fn parse_rest_query(
                             name,
                             "unknown",
                             format!(
-                                "unknown field `{name}`; sortable fields: {}",
-                                sortable_list(model)
+                                "unknown field `{name}`; sortable fields: {}{}",
+                                sortable_list(model),
+                                if name.starts_with(' ') {
+                                    " (a `+` in a URL is a space: write `%2B`, or leave it out for ascending)"
+                                } else {
+                                    ""
+                                }
                             ),
                         )),
                     }

@@ -1,0 +1,105 @@
+//! The accept loop: HTTP/1.1 and HTTP/2 on one port through hyper, with
+//! the limits a public service needs before a request reaches the gate,
+//! and a graceful drain on shutdown.
+//!
+//! `axum::serve` does the same but offers no way to bound request headers;
+//! without a bound hyper buffers up to 400 KB of them.
+
+use super::Stack;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// What the server accepts from a connection before the gate sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// The request line and headers together; more is answered 431.
+    pub max_header_bytes: usize,
+    /// A client that has not sent its headers within this is disconnected.
+    pub header_read_timeout: Duration,
+}
+
+/// hyper's smallest read buffer.
+const MIN_HEADER_BYTES: usize = 8192;
+
+/// Serves `stack` on `listener` until `shutdown` completes, then lets the
+/// open connections finish for up to `grace` before dropping them.
+pub async fn serve(
+    listener: TcpListener,
+    stack: Stack,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) {
+    let builder = builder(limits);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Responses are small: do not wait to coalesce them.
+        let _ = tcp.set_nodelay(true);
+        let service = stack
+            .connection(peer)
+            .map_request(|req: hyper::Request<Incoming>| req.map(Body::new));
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!(?grace, "shutdown timeout reached; dropping remaining connections");
+        }
+    }
+}
+
+fn builder(limits: ConnectionLimits) -> Builder<TokioExecutor> {
+    let max = limits.max_header_bytes.max(MIN_HEADER_BYTES);
+    let mut b = Builder::new(TokioExecutor::new());
+    // hyper answers 431 when the headers do not fit the read buffer.
+    b.http1()
+        .max_buf_size(max)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    b.http2()
+        .max_header_list_size(u32::try_from(max).unwrap_or(u32::MAX))
+        .timer(TokioTimer::new());
+    b
+}
+
+/// Per-connection errors (reset before accept) are the client's; others
+/// (out of file descriptors) pass with time, so the loop waits a little.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
