@@ -13,7 +13,7 @@ async fn in_flight_requests_finish() {
     // A handler that says when it has started, then takes its time: the
     // shutdown begins while it is certainly in flight.
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-    let started_tx = std::sync::Mutex::new(Some(started_tx));
+    let started_tx = std::sync::Arc::new(std::sync::Mutex::new(Some(started_tx)));
     let slow = axum::routing::post(move || {
         if let Some(tx) = started_tx.lock().unwrap().take() {
             let _ = tx.send(());
