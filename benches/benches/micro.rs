@@ -233,29 +233,25 @@ fn rate_limit(c: &mut Criterion) {
     g.finish();
 }
 
-/// The whole router in process (every middleware, no sockets), on SQLite:
-/// what one cached GET by id costs in the service's own code.
-fn full_stack(c: &mut Criterion) {
+/// A seeded router of `app` on SQLite in `dir`.
+fn seeded_router(
+    rt: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    name: &str,
+    app: fn(resourceful::Config) -> resourceful::App,
+) -> axum::Router {
     use axum::body::Body;
     use axum::extract::ConnectInfo;
-    use http_body_util::BodyExt;
     use tower::ServiceExt;
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("bench.db").display());
-    let router = rt.block_on(async {
+    let db = format!("sqlite:{}", dir.join(format!("{name}.db")).display());
+    rt.block_on(async {
         let config = resourceful::Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some(db.clone()),
             "RATE_LIMIT_READ" | "RATE_LIMIT_WRITE" | "RATE_LIMIT_GRAPHQL" => Some("100000000/min".into()),
             _ => None,
         })
         .unwrap();
-        let server = example_service::app(config).build().await.expect("build");
+        let server = app(config).build().await.expect("build");
         let router = server.router();
         let post = |path: &str, body: serde_json::Value| {
             let mut req = axum::http::Request::post(path)
@@ -273,7 +269,37 @@ fn full_stack(c: &mut Criterion) {
         let res = router.clone().oneshot(post("/v1/tasks", serde_json::Value::Array(tasks))).await.unwrap();
         assert_eq!(res.status(), 201);
         router
-    });
+    })
+}
+
+/// The whole router in process (every middleware, no sockets), on SQLite:
+/// what one cached GET by id costs in the service's own code, with the
+/// example's hooks and layer and without them.
+fn full_stack(c: &mut Criterion) {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let router = seeded_router(&rt, dir.path(), "example", example_service::app);
+    let variants: [(&str, fn(resourceful::Config) -> resourceful::App); 3] = [
+        ("resources_only", example_service::resources_only),
+        ("with_hooks", |c| {
+            example_service::resources_only(c)
+                .hooks(example_service::rules::ProjectRules)
+                .hooks(example_service::rules::TaskRules)
+        }),
+        ("with_compression", |c| {
+            example_service::resources_only(c)
+                .layer(tower_http::compression::CompressionLayer::new())
+        }),
+    ];
     let get = |path: &str| {
         let mut req = axum::http::Request::get(path).body(Body::empty()).unwrap();
         req.extensions_mut()
@@ -281,17 +307,26 @@ fn full_stack(c: &mut Criterion) {
         req
     };
     let mut g = c.benchmark_group("stack");
-    g.bench_function("get_by_id_cached", |b| {
-        b.to_async(&rt).iter(|| {
-            let r = router.clone();
-            let req = get("/v1/tasks/7");
-            async move {
-                let res = r.oneshot(req).await.unwrap();
-                assert_eq!(res.status(), 200);
-                res.into_body().collect().await.unwrap()
-            }
-        })
-    });
+    let mut routers = vec![("get_by_id_cached".to_string(), router.clone())];
+    for (name, app) in variants {
+        routers.push((
+            format!("get_by_id_cached/{name}"),
+            seeded_router(&rt, dir.path(), name, app),
+        ));
+    }
+    for (name, r) in &routers {
+        g.bench_function(name.as_str(), |b| {
+            b.to_async(&rt).iter(|| {
+                let r = r.clone();
+                let req = get("/v1/tasks/7");
+                async move {
+                    let res = r.oneshot(req).await.unwrap();
+                    assert_eq!(res.status(), 200);
+                    res.into_body().collect().await.unwrap()
+                }
+            })
+        });
+    }
     g.bench_function("list_50_cached", |b| {
         b.to_async(&rt).iter(|| {
             let r = router.clone();
@@ -304,6 +339,7 @@ fn full_stack(c: &mut Criterion) {
         })
     });
     g.finish();
+    drop(routers);
     drop(router);
     drop(rt);
 }

@@ -17,6 +17,7 @@ use crate::redis_conn::RedisHandle;
 use crate::registry::Registry;
 use crate::resource::Resource;
 use crate::service::ServiceOptions;
+use crate::store::idempotency::IdempotencyStore;
 use crate::store::{schema, Db, PoolOptions};
 use axum::extract::Request;
 use axum::response::IntoResponse;
@@ -25,6 +26,7 @@ use axum::Router;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::{Layer, Service};
 
@@ -219,6 +221,14 @@ impl App {
             return Err(BuildError::Declarations(problems.join("\n")));
         }
         schema::ensure(&db, &self.models).await?;
+        let idempotency = Arc::new(IdempotencyStore::new(
+            db.clone(),
+            config.idempotency_ttl,
+            // Longer than any request may run: the gate ends it by then.
+            config.request_timeout * 2 + Duration::from_secs(5),
+        ));
+        idempotency.ensure_table().await?;
+        sweep_idempotency(Arc::downgrade(&idempotency));
         let routes = route_infos(&registry, config, &self.routes);
         let observer = Arc::new(Observer::new(
             routes.iter().map(|r| (r.template.clone(), r.resource)),
@@ -263,6 +273,7 @@ impl App {
                 custom: self.routes,
                 layers: self.layers,
                 openapi: self.openapi,
+                idempotency,
             },
         );
         Ok(Server {
@@ -272,6 +283,20 @@ impl App {
             flags,
         })
     }
+}
+
+/// Drops expired idempotency outcomes every ten minutes while the app lives.
+fn sweep_idempotency(store: std::sync::Weak<IdempotencyStore>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let Some(store) = store.upgrade() else { return };
+            if let Err(e) = store.sweep().await {
+                tracing::warn!(error = %e, "idempotency sweep failed");
+            }
+        }
+    });
 }
 
 /// A built application: its router and registry.

@@ -23,6 +23,9 @@ pub struct Config {
     /// `MAX_HEADER_BYTES` (default 32 KiB, at least 8 KiB): the request
     /// line and headers together; more gets 431.
     pub max_header_bytes: usize,
+    /// `IDEMPOTENCY_TTL_SECS` (default 86400): how long the outcome of a
+    /// write sent with an `Idempotency-Key` is replayed to its retries.
+    pub idempotency_ttl: Duration,
     /// `HEADER_READ_TIMEOUT_SECS` (default 30): a connection that has not
     /// sent a request's headers within this is closed.
     pub header_read_timeout: Duration,
@@ -94,6 +97,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             max_header_bytes: 32 << 10,
             header_read_timeout: Duration::from_secs(30),
+            idempotency_ttl: Duration::from_secs(86400),
             shutdown_timeout: Duration::from_secs(30),
             graphql_max_depth: 10,
             graphql_max_complexity: 1000,
@@ -171,6 +175,9 @@ impl Config {
         let mut secs = c.header_read_timeout.as_secs();
         num(&get, "HEADER_READ_TIMEOUT_SECS", &mut secs)?;
         c.header_read_timeout = Duration::from_secs(secs.max(1));
+        let mut secs = c.idempotency_ttl.as_secs();
+        num(&get, "IDEMPOTENCY_TTL_SECS", &mut secs)?;
+        c.idempotency_ttl = Duration::from_secs(secs.max(1));
         let mut secs = c.shutdown_timeout.as_secs();
         num(&get, "SHUTDOWN_TIMEOUT_SECS", &mut secs)?;
         c.shutdown_timeout = Duration::from_secs(secs);

@@ -271,7 +271,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// What a PostgreSQL SQLSTATE means for the request.
+/// What a database error code (a PostgreSQL SQLSTATE, a SQLite result
+/// code) means for the request.
 enum Sqlstate {
     /// The server is going away, restarting, out of connections, or the
     /// transaction lost a conflict: nothing was committed, try again.
@@ -290,6 +291,9 @@ fn sqlstate(code: &str) -> Sqlstate {
             Sqlstate::Transient
         }
         "40001" | "40P01" => Sqlstate::Transient,
+        // SQLite: busy and locked (also their extended codes): another
+        // writer held the database longer than the busy timeout.
+        "5" | "6" | "261" | "262" | "517" => Sqlstate::Transient,
         // character not in repertoire; untranslatable character.
         "22021" | "22P05" => Sqlstate::BadText,
         _ => Sqlstate::Other,

@@ -393,7 +393,19 @@ async fn parameters_follow_the_model() {
                 "{method} {}: no {conditional}",
                 item_path(m)
             );
+            assert_eq!(
+                param(op, "Idempotency-Key", "header").is_some(),
+                method == "patch",
+                "{method} {}: Idempotency-Key on PATCH only",
+                item_path(m)
+            );
         }
+        let create = operation(&doc, &format!("/v1/{}", m.path), "post");
+        assert!(
+            param(create, "Idempotency-Key", "header").is_some(),
+            "POST /v1/{}",
+            m.path
+        );
     }
     // The sort pattern admits what the server accepts.
     let sort = param(operation(&doc, "/v1/tasks", "get"), "sort", "query").unwrap();

@@ -34,6 +34,7 @@ pub struct Parts {
     pub custom: Vec<CustomRoute>,
     pub layers: Vec<Box<dyn FnOnce(Router) -> Router + Send>>,
     pub openapi: Vec<utoipa::openapi::OpenApi>,
+    pub idempotency: Arc<crate::store::idempotency::IdempotencyStore>,
 }
 
 /// The routes and the gate in front of them.
@@ -78,7 +79,11 @@ where
 pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
     let merged = parts.custom.iter().any(CustomRoute::is_merged);
     let mut routes = Router::new()
-        .merge(crate::rest::router(registry.clone(), config))
+        .merge(crate::rest::router(
+            registry.clone(),
+            config,
+            parts.idempotency.clone(),
+        ))
         .merge(crate::graphql::router(registry.clone(), config))
         .merge(crate::openapi::router(
             &registry,

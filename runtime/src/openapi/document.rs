@@ -201,12 +201,14 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         )
         .header("Location", responses::location())
         .header("ETag", responses::etag())
+        .header("Idempotent-Replayed", responses::replayed())
         .content(JSON, content(one_or_many(&names.object)))
         .build();
     let create = OperationBuilder::new()
         .tag(m.name)
         .operation_id(Some(format!("create{}", m.name)))
         .summary(Some(format!("Create {} (one, or many at once)", m.path)))
+        .parameters(Some([params::idempotency_key()]))
         .request_body(Some(body))
         .response("201", created);
     let create = with_problems(
@@ -264,16 +266,22 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
     ]
     .concat();
     let update = |verb: &str, summary: String, description: &str, body: RequestBody| {
+        let mut parameters = vec![id(), params::if_match()];
+        if verb == "patch" {
+            // PUT is idempotent by itself.
+            parameters.push(params::idempotency_key());
+        }
         let op = OperationBuilder::new()
             .tag(m.name)
             .operation_id(Some(format!("{verb}{}", m.name)))
             .summary(Some(summary))
             .description(Some(description))
-            .parameters(Some([id(), params::if_match()]))
+            .parameters(Some(parameters))
             .request_body(Some(body))
             .response(
                 "200",
                 record("The updated record.")
+                    .header("Idempotent-Replayed", responses::replayed())
                     .content(JSON, content(reference(&names.object)))
                     .build(),
             );

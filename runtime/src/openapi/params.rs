@@ -201,6 +201,29 @@ pub fn if_none_match() -> Parameter {
 }
 
 /// On writes to one record: optimistic concurrency.
+/// On POST and PATCH: safe retries (draft-ietf-httpapi-idempotency-key-header).
+pub fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A unique value per logical write (a UUID, as a structured-field string: `\"…\"`), sent again on each retry. \
+             A retry with the same key and request replays the first successful outcome (`Idempotent-Replayed: true`) \
+             for 24 hours; the same key with a different request is 422; while the first request is still running, \
+             a retry is 409 with `Retry-After`. A failed write keeps nothing, so its retry runs again. Keys are scoped \
+             per authenticated subject.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(257))
+                .examples(["\"8e0f2a4c-6f1e-4c39-9a57-0d0b6e3f1c2a\""]),
+        ))
+        .build()
+}
+
 pub fn if_match() -> Parameter {
     ParameterBuilder::new()
         .name("If-Match")

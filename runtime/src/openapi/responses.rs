@@ -139,6 +139,10 @@ pub fn etag() -> Header {
     string_header("A strong ETag of this representation; send it back in `If-None-Match` (reads) or `If-Match` (writes).")
 }
 
+pub fn replayed() -> Header {
+    string_header("`true` when this is the stored outcome of an earlier request with the same `Idempotency-Key`.")
+}
+
 pub fn location() -> Header {
     HeaderBuilder::new()
         .schema(

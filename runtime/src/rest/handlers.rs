@@ -2,6 +2,7 @@
 //! model in [`RestState`] drives everything.
 
 use super::body::{read_json, Accepts};
+use super::idempotency::{self, Admission, Outcome};
 use super::RestState;
 use crate::cache::CachedList;
 use crate::context::Context;
@@ -10,6 +11,7 @@ use crate::input::Mode;
 use crate::query::parse_rest_query;
 use crate::query::scope::Resolved;
 use crate::representation::{etag_matches, etag_of, Representation};
+use crate::service::WriteTx;
 use crate::value::{RecordJson, Value};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -21,7 +23,11 @@ type St = State<Arc<RestState>>;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-fn json_response(status: StatusCode, body: impl Into<Body>, etag: Option<HeaderValue>) -> Response {
+pub(super) fn json_response(
+    status: StatusCode,
+    body: impl Into<Body>,
+    etag: Option<HeaderValue>,
+) -> Response {
     let mut res = Response::new(body.into());
     *res.status_mut() = status;
     // Room for what the stack adds (length, request id, two RateLimit fields):
@@ -168,54 +174,79 @@ pub async fn get_one(
 }
 
 /// `POST /v1/tasks` with an object (201 + Location) or an array (bulk,
-/// one transaction).
+/// one transaction); with an `Idempotency-Key`, retries replay the outcome.
 pub async fn create(
     State(st): St,
     ctx: Context,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
+    let key = idempotency::key_of(&headers)?;
     let json = read_json(&headers, body, st.max_body, Accepts::Json).await?;
-    let model = st.svc.model;
+    let bulk = create_shape(&json)?;
+    let Some(key) = key else {
+        let recs = st.svc.create(&ctx, items(&json), bulk).await?;
+        return created(&st, &recs, bulk).map(Outcome::into_response);
+    };
+    let guard = match idempotency::admit(&st, &ctx, key, "POST", &st.base, &json).await? {
+        Admission::Run(guard) => guard,
+        Admission::Answered(res) => return Ok(res),
+    };
+    let mut tx = WriteTx::begin(&st.svc.db).await?;
+    let out = match st.svc.create_in(&ctx, &mut tx, items(&json), bulk).await {
+        Ok(recs) => created(&st, &recs, bulk),
+        Err(e) => Err(e),
+    };
+    guard.finish(tx, out).await
+}
+
+/// Whether a create body is a bulk (an array) or a single object.
+fn create_shape(json: &serde_json::Value) -> ApiResult<bool> {
     match json {
-        serde_json::Value::Array(items) => {
-            if items.is_empty() {
-                return Err(ApiError::new(
-                    Kind::Validation,
-                    "a bulk create needs at least one item",
-                ));
-            }
-            let recs = st.svc.create(&ctx, &items, true).await?;
-            let out: Vec<RecordJson> = recs
-                .iter()
-                .map(|r| RecordJson { model, record: r })
-                .collect();
-            Ok(json_response(
-                StatusCode::CREATED,
-                serde_json::to_vec(&out).map_err(ApiError::internal)?,
-                None,
-            ))
-        }
-        obj @ serde_json::Value::Object(_) => {
-            let rec = st
-                .svc
-                .create(&ctx, std::slice::from_ref(&obj), false)
-                .await?
-                .pop()
-                .ok_or_else(|| ApiError::internal("no row"))?;
-            let rep = Representation::of(model, &rec);
-            let mut res = json_response(StatusCode::CREATED, rep.json, Some(rep.etag_header));
-            let loc = format!("{}/{}", st.base, location_id(&rec[model.id_index()]));
-            if let Ok(v) = HeaderValue::from_str(&loc) {
-                res.headers_mut().insert(header::LOCATION, v);
-            }
-            Ok(res)
-        }
+        serde_json::Value::Array(items) if items.is_empty() => Err(ApiError::new(
+            Kind::Validation,
+            "a bulk create needs at least one item",
+        )),
+        serde_json::Value::Array(_) => Ok(true),
+        serde_json::Value::Object(_) => Ok(false),
         _ => Err(ApiError::new(
             Kind::Validation,
             "expected a JSON object (or an array of objects for a bulk create)",
         )),
     }
+}
+
+fn items(json: &serde_json::Value) -> &[serde_json::Value] {
+    match json {
+        serde_json::Value::Array(items) => items,
+        one => std::slice::from_ref(one),
+    }
+}
+
+/// 201 with the created rows (one with its ETag and Location).
+fn created(st: &RestState, recs: &[crate::value::Record], bulk: bool) -> ApiResult<Outcome> {
+    let model = st.svc.model;
+    if bulk {
+        let out: Vec<RecordJson> = recs
+            .iter()
+            .map(|r| RecordJson { model, record: r })
+            .collect();
+        return Ok(Outcome {
+            status: StatusCode::CREATED,
+            body: serde_json::to_vec(&out).map_err(ApiError::internal)?.into(),
+            etag: None,
+            location: None,
+        });
+    }
+    let rec = recs.first().ok_or_else(|| ApiError::internal("no row"))?;
+    let rep = Representation::of(model, rec);
+    let loc = format!("{}/{}", st.base, location_id(&rec[model.id_index()]));
+    Ok(Outcome {
+        status: StatusCode::CREATED,
+        body: rep.json,
+        etag: Some(rep.etag_header),
+        location: HeaderValue::from_str(&loc).ok(),
+    })
 }
 
 fn location_id(v: &Value) -> String {
@@ -237,15 +268,39 @@ async fn update(
     } else {
         Accepts::Json
     };
+    // PUT is idempotent by itself; PATCH may carry a key.
+    let key = match mode {
+        Mode::Patch => idempotency::key_of(&headers)?,
+        _ => None,
+    };
     let json = read_json(&headers, body, st.max_body, accepts).await?;
     let if_match = header_str(&headers, header::IF_MATCH);
-    let rec = st.svc.update(&ctx, &id, &json, mode, if_match).await?;
-    let rep = Representation::of(st.svc.model, &rec);
-    Ok(json_response(
-        StatusCode::OK,
-        rep.json,
-        Some(rep.etag_header),
-    ))
+    let Some(key) = key else {
+        let rec = st.svc.update(&ctx, &id, &json, mode, if_match).await?;
+        return Ok(updated(&st, &rec).into_response());
+    };
+    let target = format!("{}/{}", st.base, location_id(&id));
+    let guard = match idempotency::admit(&st, &ctx, key, "PATCH", &target, &json).await? {
+        Admission::Run(guard) => guard,
+        Admission::Answered(res) => return Ok(res),
+    };
+    let mut tx = WriteTx::begin(&st.svc.db).await?;
+    let out = st
+        .svc
+        .update_in(&ctx, &mut tx, &id, &json, mode, if_match)
+        .await
+        .map(|rec| updated(&st, &rec));
+    guard.finish(tx, out).await
+}
+
+fn updated(st: &RestState, rec: &crate::value::Record) -> Outcome {
+    let rep = Representation::of(st.svc.model, rec);
+    Outcome {
+        status: StatusCode::OK,
+        body: rep.json,
+        etag: Some(rep.etag_header),
+        location: None,
+    }
 }
 
 /// `PUT /v1/tasks/{id}`: full replacement.

@@ -2,11 +2,13 @@
 
 mod body;
 mod handlers;
+pub mod idempotency;
 
 use crate::config::Config;
 use crate::error::{ApiError, Kind};
 use crate::registry::Registry;
 use crate::service::ResourceService;
+use crate::store::idempotency::IdempotencyStore;
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, MethodRouter};
 use axum::Router;
@@ -15,6 +17,8 @@ use std::sync::Arc;
 /// What every handler of one resource needs.
 pub struct RestState {
     pub svc: Arc<ResourceService>,
+    /// Outcomes of writes sent with an `Idempotency-Key` (one table for all).
+    pub idempotency: Arc<IdempotencyStore>,
     pub max_body: usize,
     /// `/v1/tasks`
     pub base: String,
@@ -23,12 +27,17 @@ pub struct RestState {
 pub const COLLECTION_METHODS: &str = "GET, HEAD, POST";
 pub const ITEM_METHODS: &str = "GET, HEAD, PUT, PATCH, DELETE";
 
-pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
+pub fn router(
+    registry: Arc<Registry>,
+    config: &Config,
+    idempotency: Arc<IdempotencyStore>,
+) -> Router {
     let mut r = Router::new();
     for svc in &registry.services {
         let base = svc.model.route();
         let state = Arc::new(RestState {
             svc: svc.clone(),
+            idempotency: idempotency.clone(),
             max_body: config.max_body_bytes,
             base: base.clone(),
         });

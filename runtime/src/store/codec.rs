@@ -63,15 +63,34 @@ fn decode_err(col: &str, msg: impl std::fmt::Display) -> sqlx::Error {
     }
 }
 
-fn decode_sqlite(row: &SqliteRow, model: &'static ResourceModel) -> Result<Record, sqlx::Error> {
-    let mut rec = Vec::with_capacity(model.fields.len());
+/// The stored columns of `model` in field order; `None` for a skipped
+/// field (no column, decoded as null).
+fn columns(
+    model: &'static ResourceModel,
+) -> impl Iterator<Item = Option<(FieldType, &'static str)>> {
+    model
+        .fields
+        .iter()
+        .map(|f| (!f.skip).then_some((f.ty, f.column)))
+}
+
+/// Columns of a table that has no model (the runtime's own tables).
+fn typed(types: &[FieldType]) -> impl Iterator<Item = Option<(FieldType, &'static str)>> + '_ {
+    types.iter().map(|t| Some((*t, "?")))
+}
+
+fn decode_sqlite(
+    row: &SqliteRow,
+    cols: impl Iterator<Item = Option<(FieldType, &'static str)>>,
+) -> Result<Record, sqlx::Error> {
+    let mut rec = Vec::with_capacity(cols.size_hint().0);
     let mut col = 0;
-    for f in model.fields {
-        if f.skip {
+    for c in cols {
+        let Some((ty, column)) = c else {
             rec.push(Value::Null);
             continue;
-        }
-        let v = match f.ty {
+        };
+        let v = match ty {
             t if t.is_integer() => row.try_get::<Option<i64>, _>(col)?.map(Value::Int),
             t if t.is_float() => row.try_get::<Option<f64>, _>(col)?.map(Value::Float),
             FieldType::Bool => row.try_get::<Option<bool>, _>(col)?.map(Value::Bool),
@@ -80,22 +99,21 @@ fn decode_sqlite(row: &SqliteRow, model: &'static ResourceModel) -> Result<Recor
             }
             FieldType::Uuid => match row.try_get::<Option<String>, _>(col)? {
                 Some(s) => Some(Value::Uuid(
-                    Uuid::parse_str(&s).map_err(|e| decode_err(f.column, e))?,
+                    Uuid::parse_str(&s).map_err(|e| decode_err(column, e))?,
                 )),
                 None => None,
             },
             FieldType::DateTime => match row.try_get::<Option<String>, _>(col)? {
                 Some(s) => Some(Value::DateTime(
                     DateTime::parse_from_rfc3339(&s)
-                        .map_err(|e| decode_err(f.column, e))?
+                        .map_err(|e| decode_err(column, e))?
                         .with_timezone(&Utc),
                 )),
                 None => None,
             },
             FieldType::Date => match row.try_get::<Option<String>, _>(col)? {
                 Some(s) => Some(Value::Date(
-                    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                        .map_err(|e| decode_err(f.column, e))?,
+                    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| decode_err(column, e))?,
                 )),
                 None => None,
             },
@@ -107,15 +125,18 @@ fn decode_sqlite(row: &SqliteRow, model: &'static ResourceModel) -> Result<Recor
     Ok(rec)
 }
 
-fn decode_pg(row: &PgRow, model: &'static ResourceModel) -> Result<Record, sqlx::Error> {
-    let mut rec = Vec::with_capacity(model.fields.len());
+fn decode_pg(
+    row: &PgRow,
+    cols: impl Iterator<Item = Option<(FieldType, &'static str)>>,
+) -> Result<Record, sqlx::Error> {
+    let mut rec = Vec::with_capacity(cols.size_hint().0);
     let mut col = 0;
-    for f in model.fields {
-        if f.skip {
+    for c in cols {
+        let Some((ty, _)) = c else {
             rec.push(Value::Null);
             continue;
-        }
-        let v = match f.ty {
+        };
+        let v = match ty {
             FieldType::I16 => row
                 .try_get::<Option<i16>, _>(col)?
                 .map(|i| Value::Int(i as i64)),
@@ -157,7 +178,9 @@ where
         q = bind_sqlite(q, p);
     }
     let rows = q.fetch_all(ex).await?;
-    rows.iter().map(|r| decode_sqlite(r, model)).collect()
+    rows.iter()
+        .map(|r| decode_sqlite(r, columns(model)))
+        .collect()
 }
 
 pub(super) async fn pg_fetch<'e, E>(
@@ -174,7 +197,7 @@ where
         q = bind_pg(q, p);
     }
     let rows = q.fetch_all(ex).await?;
-    rows.iter().map(|r| decode_pg(r, model)).collect()
+    rows.iter().map(|r| decode_pg(r, columns(model))).collect()
 }
 
 pub(super) async fn sqlite_execute<'e, E>(
@@ -205,4 +228,42 @@ where
         q = bind_pg(q, p);
     }
     Ok(q.execute(ex).await?.rows_affected())
+}
+
+/// Rows of a table without a model, decoded as `types` in column order.
+pub(super) async fn sqlite_fetch_typed<'e, E>(
+    ex: E,
+    types: &[FieldType],
+    sql: &str,
+    params: Vec<Param>,
+) -> Result<Vec<Record>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = bind_sqlite(q, p);
+    }
+    let rows = q.fetch_all(ex).await?;
+    rows.iter()
+        .map(|r| decode_sqlite(r, typed(types)))
+        .collect()
+}
+
+/// [`sqlite_fetch_typed`] for PostgreSQL.
+pub(super) async fn pg_fetch_typed<'e, E>(
+    ex: E,
+    types: &[FieldType],
+    sql: &str,
+    params: Vec<Param>,
+) -> Result<Vec<Record>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = bind_pg(q, p);
+    }
+    let rows = q.fetch_all(ex).await?;
+    rows.iter().map(|r| decode_pg(r, typed(types))).collect()
 }

@@ -5,6 +5,7 @@
 //! per resource at start-up.
 
 mod codec;
+pub mod idempotency;
 pub mod schema;
 pub mod sql;
 
@@ -150,6 +151,27 @@ impl Db {
             Pool::Postgres(p) => {
                 let mut c = self.acquire(p.acquire()).await?;
                 codec::pg_fetch(&mut *c, model, sql, params).await
+            }
+        }
+    }
+
+    /// Runs a query on a table without a model (the runtime's own),
+    /// decoding its columns as `types`.
+    pub async fn fetch_typed(
+        &self,
+        types: &[FieldType],
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<Record>, sqlx::Error> {
+        self.count();
+        match &self.inner.pool {
+            Pool::Sqlite(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                codec::sqlite_fetch_typed(&mut *c, types, sql, params).await
+            }
+            Pool::Postgres(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                codec::pg_fetch_typed(&mut *c, types, sql, params).await
             }
         }
     }

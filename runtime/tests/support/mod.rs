@@ -140,18 +140,7 @@ impl Ctx {
     /// Sends a request through the whole middleware stack, in process.
     pub async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            raw: bytes.to_vec(),
-        }
+        Resp::from_response(res.status(), res).await
     }
 
     pub async fn get(&self, uri: &str) -> Resp {
@@ -209,6 +198,20 @@ pub struct Resp {
 }
 
 impl Resp {
+    pub async fn from_response(status: StatusCode, res: axum::response::Response) -> Resp {
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Resp {
+            status,
+            headers,
+            json,
+            raw: bytes.to_vec(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
