@@ -166,13 +166,13 @@ pub fn client(ctx: &Ctx) -> String {
          \x20 /// `NoCacheStorage()` for none. [headers] go with every request (for\n\
          \x20 /// example `authorization`). [cacheTtl] replaces every resource's\n\
          \x20 /// freshness window (how long a cached read is used without asking the\n\
-         \x20 /// server).\n",
+         \x20 /// server). [retries] and [maxRetryDelay]: see `ApiCore.retries`.\n",
     );
     o.push_str(
-        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n  }) {\n",
+        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n  }) {\n",
     );
     o.push_str(
-        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
+        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
     );
     if ctx.resources.is_empty() {
         o.push_str("  ApiClient._(this._core, Duration? cacheTtl);\n\n");

@@ -353,6 +353,11 @@ fn readme(ctx: &Ctx) -> String {
          | `ApiException` | the server answered 4xx/5xx | `status`, `type` (`slug`: `validation`, `not-found`, `conflict`, `precondition-failed`, …), `title`, `detail`, `errors` (`FieldError`: `field`, `pointer`, `code`, `message`), `retryAfter` (429, 503) |\n\
          | `NetworkException` | no answer: connection refused, DNS, TLS, timeout | `message`, `cause` |\n\
          | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\n\
+         Before an exception reaches you, a failure a retry may fix (no answer, 408, 429, 502, 503, 504) is \
+         retried up to `retries` times (default 2), after `Retry-After` or a short backoff; a `Retry-After` \
+         longer than `maxRetryDelay` (5 s) ends the retries. Every POST and PATCH carries an `Idempotency-Key` \
+         (a new UUID per call, the same on every attempt), so a write whose answer was lost is applied once; \
+         pass `idempotencyKey:` to `create`, `createMany` or `update` to keep one across app restarts.\n\n\
          ```dart\ntry {\n",
     );
     let _ = writeln!(

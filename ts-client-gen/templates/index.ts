@@ -7,7 +7,7 @@ export { ApiError, NetworkError, isApiError, isNetworkError, isRetryable, parseR
 export type { ClientError, FieldError, HeaderReader, NetworkErrorReason, ProblemSlug } from "./runtime/errors";
 export { EtagCache, MemoryStorage } from "./runtime/cache";
 export type { CacheStorage, CachedResponse, EtagCacheOptions } from "./runtime/cache";
-export { HttpClient } from "./runtime/http";
+export { HttpClient, newIdempotencyKey } from "./runtime/http";
 export type {
   AbortSignalLike,
   ClientConfig,

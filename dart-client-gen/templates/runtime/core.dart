@@ -1,5 +1,6 @@
 import 'dart:async';
 import 'dart:convert';
+import 'dart:math';
 
 import 'cache.dart';
 import 'changes.dart';
@@ -29,6 +30,8 @@ class ApiCore {
     required this.cache,
     Map<String, String> headers = const <String, String>{},
     this.cascades = const <String, List<String>>{},
+    this.retries = 2,
+    this.maxRetryDelay = const Duration(seconds: 5),
   })  : baseUrl = baseUrl.endsWith('/') ? baseUrl.substring(0, baseUrl.length - 1) : baseUrl,
         headers = <String, String>{
           for (final e in headers.entries) e.key.toLowerCase(): e.value,
@@ -41,6 +44,17 @@ class ApiCore {
 
   /// Sent with every request (lower-case names).
   final Map<String, String> headers;
+
+  /// How many times a request is sent again after a failure a retry may
+  /// fix (no answer, 408, 429, 502, 503, 504). POST and PATCH carry an
+  /// `Idempotency-Key`, the same on every attempt, so the server applies a
+  /// retried write once.
+  final int retries;
+
+  /// The longest wait before a retry: a longer `Retry-After` ends them.
+  final Duration maxRetryDelay;
+
+  static final Random _random = Random.secure();
 
   /// Resource path → the resources whose records a delete there removes or
   /// changes too (`on_delete = cascade | set_null`), transitively.
@@ -60,15 +74,29 @@ class ApiCore {
 
   String url(String pathAndQuery) => '$baseUrl$pathAndQuery';
 
-  /// Sends one request; error statuses become [ApiException], transport
-  /// failures [NetworkException].
+  /// A new UUIDv4 for an `Idempotency-Key`.
+  static String newIdempotencyKey() {
+    final b = List<int>.generate(16, (_) => _random.nextInt(256));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    final h = b.map((x) => x.toRadixString(16).padLeft(2, '0')).join();
+    return '${h.substring(0, 8)}-${h.substring(8, 12)}-${h.substring(12, 16)}-'
+        '${h.substring(16, 20)}-${h.substring(20)}';
+  }
+
+  /// Sends one request, again after failures a retry may fix (see
+  /// [retries]); error statuses become [ApiException], transport failures
+  /// [NetworkException]. POST and PATCH get an `Idempotency-Key`
+  /// ([idempotencyKey], or a new one), the same on every attempt.
   Future<ApiResponse> send(
     String method,
     String pathAndQuery, {
     Object? json,
     String contentType = 'application/json',
     Map<String, String> headers = const <String, String>{},
+    String? idempotencyKey,
   }) async {
+    final keyed = method == 'POST' || method == 'PATCH';
     final request = ApiRequest(
       method: method,
       url: Uri.parse(url(pathAndQuery)),
@@ -77,22 +105,53 @@ class ApiCore {
         ...this.headers,
         ...headers,
         if (json != null) 'content-type': contentType,
+        if (keyed) 'idempotency-key': '"${idempotencyKey ?? newIdempotencyKey()}"',
       },
       body: json == null ? null : jsonEncode(json),
     );
-    ApiResponse response;
-    try {
-      response = await transport.send(request);
-    } on ResourcefulException {
-      rethrow;
-    } catch (e) {
-      throw NetworkException(e.toString(), request: request, cause: e);
+    for (var attempt = 0;; attempt++) {
+      ApiResponse? response;
+      try {
+        response = await transport.send(request);
+      } on ResourcefulException {
+        rethrow;
+      } catch (e) {
+        if (attempt >= retries) {
+          throw NetworkException(e.toString(), request: request, cause: e);
+        }
+      }
+      if (response != null) {
+        final retryAfter = parseRetryAfter(response.header('retry-after'));
+        if (response.status < 400) return response;
+        if (attempt >= retries || !_retryable(response.status, keyed, retryAfter)) {
+          throw ApiException.fromResponse(response, request: request);
+        }
+        if (retryAfter != null && retryAfter > maxRetryDelay) {
+          throw ApiException.fromResponse(response, request: request);
+        }
+        await Future<void>.delayed(retryAfter ?? _backoff(attempt));
+      } else {
+        final wait = _backoff(attempt);
+        if (wait > maxRetryDelay) {
+          throw NetworkException('gave up after ${attempt + 1} attempts', request: request);
+        }
+        await Future<void>.delayed(wait);
+      }
     }
-    if (response.status >= 400) {
-      throw ApiException.fromResponse(response, request: request);
-    }
-    return response;
   }
+
+  static bool _retryable(int status, bool keyed, Duration? retryAfter) =>
+      status == 408 ||
+      status == 429 ||
+      status == 502 ||
+      status == 503 ||
+      status == 504 ||
+      // A keyed write whose first attempt is still running on the server.
+      (keyed && status == 409 && retryAfter != null);
+
+  /// 100 ms, 200 ms, 400 ms, … with jitter.
+  static Duration _backoff(int attempt) =>
+      Duration(milliseconds: (100 * pow(2, attempt) * (0.5 + _random.nextDouble())).round());
 
   /// A GET through the cache (see [CachePolicy]).
   Future<Fetched> fetch(String pathAndQuery, CachePolicy policy, Duration ttl) async {
@@ -325,9 +384,12 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
     return Versioned<T>(_item(f.body, status: f.status), f.etag);
   }
 
-  /// `POST`: creates one record and returns it as stored.
-  Future<T> create(C input) async {
-    final res = await _core.send('POST', route, json: input.toJson());
+  /// `POST`: creates one record and returns it as stored. Retried with
+  /// the same `Idempotency-Key` ([idempotencyKey], or a new one), so it is
+  /// applied once; pass your own key to repeat a write safely across app
+  /// restarts (an offline queue).
+  Future<T> create(C input, {String? idempotencyKey}) async {
+    final res = await _core.send('POST', route, json: input.toJson(), idempotencyKey: idempotencyKey);
     final item = _item(res.body, status: res.status);
     final id = _idOf(item);
     await _core.store(_itemPath(id), res.body, res.header('etag'));
@@ -338,9 +400,9 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
 
   /// `POST` with an array: creates all records in one transaction (all or
   /// nothing; problems point at `/index/field`).
-  Future<List<T>> createMany(Iterable<C> inputs) async {
+  Future<List<T>> createMany(Iterable<C> inputs, {String? idempotencyKey}) async {
     final body = inputs.map((i) => i.toJson()).toList();
-    final res = await _core.send('POST', route, json: body);
+    final res = await _core.send('POST', route, json: body, idempotencyKey: idempotencyKey);
     final items = _items(res.body, status: res.status);
     await _core.markStale(resource);
     for (final item in items) {
@@ -361,12 +423,13 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
   /// With [optimistic], watchers of this record and of lists holding it see
   /// that value at once; if the write fails they refetch the server's
   /// state. With [ifMatch], fails with 412 if the record changed.
-  Future<T> update(I id, P patch, {String? ifMatch, T? optimistic}) {
-    return _write('PATCH', id, patch.toJson(), 'application/merge-patch+json', ifMatch, optimistic);
+  Future<T> update(I id, P patch, {String? ifMatch, T? optimistic, String? idempotencyKey}) {
+    return _write('PATCH', id, patch.toJson(), 'application/merge-patch+json', ifMatch, optimistic,
+        idempotencyKey: idempotencyKey);
   }
 
   Future<T> _write(String method, I id, Map<String, dynamic> body, String contentType,
-      String? ifMatch, T? optimistic) async {
+      String? ifMatch, T? optimistic, {String? idempotencyKey}) async {
     if (optimistic != null) {
       _core.emit(ResourceChange(resource, ChangeKind.updated, id: id, value: optimistic, optimistic: true));
     }
@@ -374,6 +437,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
       final res = await _core.send(method, _itemPath(id),
           json: body,
           contentType: contentType,
+          idempotencyKey: idempotencyKey,
           headers: ifMatch == null ? const <String, String>{} : <String, String>{'if-match': ifMatch});
       final item = _item(res.body, status: res.status);
       await _core.store(_itemPath(id), res.body, res.header('etag'));

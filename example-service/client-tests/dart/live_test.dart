@@ -402,6 +402,20 @@ void registerLiveTests(String apiBase) {
       expect(f.errors.single.pointer, 'cursor');
       c.close();
     });
+    test('a write whose answer is lost is sent again with the same key and applied once', () async {
+      final t = LosingTransport(IoHttpTransport());
+      final c = ApiClient(baseUrl: base, transport: t);
+      final name = 'Lost answer ${uniqueKey()}';
+      final p = await c.projects.create(ProjectCreate(name: name, key: uniqueKey(), visibility: Visibility.team));
+      expect(p.name, name);
+      final posts = t.requests.where((r) => r.method == 'POST').toList();
+      expect(posts.length, 2);
+      expect(posts[0].headers['idempotency-key'], posts[1].headers['idempotency-key']);
+      final found = await other().projects.list(filter: ProjectFilter().name.eq(name));
+      expect(found.items.length, 1);
+      expect(found.items.single.id, p.id);
+      c.close();
+    });
     test('no server: NetworkException, not ApiException', () async {
       final c = ApiClient(baseUrl: 'http://127.0.0.1:9', transport: IoHttpTransport(timeout: const Duration(seconds: 5)));
       final e = await expectThrows<NetworkException>(() => c.projects.list());

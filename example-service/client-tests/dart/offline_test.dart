@@ -260,6 +260,48 @@ void registerOfflineTests() {
     });
   });
 
+  group('retries', () {
+    test('a failure a retry may fix is sent again with the same key', () async {
+      var n = 0;
+      final t = FakeTransport((r) {
+        n += 1;
+        if (n < 3) return ApiResponse(status: 503, headers: {'retry-after': '0'}, body: '');
+        return ApiResponse(status: 201, body: jsonEncode(taskJson));
+      });
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t);
+      final created = await c.tasks.create(const TaskCreate(title: 'x', status: TaskStatus.todo, done: false, priority: 3, projectId: 1));
+      expect(created.id, 7);
+      expect(t.requests.length, 3);
+      final keys = t.requests.map((r) => r.headers['idempotency-key']).toSet();
+      expect(keys.length, 1);
+      check(RegExp(r'^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$').hasMatch(keys.single!),
+          'a quoted UUIDv4: ${keys.single}');
+    });
+    test('a given key is sent as it is; reads carry none; 404 is not retried', () async {
+      final t = FakeTransport((r) => r.method == 'GET'
+          ? ApiResponse(status: 404, body: '')
+          : ApiResponse(status: 201, body: jsonEncode(taskJson)));
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t);
+      await c.tasks.create(const TaskCreate(title: 'x', status: TaskStatus.todo, done: false, priority: 3, projectId: 1),
+          idempotencyKey: 'my-key');
+      expect(t.requests.single.headers['idempotency-key'], '"my-key"');
+      await expectThrows<ApiException>(() => c.tasks.get(8));
+      expect(t.requests.length, 2, 'one GET');
+      expect(t.requests.last.headers['idempotency-key'], null);
+    });
+    test('retries stop at the configured count and at a long Retry-After', () async {
+      final busy = FakeTransport((r) => ApiResponse(status: 503, headers: {'retry-after': '0'}, body: ''));
+      await expectThrows<ApiException>(() => ApiClient(baseUrl: 'http://api.test', transport: busy, retries: 3).tasks.list());
+      expect(busy.requests.length, 4);
+      final later = FakeTransport((r) => ApiResponse(status: 503, headers: {'retry-after': '60'}, body: ''));
+      await expectThrows<ApiException>(() => ApiClient(baseUrl: 'http://api.test', transport: later).tasks.list());
+      expect(later.requests.length, 1);
+      final none = FakeTransport((r) => ApiResponse(status: 503, headers: {'retry-after': '0'}, body: ''));
+      await expectThrows<ApiException>(() => ApiClient(baseUrl: 'http://api.test', transport: none, retries: 0).tasks.list());
+      expect(none.requests.length, 1);
+    });
+  });
+
   group('cache storage', () {
     test('memory storage drops the least recently used', () async {
       final s = MemoryCacheStorage(maxEntries: 2);

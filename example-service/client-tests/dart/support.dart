@@ -41,3 +41,27 @@ class FakeTransport extends ApiTransport {
     return handler(request);
   }
 }
+
+/// Sends every request, but loses the answer to the first POST: what a
+/// dropped connection after the server committed looks like.
+class LosingTransport extends ApiTransport {
+  LosingTransport(this.inner);
+
+  final ApiTransport inner;
+  final List<ApiRequest> requests = <ApiRequest>[];
+  bool _lost = false;
+
+  @override
+  Future<ApiResponse> send(ApiRequest request) async {
+    requests.add(request);
+    final res = await inner.send(request);
+    if (request.method == 'POST' && !_lost) {
+      _lost = true;
+      throw StateError('connection reset after the server answered');
+    }
+    return res;
+  }
+
+  @override
+  void close() => inner.close();
+}

@@ -161,6 +161,7 @@ function canned(status: number, headers: Record<string, string>, body: string): 
 test("retryAfter is exposed for 429 and 503", async () => {
   const busy = createClient({
     baseUrl: "http://api.test",
+    retries: 0,
     fetch: canned(503, { "content-type": "application/problem+json", "retry-after": "5" }, JSON.stringify({ type: "urn:resourceful:problem:unavailable", title: "Service unavailable", status: 503, detail: "the database is unavailable" })),
   });
   const e = await apiError(busy.tasks.list());
@@ -171,6 +172,7 @@ test("retryAfter is exposed for 429 and 503", async () => {
 
   const limited = createClient({
     baseUrl: "http://api.test",
+    retries: 0,
     fetch: canned(429, { "retry-after": new Date(Date.now() + 30_000).toUTCString() }, JSON.stringify({ type: "urn:resourceful:problem:rate-limited", title: "Too many requests", status: 429 })),
   });
   const l = await apiError(limited.tasks.get(1));

@@ -26,13 +26,15 @@ class ApiClient {
   /// `NoCacheStorage()` for none. [headers] go with every request (for
   /// example `authorization`). [cacheTtl] replaces every resource's
   /// freshness window (how long a cached read is used without asking the
-  /// server).
+  /// server). [retries] and [maxRetryDelay]: see `ApiCore.retries`.
   factory ApiClient({
     required String baseUrl,
     ApiTransport? transport,
     CacheStorage? cache,
     Map<String, String> headers = const <String, String>{},
     Duration? cacheTtl,
+    int retries = 2,
+    Duration maxRetryDelay = const Duration(seconds: 5),
   }) {
     final core = ApiCore(
       baseUrl: baseUrl,
@@ -40,6 +42,8 @@ class ApiClient {
       cache: cache ?? MemoryCacheStorage(),
       headers: headers,
       cascades: _cascades,
+      retries: retries,
+      maxRetryDelay: maxRetryDelay,
     );
     return ApiClient._(core, cacheTtl);
   }

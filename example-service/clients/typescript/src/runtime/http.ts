@@ -4,7 +4,7 @@
 
 import { EtagCache } from "./cache";
 import type { CacheStorage } from "./cache";
-import { ApiError, NetworkError } from "./errors";
+import { ApiError, NetworkError, parseRetryAfter } from "./errors";
 import type { HeaderReader } from "./errors";
 
 declare function setTimeout(callback: () => void, ms: number): unknown;
@@ -77,6 +77,18 @@ export interface ClientConfig {
   cache?: false | CacheStorage | EtagCache;
   /** Called after every request. */
   onResponse?: (info: ResponseInfo) => void;
+  /**
+   * How many times a request is sent again after a failure a retry may fix
+   * (network errors, timeouts, 408, 429, 502, 503, 504). Default 2. POST and
+   * PATCH carry an `Idempotency-Key`, the same on every attempt, so the
+   * server applies a retried write once.
+   */
+  retries?: number;
+  /**
+   * The longest wait before a retry in milliseconds (default 5000): a
+   * `Retry-After` longer than this ends the retries.
+   */
+  maxRetryDelayMs?: number;
 }
 
 /** Per-call options. */
@@ -89,6 +101,14 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Skip the ETag cache for this GET (neither read nor written). */
   noCache?: boolean;
+  /** Overrides the client's `retries` for this call. */
+  retries?: number;
+  /**
+   * The `Idempotency-Key` of this POST or PATCH (by default a new UUID per
+   * call). Pass your own to make a write safe to repeat across app
+   * restarts, e.g. from an offline queue.
+   */
+  idempotencyKey?: string;
 }
 
 /** Options of writes to one item. */
@@ -121,6 +141,41 @@ export interface HttpResult<T> {
 }
 
 const DEFAULT_TIMEOUT_MS = 30000;
+const DEFAULT_RETRIES = 2;
+const DEFAULT_MAX_RETRY_DELAY_MS = 5000;
+
+declare const crypto: { randomUUID?: () => string } | undefined;
+
+/** A UUIDv4: the platform's when it has one (React Native may not). */
+export function newIdempotencyKey(): string {
+  if (typeof crypto !== "undefined" && typeof crypto?.randomUUID === "function") return crypto.randomUUID();
+  const hex = (n: number) =>
+    Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+  const variant = "89ab"[Math.floor(Math.random() * 4)];
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+}
+
+/** Statuses a retry of the same request may fix. */
+function retryableStatus(status: number, keyed: boolean, retryAfter: number | null): boolean {
+  if ([408, 429, 502, 503, 504].includes(status)) return true;
+  // A keyed write whose first attempt is still running on the server.
+  return keyed && status === 409 && retryAfter !== null;
+}
+
+function sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new NetworkError("aborted", "aborted while waiting to retry"));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new NetworkError("aborted", "aborted while waiting to retry"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort);
+  });
+}
 
 interface Globals {
   fetch?: FetchLike;
@@ -170,8 +225,16 @@ export class HttpClient {
     const cached = cache ? await cache.get(url) : null;
     if (cached) headers["If-None-Match"] = cached.etag;
 
+    const keyed = req.method === "POST" || req.method === "PATCH";
+    if (keyed) headers["Idempotency-Key"] = `"${opts.idempotencyKey ?? newIdempotencyKey()}"`;
+
     const started = now();
-    const res = await this.exchange(url, { method: req.method, headers, ...(body !== undefined ? { body } : {}) }, opts);
+    const res = await this.exchangeWithRetries(
+      url,
+      { method: req.method, headers, ...(body !== undefined ? { body } : {}) },
+      opts,
+      keyed,
+    );
     let text = res.text;
     const fromCache = res.status === 304 && cached !== null;
     if (fromCache && cached) text = cached.body;
@@ -203,6 +266,35 @@ export class HttpClient {
     if (!g.fetch) throw new NetworkError("network", "no fetch implementation: pass `fetch` in the client config");
     // Called as a method: some platforms refuse a detached `fetch`.
     return (url, init) => g.fetch!(url, init);
+  }
+
+  /**
+   * The exchange, sent again (the same headers, so the same idempotency
+   * key) after a failure a retry may fix, waiting `Retry-After` or an
+   * exponential backoff with jitter.
+   */
+  private async exchangeWithRetries(url: string, init: FetchInit, opts: RequestOptions, keyed: boolean): Promise<Exchange> {
+    const retries = Math.max(0, opts.retries ?? this.config.retries ?? DEFAULT_RETRIES);
+    const maxDelay = this.config.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
+    for (let attempt = 0; ; attempt++) {
+      let res: Exchange | null = null;
+      let retryAfter: number | null = null;
+      try {
+        res = await this.exchange(url, init, opts);
+        retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+        if (attempt >= retries || !retryableStatus(res.status, keyed, retryAfter)) return res;
+      } catch (e) {
+        const transient = e instanceof NetworkError && (e.reason === "network" || e.reason === "timeout");
+        if (attempt >= retries || !transient) throw e;
+      }
+      const backoff = 100 * 2 ** attempt * (0.5 + Math.random());
+      const wait = retryAfter !== null ? retryAfter * 1000 : backoff;
+      if (wait > maxDelay) {
+        if (res) return res;
+        throw new NetworkError("network", `${init.method} ${url}: gave up after ${attempt + 1} attempts`);
+      }
+      await sleep(wait, opts.signal);
+    }
   }
 
   /**
