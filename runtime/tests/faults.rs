@@ -677,3 +677,182 @@ async fn postgres_restarted_under_mixed_load() {
     let _ = svc.done.await;
     drop(pg);
 }
+
+// ------------------------------------------------------------ Redis
+
+/// A Redis server of the test's own on a free port, without persistence.
+struct OwnRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start_on(port: u16) -> OwnRedis {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is required for the Redis case");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        OwnRedis { port, child }
+    }
+
+    fn kill(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn send(router: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (u16, Value) {
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(match body {
+            Some(b) => axum::body::Body::from(b.to_string()),
+            None => axum::body::Body::empty(),
+        })
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(SocketAddr::from((
+            [127, 0, 0, 1],
+            40000,
+        ))));
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Redis down and back, two replicas on one database: neither serves a
+/// read that a write during the outage made stale, the rate-limit policy
+/// holds (in process, as `RATE_LIMIT_ON_REDIS_FAILURE=open` says), and
+/// invalidation across replicas works again once Redis is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_and_back_with_two_replicas() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis = OwnRedis::start_on(port);
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let replica = |db: Db| async move {
+        let config = Config {
+            redis_url: Some(format!("redis://127.0.0.1:{port}")),
+            redis_prefix: "faults".into(),
+            rate_limit_read: resourceful::limits::Rate::parse("20/min").unwrap(),
+            ..Config::default()
+        };
+        app(config).build_with_db(db).await.expect("build")
+    };
+    let (sa, sb) = (
+        replica(test_db.db.clone()).await,
+        replica(test_db.db.clone()).await,
+    );
+    let (a, b) = (sa.router(), sb.router());
+    // Caching (subscribed to invalidations) or not.
+    let caching = |s: &resourceful::Server| {
+        s.registry.services.iter().all(|svc| {
+            svc.cache
+                .as_ref()
+                .is_none_or(|c| c.shared.channel_up.load(Ordering::SeqCst))
+        })
+    };
+    let (s, p) = send(&a, "POST", "/v1/projects", Some(json!({"name": "v1"}))).await;
+    assert_eq!(s, 201);
+    let item = format!("/v1/projects/{}", p["id"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(caching(&sa) && caching(&sb)) {
+        assert!(Instant::now() < deadline, "the replicas never subscribed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        send(&b, "GET", &item, None).await.1["name"],
+        "v1",
+        "cached on B"
+    );
+
+    let port = redis.kill();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while caching(&sb) {
+        assert!(
+            Instant::now() < deadline,
+            "B never noticed Redis going away"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (s, _) = send(&a, "PATCH", &item, Some(json!({"name": "v2"}))).await;
+    assert_eq!(s, 200, "writes go on without Redis");
+    let (s, seen) = send(&b, "GET", &item, None).await;
+    assert_eq!(
+        (s, seen["name"].as_str()),
+        (200, Some("v2")),
+        "B serves no stale read"
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(send(&a, "GET", &item, None).await.0);
+    }
+    println!("Redis down: 25 reads on one replica answered {statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "the read policy (20/min) still limits"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+
+    let _redis = OwnRedis::start_on(port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !caching(&sb) {
+        assert!(Instant::now() < deadline, "B never subscribed again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut n = 0;
+    loop {
+        n += 1;
+        let name = format!("v3-{n}");
+        send(&b, "GET", &item, None).await;
+        send(&a, "PATCH", &item, Some(json!({"name": name}))).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (s, seen) = send(&b, "GET", &item, None).await;
+        if s == 200 && seen["name"] == name.as_str() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "invalidation never resumed: {seen}"
+        );
+    }
+    test_db.cleanup().await;
+}
