@@ -101,6 +101,7 @@ run_suite() {
 run_suite monitoring bash scripts/check-monitoring.sh
 [ -f scripts/client-tests/typescript.sh ] && run_suite typescript bash scripts/client-tests/typescript.sh
 [ -f scripts/client-tests/dart.sh ] && run_suite dart bash scripts/client-tests/dart.sh
+run_suite fuzz bash scripts/fuzz/api.sh
 
 echo
 echo "$summary"

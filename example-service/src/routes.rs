@@ -28,6 +28,7 @@ pub struct ProjectSummary {
     params(("id" = i64, Path, description = "The project's id.")),
     responses(
         (status = 200, description = "The summary", body = ProjectSummary),
+        (status = 400, description = "The id is not an integer", content_type = "application/problem+json"),
         (status = 404, description = "No such project", content_type = "application/problem+json"),
     )
 )]

@@ -65,7 +65,7 @@ pub async fn get(
             _ => {}
         }
     }
-    let Some(query) = query else {
+    let Some(query) = query.filter(|q| !q.is_empty()) else {
         if accepts_html(&headers) {
             return Html(graphiql()).into_response();
         }

@@ -132,8 +132,10 @@ fn custom_routes(registry: &Arc<Registry>, custom: Vec<CustomRoute>) -> Router {
     for c in custom {
         r = r.merge(c.router);
     }
-    r.layer(axum::middleware::map_response(routes::problem_405))
-        .layer(axum::Extension(crate::access::ApiRegistry(
-            registry.clone(),
-        )))
+    r.layer(axum::middleware::map_response(
+        routes::problem_for_rejections,
+    ))
+    .layer(axum::Extension(crate::access::ApiRegistry(
+        registry.clone(),
+    )))
 }

@@ -215,6 +215,32 @@ pub async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 /// axum's own 405 (empty, with `Allow`) as the problem every other route
 /// answers.
+/// Axum's own refusals of a custom route (a path or query that does not
+/// parse, a wrong media type) come as plain text: turned into the problem
+/// every other route answers, with axum's message as the detail.
+pub async fn problem_for_rejections(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"));
+    let kind = match res.status() {
+        StatusCode::BAD_REQUEST => Kind::BadQuery,
+        StatusCode::UNPROCESSABLE_ENTITY => Kind::Validation,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Kind::UnsupportedMediaType,
+        StatusCode::PAYLOAD_TOO_LARGE => Kind::PayloadTooLarge,
+        StatusCode::METHOD_NOT_ALLOWED => return problem_405(res).await,
+        _ => return res,
+    };
+    if !plain {
+        return res;
+    }
+    let body = axum::body::to_bytes(res.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    ApiError::new(kind, String::from_utf8_lossy(&body).into_owned()).into_response()
+}
+
 pub async fn problem_405(res: Response) -> Response {
     if res.status() != StatusCode::METHOD_NOT_ALLOWED
         || res.headers().contains_key(header::CONTENT_TYPE)

@@ -425,8 +425,13 @@ fn graphql() -> PathItemBuilder {
             ParameterBuilder::new()
                 .name("query")
                 .parameter_in(ParameterIn::Query)
-                .required(Required::False)
-                .schema(Some(text("The GraphQL document."))),
+                .required(Required::True)
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .description(Some("The GraphQL document.")),
+                )),
         )
         .parameter(
             ParameterBuilder::new()
@@ -467,4 +472,64 @@ fn graphql() -> PathItemBuilder {
     PathItemBuilder::new()
         .operation(HttpMethod::Get, with_api_errors(get))
         .operation(HttpMethod::Post, with_api_errors(post))
+}
+
+/// Every operation, the application's own included, may be refused before
+/// it is routed: request headers over `MAX_HEADER_BYTES` get 431.
+pub fn answer_431_everywhere(doc: &mut utoipa::openapi::OpenApi) {
+    let too_large = || {
+        utoipa::openapi::RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The request line and headers exceed the server's limit (`MAX_HEADER_BYTES`).",
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            op.responses
+                .responses
+                .entry("431".to_string())
+                .or_insert_with(too_large);
+        }
+    }
+}
+
+/// GraphQL's `variables` query parameter is a JSON object, which OpenAPI
+/// says with a parameter `content` (utoipa's `Parameter` has no such
+/// field, so the serialized document is amended).
+pub fn variables_as_json_content(doc: &mut serde_json::Value) {
+    let Some(params) = doc
+        .pointer_mut("/paths/~1graphql/get/parameters")
+        .and_then(|p| p.as_array_mut())
+    else {
+        return;
+    };
+    for p in params.iter_mut().filter(|p| p["name"] == "variables") {
+        if let Some(obj) = p.as_object_mut() {
+            let description = obj
+                .get("schema")
+                .and_then(|s| s.get("description"))
+                .cloned();
+            obj.remove("schema");
+            obj.insert(
+                "content".into(),
+                serde_json::json!({"application/json": {"schema": {"type": "object"}}}),
+            );
+            if let Some(d) = description {
+                obj.insert("description".into(), d);
+            }
+        }
+    }
 }

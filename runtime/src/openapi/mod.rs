@@ -55,7 +55,10 @@ pub fn router_with_info(
     for f in fragments {
         doc.merge(f.clone());
     }
-    let json = doc.to_json().expect("the OpenAPI document serializes");
+    document::answer_431_everywhere(&mut doc);
+    let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    document::variables_as_json_content(&mut value);
+    let json = value.to_string();
     let spec = Arc::new(Spec {
         etag: etag_of(json.as_bytes()),
         json: Bytes::from(json),

@@ -13,7 +13,7 @@ use utoipa::openapi::Required;
 const RESERVED: [&str; 4] = ["sort", "limit", "cursor", "offset"];
 
 /// The most values an `in` / `nin` filter accepts.
-const MAX_LIST_VALUES: usize = 1000;
+use crate::query::rest::MAX_LIST_VALUES;
 
 fn query(name: impl Into<String>, description: impl Into<String>) -> ParameterBuilder {
     ParameterBuilder::new()
@@ -71,13 +71,13 @@ pub fn list(cat: &Catalog, m: &ResourceModel) -> Vec<Parameter> {
         query(
             "cursor",
             "The `next_cursor` of the previous page, unchanged. Keep the same `sort` (a cursor issued for another sort \
-             is refused with 400). Cannot be combined with `offset`.",
+             is refused with 400). With `offset`, that many items after the cursor are skipped.",
         )
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build(),
     );
     out.push(
-        query("offset", "Skip this many items. Cursors are faster and stable under inserts; cannot be combined with `cursor`.")
+        query("offset", "Skip this many items (after the `cursor`, if one is given). Cursors are faster and stable under inserts.")
             .schema(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
@@ -130,7 +130,10 @@ fn filter(cat: &Catalog, f: &FieldModel, op: Op, name: String) -> Parameter {
             };
             (
                 format!("`{n}` {how} the text (case-insensitive)."),
-                ObjectBuilder::new().schema_type(Type::String).into(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(super::schemas::TEXT_PATTERN))
+                    .into(),
             )
         }
         Op::IsNull => (
@@ -208,7 +211,8 @@ pub fn idempotency_key() -> Parameter {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(
-            "A unique value per logical write (a UUID, as a structured-field string: `\"…\"`), sent again on each retry. \
+            "A unique value per logical write: a structured-field string (in double quotes) of 1 to 255 visible ASCII \
+             characters other than `\"` and `\\`, such as a UUID, sent again on each retry. \
              A retry with the same key and request replays the first successful outcome (`Idempotent-Replayed: true`) \
              for 24 hours; the same key with a different request is 422; while the first request is still running, \
              a retry is 409 with `Retry-After`. A failed write keeps nothing, so its retry runs again. Keys are scoped \
@@ -217,8 +221,7 @@ pub fn idempotency_key() -> Parameter {
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .min_length(Some(1))
-                .max_length(Some(257))
+                .pattern(Some(r#"^"[!#-\[\]-~]{1,255}"$"#))
                 .examples(["\"8e0f2a4c-6f1e-4c39-9a57-0d0b6e3f1c2a\""]),
         ))
         .build()

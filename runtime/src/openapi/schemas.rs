@@ -180,7 +180,12 @@ impl<'a> Catalog<'a> {
                 "The record's id, accepted only unchanged (a different value is refused with 422).";
             match id.ty {
                 FieldType::Enum(_) => self.value(&id.ty),
-                ty => typed(&ty, false).description(Some(text)).into(),
+                // Read-only: generated requests leave it out; a client
+                // echoing it unchanged is still accepted.
+                ty => typed(&ty, false)
+                    .description(Some(text))
+                    .read_only(Some(true))
+                    .into(),
             }
         };
         let mut replace = ObjectBuilder::new()
@@ -276,7 +281,10 @@ impl<'a> Catalog<'a> {
                 .max_length(v.max_length.map(|n| n as usize))
                 // The server matches the whole value; JSON Schema patterns
                 // are unanchored, so anchor them to say the same thing.
-                .pattern(v.pattern.map(|p| format!("^(?:{p})$")));
+                .pattern(Some(v.pattern.map_or_else(
+                    || TEXT_PATTERN.to_string(),
+                    |p| format!("^(?:{p})$"),
+                )));
         }
         if f.ty.is_numeric() {
             // I16 already carries its type bounds; keep the tighter limit.
@@ -363,6 +371,9 @@ pub fn nullable(t: Type, optional: bool) -> SchemaType {
 }
 
 /// Type and format of a non-enum scalar.
+/// Text without U+0000, which neither database is given (both refuse it).
+pub const TEXT_PATTERN: &str = "^[^\\u0000]*$";
+
 fn typed(ty: &FieldType, optional: bool) -> ObjectBuilder {
     let (t, format) = match ty {
         FieldType::I16 | FieldType::I32 => (Type::Integer, Some(KnownFormat::Int32)),
@@ -388,6 +399,7 @@ fn typed(ty: &FieldType, optional: bool) -> ObjectBuilder {
         FieldType::I16 => b
             .minimum(Some(i16::MIN as isize))
             .maximum(Some(i16::MAX as isize)),
+        FieldType::String => b.pattern(Some(TEXT_PATTERN)),
         _ => b,
     }
 }
@@ -522,7 +534,13 @@ fn graphql_schemas() -> Vec<(String, RefOr<Schema>)> {
     let request = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some("A GraphQL request (GraphQL over HTTP)."))
-        .property("query", string("The GraphQL document."))
+        .property(
+            "query",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .description(Some("The GraphQL document.")),
+        )
         .required("query")
         .property(
             "operationName",

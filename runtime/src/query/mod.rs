@@ -11,7 +11,7 @@
 //!   `cursor=TOKEN` (from `next_cursor`) or `offset=N`.
 
 mod cursor;
-mod rest;
+pub mod rest;
 pub mod scope;
 
 pub use cursor::Cursor;

@@ -2,9 +2,13 @@
 
 use super::{Cursor, Filter, ListQuery, Op, Operand, SortKey};
 use crate::error::{ApiError, FieldProblem};
-use crate::model::ResourceModel;
+use crate::model::{FieldType, ResourceModel};
 
 const RESERVED: [&str; 4] = ["sort", "limit", "cursor", "offset"];
+
+/// The most values an `in` / `nin` filter takes (100 UUIDs fit well
+/// within the header limit; the document says the same).
+pub const MAX_LIST_VALUES: usize = 100;
 
 fn problem(param: &str, field: &str, code: &'static str, message: String) -> FieldProblem {
     FieldProblem {
@@ -49,14 +53,9 @@ pub fn parse_rest_query(
                     };
                     match model.field_by_api_name(name) {
                         Some((i, f)) if f.sortable || f.id.is_some() => {
-                            if q.sort.iter().any(|k| k.field == i) {
-                                problems.push(problem(
-                                    "sort",
-                                    name,
-                                    "duplicate",
-                                    format!("`{name}` appears twice in sort"),
-                                ));
-                            } else {
+                            // A repeated key changes nothing (as in SQL):
+                            // its first place counts.
+                            if !q.sort.iter().any(|k| k.field == i) {
                                 q.sort.push(SortKey {
                                     field: i,
                                     descending: desc,
@@ -101,9 +100,10 @@ pub fn parse_rest_query(
                     ),
                 )),
             },
-            "offset" => match value.parse::<u64>() {
-                Ok(n) => q.offset = Some(n),
-                Err(_) => problems.push(problem(
+            // As the document says: an int64 from 0.
+            "offset" => match value.parse::<i64>() {
+                Ok(n) if n >= 0 => q.offset = Some(n as u64),
+                _ => problems.push(problem(
                     "offset",
                     "",
                     "type",
@@ -116,14 +116,6 @@ pub fn parse_rest_query(
                 Err(p) => problems.push(p),
             },
         }
-    }
-    if q.offset.is_some() && cursor_token.is_some() {
-        problems.push(problem(
-            "cursor",
-            "",
-            "conflict",
-            "use either `cursor` or `offset`, not both".into(),
-        ));
     }
     if problems.is_empty() {
         if let Some(token) = cursor_token {
@@ -249,13 +241,13 @@ fn parse_filter(
             for part in value.split(',') {
                 vals.push(crate::value::Value::from_text(&f.ty, part).map_err(bad)?);
             }
-            if vals.len() > 1000 {
-                return Err(bad("at most 1000 values in a list".into()));
+            if vals.len() > MAX_LIST_VALUES {
+                return Err(bad(format!("at most {MAX_LIST_VALUES} values in a list")));
             }
             Operand::Many(vals)
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => {
-            Operand::One(crate::value::Value::Text(value.to_string()))
+            Operand::One(crate::value::Value::from_text(&FieldType::String, value).map_err(bad)?)
         }
         _ => Operand::One(crate::value::Value::from_text(&f.ty, value).map_err(bad)?),
     };

@@ -90,28 +90,26 @@ fn bad_key(detail: &str) -> ApiError {
     }
 }
 
-/// The request's key: a structured-field string (`"…"`; a bare value is
-/// accepted too), 1 to 255 visible ASCII characters.
+/// The request's key: a structured-field string (`"…"`) of 1 to 255
+/// visible ASCII characters other than `"` and `\`, exactly as the
+/// document's pattern says.
 pub fn key_of(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(v) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    let raw = v
-        .to_str()
-        .map_err(|_| bad_key("must be visible ASCII"))?
-        .trim();
+    let raw = v.to_str().map_err(|_| bad_key(FORMAT))?.trim();
     let key = raw
         .strip_prefix('"')
         .and_then(|k| k.strip_suffix('"'))
-        .unwrap_or(raw);
-    if key.is_empty() || key.len() > MAX_KEY {
-        return Err(bad_key("must be 1 to 255 characters, e.g. a UUID"));
-    }
-    if key.contains(['"', '\\']) || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(bad_key("must be a string of visible ASCII characters"));
+        .ok_or_else(|| bad_key(FORMAT))?;
+    let visible = |b: u8| (0x21..0x7f).contains(&b) && b != b'"' && b != b'\\';
+    if key.is_empty() || key.len() > MAX_KEY || !key.bytes().all(visible) {
+        return Err(bad_key(FORMAT));
     }
     Ok(Some(key.to_string()))
 }
+
+const FORMAT: &str = "send a quoted string of 1 to 255 visible ASCII characters (no `\"` or `\\`), e.g. \"8e0f2a4c-6f1e-4c39-9a57-0d0b6e3f1c2a\"";
 
 /// The method, target and body a key was first used with.
 fn fingerprint(method: &str, target: &str, body: &serde_json::Value) -> String {

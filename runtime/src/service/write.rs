@@ -192,7 +192,7 @@ impl ResourceService {
         if_match: Option<&str>,
     ) -> ApiResult<Record> {
         let start = Instant::now();
-        let current = self.lock_current(ctx, tx, id, if_match).await?;
+        let current = self.lock_current(ctx, tx, id).await?;
         let rules = self.hooks().is_none();
         let mut rec = input::to_record_with(self.model, body, mode, Some(&current), "", rules)
             .map_err(ApiError::validation)?;
@@ -206,6 +206,9 @@ impl ResourceService {
                 return Err(ApiError::validation(problems));
             }
         }
+        // A body that would be refused is refused (422) before the
+        // precondition is (412).
+        self.check_if_match(&current, if_match)?;
         let (_, ty) = self.id_field();
         let mut params: Vec<Param> = self
             .sql
@@ -254,7 +257,8 @@ impl ResourceService {
     ) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
         let start = Instant::now();
-        let current = self.lock_current(ctx, tx, id, if_match).await?;
+        let current = self.lock_current(ctx, tx, id).await?;
+        self.check_if_match(&current, if_match)?;
         if let Some(h) = self.hooks() {
             h.before_delete(ctx, &current).await?;
         }
@@ -272,13 +276,7 @@ impl ResourceService {
     /// The current row, locked where the database supports it, inside the
     /// caller's read scope (else 404), with `If-Match` checked against its
     /// ETag.
-    async fn lock_current(
-        &self,
-        ctx: &Context,
-        tx: &mut WriteTx,
-        id: &Value,
-        if_match: Option<&str>,
-    ) -> ApiResult<Record> {
+    async fn lock_current(&self, ctx: &Context, tx: &mut WriteTx, id: &Value) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
         let scope = self.scope(ctx)?;
         let current = tx
@@ -292,14 +290,19 @@ impl ResourceService {
             .pop()
             .filter(|r| scope.as_ref().is_none_or(|s| s.admits(r)))
             .ok_or_else(|| self.missing(id))?;
-        if let Some(h) = if_match {
-            if !etag_matches(h, &Representation::of(self.model, &current).etag, false) {
-                return Err(ApiError::new(
+        Ok(current)
+    }
+
+    /// `If-Match` against the locked row: 412 when its ETag differs.
+    fn check_if_match(&self, current: &Record, if_match: Option<&str>) -> ApiResult<()> {
+        match if_match {
+            Some(h) if !etag_matches(h, &Representation::of(self.model, current).etag, false) => {
+                Err(ApiError::new(
                     Kind::PreconditionFailed,
                     "the record changed since you read it (If-Match does not match its ETag); fetch it again and retry",
-                ));
+                ))
             }
+            _ => Ok(()),
         }
-        Ok(current)
     }
 }
