@@ -192,6 +192,15 @@ async fn call(
     }
 }
 
+/// The service on PostgreSQL through a proxy that can cut or slow it.
+async fn behind_a_proxy() -> (TestDb, Proxy, Service) {
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let proxy = Proxy::start(pg_target()).await;
+    let db = pool_via(proxy.addr, &test_db.isolation).await;
+    let svc = serve(app(config()), db).await;
+    (test_db, proxy, svc)
+}
+
 fn pg_target() -> SocketAddr {
     "127.0.0.1:5432".parse().unwrap()
 }
@@ -203,12 +212,8 @@ fn pg_target() -> SocketAddr {
 /// itself once the database is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_for_ten_seconds() {
-    let test_db = TestDb::new(Backend::Postgres).await;
-    let proxy = Proxy::start(pg_target()).await;
-    let db = pool_via(proxy.addr, &test_db.isolation).await;
-    let svc = serve(app(config()), db).await;
-    let c = client();
-    let base = format!("http://{}", svc.addr);
+    let (test_db, proxy, svc) = behind_a_proxy().await;
+    let (c, base) = (client(), format!("http://{}", svc.addr));
     let (s, _, _) = call(
         &c,
         "POST",
@@ -286,12 +291,8 @@ async fn postgres_unreachable_for_ten_seconds() {
 /// fast answers) once the latency goes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_database_times_out_and_the_pool_recovers() {
-    let test_db = TestDb::new(Backend::Postgres).await;
-    let proxy = Proxy::start(pg_target()).await;
-    let db = pool_via(proxy.addr, &test_db.isolation).await;
-    let svc = serve(app(config()), db).await;
-    let c = client();
-    let base = format!("http://{}", svc.addr);
+    let (test_db, proxy, svc) = behind_a_proxy().await;
+    let (c, base) = (client(), format!("http://{}", svc.addr));
     proxy.delay(2500);
     let slow: Vec<_> = (0..12)
         .map(|i| {

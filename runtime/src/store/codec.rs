@@ -63,30 +63,40 @@ fn decode_err(col: &str, msg: impl std::fmt::Display) -> sqlx::Error {
     }
 }
 
-/// The stored columns of `model` in field order; `None` for a skipped
-/// field (no column, decoded as null).
-fn columns(
-    model: &'static ResourceModel,
-) -> impl Iterator<Item = Option<(FieldType, &'static str)>> {
-    model
-        .fields
-        .iter()
-        .map(|f| (!f.skip).then_some((f.ty, f.column)))
+/// What a row holds, in column order: a model's stored fields (a skipped
+/// field has no column and decodes as null), or plain types for the
+/// runtime's own tables.
+#[derive(Clone, Copy)]
+pub enum Columns<'a> {
+    Model(&'static ResourceModel),
+    Types(&'a [FieldType]),
 }
 
-/// Columns of a table that has no model (the runtime's own tables).
-fn typed(types: &[FieldType]) -> impl Iterator<Item = Option<(FieldType, &'static str)>> + '_ {
-    types.iter().map(|t| Some((*t, "?")))
+impl<'a> Columns<'a> {
+    fn len(self) -> usize {
+        match self {
+            Columns::Model(m) => m.fields.len(),
+            Columns::Types(t) => t.len(),
+        }
+    }
+
+    /// Per value: its type and column name, or `None` for a skipped field.
+    fn get(self, i: usize) -> Option<(FieldType, &'static str)> {
+        match self {
+            Columns::Model(m) => {
+                let f = &m.fields[i];
+                (!f.skip).then_some((f.ty, f.column))
+            }
+            Columns::Types(t) => Some((t[i], "?")),
+        }
+    }
 }
 
-fn decode_sqlite(
-    row: &SqliteRow,
-    cols: impl Iterator<Item = Option<(FieldType, &'static str)>>,
-) -> Result<Record, sqlx::Error> {
-    let mut rec = Vec::with_capacity(cols.size_hint().0);
+fn decode_sqlite(row: &SqliteRow, cols: Columns<'_>) -> Result<Record, sqlx::Error> {
+    let mut rec = Vec::with_capacity(cols.len());
     let mut col = 0;
-    for c in cols {
-        let Some((ty, column)) = c else {
+    for i in 0..cols.len() {
+        let Some((ty, column)) = cols.get(i) else {
             rec.push(Value::Null);
             continue;
         };
@@ -125,14 +135,11 @@ fn decode_sqlite(
     Ok(rec)
 }
 
-fn decode_pg(
-    row: &PgRow,
-    cols: impl Iterator<Item = Option<(FieldType, &'static str)>>,
-) -> Result<Record, sqlx::Error> {
-    let mut rec = Vec::with_capacity(cols.size_hint().0);
+fn decode_pg(row: &PgRow, cols: Columns<'_>) -> Result<Record, sqlx::Error> {
+    let mut rec = Vec::with_capacity(cols.len());
     let mut col = 0;
-    for c in cols {
-        let Some((ty, _)) = c else {
+    for i in 0..cols.len() {
+        let Some((ty, _)) = cols.get(i) else {
             rec.push(Value::Null);
             continue;
         };
@@ -166,7 +173,7 @@ fn decode_pg(
 
 pub(super) async fn sqlite_fetch<'e, E>(
     ex: E,
-    model: &'static ResourceModel,
+    cols: Columns<'_>,
     sql: &str,
     params: Vec<Param>,
 ) -> Result<Vec<Record>, sqlx::Error>
@@ -178,14 +185,12 @@ where
         q = bind_sqlite(q, p);
     }
     let rows = q.fetch_all(ex).await?;
-    rows.iter()
-        .map(|r| decode_sqlite(r, columns(model)))
-        .collect()
+    rows.iter().map(|r| decode_sqlite(r, cols)).collect()
 }
 
 pub(super) async fn pg_fetch<'e, E>(
     ex: E,
-    model: &'static ResourceModel,
+    cols: Columns<'_>,
     sql: &str,
     params: Vec<Param>,
 ) -> Result<Vec<Record>, sqlx::Error>
@@ -197,7 +202,7 @@ where
         q = bind_pg(q, p);
     }
     let rows = q.fetch_all(ex).await?;
-    rows.iter().map(|r| decode_pg(r, columns(model))).collect()
+    rows.iter().map(|r| decode_pg(r, cols)).collect()
 }
 
 pub(super) async fn sqlite_execute<'e, E>(
@@ -228,42 +233,4 @@ where
         q = bind_pg(q, p);
     }
     Ok(q.execute(ex).await?.rows_affected())
-}
-
-/// Rows of a table without a model, decoded as `types` in column order.
-pub(super) async fn sqlite_fetch_typed<'e, E>(
-    ex: E,
-    types: &[FieldType],
-    sql: &str,
-    params: Vec<Param>,
-) -> Result<Vec<Record>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Sqlite>,
-{
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = bind_sqlite(q, p);
-    }
-    let rows = q.fetch_all(ex).await?;
-    rows.iter()
-        .map(|r| decode_sqlite(r, typed(types)))
-        .collect()
-}
-
-/// [`sqlite_fetch_typed`] for PostgreSQL.
-pub(super) async fn pg_fetch_typed<'e, E>(
-    ex: E,
-    types: &[FieldType],
-    sql: &str,
-    params: Vec<Param>,
-) -> Result<Vec<Record>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Postgres>,
-{
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = bind_pg(q, p);
-    }
-    let rows = q.fetch_all(ex).await?;
-    rows.iter().map(|r| decode_pg(r, typed(types))).collect()
 }

@@ -5,6 +5,7 @@
 //! per resource at start-up.
 
 mod codec;
+use codec::Columns;
 pub mod idempotency;
 pub mod schema;
 pub mod sql;
@@ -142,17 +143,7 @@ impl Db {
         sql: &str,
         params: Vec<Param>,
     ) -> Result<Vec<Record>, sqlx::Error> {
-        self.count();
-        match &self.inner.pool {
-            Pool::Sqlite(p) => {
-                let mut c = self.acquire(p.acquire()).await?;
-                codec::sqlite_fetch(&mut *c, model, sql, params).await
-            }
-            Pool::Postgres(p) => {
-                let mut c = self.acquire(p.acquire()).await?;
-                codec::pg_fetch(&mut *c, model, sql, params).await
-            }
-        }
+        self.fetch_columns(Columns::Model(model), sql, params).await
     }
 
     /// Runs a query on a table without a model (the runtime's own),
@@ -163,15 +154,24 @@ impl Db {
         sql: &str,
         params: Vec<Param>,
     ) -> Result<Vec<Record>, sqlx::Error> {
+        self.fetch_columns(Columns::Types(types), sql, params).await
+    }
+
+    async fn fetch_columns(
+        &self,
+        cols: Columns<'_>,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<Record>, sqlx::Error> {
         self.count();
         match &self.inner.pool {
             Pool::Sqlite(p) => {
                 let mut c = self.acquire(p.acquire()).await?;
-                codec::sqlite_fetch_typed(&mut *c, types, sql, params).await
+                codec::sqlite_fetch(&mut *c, cols, sql, params).await
             }
             Pool::Postgres(p) => {
                 let mut c = self.acquire(p.acquire()).await?;
-                codec::pg_fetch_typed(&mut *c, types, sql, params).await
+                codec::pg_fetch(&mut *c, cols, sql, params).await
             }
         }
     }
@@ -309,8 +309,12 @@ impl Tx {
     ) -> Result<Vec<Record>, sqlx::Error> {
         self.db.count();
         match &mut self.inner {
-            TxInner::Sqlite(t) => codec::sqlite_fetch(&mut **t, model, sql, params).await,
-            TxInner::Postgres(t) => codec::pg_fetch(&mut **t, model, sql, params).await,
+            TxInner::Sqlite(t) => {
+                codec::sqlite_fetch(&mut **t, Columns::Model(model), sql, params).await
+            }
+            TxInner::Postgres(t) => {
+                codec::pg_fetch(&mut **t, Columns::Model(model), sql, params).await
+            }
         }
     }
 
