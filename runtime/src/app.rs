@@ -52,6 +52,8 @@ pub enum BuildError {
     Declarations(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    DatabaseUnreachable(#[from] crate::store::connect::Unreachable),
     #[error("REDIS_URL: {0}")]
     Redis(String),
 }
@@ -184,7 +186,12 @@ impl App {
             schema: self.config.db_schema.clone(),
             ..PoolOptions::default()
         };
-        let db = Db::connect(&self.config.database_url, &opts).await?;
+        let db = crate::store::connect::with_retries(
+            &self.config.database_url,
+            &opts,
+            self.config.db_connect_timeout,
+        )
+        .await?;
         self.build_with_db(db).await
     }
 

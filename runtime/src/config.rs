@@ -14,6 +14,9 @@ pub struct Config {
     pub database_url: String,
     /// `DATABASE_MAX_CONNECTIONS` (default 16).
     pub db_max_connections: u32,
+    /// `DATABASE_CONNECT_TIMEOUT_SECS` (default 60): how long start-up
+    /// waits for an unreachable database, retrying, before it gives up.
+    pub db_connect_timeout: Duration,
     /// `DATABASE_SCHEMA`: PostgreSQL schema (`search_path`); default none.
     pub db_schema: Option<String>,
     /// `MAX_BODY_BYTES` (default 1 MiB): larger bodies get 413.
@@ -27,7 +30,7 @@ pub struct Config {
     /// write sent with an `Idempotency-Key` is replayed to its retries.
     pub idempotency_ttl: Duration,
     /// `HEADER_READ_TIMEOUT_SECS` (default 30): a connection that has not
-    /// sent a request's headers within this is closed.
+    /// sent a request's headers within this is closed; 0 turns it off.
     pub header_read_timeout: Duration,
     /// `SHUTDOWN_TIMEOUT_SECS` (default 30): how long in-flight requests
     /// may take to finish after SIGTERM / Ctrl-C.
@@ -93,6 +96,7 @@ impl Default for Config {
             database_url: "sqlite:resourceful.db".into(),
             db_max_connections: 16,
             db_schema: None,
+            db_connect_timeout: Duration::from_secs(60),
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             max_header_bytes: 32 << 10,
@@ -167,6 +171,9 @@ impl Config {
         }
         c.db_schema = get("DATABASE_SCHEMA").filter(|s| !s.is_empty());
         num(&get, "DATABASE_MAX_CONNECTIONS", &mut c.db_max_connections)?;
+        let mut secs = c.db_connect_timeout.as_secs();
+        num(&get, "DATABASE_CONNECT_TIMEOUT_SECS", &mut secs)?;
+        c.db_connect_timeout = Duration::from_secs(secs);
         num(&get, "MAX_BODY_BYTES", &mut c.max_body_bytes)?;
         let mut secs = c.request_timeout.as_secs();
         num(&get, "REQUEST_TIMEOUT_SECS", &mut secs)?;
@@ -174,7 +181,7 @@ impl Config {
         num(&get, "MAX_HEADER_BYTES", &mut c.max_header_bytes)?;
         let mut secs = c.header_read_timeout.as_secs();
         num(&get, "HEADER_READ_TIMEOUT_SECS", &mut secs)?;
-        c.header_read_timeout = Duration::from_secs(secs.max(1));
+        c.header_read_timeout = Duration::from_secs(secs);
         let mut secs = c.idempotency_ttl.as_secs();
         num(&get, "IDEMPOTENCY_TTL_SECS", &mut secs)?;
         c.idempotency_ttl = Duration::from_secs(secs.max(1));

@@ -857,3 +857,64 @@ async fn redis_down_and_back_with_two_replicas() {
     }
     test_db.cleanup().await;
 }
+
+/// Start-up before the database answers: the service waits, retrying with
+/// a line per attempt, and starts once the database is there; past
+/// `DATABASE_CONNECT_TIMEOUT_SECS` it stops with a reason that names the
+/// database (never its password) and what to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_waits_for_the_database_then_says_why_it_gave_up() {
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let proxy = Proxy::start(pg_target()).await;
+    proxy.cut();
+    let url = format!("postgres://postgres:hunter2@{}/test", proxy.addr);
+    let waiting = Config {
+        database_url: url.clone(),
+        db_schema: Some(test_db.isolation.clone()),
+        db_connect_timeout: Duration::from_secs(30),
+        ..config()
+    };
+    let building = tokio::spawn(app(waiting).build());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!building.is_finished(), "waiting for the database");
+    proxy.restore();
+    let server = tokio::time::timeout(Duration::from_secs(20), building)
+        .await
+        .expect("started in time")
+        .unwrap()
+        .expect("started once the database answered");
+    drop(server);
+
+    proxy.cut();
+    let impatient = Config {
+        database_url: url,
+        db_connect_timeout: Duration::from_secs(2),
+        ..config()
+    };
+    let err = tokio::time::timeout(Duration::from_secs(20), app(impatient).build())
+        .await
+        .expect("gave up in time")
+        .err()
+        .expect("no database, no start");
+    let msg = err.to_string();
+    println!("start-up without a database: {msg}");
+    assert!(msg.contains("did not answer within"), "{msg}");
+    assert!(msg.contains("DATABASE_CONNECT_TIMEOUT_SECS"), "{msg}");
+    assert!(
+        msg.contains(&proxy.addr.to_string()),
+        "names the database: {msg}"
+    );
+    assert!(!msg.contains("hunter2"), "never the password: {msg}");
+
+    // A mistake waiting cannot fix fails at once.
+    let wrong = Config {
+        database_url: "mysql://nowhere/db".into(),
+        ..config()
+    };
+    let err = app(wrong).build().await.err().expect("refused");
+    assert!(
+        err.to_string().contains("unsupported DATABASE_URL"),
+        "{err}"
+    );
+    test_db.cleanup().await;
+}

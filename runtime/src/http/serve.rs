@@ -80,10 +80,10 @@ fn builder(limits: ConnectionLimits) -> Builder<TokioExecutor> {
     let max = limits.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut b = Builder::new(TokioExecutor::new());
     // hyper answers 431 when the headers do not fit the read buffer.
-    b.http1()
-        .max_buf_size(max)
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+    b.http1().max_buf_size(max).timer(TokioTimer::new());
+    // A timer per request while its headers arrive (slow-loris clients).
+    let timeout = (!limits.header_read_timeout.is_zero()).then_some(limits.header_read_timeout);
+    b.http1().header_read_timeout(timeout);
     b.http2()
         .max_header_list_size(u32::try_from(max).unwrap_or(u32::MAX))
         .timer(TokioTimer::new());

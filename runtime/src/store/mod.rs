@@ -5,6 +5,7 @@
 //! per resource at start-up.
 
 mod codec;
+pub mod connect;
 use codec::Columns;
 pub mod idempotency;
 pub mod schema;
