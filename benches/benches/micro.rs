@@ -327,6 +327,34 @@ fn full_stack(c: &mut Criterion) {
             })
         });
     }
+    // GraphQL with its response cache off: parsed, validated and resolved
+    // (through the row cache) every time; and what parsing alone costs.
+    let executed = seeded_router(&rt, dir.path(), "graphql", |mut c| {
+        c.graphql_response_cache = false;
+        example_service::app(c)
+    });
+    const QUERY: &str = "{ task(id: 7) { id title notes status done priority estimate_hours project_id due_at created_at updated_at } }";
+    g.bench_function("graphql_task_executed", |b| {
+        b.to_async(&rt).iter(|| {
+            let r = executed.clone();
+            let mut req = axum::http::Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    serde_json::json!({ "query": QUERY }).to_string(),
+                ))
+                .unwrap();
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+            async move {
+                let res = r.oneshot(req).await.unwrap();
+                assert_eq!(res.status(), 200);
+                res.into_body().collect().await.unwrap()
+            }
+        })
+    });
+    g.bench_function("graphql_parse_only", |b| {
+        b.iter(|| async_graphql::parser::parse_query(black_box(QUERY)).unwrap())
+    });
     g.bench_function("list_50_cached", |b| {
         b.to_async(&rt).iter(|| {
             let r = router.clone();

@@ -35,6 +35,8 @@ pub struct GraphqlState {
     pub max_body: usize,
     /// Whole responses of queries (see [`response_cache`]).
     pub responses: ResponseCache,
+    /// Parsed documents (see [`super::documents`]).
+    pub documents: super::documents::Documents,
 }
 
 type St = State<Arc<GraphqlState>>;
@@ -194,6 +196,7 @@ async fn execute(
     let mut schema = &st.data;
     let name = req.operation_name.clone();
     let mut op_type = "unknown";
+    st.documents.attach(&mut req);
     // Unparsable documents go on to the executor, which reports them.
     if let Ok(doc) = req.parsed_query() {
         if let Some(op) = introspection::select(doc, name.as_deref()) {

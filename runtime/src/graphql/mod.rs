@@ -10,6 +10,7 @@
 //! Naming: [`names`]; scalars: [`scalars`]; errors: [`errors`]; depth limits
 //! and introspection: [`introspection`].
 
+mod documents;
 mod errors;
 mod filters;
 mod http;
@@ -61,6 +62,7 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
             config.cache_max_entries,
             registry.services[0].flags.clone(),
         ),
+        documents: documents::Documents::default(),
     };
     Router::new()
         .route(
