@@ -78,6 +78,37 @@ const TASK_FIELDS: &str =
     "id title done priority status project_id due code created_at updated_at _etag";
 
 both_backends! {
+    async fn persisted_queries_by_hash(ctx: &Ctx) {
+        use sha2::Digest;
+        let p = ctx.project("Persisted").await;
+        let text = format!("{{ project(id: {p}) {{ name }} }}");
+        let hash = format!("{:x}", sha2::Sha256::digest(text.as_bytes()));
+        let ext = |h: &str| json!({"persistedQuery": {"version": 1, "sha256Hash": h}});
+        // Unknown hash: the client is asked for the text.
+        let r = ctx.post("/graphql", json!({"extensions": ext(&hash)})).await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        assert_eq!(r.json["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND", "{}", r.json);
+        // The text with its hash runs and is remembered.
+        let r = ctx.post("/graphql", json!({"query": text, "extensions": ext(&hash)})).await;
+        assert_eq!(r.json["data"]["project"]["name"], "Persisted", "{}", r.json);
+        // Then the hash alone is enough, over POST and over GET.
+        let r = ctx.post("/graphql", json!({"extensions": ext(&hash)})).await;
+        assert_eq!(r.json["data"]["project"]["name"], "Persisted", "{}", r.json);
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("extensions", &ext(&hash).to_string())
+            .finish();
+        let r = ctx.get(&format!("/graphql?{q}")).await;
+        assert_eq!(r.json["data"]["project"]["name"], "Persisted", "{}", r.json);
+        // A text that does not match its hash, or a malformed extension, is 400.
+        let other = "{ projects { items { id } } }";
+        let r = ctx.post("/graphql", json!({"query": other, "extensions": ext(&hash)})).await;
+        assert_eq!(r.status, 400, "{}", r.json);
+        for bad in [json!({"persistedQuery": {"version": 2, "sha256Hash": hash}}), json!({"persistedQuery": {"version": 1, "sha256Hash": "abc"}}), json!({"persistedQuery": "x"})] {
+            let r = ctx.post("/graphql", json!({"extensions": bad})).await;
+            assert_eq!(r.status, 400, "{bad}: {}", r.json);
+        }
+    }
+
     async fn single_item_and_scalars(ctx: &Ctx) {
         let p = ctx.project("Alpha").await;
         let t = ctx.task(p, "Write docs", json!({"priority": 2, "status": "in_progress", "due": "2025-01-31T13:00:00+01:00", "code": "AB-1"})).await;

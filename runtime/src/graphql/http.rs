@@ -37,6 +37,8 @@ pub struct GraphqlState {
     pub responses: ResponseCache,
     /// Parsed documents (see [`super::documents`]).
     pub documents: super::documents::Documents,
+    /// Document texts by their SHA-256 (see [`super::persisted`]).
+    pub persisted: super::persisted::PersistedQueries,
 }
 
 type St = State<Arc<GraphqlState>>;
@@ -59,15 +61,33 @@ pub async fn get(
     let mut query = None;
     let mut operation = None;
     let mut variables = None;
+    let mut extensions = None;
     for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
         match &*k {
             "query" => query = Some(v.into_owned()),
             "operationName" if !v.is_empty() => operation = Some(v.into_owned()),
             "variables" if !v.is_empty() => variables = Some(v.into_owned()),
+            "extensions" if !v.is_empty() => extensions = Some(v.into_owned()),
             _ => {}
         }
     }
-    let Some(query) = query.filter(|q| !q.is_empty()) else {
+    let extensions = match extensions.map(|e| serde_json::from_str::<async_graphql::Extensions>(&e))
+    {
+        None => async_graphql::Extensions::default(),
+        Some(Ok(e)) => e,
+        Some(Err(_)) => {
+            return refuse(ApiError::new(
+                Kind::BadQuery,
+                "`extensions` must be a JSON object",
+            ))
+        }
+    };
+    // A persisted query may come as its hash alone.
+    let query = match query.filter(|q| !q.is_empty()) {
+        None if extensions.contains_key("persistedQuery") => Some(String::new()),
+        q => q,
+    };
+    let Some(mut query) = query else {
         if accepts_html(&headers) {
             return Html(graphiql()).into_response();
         }
@@ -76,7 +96,11 @@ pub async fn get(
             "missing `query` parameter; send ?query=… or POST a JSON body",
         ));
     };
+    if let Err(res) = persisted(&st, &mut query, &extensions) {
+        return res;
+    }
     let mut req = Request::new(query);
+    req.extensions = extensions;
     if let Some(op) = operation {
         req = req.operation_name(op);
     }
@@ -134,10 +158,11 @@ pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -
     if let Some(hit) = st.responses.get(&key) {
         return cached(&hit, start);
     }
-    let req = match serde_json::from_slice::<Request>(&bytes) {
-        // GraphQL over HTTP: a request without a query is not well-formed,
-        // a 400 (async-graphql's `Request` defaults it to empty).
-        Ok(r) if r.query.is_empty() => {
+    let mut req = match serde_json::from_slice::<Request>(&bytes) {
+        // GraphQL over HTTP: a request without a query (or the hash of a
+        // persisted one) is not well-formed, a 400 (async-graphql's
+        // `Request` defaults it to empty).
+        Ok(r) if r.query.is_empty() && !r.extensions.contains_key("persistedQuery") => {
             return refuse(ApiError::new(
                 Kind::MalformedJson,
                 "the body has no `query`: send {\"query\": \"{ … }\", \"operationName\"?, \"variables\"?}",
@@ -153,7 +178,28 @@ pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -
             ))
         }
     };
+    if let Err(res) = persisted(&st, &mut req.query, &req.extensions) {
+        return res;
+    }
     execute(&st, req.data(ctx), false, Some(key), start).await
+}
+
+/// Applies automatic persisted queries (see [`super::persisted`]): the
+/// text filled in from its hash, or remembered; refusals answered.
+fn persisted(
+    st: &GraphqlState,
+    query: &mut String,
+    extensions: &async_graphql::Extensions,
+) -> Result<(), Response> {
+    use super::persisted::Refusal;
+    st.persisted
+        .resolve(query, extensions)
+        .map_err(|r| match r {
+            Refusal::Malformed(m) => refuse(ApiError::new(Kind::BadQuery, m)),
+            Refusal::Error(e) => {
+                Json(async_graphql::Response::from_errors(vec![e])).into_response()
+            }
+        })
 }
 
 /// A stored response: counted like an executed one.

@@ -17,6 +17,7 @@ mod http;
 mod introspection;
 mod loaders;
 mod names;
+mod persisted;
 mod resolvers;
 mod response_cache;
 mod scalars;
@@ -63,6 +64,7 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
             registry.services[0].flags.clone(),
         ),
         documents: documents::Documents::default(),
+        persisted: persisted::PersistedQueries::default(),
     };
     Router::new()
         .route(

@@ -459,7 +459,11 @@ fn graphql() -> PathItemBuilder {
         .operation_id(Some("graphql"))
         .summary(Some("Run a GraphQL query or mutation"))
         .description(Some(
-            "The schema mirrors the REST resources. An executed operation answers 200, errors included (in `errors`).",
+            "The schema mirrors the REST resources. An executed operation answers 200, errors included (in `errors`). \
+             Automatic persisted queries: send `extensions: {\"persistedQuery\": {\"version\": 1, \"sha256Hash\": \"<hex>\"}}` \
+             without `query`; an unknown hash answers 200 with the error code `PERSISTED_QUERY_NOT_FOUND`, and the \
+             client sends the text with its hash once, after which the hash alone is enough (over GET as well, in an \
+             `extensions` query parameter). A text that does not match its hash is 400.",
         ))
         .request_body(Some(
             RequestBodyBuilder::new().required(Some(Required::True)).content(JSON, content(reference(GRAPHQL_REQUEST))).build(),
