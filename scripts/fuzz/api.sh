@@ -37,10 +37,12 @@ free_port() {
 }
 
 WORK=$(mktemp -d)
-PIDS=()
 SCHEMA="fuzz_$$_$(date +%s)"
+# `start` runs in a command substitution (a subshell): it records the
+# service's pid in a file the cleanup reads.
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in $(cat "$WORK/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done
+  sleep 0.2
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS \"$SCHEMA\" CASCADE" >/dev/null 2>&1
   rm -rf "$WORK"
 }
@@ -54,7 +56,7 @@ start() { # name, env assignments...
   env "$@" BIND=127.0.0.1 PORT="$port" RUST_LOG=warn \
     RATE_LIMIT_READ=100000000/min RATE_LIMIT_WRITE=100000000/min RATE_LIMIT_GRAPHQL=100000000/min \
     "$BIN" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
+  echo $! >>"$WORK/pids"
   for _ in $(seq 1 100); do
     if "$VENV/bin/python" -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
       "http://127.0.0.1:$port/health/ready" 2>/dev/null; then
