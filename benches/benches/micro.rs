@@ -120,6 +120,7 @@ fn row_to_json(c: &mut Criterion) {
                 .map(|r| resourceful::value::RecordJson {
                     model: model(),
                     record: r,
+                    hidden: Default::default(),
                 })
                 .collect();
             serde_json::to_vec(

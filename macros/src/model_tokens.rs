@@ -34,6 +34,7 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     };
     let (rl_read, rl_write) = (opt(m.rate_limit.read, rate), opt(m.rate_limit.write, rate));
     let rl_fail = opt(m.rate_limit.fail_closed, |b| quote!(#b));
+    let access = access_model(&m.access, &m_);
     let fields = m.fields.iter().zip(&p.fields).map(|(f, pf)| {
         let (rust_name, api_name, column, optional, read_only, hidden, skip, filterable, sortable, unique, doc) = (
             f.rust_name, f.api_name, f.column, f.optional, f.read_only, f.hidden, f.skip, f.filterable, f.sortable,
@@ -83,13 +84,18 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
             };
             quote!(#m_::Relation { resource: #resource, name: #rname, inverse: #inverse, on_delete: #m_::OnDelete::#on_delete })
         });
+        let owner = f.owner;
+        let f_read = opt(f.access.read, |r| access_rule(&r, &m_));
+        let f_write = opt(f.access.write, |r| access_rule(&r, &m_));
         quote! {
             #m_::FieldModel {
                 rust_name: #rust_name, api_name: #api_name, column: #column, ty: #ty,
                 optional: #optional, id: #id, read_only: #read_only, hidden: #hidden, skip: #skip,
                 filterable: #filterable, sortable: #sortable, unique: #unique, auto: #auto,
                 validation: #m_::Validation { min_length: #min_length, max_length: #max_length, min: #min, max: #max, pattern: #pattern },
-                relation: #relation, doc: #doc,
+                relation: #relation, owner: #owner,
+                access: #m_::FieldAccess { read: #f_read, write: #f_write },
+                doc: #doc,
             }
         }
     });
@@ -98,8 +104,30 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
             name: #name, path: #path, table: #table, version: #version, cache_ttl_secs: #ttl,
             page_size: #page_size, max_page_size: #max_page_size,
             rate_limit: #m_::RateLimitModel { read: #rl_read, write: #rl_write, fail_closed: #rl_fail },
+            access: #access,
             doc: #doc,
             fields: &[#(#fields),*],
+        }
+    }
+}
+
+fn access_model(a: &AccessModel, m_: &TokenStream) -> TokenStream {
+    let (read, create, update, delete) = (
+        access_rule(&a.read, m_),
+        access_rule(&a.create, m_),
+        access_rule(&a.update, m_),
+        access_rule(&a.delete, m_),
+    );
+    quote!(#m_::AccessModel { read: #read, create: #create, update: #update, delete: #delete })
+}
+
+fn access_rule(r: &AccessRule, m_: &TokenStream) -> TokenStream {
+    let (public, authenticated, owner, roles, scopes) =
+        (r.public, r.authenticated, r.owner, r.roles, r.scopes);
+    quote! {
+        #m_::AccessRule {
+            public: #public, authenticated: #authenticated, owner: #owner,
+            roles: &[#(#roles),*], scopes: &[#(#scopes),*],
         }
     }
 }

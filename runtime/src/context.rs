@@ -8,16 +8,23 @@ use crate::identity::Principal;
 use axum::http::HeaderValue;
 use std::sync::Arc;
 
+/// The default is an anonymous caller: the resources' access rules apply.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     request_id: Option<HeaderValue>,
     principal: Option<Arc<Principal>>,
+    /// The application itself, not a caller: access rules do not apply.
+    trusted: bool,
 }
 
 impl Context {
-    /// No request and no caller: background tasks, seeding, tests.
+    /// The application itself, with no caller (background tasks, seeding,
+    /// tests): access rules do not apply; hooks and read scopes still do.
     pub fn system() -> Self {
-        Context::default()
+        Context {
+            trusted: true,
+            ..Default::default()
+        }
     }
 
     /// The context of one HTTP request (made by the gate).
@@ -25,13 +32,21 @@ impl Context {
         Context {
             request_id: Some(request_id),
             principal,
+            trusted: false,
         }
     }
 
-    /// The same context acting for `principal`.
+    /// The same context acting for `principal`: from now on its access
+    /// rules apply, even to a system context.
     pub fn with_principal(mut self, principal: impl Into<Arc<Principal>>) -> Self {
         self.principal = Some(principal.into());
+        self.trusted = false;
         self
+    }
+
+    /// Whether this is the application itself ([`Context::system`]).
+    pub fn is_trusted(&self) -> bool {
+        self.trusted
     }
 
     /// The `X-Request-Id` the response carries.

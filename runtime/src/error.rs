@@ -197,6 +197,42 @@ impl ApiError {
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(Kind::Forbidden, detail)
     }
+    /// 401: no credential, or one that does not prove who the caller is
+    /// (RFC 6750 `invalid_token`). `detail` is also the challenge's
+    /// `error_description`, so it must never quote the token.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let challenge = format!(
+            "Bearer error=\"invalid_token\", error_description=\"{}\"",
+            challenge_text(&detail)
+        );
+        Self::new(Kind::Unauthorized, detail).with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&challenge)
+                .unwrap_or(HeaderValue::from_static("Bearer error=\"invalid_token\"")),
+        )
+    }
+    /// 403 for a caller whose roles or scopes do not cover the request
+    /// (RFC 6750 `insufficient_scope`, naming the scopes that would).
+    pub fn insufficient(detail: impl Into<String>, scopes: &[&str]) -> Self {
+        let detail = detail.into();
+        let mut challenge = format!(
+            "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+            challenge_text(&detail)
+        );
+        if !scopes.is_empty() {
+            challenge.push_str(&format!(
+                ", scope=\"{}\"",
+                challenge_text(&scopes.join(" "))
+            ));
+        }
+        Self::new(Kind::Forbidden, detail).with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static(
+                "Bearer error=\"insufficient_scope\"",
+            )),
+        )
+    }
     /// 409: the request conflicts with the current state.
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(Kind::Conflict, detail)
@@ -246,6 +282,18 @@ impl ApiError {
         }
         body
     }
+}
+
+/// Text safe inside a quoted challenge parameter (RFC 6750 §3: printable
+/// ASCII without `"` and `\\`).
+fn challenge_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if (' '..='~').contains(&c) => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 impl std::fmt::Display for ApiError {

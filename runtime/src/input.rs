@@ -87,8 +87,8 @@ pub fn to_record_with(
                     _ => f.is_client_updatable(),
                 };
                 if !writable {
-                    // Echoing the current id back on PUT/PATCH is harmless.
-                    let same_id = f.id.is_some()
+                    // Echoing the current id or owner back on PUT/PATCH is harmless.
+                    let same_id = (f.id.is_some() || f.owner)
                         && current.is_some_and(|c| {
                             Value::from_json(&f.ty, &obj[key]).ok().as_ref() == Some(&c[i])
                         });

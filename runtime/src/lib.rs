@@ -22,6 +22,7 @@ pub mod input;
 pub mod limits;
 pub mod observe;
 pub mod openapi;
+pub mod permissions;
 pub mod query;
 pub mod redis_conn;
 pub mod registry;

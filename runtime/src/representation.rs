@@ -2,6 +2,7 @@
 //! strong ETag, shared by the cache, REST and GraphQL.
 
 use crate::model::ResourceModel;
+use crate::permissions::FieldMask;
 use crate::value::{Record, RecordJson};
 
 /// A record rendered once: its JSON bytes and strong ETag.
@@ -17,8 +18,18 @@ pub struct Representation {
 
 impl Representation {
     pub fn of(model: &'static ResourceModel, rec: &Record) -> Self {
-        let json =
-            serde_json::to_vec(&RecordJson { model, record: rec }).expect("records serialize");
+        Self::view(model, rec, FieldMask::NONE)
+    }
+
+    /// The record without the fields `hidden` from this caller (its own
+    /// bytes and ETag).
+    pub fn view(model: &'static ResourceModel, rec: &Record, hidden: FieldMask) -> Self {
+        let json = serde_json::to_vec(&RecordJson {
+            model,
+            record: rec,
+            hidden,
+        })
+        .expect("records serialize");
         let etag = etag_of(&json);
         let etag_header =
             axum::http::HeaderValue::from_str(&etag).expect("hex etag is a valid header");

@@ -192,13 +192,17 @@ impl Serialize for Value {
 pub struct RecordJson<'a> {
     pub model: &'static crate::model::ResourceModel,
     pub record: &'a [Value],
+    /// Fields this caller may not see (left out).
+    pub hidden: crate::permissions::FieldMask,
 }
 
 impl Serialize for RecordJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         for (i, f) in self.model.exposed() {
-            map.serialize_entry(f.api_name, &self.record[i])?;
+            if !self.hidden.hides(i) {
+                map.serialize_entry(f.api_name, &self.record[i])?;
+            }
         }
         map.end()
     }

@@ -4,7 +4,9 @@
 //! through these types, so a declaration is understood in exactly one place.
 //! With the `parse` feature, [`parse`] turns `syn` items into the model.
 
+mod access;
 mod model;
+pub use access::*;
 pub use model::*;
 
 #[cfg(feature = "parse")]

@@ -23,6 +23,8 @@ pub struct ResourceModel {
     pub max_page_size: u32,
     /// Per-client rate limits; unset parts use the runtime's defaults.
     pub rate_limit: RateLimitModel,
+    /// Who may read, create, update and delete (`access(..)`).
+    pub access: crate::AccessModel,
     /// Doc comment of the struct (becomes OpenAPI / GraphQL descriptions).
     pub doc: &'static str,
     /// All fields in declaration order, including hidden and skipped ones.
@@ -114,6 +116,11 @@ pub struct FieldModel {
     pub auto: Option<AutoValue>,
     pub validation: Validation,
     pub relation: Option<Relation>,
+    /// Bound to the caller's subject: set from the credential on create,
+    /// never by a client (`owner`).
+    pub owner: bool,
+    /// Who may read or write this field (`access(read = .., write = ..)`).
+    pub access: crate::FieldAccess,
     pub doc: &'static str,
 }
 
@@ -312,6 +319,10 @@ impl ResourceModel {
     pub fn field_by_api_name(&self, name: &str) -> Option<(usize, &'static FieldModel)> {
         self.exposed().find(|(_, f)| f.api_name == name)
     }
+    /// The field bound to the caller's subject, if any.
+    pub fn owner_index(&self) -> Option<usize> {
+        self.fields.iter().position(|f| f.owner)
+    }
     /// `/v1/tasks`
     pub fn route(&self) -> String {
         format!("/v{}/{}", self.version, self.path)
@@ -321,7 +332,7 @@ impl ResourceModel {
 impl FieldModel {
     /// Whether a client may set this field when creating.
     pub fn is_client_writable(&self) -> bool {
-        if self.skip || self.hidden || self.read_only || self.auto.is_some() {
+        if self.skip || self.hidden || self.read_only || self.owner || self.auto.is_some() {
             return false;
         }
         match self.id {

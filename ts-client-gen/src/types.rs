@@ -294,6 +294,8 @@ mod tests {
             auto: None,
             validation: resourceful_spec::Validation::NONE,
             relation: None,
+            owner: false,
+            access: resourceful_spec::FieldAccess::NONE,
             doc: "",
         };
         assert_eq!(rules_note(&f), None);

@@ -8,6 +8,7 @@ use crate::cache::CachedList;
 use crate::context::Context;
 use crate::error::{ApiError, ApiResult, Kind};
 use crate::input::Mode;
+use crate::permissions::FieldMask;
 use crate::query::parse_rest_query;
 use crate::query::scope::Resolved;
 use crate::representation::{etag_matches, etag_of, Representation};
@@ -85,17 +86,23 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let raw = raw.unwrap_or_default();
     let scope = st.svc.scope(&ctx)?;
-    // Callers with different scopes see different pages.
-    let key = match &scope {
-        None => std::borrow::Cow::Borrowed(raw.as_str()),
-        Some(s) => format!("{raw}\u{0}{}", s.key()).into(),
+    let hidden = st.svc.hidden_fields(&ctx);
+    // Callers with different scopes or views see different pages.
+    let key = match (&scope, hidden.is_empty()) {
+        (None, true) => std::borrow::Cow::Borrowed(raw.as_str()),
+        (s, _) => format!(
+            "{raw}\u{0}{}\u{0}{}",
+            s.as_ref().map(|s| s.key()).unwrap_or_default(),
+            hidden.key()
+        )
+        .into(),
     };
     let page = st
         .svc
-        .cached_list(&key, || render_list(&st, &raw, scope.as_ref()))
+        .cached_list(&key, || render_list(&st, &raw, scope.as_ref(), hidden))
         .await?;
     if inm.matches(&page.etag) {
-        return Ok(not_modified(page.etag_header.clone()));
+        return Ok(private(&st, not_modified(page.etag_header.clone())));
     }
     let mut res = json_response(
         StatusCode::OK,
@@ -105,7 +112,18 @@ pub async fn list(
     if let Some(link) = &page.link {
         res.headers_mut().insert(header::LINK, link.clone());
     }
-    Ok(res)
+    Ok(private(&st, res))
+}
+
+/// A response that depends on the caller is for the caller alone: shared
+/// caches must not keep it, and one keyed on the URL must tell callers apart.
+fn private(st: &RestState, mut res: Response) -> Response {
+    if st.svc.varies_by_caller() {
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+        h.append(header::VARY, HeaderValue::from_static("authorization"));
+    }
+    res
 }
 
 /// Runs the list query and renders body, ETag and `Link` once (cacheable).
@@ -113,14 +131,20 @@ async fn render_list(
     st: &RestState,
     raw: &str,
     scope: Option<&Resolved>,
+    hidden: FieldMask,
 ) -> ApiResult<Arc<CachedList>> {
     let model = st.svc.model;
     let q = parse_rest_query(model, Some(raw))?;
+    st.svc.refuse_hidden_in_query(&q, hidden)?;
     let page = st.svc.list(scope, &q).await?;
     let items: Vec<RecordJson> = page
         .records
         .iter()
-        .map(|r| RecordJson { model, record: r })
+        .map(|r| RecordJson {
+            model,
+            record: r,
+            hidden,
+        })
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({
         "items": items,
@@ -158,18 +182,25 @@ pub async fn get_one(
     ctx: Context,
 ) -> ApiResult<Response> {
     let id = st.svc.parse_id(&id)?;
-    let rep = st
+    let mut rep = st
         .svc
         .read(&ctx, &id)
         .await?
         .ok_or_else(|| st.svc.missing(&id))?;
-    if inm.matches(&rep.etag) {
-        return Ok(not_modified(rep.etag_header.clone()));
+    let hidden = st.svc.hidden_fields(&ctx);
+    if !hidden.is_empty() {
+        rep = Arc::new(Representation::view(st.svc.model, &rep.record, hidden));
     }
-    Ok(json_response(
-        StatusCode::OK,
-        rep.json.clone(),
-        Some(rep.etag_header.clone()),
+    if inm.matches(&rep.etag) {
+        return Ok(private(&st, not_modified(rep.etag_header.clone())));
+    }
+    Ok(private(
+        &st,
+        json_response(
+            StatusCode::OK,
+            rep.json.clone(),
+            Some(rep.etag_header.clone()),
+        ),
     ))
 }
 
@@ -184,9 +215,10 @@ pub async fn create(
     let key = idempotency::key_of(&headers)?;
     let json = read_json(&headers, body, st.max_body, Accepts::Json).await?;
     let bulk = create_shape(&json)?;
+    let hidden = st.svc.hidden_fields(&ctx);
     let Some(key) = key else {
         let recs = st.svc.create(&ctx, items(&json), bulk).await?;
-        return created(&st, &recs, bulk).map(Outcome::into_response);
+        return created(&st, &recs, bulk, hidden).map(Outcome::into_response);
     };
     let guard = match idempotency::admit(&st, &ctx, key, "POST", &st.base, &json).await? {
         Admission::Run(guard) => guard,
@@ -194,7 +226,7 @@ pub async fn create(
     };
     let mut tx = WriteTx::begin(&st.svc.db).await?;
     let out = match st.svc.create_in(&ctx, &mut tx, items(&json), bulk).await {
-        Ok(recs) => created(&st, &recs, bulk),
+        Ok(recs) => created(&st, &recs, bulk, hidden),
         Err(e) => Err(e),
     };
     guard.finish(tx, out).await
@@ -224,12 +256,21 @@ fn items(json: &serde_json::Value) -> &[serde_json::Value] {
 }
 
 /// 201 with the created rows (one with its ETag and Location).
-fn created(st: &RestState, recs: &[crate::value::Record], bulk: bool) -> ApiResult<Outcome> {
+fn created(
+    st: &RestState,
+    recs: &[crate::value::Record],
+    bulk: bool,
+    hidden: FieldMask,
+) -> ApiResult<Outcome> {
     let model = st.svc.model;
     if bulk {
         let out: Vec<RecordJson> = recs
             .iter()
-            .map(|r| RecordJson { model, record: r })
+            .map(|r| RecordJson {
+                model,
+                record: r,
+                hidden,
+            })
             .collect();
         return Ok(Outcome {
             status: StatusCode::CREATED,
@@ -239,7 +280,7 @@ fn created(st: &RestState, recs: &[crate::value::Record], bulk: bool) -> ApiResu
         });
     }
     let rec = recs.first().ok_or_else(|| ApiError::internal("no row"))?;
-    let rep = Representation::of(model, rec);
+    let rep = Representation::view(model, rec, hidden);
     let loc = format!("{}/{}", st.base, location_id(&rec[model.id_index()]));
     Ok(Outcome {
         status: StatusCode::CREATED,
@@ -275,9 +316,10 @@ async fn update(
     };
     let json = read_json(&headers, body, st.max_body, accepts).await?;
     let if_match = header_str(&headers, header::IF_MATCH);
+    let hidden = st.svc.hidden_fields(&ctx);
     let Some(key) = key else {
         let rec = st.svc.update(&ctx, &id, &json, mode, if_match).await?;
-        return Ok(updated(&st, &rec).into_response());
+        return Ok(updated(&st, &rec, hidden).into_response());
     };
     let target = format!("{}/{}", st.base, location_id(&id));
     let guard = match idempotency::admit(&st, &ctx, key, "PATCH", &target, &json).await? {
@@ -289,12 +331,12 @@ async fn update(
         .svc
         .update_in(&ctx, &mut tx, &id, &json, mode, if_match)
         .await
-        .map(|rec| updated(&st, &rec));
+        .map(|rec| updated(&st, &rec, hidden));
     guard.finish(tx, out).await
 }
 
-fn updated(st: &RestState, rec: &crate::value::Record) -> Outcome {
-    let rep = Representation::of(st.svc.model, rec);
+fn updated(st: &RestState, rec: &crate::value::Record, hidden: FieldMask) -> Outcome {
+    let rep = Representation::view(st.svc.model, rec, hidden);
     Outcome {
         status: StatusCode::OK,
         body: rep.json,

@@ -18,6 +18,7 @@ use crate::cache::{CacheShared, CachedList, ResourceCache};
 use crate::context::Context;
 use crate::error::{ApiError, ApiResult};
 use crate::model::ResourceModel;
+use crate::permissions::{self, Action, FieldMask, Reach};
 use crate::query::scope::Resolved;
 use crate::query::{Cursor, ListQuery};
 use crate::representation::Representation;
@@ -75,6 +76,8 @@ pub struct ResourceService {
     /// (cascades and set-null), transitively.
     dependents: OnceLock<Vec<&'static str>>,
     hooks: OnceLock<Arc<dyn DynHooks>>,
+    /// Some field has a read rule, so views differ between callers.
+    masked: bool,
 }
 
 /// What the batcher runs: rows by id, straight from the store.
@@ -159,6 +162,7 @@ impl ResourceService {
             invalidator: OnceLock::new(),
             dependents: OnceLock::new(),
             hooks: OnceLock::new(),
+            masked: permissions::has_field_read_rules(model),
         })
     }
 
@@ -188,18 +192,72 @@ impl ResourceService {
     }
 
     /// The read scope for this caller: `None` when it sees every row.
+    /// Refuses (401/403) a caller the read rule does not admit; a caller
+    /// reaching only its own rows gets an owner condition on top of the
+    /// hooks' scope.
     pub fn scope(&self, ctx: &Context) -> ApiResult<Option<Resolved>> {
-        let Some(h) = self.hooks() else {
-            return Ok(None);
+        let reach = permissions::admit(self.model, Action::Read, ctx)?;
+        let hooked = self
+            .hooks()
+            .map(|h| h.read_scope(ctx))
+            .filter(|s| !s.is_all());
+        let scope = match (reach, self.model.owner_index()) {
+            (Reach::Own, Some(i)) => {
+                let owner = self.model.fields[i].api_name;
+                let subject = ctx.subject().unwrap_or_default().to_string();
+                hooked.unwrap_or_default().eq(owner, subject)
+            }
+            _ => match hooked {
+                Some(s) => s,
+                None => return Ok(None),
+            },
         };
-        let scope = h.read_scope(ctx);
-        if scope.is_all() {
-            return Ok(None);
-        }
         scope
             .resolve(self.model)
             .map(Some)
             .map_err(ApiError::internal)
+    }
+
+    /// Whether two callers can get different answers to the same read, so
+    /// responses are `Cache-Control: private`.
+    pub fn varies_by_caller(&self) -> bool {
+        self.masked || !self.model.access.read.public || self.model.owner_index().is_some()
+    }
+
+    /// A filter or sort on a field the caller may not see would reveal it:
+    /// 403 naming the parameter.
+    pub fn refuse_hidden_in_query(&self, q: &ListQuery, hidden: FieldMask) -> ApiResult<()> {
+        if hidden.is_empty() {
+            return Ok(());
+        }
+        let used = q
+            .filters
+            .iter()
+            .map(|f| f.field)
+            .chain(q.sort.iter().map(|s| s.field));
+        for i in used {
+            if hidden.hides(i) {
+                let f = &self.model.fields[i];
+                return Err(ApiError::insufficient(
+                    format!(
+                        "filtering or sorting on `{}` needs {}",
+                        f.api_name,
+                        f.access.read.map(|r| r.describe()).unwrap_or_default()
+                    ),
+                    &[],
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The fields this caller may not see (empty for most resources).
+    pub fn hidden_fields(&self, ctx: &Context) -> FieldMask {
+        if self.masked {
+            permissions::hidden_fields(self.model, ctx)
+        } else {
+            FieldMask::NONE
+        }
     }
 
     /// One row by id: coalesced with concurrent lookups when the

@@ -7,6 +7,7 @@ use super::{observe, ResourceService};
 use crate::context::Context;
 use crate::error::{ApiError, ApiResult, FieldProblem, Kind};
 use crate::input::{self, Mode};
+use crate::permissions::{self, Action};
 use crate::representation::{etag_matches, Representation};
 use crate::store::Param;
 use crate::value::{Key, Record, Value};
@@ -100,6 +101,26 @@ impl ResourceService {
                 format!("at most {MAX_BULK} items per bulk create"),
             ));
         }
+        permissions::admit(self.model, Action::Create, ctx)?;
+        let locked = permissions::unwritable_fields(self.model, ctx);
+        if !locked.is_empty() {
+            let refused: Vec<FieldProblem> = items
+                .iter()
+                .enumerate()
+                .flat_map(|(n, item)| {
+                    permissions::refuse_writes(
+                        self.model,
+                        &locked,
+                        item,
+                        None,
+                        &item_prefix(bulk, n),
+                    )
+                })
+                .collect();
+            if !refused.is_empty() {
+                return Err(permissions::forbidden_fields(refused));
+            }
+        }
         let mut records = Vec::with_capacity(items.len());
         let mut problems: Vec<FieldProblem> = Vec::new();
         // With hooks, the declared rules are checked after them (a hook may
@@ -115,6 +136,7 @@ impl ResourceService {
         if !problems.is_empty() {
             return Err(ApiError::validation(problems));
         }
+        self.set_owner(ctx, &mut records)?;
         let Some(hooks) = self.hooks() else {
             return Ok(records);
         };
@@ -136,6 +158,23 @@ impl ResourceService {
         } else {
             Err(ApiError::validation(problems))
         }
+    }
+
+    /// The owner of a new row is its creator, whatever else was sent.
+    fn set_owner(&self, ctx: &Context, records: &mut [Record]) -> ApiResult<()> {
+        let Some(i) = self.model.owner_index() else {
+            return Ok(());
+        };
+        let subject = ctx.subject().ok_or_else(|| {
+            ApiError::forbidden(format!(
+                "a new {} belongs to its creator, and this call has none; act for a caller (Api::acting_as)",
+                self.model.name.to_lowercase()
+            ))
+        })?;
+        for rec in records {
+            rec[i] = Value::Text(subject.to_string());
+        }
+        Ok(())
     }
 
     async fn insert_all(
@@ -192,7 +231,17 @@ impl ResourceService {
         if_match: Option<&str>,
     ) -> ApiResult<Record> {
         let start = Instant::now();
+        let reach = permissions::admit(self.model, Action::Update, ctx)?;
         let current = self.lock_current(ctx, tx, id).await?;
+        permissions::check_owner(self.model, Action::Update, ctx, reach, &current)?;
+        let kept;
+        let body = match self.keep_unwritable(ctx, &current, body, mode)? {
+            Some(b) => {
+                kept = b;
+                &kept
+            }
+            None => body,
+        };
         let rules = self.hooks().is_none();
         let mut rec = input::to_record_with(self.model, body, mode, Some(&current), "", rules)
             .map_err(ApiError::validation)?;
@@ -208,7 +257,7 @@ impl ResourceService {
         }
         // A body that would be refused is refused (422) before the
         // precondition is (412).
-        self.check_if_match(&current, if_match)?;
+        self.check_if_match(ctx, &current, if_match)?;
         let (_, ty) = self.id_field();
         let mut params: Vec<Param> = self
             .sql
@@ -257,8 +306,10 @@ impl ResourceService {
     ) -> ApiResult<Record> {
         let (_, ty) = self.id_field();
         let start = Instant::now();
+        let reach = permissions::admit(self.model, Action::Delete, ctx)?;
         let current = self.lock_current(ctx, tx, id).await?;
-        self.check_if_match(&current, if_match)?;
+        permissions::check_owner(self.model, Action::Delete, ctx, reach, &current)?;
+        self.check_if_match(ctx, &current, if_match)?;
         if let Some(h) = self.hooks() {
             h.before_delete(ctx, &current).await?;
         }
@@ -293,10 +344,45 @@ impl ResourceService {
         Ok(current)
     }
 
-    /// `If-Match` against the locked row: 412 when its ETag differs.
-    fn check_if_match(&self, current: &Record, if_match: Option<&str>) -> ApiResult<()> {
+    /// Fields the caller may not write: a change to one is refused (403);
+    /// a full replacement keeps their current values (the caller could not
+    /// have sent them). `Some` is the body with those values in.
+    fn keep_unwritable(
+        &self,
+        ctx: &Context,
+        current: &Record,
+        body: &serde_json::Value,
+        mode: Mode,
+    ) -> ApiResult<Option<serde_json::Value>> {
+        let locked = permissions::unwritable_fields(self.model, ctx);
+        if locked.is_empty() {
+            return Ok(None);
+        }
+        let refused = permissions::refuse_writes(self.model, &locked, body, Some(current), "");
+        if !refused.is_empty() {
+            return Err(permissions::forbidden_fields(refused));
+        }
+        let (Mode::Replace, Some(obj)) = (mode, body.as_object()) else {
+            return Ok(None);
+        };
+        let mut obj = obj.clone();
+        for &i in &locked {
+            obj.insert(self.model.fields[i].api_name.into(), current[i].to_json());
+        }
+        Ok(Some(serde_json::Value::Object(obj)))
+    }
+
+    /// `If-Match` against the locked row as this caller sees it: 412 when
+    /// its ETag differs.
+    fn check_if_match(
+        &self,
+        ctx: &Context,
+        current: &Record,
+        if_match: Option<&str>,
+    ) -> ApiResult<()> {
+        let view = || Representation::view(self.model, current, self.hidden_fields(ctx));
         match if_match {
-            Some(h) if !etag_matches(h, &Representation::of(self.model, current).etag, false) => {
+            Some(h) if !etag_matches(h, &view().etag, false) => {
                 Err(ApiError::new(
                     Kind::PreconditionFailed,
                     "the record changed since you read it (If-Match does not match its ETag); fetch it again and retry",

@@ -6,7 +6,9 @@
 //! column = "..", filter, sort, unique, created_at, updated_at,
 //! length(min = 1, max = 200), range(min = 0, max = 5), pattern = "..",
 //! relation = "projects" | relation(resource = "projects", name = "project",
-//! inverse = "tasks", on_delete = "cascade"))]`.
+//! inverse = "tasks", on_delete = "cascade"), owner,
+//! access(read = "role:admin", write = "role:admin"))]`; resource level
+//! also `access(read = "authenticated", write = "role:editor")`.
 
 use darling::{FromField, FromMeta, FromVariant};
 use syn::spanned::Spanned;
@@ -27,6 +29,33 @@ pub struct ResourceArgs {
     pub max_page_size: Option<syn::LitInt>,
     #[darling(default)]
     pub rate_limit: Option<RateLimitArg>,
+    #[darling(default)]
+    pub access: Option<WithSpan<AccessArgs>>,
+}
+
+/// `access(read = "authenticated", write = "role:editor")`, or each of
+/// `create`, `update`, `delete` on its own (they override `write`).
+#[derive(Debug, Default, FromMeta)]
+pub struct AccessArgs {
+    #[darling(default)]
+    pub read: Option<syn::LitStr>,
+    #[darling(default)]
+    pub write: Option<syn::LitStr>,
+    #[darling(default)]
+    pub create: Option<syn::LitStr>,
+    #[darling(default)]
+    pub update: Option<syn::LitStr>,
+    #[darling(default)]
+    pub delete: Option<syn::LitStr>,
+}
+
+/// A field's `access(read = "role:admin", write = "role:admin")`.
+#[derive(Debug, Default, FromMeta)]
+pub struct FieldAccessArgs {
+    #[darling(default)]
+    pub read: Option<syn::LitStr>,
+    #[darling(default)]
+    pub write: Option<syn::LitStr>,
 }
 
 /// `rate_limit = "100/s"` (reads and writes) or
@@ -109,6 +138,10 @@ pub struct FieldArgs {
     pub pattern: Option<syn::LitStr>,
     #[darling(default)]
     pub relation: Option<WithSpan<RelationArg>>,
+    #[darling(default)]
+    pub owner: darling::util::Flag,
+    #[darling(default)]
+    pub access: Option<WithSpan<FieldAccessArgs>>,
 }
 
 /// A value together with the span of the attribute that produced it.

@@ -26,6 +26,8 @@ pub(super) struct Seen {
     /// `(relation name, its span)`, checked against every exposed name at
     /// the end.
     relation_names: Vec<(String, Span)>,
+    /// The field marked `owner`.
+    pub owner: Option<String>,
 }
 
 impl Seen {
@@ -37,6 +39,17 @@ impl Seen {
                 format!("this resource's id is already `{prev}`; a resource has exactly one id field (composite keys are not supported), so remove `id` from one of them"),
             ),
             None => self.id = Some(field.to_string()),
+        }
+    }
+
+    /// `field` carries `owner` (at `span`); a resource has one owner.
+    pub fn claim_owner(&mut self, cx: &mut Ctxt, field: &str, span: Span) {
+        match &self.owner {
+            Some(prev) => cx.error(
+                span,
+                format!("`{prev}` is already this resource's owner; a row has one owner, so remove `owner` from one of them"),
+            ),
+            None => self.owner = Some(field.to_string()),
         }
     }
 
@@ -94,6 +107,9 @@ pub(super) fn option_conflicts(cx: &mut Ctxt, args: &FieldArgs) {
     if args.hidden.is_present() {
         hidden_conflicts(cx, args);
     }
+    if args.owner.is_present() {
+        owner_conflicts(cx, args);
+    }
     if args.created_at.is_present() && args.updated_at.is_present() {
         cx.error(
             args.updated_at.span(),
@@ -105,7 +121,9 @@ pub(super) fn option_conflicts(cx: &mut Ctxt, args: &FieldArgs) {
 /// Options that make no sense on a field that is not stored.
 fn skip_conflicts(cx: &mut Ctxt, args: &FieldArgs) {
     let flag = |f: &darling::util::Flag| f.is_present().then(|| f.span());
-    let conflicts: [(&str, Option<Span>); 10] = [
+    let conflicts: [(&str, Option<Span>); 12] = [
+        ("owner", flag(&args.owner)),
+        ("access", args.access.as_ref().map(|a| a.span)),
         ("id", args.id.as_ref().map(|i| i.span)),
         ("hidden", flag(&args.hidden)),
         ("filter", flag(&args.filter)),
@@ -124,6 +142,63 @@ fn skip_conflicts(cx: &mut Ctxt, args: &FieldArgs) {
                 format!("`{what}` conflicts with `skip`: a skipped field is neither stored nor exposed; remove one of them"),
             );
         }
+    }
+}
+
+/// The owner is set from the credential: not an id, not hidden (clients
+/// see whose a row is), not written by anyone.
+fn owner_conflicts(cx: &mut Ctxt, args: &FieldArgs) {
+    let flag = |f: &darling::util::Flag| f.is_present().then(|| f.span());
+    let conflicts: [(&str, Option<Span>, &str); 5] = [
+        (
+            "id",
+            args.id.as_ref().map(|i| i.span),
+            "the id is not a caller's subject",
+        ),
+        (
+            "hidden",
+            flag(&args.hidden),
+            "ownership is decided on a field clients can see",
+        ),
+        (
+            "created_at",
+            flag(&args.created_at),
+            "the field holds a subject, not a time",
+        ),
+        (
+            "updated_at",
+            flag(&args.updated_at),
+            "the field holds a subject, not a time",
+        ),
+        (
+            "access",
+            args.access
+                .as_ref()
+                .filter(|a| a.value.write.is_some())
+                .map(|a| a.span),
+            "nobody writes the owner: it is set from the credential",
+        ),
+    ];
+    for (what, span, why) in conflicts {
+        if let Some(span) = span {
+            cx.error(
+                span,
+                format!("`{what}` conflicts with `owner`: {why}; remove one of them"),
+            );
+        }
+    }
+}
+
+/// An `owner` grant needs a field that says whose a row is.
+pub(super) fn owner_grants_have_owner(cx: &mut Ctxt, seen: &Seen, options: &ResourceOptions) {
+    if seen.owner.is_some() {
+        return;
+    }
+    for span in &options.access.owner_grants {
+        cx.error(
+            *span,
+            "the `owner` grant needs a field marked `#[api(owner)]` (a `String` holding the creator's subject); add one or remove `owner`",
+        );
     }
 }
 
@@ -147,7 +222,10 @@ pub(super) fn validation_on_server_set(
     validation: &Validation,
     automatic: bool,
 ) {
-    let server_set = args.read_only.is_present() || automatic || args.hidden.is_present();
+    let server_set = args.read_only.is_present()
+        || automatic
+        || args.hidden.is_present()
+        || args.owner.is_present();
     if !validation.is_empty() && server_set && args.id.is_none() {
         let span = args
             .length

@@ -8,6 +8,7 @@
 //! options or between fields (`check.rs`): [`build_field`] calls those at
 //! the point where their errors belong in the report.
 
+use super::access::field_access;
 use super::attrs::{doc_string, FieldArgs, IdArg, LengthArgs, RangeArgs, RelationArg, WithSpan};
 use super::check::{self, Seen};
 use super::ctxt::Ctxt;
@@ -16,7 +17,8 @@ use super::resource::{ParsedField, TypeRef};
 use super::types::{classify, type_string, Classified, Kind};
 use super::{is_identifier, leak};
 use crate::{
-    AutoValue, EnumModel, FieldModel, FieldType, IdStrategy, OnDelete, Relation, Validation,
+    AutoValue, EnumModel, FieldAccess, FieldModel, FieldType, IdStrategy, OnDelete, Relation,
+    Validation,
 };
 use darling::FromField;
 use syn::spanned::Spanned;
@@ -95,6 +97,12 @@ fn field_model(cx: &mut Ctxt, seen: &mut Seen, f: &Field, path: &str) -> FieldMo
         .as_ref()
         .map(|rel| relation(cx, seen, f, rel, path));
     hidden_needs_option(cx, f, auto);
+    let owner = owner(cx, seen, f);
+    let access = args
+        .access
+        .as_ref()
+        .map(|a| field_access(cx, &a.value))
+        .unwrap_or(FieldAccess::NONE);
     FieldModel {
         rust_name: leak(f.name.clone()),
         api_name: leak(api_name),
@@ -111,8 +119,29 @@ fn field_model(cx: &mut Ctxt, seen: &mut Seen, f: &Field, path: &str) -> FieldMo
         auto,
         validation,
         relation,
+        owner,
+        access,
         doc: leak(doc_string(&args.attrs)),
     }
+}
+
+/// `owner`: the caller's subject, so a `String` the server sets.
+fn owner(cx: &mut Ctxt, seen: &mut Seen, f: &Field) -> bool {
+    let flag = &f.args.owner;
+    if !flag.is_present() {
+        return false;
+    }
+    seen.claim_owner(cx, &f.name, flag.span());
+    if f.typed() && (f.ty != FieldType::String || f.optional) {
+        cx.error(
+            f.args.ty.span(),
+            format!(
+                "an `owner` field holds the caller's subject, so it must be `String`; change `{}` to `String`",
+                type_string(&f.args.ty)
+            ),
+        );
+    }
+    true
 }
 
 /// What the Rust type means; a skipped field is plain Rust state, so any

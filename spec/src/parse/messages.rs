@@ -30,6 +30,15 @@ pub(crate) const RESOURCE: Vocabulary = Vocabulary {
         ("rate_limit/read", "`read = \"1000/min\"`"),
         ("rate_limit/write", "`write = \"60/min\"`"),
         ("rate_limit/on_redis_failure", "`on_redis_failure = \"open\"` or `\"closed\"`"),
+        (
+            "access",
+            "`access(read = \"authenticated\", write = \"role:editor\")` (also `create`, `update`, `delete`)",
+        ),
+        ("access/read", "`read = \"authenticated\"`"),
+        ("access/write", "`write = \"role:editor\"`"),
+        ("access/create", "`create = \"authenticated\"`"),
+        ("access/update", "`update = \"owner | role:admin\"`"),
+        ("access/delete", "`delete = \"owner | role:admin\"`"),
     ],
 };
 
@@ -62,6 +71,10 @@ pub(crate) const FIELD: Vocabulary = Vocabulary {
         ("relation/name", "`name = \"project\"`"),
         ("relation/inverse", "`inverse = \"tasks\"`"),
         ("relation/on_delete", "`on_delete = \"restrict\"`, `\"cascade\"` or `\"set_null\"`"),
+        ("owner", FLAG),
+        ("access", "`access(read = \"role:admin\", write = \"role:admin\")`"),
+        ("access/read", "`read = \"role:admin\"`"),
+        ("access/write", "`write = \"role:admin\"`"),
     ],
 };
 

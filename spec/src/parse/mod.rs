@@ -8,6 +8,7 @@
 //! holds the rules between options and between fields, and `ctxt` collects
 //! every error on the way; `resource` sequences them.
 
+mod access;
 mod attrs;
 mod check;
 mod ctxt;

@@ -5,6 +5,7 @@
 //! Not for the struct's fields (`field.rs`), nor for rules that relate two
 //! options, such as `page_size` against `max_page_size` (`check.rs`).
 
+use super::access::{resource_access, ResourceAccess};
 use super::attrs::{RateLimitArg, ResourceArgs};
 use super::ctxt::Ctxt;
 use super::is_identifier;
@@ -21,6 +22,7 @@ pub(super) struct ResourceOptions {
     pub page_size: u32,
     pub max_page_size: u32,
     pub rate_limit: RateLimitModel,
+    pub access: ResourceAccess,
 }
 
 /// The settings of the resource `name`; `args` is `None` when the
@@ -46,6 +48,7 @@ fn default_options(default_path: String) -> ResourceOptions {
         page_size: defaults::PAGE_SIZE,
         max_page_size: defaults::MAX_PAGE_SIZE,
         rate_limit: RateLimitModel::NONE,
+        access: ResourceAccess::default(),
     }
 }
 
@@ -64,6 +67,11 @@ fn options_from_args(cx: &mut Ctxt, args: &ResourceArgs, default_path: String) -
         .max_page_size
         .as_ref()
         .and_then(|l| positive_int(cx, l, "max_page_size"));
+    let access = args
+        .access
+        .as_ref()
+        .map(|a| resource_access(cx, &a.value))
+        .unwrap_or_default();
     ResourceOptions {
         // The default table follows the default path, not `path = ".."`.
         table: table.unwrap_or_else(|| default_table(&default_path)),
@@ -73,6 +81,7 @@ fn options_from_args(cx: &mut Ctxt, args: &ResourceArgs, default_path: String) -
         page_size: page_size.unwrap_or(defaults::PAGE_SIZE),
         max_page_size: max_page_size.unwrap_or(defaults::MAX_PAGE_SIZE),
         rate_limit: rate_limit.unwrap_or(RateLimitModel::NONE),
+        access,
     }
 }
 

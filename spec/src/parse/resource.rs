@@ -64,6 +64,9 @@ pub fn parse_resource(
         }
     }
     check::relation_names_are_free(&mut cx, &seen);
+    if fields.all_parsed {
+        check::owner_grants_have_owner(&mut cx, &seen, &options);
+    }
     cx.finish()?;
     Ok(parsed_resource(item, name, options, fields))
 }
@@ -84,6 +87,7 @@ fn parsed_resource(
         page_size: options.page_size,
         max_page_size: options.max_page_size,
         rate_limit: options.rate_limit,
+        access: options.access.model,
         doc: leak(doc_string(&item.attrs)),
         fields: leak_slice(fields.models),
     };
