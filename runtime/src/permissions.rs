@@ -80,7 +80,7 @@ pub fn admit(model: &ResourceModel, action: Action, ctx: &Context) -> Result<Rea
 }
 
 /// Whether the caller holds a grant of `rule` other than ownership.
-fn grants(rule: &AccessRule, ctx: &Context) -> bool {
+pub fn grants(rule: &AccessRule, ctx: &Context) -> bool {
     if rule.public || ctx.is_trusted() {
         return true;
     }

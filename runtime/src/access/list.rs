@@ -94,6 +94,7 @@ impl<'a, R: Resource> List<'a, R> {
         let svc = self.svc.clone()?;
         let q = parse_rest_query(svc.model, Some(&self.query_string()?))?;
         let scope = svc.scope(self.ctx)?;
+        svc.refuse_hidden_in_query(&q, svc.hidden_fields(self.ctx))?;
         let page = svc.list(scope.as_ref(), &q).await?;
         Ok(Page {
             items: page

@@ -71,7 +71,10 @@ pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
             FieldFuture::new(async move {
                 let q = list_query(svc.model, &ctx.args, &sorts).gql()?;
                 response_cache::record(&ctx, &svc);
-                let scope = svc.scope(&super::context_of(&ctx)).gql()?;
+                let caller = super::context_of(&ctx);
+                let scope = svc.scope(&caller).gql()?;
+                svc.refuse_hidden_in_query(&q, svc.hidden_fields(&caller))
+                    .gql()?;
                 let page = svc.list(scope.as_ref(), &q).await.gql()?;
                 Ok(Some(FieldValue::owned_any(ListPage {
                     group: Group::new(page.records),

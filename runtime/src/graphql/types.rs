@@ -17,6 +17,7 @@ use super::scalars::{self, Kind};
 use super::Types;
 use crate::error::ApiError;
 use crate::model::ResourceModel;
+use crate::permissions;
 use crate::query::SortKey;
 use crate::registry::{Link, Registry};
 use crate::representation::Representation;
@@ -190,10 +191,18 @@ fn object(registry: &Arc<Registry>, i: usize) -> Object {
     }
     for (idx, f) in model.exposed() {
         let kind = Kind::of(f);
+        // A field some callers may not read is null for them, so nullable.
+        let restricted = f.access.read;
         let mut field = Field::new(
             f.api_name,
-            kind.type_ref(!f.optional),
+            kind.type_ref(!f.optional && restricted.is_none()),
             move |ctx| match record(&ctx) {
+                Ok(_)
+                    if restricted
+                        .is_some_and(|r| !permissions::grants(&r, &super::context_of(&ctx))) =>
+                {
+                    FieldFuture::Value(None)
+                }
                 // A null must resolve to no value: custom scalars reject a
                 // `FieldValue` holding `Null`.
                 Ok(rec) if rec[idx].is_null() => FieldFuture::Value(None),
@@ -210,7 +219,10 @@ fn object(registry: &Arc<Registry>, i: usize) -> Object {
     }
     obj = obj.field(
         Field::new(ETAG_FIELD, TypeRef::named_nn(TypeRef::STRING), move |ctx| match record(&ctx) {
-            Ok(rec) => FieldFuture::Value(Some(FieldValue::value(Representation::of(model, rec).etag))),
+            Ok(rec) => {
+                let hidden = permissions::hidden_fields(model, &super::context_of(&ctx));
+                FieldFuture::Value(Some(FieldValue::value(Representation::view(model, rec, hidden).etag)))
+            }
             Err(e) => FieldFuture::new(async move { Err::<Option<FieldValue>, _>(e) }),
         })
         .description("The record's strong ETag, as REST sends it; pass it as `ifMatch` to update or delete only if unchanged."),
