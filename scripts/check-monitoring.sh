@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Checks the operator files in deploy/monitoring/: the Prometheus alert rules
-# (syntax and promtool unit tests), the Prometheus Operator PrometheusRule
-# (same groups as the plain rule file), the Grafana dashboard and the
-# provisioning files. Installs promtool (Debian package `prometheus`, the
-# service is not started) and PyYAML when missing; a tool that cannot be
-# installed is a failure, never a skip.
+# Checks the operator files in deploy/monitoring/: the Prometheus alert and
+# recording rules (syntax and promtool unit tests), the Prometheus Operator
+# PrometheusRule (the groups of both plain rule files), the Grafana dashboard
+# and the provisioning files. Installs promtool (Debian package
+# `prometheus`, the service is not started) and PyYAML when missing; a tool
+# that cannot be installed is a failure, never a skip.
 #
 #   bash scripts/check-monitoring.sh                          # run every check
 #   bash scripts/check-monitoring.sh --write-prometheusrule   # regenerate the
-#       PrometheusRule from the plain rule file, then run every check
+#       PrometheusRule from the plain rule files, then run every check
 #
 # Ends with `monitoring: N passed, M failed`; exits non-zero on any failure.
 set -uo pipefail
@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 MON=deploy/monitoring
 RULES=$MON/prometheus/rules/resourceful-alerts.yaml
+RECORDING=$MON/prometheus/rules/resourceful-recording.yaml
 PROMRULE=$MON/prometheus/prometheusrule.yaml
 TESTS=$MON/prometheus/tests
 DASH=$MON/grafana/dashboards/resourceful.json
@@ -121,15 +122,19 @@ def load_yaml(path):
 def alerts(groups):
     return [r for g in groups for r in g["rules"] if "alert" in r]
 
+def records(groups):
+    return [r for g in groups for r in g["rules"] if "record" in r]
+
 def fail(msg):
     print(msg)
     sys.exit(1)
 
 PROMRULE_HEADER = """\
-# GENERATED from rules/resourceful-alerts.yaml by
+# GENERATED from rules/resourceful-alerts.yaml and
+# rules/resourceful-recording.yaml by
 # `scripts/check-monitoring.sh --write-prometheusrule`: edit the plain rule
-# file, then regenerate. scripts/check-monitoring.sh fails when the groups of
-# the two files differ.
+# files, then regenerate. scripts/check-monitoring.sh fails when the groups
+# differ.
 #
 # For the Prometheus Operator: the labels below must match the Prometheus
 # resource's ruleSelector (kube-prometheus-stack selects `release: <its
@@ -137,8 +142,8 @@ PROMRULE_HEADER = """\
 """
 
 if cmd == "write-prometheusrule":
-    rules, out = args
-    groups = load_yaml(rules)["groups"]
+    rules, recording, out = args
+    groups = load_yaml(rules)["groups"] + load_yaml(recording)["groups"]
     doc = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
@@ -179,8 +184,8 @@ elif cmd == "promrule-shape":
         yaml.safe_dump({"groups": groups}, f, sort_keys=False)
 
 elif cmd == "promrule-equal":
-    rules, promrule = args
-    plain = load_yaml(rules)["groups"]
+    rules, recording, promrule = args
+    plain = load_yaml(rules)["groups"] + load_yaml(recording)["groups"]
     wrapped = load_yaml(promrule)["spec"]["groups"]
     if plain != wrapped:
         pn = {g["name"]: g for g in plain}
@@ -188,9 +193,9 @@ elif cmd == "promrule-equal":
         for name in sorted(set(pn) | set(wn)):
             if pn.get(name) != wn.get(name):
                 print(f"group {name} differs")
-        fail("the PrometheusRule's spec.groups differ from the plain rule file: "
+        fail("the PrometheusRule's spec.groups differ from the plain rule files: "
              "run scripts/check-monitoring.sh --write-prometheusrule")
-    print(f"{len(plain)} groups, {len(alerts(plain))} alerts identical")
+    print(f"{len(plain)} groups, {len(alerts(plain))} alerts, {len(records(plain))} recording rules identical")
 
 elif cmd == "alert-metadata":
     (rules,) = args
@@ -211,8 +216,10 @@ elif cmd == "alert-metadata":
     print(f"{len(names)} alerts have severity, summary, description and runbook")
 
 elif cmd == "test-coverage":
-    rules, tests_dir = args
+    rules, recording, tests_dir = args
     names = [a["alert"] for a in alerts(load_yaml(rules)["groups"])]
+    recorded = [r["record"] for r in records(load_yaml(recording)["groups"])]
+    evaluated = set()
     firing, quiet, cases = set(), set(), 0
     for fn in sorted(os.listdir(tests_dir)):
         if not fn.endswith((".yaml", ".yml")):
@@ -222,6 +229,8 @@ elif cmd == "test-coverage":
             cases += 1
             for a in t.get("alert_rule_test", []):
                 (firing if a.get("exp_alerts") else quiet).add(a["alertname"])
+            for e in t.get("promql_expr_test", []):
+                evaluated.update(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", e.get("expr", "")))
     bad = []
     for n in names:
         if n not in firing:
@@ -231,9 +240,12 @@ elif cmd == "test-coverage":
     unknown = (firing | quiet) - set(names)
     if unknown:
         bad.append(f"tests name unknown alerts: {sorted(unknown)}")
+    for r in recorded:
+        if r not in evaluated:
+            bad.append(f"{r}: no promql_expr_test evaluates the recording rule")
     if bad:
         fail("\n".join(bad))
-    print(f"{len(names)} alerts, each firing and quiet in {cases} test cases")
+    print(f"{len(names)} alerts, each firing and quiet, and {len(recorded)} recording rules evaluated, in {cases} test cases")
 
 elif cmd == "count-cases":
     (path,) = args
@@ -323,7 +335,7 @@ elif cmd == "dashboard-exprs":
 elif cmd == "metric-names":
     # Every metric that the rules and the dashboard use is one the service
     # exports (the names module) or one of kube-state-metrics' / Prometheus'.
-    names_rs, rules, dash = args
+    names_rs, rules, recording, dash = args
     src = open(names_rs).read()
     exported = set(re.findall(r'pub const \w+: &str = "([a-z_:][a-z0-9_:]*)";', src))
     if not exported:
@@ -337,6 +349,8 @@ elif cmd == "metric-names":
         "kube_horizontalpodautoscaler_status_condition",
     }
     texts = [r["expr"] for r in alerts(load_yaml(rules)["groups"])]
+    recorded = {r["record"] for r in records(load_yaml(recording)["groups"])}
+    texts += [r["expr"] for r in records(load_yaml(recording)["groups"])]
     with open(dash) as f:
         d = json.load(f)
     def walk(ps):
@@ -361,8 +375,10 @@ elif cmd == "metric-names":
         base = re.sub(r"_(bucket|sum|count)$", "", n)
         return base in exported
     unknown = sorted(n for n in used if not known(n))
+    # Recorded series (resourceful:...) that a query uses must be recorded.
+    unknown += sorted({m for t in texts for m in re.findall(r"\bresourceful:[a-z0-9_:]+", t)} - recorded)
     if unknown:
-        fail("metrics not exported by the service (" + names_rs + ") nor known external: " + ", ".join(unknown))
+        fail("metrics not exported by the service (" + names_rs + "), recorded by " + recording + " nor known external: " + ", ".join(unknown))
     print(f"{len(used)} metric names, all known")
 
 elif cmd == "provisioning":
@@ -406,7 +422,7 @@ PYEOF
 py() { "$PY" -c "$PYCODE" "$@"; }
 
 if [ "${1:-}" = "--write-prometheusrule" ]; then
-  py write-prometheusrule "$RULES" "$PROMRULE" || { fail "write $PROMRULE"; finish; }
+  py write-prometheusrule "$RULES" "$RECORDING" "$PROMRULE" || { fail "write $PROMRULE"; finish; }
 elif [ -n "${1:-}" ]; then
   echo "usage: $0 [--write-prometheusrule]" >&2
   exit 2
@@ -416,13 +432,14 @@ fi
 echo
 echo "==> Prometheus rules"
 check "promtool check rules $RULES" promtool check rules "$RULES"
+check "promtool check rules $RECORDING" promtool check rules "$RECORDING"
 check "alerts have severity, summary, description, runbook" py alert-metadata "$RULES"
 if [ -f "$PROMRULE" ]; then
   check "PrometheusRule shape ($PROMRULE)" py promrule-shape "$PROMRULE" "$WORK/prometheusrule-groups.yaml"
   if [ -f "$WORK/prometheusrule-groups.yaml" ]; then
     check "promtool check rules on the PrometheusRule's groups" promtool check rules "$WORK/prometheusrule-groups.yaml"
   fi
-  check "PrometheusRule groups identical to the rule file" py promrule-equal "$RULES" "$PROMRULE"
+  check "PrometheusRule groups identical to the rule files" py promrule-equal "$RULES" "$RECORDING" "$PROMRULE"
 else
   fail "PrometheusRule exists ($PROMRULE)"
 fi
@@ -440,7 +457,7 @@ for t in "${test_files[@]}"; do
   cases=$((cases + n))
   check "promtool test rules $t ($n cases)" promtool test rules "$t"
 done
-check "every alert has a firing and a quiet test case" py test-coverage "$RULES" "$TESTS"
+check "every alert has a firing and a quiet test case, every recording rule a test" py test-coverage "$RULES" "$RECORDING" "$TESTS"
 echo "        ($cases test cases in ${#test_files[@]} files)"
 
 # --- Grafana ---------------------------------------------------------------------
@@ -460,7 +477,7 @@ check "provisioning files" py provisioning "$MON/grafana/provisioning/datasource
 echo
 echo "==> consistency"
 if [ -f "$NAMES" ]; then
-  check "metric names used are exported by the service" py metric-names "$NAMES" "$RULES" "$DASH"
+  check "metric names used are exported by the service" py metric-names "$NAMES" "$RULES" "$RECORDING" "$DASH"
 else
   fail "metric names module $NAMES exists"
 fi
