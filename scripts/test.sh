@@ -64,6 +64,13 @@ fi
   || "$VENV/bin/pip" install -q "openapi-spec-validator==0.7.2"
 export RESOURCEFUL_PYTHON="$VENV/bin/python"
 
+# --- The test identity provider (oidc-provider under node) ------------------
+command -v node >/dev/null || apt_install nodejs npm
+if [ ! -d scripts/idp/node_modules/oidc-provider ]; then
+  log "installing the test identity provider (npm ci --prefix scripts/idp)"
+  npm ci --prefix scripts/idp --no-audit --no-fund >/dev/null
+fi
+
 # --- Rust tests -------------------------------------------------------------
 log "checking formatting (cargo fmt)"
 cargo fmt --all --check >/dev/null || { echo "the code is not formatted: run cargo fmt --all" >&2; exit 1; }

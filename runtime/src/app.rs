@@ -56,6 +56,8 @@ pub enum BuildError {
     DatabaseUnreachable(#[from] crate::store::connect::Unreachable),
     #[error("REDIS_URL: {0}")]
     Redis(String),
+    #[error("authentication: {0}")]
+    Auth(String),
 }
 
 impl App {
@@ -196,7 +198,8 @@ impl App {
     }
 
     /// Like [`App::build`] with an existing pool (tests, custom set-ups).
-    pub async fn build_with_db(self, db: Db) -> Result<Server, BuildError> {
+    pub async fn build_with_db(mut self, db: Db) -> Result<Server, BuildError> {
+        self.install_authenticator()?;
         let config = &self.config;
         let redis = match &config.redis_url {
             Some(url) => Some(
@@ -273,7 +276,7 @@ impl App {
             crate::http::Parts {
                 observer,
                 limiter,
-                health,
+                health: health.clone(),
                 flags: flags.clone(),
                 authenticator: self.authenticator,
                 contexts: routes.iter().map(|r| r.context).collect(),
@@ -285,10 +288,33 @@ impl App {
         );
         Ok(Server {
             stack,
+            health,
             registry,
             config: self.config,
             flags,
         })
+    }
+}
+
+impl App {
+    /// Without an authenticator of the app's own: bearer tokens of the
+    /// configured issuers, or the development issuer and its routes.
+    fn install_authenticator(&mut self) -> Result<(), BuildError> {
+        if self.authenticator.is_some() {
+            return Ok(());
+        }
+        let protected = self.models.iter().any(|m| !m.access.is_public());
+        let installed = crate::auth::install(&self.config.auth, self.config.addr, protected)
+            .map_err(BuildError::Auth)?;
+        self.authenticator = installed.authenticator;
+        if let Some(router) = installed.dev_routes {
+            self.routes.push(CustomRoute {
+                templates: vec!["/dev/token".into(), "/dev/jwks.json".into()],
+                router,
+                policy: None,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -309,6 +335,8 @@ fn sweep_idempotency(store: std::sync::Weak<IdempotencyStore>) {
 /// A built application: its router and registry.
 pub struct Server {
     stack: crate::http::Stack,
+    /// Readiness, failed by the server itself when it starts draining.
+    health: Arc<Health>,
     pub registry: Arc<Registry>,
     pub config: Config,
     /// Runtime feature flags (`api_optimization_enabled`).
@@ -331,32 +359,50 @@ impl Server {
         Api::new(self.registry.clone(), Context::system())
     }
 
-    /// Binds `BIND:PORT` and serves until SIGTERM or Ctrl-C.
+    /// Binds `BIND:PORT` and serves until SIGTERM or Ctrl-C, then drains
+    /// (see [`Server::serve_on`]). A second signal during the drain delay
+    /// ends the delay (a second Ctrl-C in a terminal).
     pub async fn serve(self) -> std::io::Result<()> {
         let listener = TcpListener::bind(self.config.addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "listening");
-        self.serve_on(listener, shutdown_signal()).await
+        // Polled only once the first signal has arrived, so it waits for
+        // another one.
+        self.run(listener, shutdown_signal(), shutdown_signal())
+            .await
     }
 
-    /// Serves on `listener` until `shutdown` completes; in-flight requests
-    /// then get `shutdown_timeout` to finish before connections are dropped.
+    /// Serves on `listener` until `shutdown` completes, then drains:
+    /// `/health/ready` answers 503 at once while everything else is served
+    /// for `drain_delay` (so load balancers take the instance out of
+    /// rotation), then new connections are refused and in-flight requests
+    /// get `shutdown_timeout` to finish before connections are dropped.
     pub async fn serve_on(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.run(listener, shutdown, std::future::pending()).await
+    }
+
+    async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        hurry: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
         let limits = crate::http::serve::ConnectionLimits {
             max_header_bytes: self.config.max_header_bytes,
             header_read_timeout: self.config.header_read_timeout,
         };
-        crate::http::serve::serve(
-            listener,
-            self.stack.clone(),
-            limits,
-            shutdown,
-            self.config.shutdown_timeout,
-        )
-        .await;
+        let health = self.health.clone();
+        let stop = crate::http::serve::Stop {
+            signal: shutdown,
+            on_drain: move || health.start_draining(),
+            delay: self.config.drain_delay,
+            hurry,
+            grace: self.config.shutdown_timeout,
+        };
+        crate::http::serve::serve(listener, self.stack.clone(), limits, stop).await;
         self.registry.db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -383,5 +429,4 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
 }

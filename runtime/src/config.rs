@@ -35,6 +35,11 @@ pub struct Config {
     /// `SHUTDOWN_TIMEOUT_SECS` (default 30): how long in-flight requests
     /// may take to finish after SIGTERM / Ctrl-C.
     pub shutdown_timeout: Duration,
+    /// `DRAIN_DELAY_SECS` (default 5): after SIGTERM / Ctrl-C readiness
+    /// fails at once, and everything is still served this long so load
+    /// balancers take the instance out of rotation before it stops
+    /// accepting; 0: stop accepting at once.
+    pub drain_delay: Duration,
     /// `GRAPHQL_MAX_DEPTH` (default 10) and `GRAPHQL_MAX_COMPLEXITY` (default 1000).
     pub graphql_max_depth: usize,
     pub graphql_max_complexity: usize,
@@ -87,6 +92,10 @@ pub struct Config {
     pub batch: BatchOptions,
     /// `ADMIN_TOKEN`: enables `/admin/*` for `Authorization: Bearer <token>`.
     pub admin_token: Option<String>,
+    /// Bearer tokens: `AUTH_ISSUER`, `AUTH_AUDIENCE`, … (see
+    /// [`AuthSettings`](crate::auth::AuthSettings)). The default trusts no
+    /// issuer; `from_env` without `AUTH_ISSUER` runs the development issuer.
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl Default for Config {
@@ -103,6 +112,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(30),
             idempotency_ttl: Duration::from_secs(86400),
             shutdown_timeout: Duration::from_secs(30),
+            drain_delay: Duration::from_secs(5),
             graphql_max_depth: 10,
             graphql_max_complexity: 1000,
             log_json: false,
@@ -134,6 +144,7 @@ impl Default for Config {
             cache_max_entries: 10_000,
             batch: BatchOptions::default(),
             admin_token: None,
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }
@@ -188,6 +199,9 @@ impl Config {
         let mut secs = c.shutdown_timeout.as_secs();
         num(&get, "SHUTDOWN_TIMEOUT_SECS", &mut secs)?;
         c.shutdown_timeout = Duration::from_secs(secs);
+        let mut secs = c.drain_delay.as_secs();
+        num(&get, "DRAIN_DELAY_SECS", &mut secs)?;
+        c.drain_delay = Duration::from_secs(secs);
         num(&get, "GRAPHQL_MAX_DEPTH", &mut c.graphql_max_depth)?;
         num(
             &get,
@@ -270,6 +284,7 @@ impl Config {
         num(&get, "BATCH_CONCURRENCY", &mut c.batch.concurrency)?;
         c.batch.concurrency = c.batch.concurrency.max(1);
         c.admin_token = get("ADMIN_TOKEN").filter(|t| !t.is_empty());
+        c.auth = crate::auth::AuthSettings::from_lookup(&get)?;
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,
             Some("json") => true,

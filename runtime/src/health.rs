@@ -1,6 +1,8 @@
 //! `/health/live` (the process is up) and `/health/ready` (dependencies
 //! answer). Readiness is cached briefly and computed by one caller at a
 //! time, so a storm of probes costs one database round trip per interval.
+//! Once the server starts draining (SIGTERM), readiness fails at once and
+//! stays failed, so load balancers stop sending new requests.
 
 use crate::observe::names;
 use crate::redis_conn::RedisHandle;
@@ -11,6 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +33,9 @@ pub struct Component {
 pub struct Report {
     /// `up`, `degraded` or `down`.
     pub status: &'static str,
+    /// Why the service is not ready when no component says so: `draining`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
     pub components: Vec<Component>,
 }
 
@@ -38,6 +44,7 @@ pub struct Health {
     redis: Option<(Arc<RedisHandle>, bool)>,
     ttl: Duration,
     last: tokio::sync::Mutex<Option<(Instant, Arc<Report>)>>,
+    draining: AtomicBool,
 }
 
 impl Health {
@@ -49,7 +56,19 @@ impl Health {
             redis,
             ttl,
             last: tokio::sync::Mutex::new(None),
+            draining: AtomicBool::new(false),
         })
+    }
+
+    /// From now on readiness answers 503 (`draining`), whatever the
+    /// dependencies say; there is no way back, the process is stopping.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        metrics::gauge!(names::READY).set(0.0);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     pub async fn report(&self) -> Arc<Report> {
@@ -84,8 +103,15 @@ impl Health {
         } else {
             "up"
         };
-        metrics::gauge!(names::READY).set(if status == "down" { 0.0 } else { 1.0 });
-        let report = Arc::new(Report { status, components });
+        // A check that was under way when draining began must not flip the
+        // gauge back.
+        let ready = status != "down" && !self.is_draining();
+        metrics::gauge!(names::READY).set(if ready { 1.0 } else { 0.0 });
+        let report = Arc::new(Report {
+            status,
+            reason: None,
+            components,
+        });
         *last = Some((Instant::now(), report.clone()));
         report
     }
@@ -123,6 +149,17 @@ pub fn router(health: Arc<Health>) -> Router {
 }
 
 async fn ready(State(h): State<Arc<Health>>) -> impl IntoResponse {
+    if h.is_draining() {
+        // No dependency check: the answer cannot change, and it must come
+        // at once, not after a cached result expires. No Retry-After: this
+        // process will not become ready again.
+        let report = Report {
+            status: "down",
+            reason: Some("draining"),
+            components: Vec::new(),
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(report)).into_response();
+    }
     let report = h.report().await;
     let code = if report.status == "down" {
         StatusCode::SERVICE_UNAVAILABLE

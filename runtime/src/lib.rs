@@ -10,6 +10,7 @@ pub mod admin;
 #[cfg(feature = "mimalloc")]
 pub mod alloc;
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod context;

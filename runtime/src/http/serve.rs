@@ -2,6 +2,13 @@
 //! the limits a public service needs before a request reaches the gate,
 //! and a graceful drain on shutdown.
 //!
+//! Shutdown has two phases. Draining: readiness fails while everything
+//! else is served as usual for the drain delay, so load balancers stop
+//! sending new requests before any connection is refused. Stopping: the
+//! listener is closed, idle connections are closed, and each busy one is
+//! told to end (`Connection: close` on its HTTP/1.1 response, GOAWAY on
+//! HTTP/2) and gets the grace period to finish.
+//!
 //! `axum::serve` does the same but offers no way to bound request headers;
 //! without a bound hyper buffers up to 400 KB of them.
 
@@ -29,18 +36,77 @@ pub struct ConnectionLimits {
 /// hyper's smallest read buffer.
 const MIN_HEADER_BYTES: usize = 8192;
 
-/// Serves `stack` on `listener` until `shutdown` completes, then lets the
-/// open connections finish for up to `grace` before dropping them.
-pub async fn serve(
+/// How the server stops.
+pub struct Stop<S, H, D> {
+    /// Completing starts the drain.
+    pub signal: S,
+    /// Runs once when the drain starts (readiness begins to fail).
+    pub on_drain: D,
+    /// How long everything is still served after the signal.
+    pub delay: Duration,
+    /// Completing ends the delay early (a second Ctrl-C).
+    pub hurry: H,
+    /// How long open connections then get before they are dropped.
+    pub grace: Duration,
+}
+
+/// Serves `stack` on `listener` until `stop.signal` completes, keeps
+/// serving for `stop.delay`, then stops accepting and lets the open
+/// connections finish for up to `stop.grace` before dropping them.
+pub async fn serve<S, H, D>(
     listener: TcpListener,
     stack: Stack,
     limits: ConnectionLimits,
-    shutdown: impl Future<Output = ()>,
-    grace: Duration,
-) {
+    stop: Stop<S, H, D>,
+) where
+    S: Future<Output = ()>,
+    H: Future<Output = ()>,
+    D: FnOnce(),
+{
     let builder = builder(limits);
     let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
+    accept_until(&listener, &stack, &builder, &graceful, stop.signal).await;
+    (stop.on_drain)();
+    tracing::info!(
+        delay = ?stop.delay,
+        "draining: readiness fails, still serving until the delay ends"
+    );
+    if !stop.delay.is_zero() {
+        let hurry = async {
+            stop.hurry.await;
+            tracing::info!("second signal: ending the drain delay early");
+        };
+        let until = async {
+            tokio::select! {
+                () = tokio::time::sleep(stop.delay) => {}
+                () = hurry => {}
+            }
+        };
+        accept_until(&listener, &stack, &builder, &graceful, until).await;
+    }
+    drop(listener);
+    tracing::info!(
+        connections = graceful.count(),
+        grace = ?stop.grace,
+        "stopped accepting; finishing in-flight requests"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(stop.grace) => {
+            tracing::warn!(grace = ?stop.grace, "shutdown timeout reached; dropping remaining connections");
+        }
+    }
+}
+
+/// Accepts and serves connections until `until` completes.
+async fn accept_until(
+    listener: &TcpListener,
+    stack: &Stack,
+    builder: &Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    until: impl Future<Output = ()>,
+) {
+    let mut until = std::pin::pin!(until);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -50,7 +116,7 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut until => return,
         };
         // Responses are small: do not wait to coalesce them.
         let _ = tcp.set_nodelay(true);
@@ -66,13 +132,6 @@ pub async fn serve(
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!(?grace, "shutdown timeout reached; dropping remaining connections");
-        }
     }
 }
 

@@ -74,6 +74,10 @@ pub fn router_with_info(
             get(move |h: HeaderMap| async move { spec.respond(&h) }).fallback(not_allowed),
         )
         .route("/docs", get(docs_ui::page).fallback(not_allowed))
+        .route(
+            "/docs/assets/{name}",
+            get(docs_ui::asset).fallback(not_allowed),
+        )
 }
 
 struct Spec {
