@@ -4,7 +4,7 @@
 
 use crate::resources::*;
 use chrono::NaiveDate;
-use resourceful::{ApiResult, Server};
+use resourceful::{ApiResult, Principal, Server};
 
 /// Inserts a few projects, tasks and comments unless projects exist.
 pub async fn seed(server: &Server) -> ApiResult<()> {
@@ -68,17 +68,19 @@ pub async fn seed(server: &Server) -> ApiResult<()> {
         });
     }
     let tasks = tx.of::<Task>().create_many(items).await?;
-    let comment = |task: &Task, author: &str, body: &str| CommentCreate {
-        task_id: task.id,
-        author: author.into(),
-        body: body.into(),
-    };
-    tx.of::<Comment>()
-        .create_many(vec![
-            comment(&tasks[0], "ana", "Looks great."),
-            comment(&tasks[1], "ben", "First draft is in the doc."),
-        ])
-        .await?;
+    // A comment's author is whoever writes it: act as each one.
+    for (task, author, body) in [
+        (&tasks[0], "ana", "Looks great."),
+        (&tasks[1], "ben", "First draft is in the doc."),
+    ] {
+        tx.acting_as(Principal::new(author))
+            .of::<Comment>()
+            .create(CommentCreate {
+                task_id: task.id,
+                body: body.into(),
+            })
+            .await?;
+    }
     tx.commit().await?;
     tracing::info!(
         projects = projects.len(),

@@ -29,4 +29,5 @@ pub fn resources_only(config: Config) -> App {
         .resource::<resources::Project>()
         .resource::<resources::Task>()
         .resource::<resources::Comment>()
+        .resource::<resources::Bookmark>()
 }

@@ -1,7 +1,12 @@
-//! The example domain: projects, their tasks, and comments on tasks.
+//! The example domain: projects, their tasks, comments on tasks and each
+//! caller's bookmarks.
 //!
 //! These declarations are the whole API: routes, GraphQL, OpenAPI and
-//! (through `build.rs`) the client packages are derived from them.
+//! (through `build.rs`) the client packages are derived from them, and so
+//! are the permissions: projects and tasks are read by any signed-in
+//! caller and written by editors; anyone signed in may comment, and only
+//! a comment's author (or an admin) changes it; a bookmark is its owner's
+//! alone.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use resourceful::prelude::*;
@@ -27,7 +32,11 @@ pub enum Visibility {
 }
 
 /// A project groups tasks.
-#[api_resource(path = "projects", cache_ttl = "10m")]
+#[api_resource(
+    path = "projects",
+    cache_ttl = "10m",
+    access(read = "authenticated", write = "role:editor")
+)]
 #[derive(Debug, Clone)]
 pub struct Project {
     #[api(id)]
@@ -52,7 +61,11 @@ pub struct Project {
 }
 
 /// A unit of work inside a project.
-#[api_resource(path = "tasks", cache_ttl = "10m")]
+#[api_resource(
+    path = "tasks",
+    cache_ttl = "10m",
+    access(read = "authenticated", write = "role:editor")
+)]
 #[derive(Debug, Clone)]
 pub struct Task {
     #[api(id)]
@@ -82,17 +95,44 @@ pub struct Task {
 }
 
 /// A remark left on a task.
-#[api_resource(path = "comments", page_size = 20)]
+#[api_resource(
+    path = "comments",
+    page_size = 20,
+    access(
+        read = "authenticated",
+        create = "authenticated",
+        update = "owner | role:admin",
+        delete = "owner | role:admin"
+    )
+)]
 #[derive(Debug, Clone)]
 pub struct Comment {
     #[api(id)]
     pub id: Uuid,
     #[api(filter, relation(resource = "tasks", on_delete = "cascade"))]
     pub task_id: i64,
-    #[api(filter, length(min = 1, max = 80))]
+    /// Who wrote it: the caller's subject, set by the server.
+    #[api(owner, filter)]
     pub author: String,
     #[api(length(min = 1, max = 5000))]
     pub body: String,
+    #[api(created_at, sort)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A task a caller keeps at hand; nobody else sees it.
+#[api_resource(path = "bookmarks", access(read = "owner", write = "owner"))]
+#[derive(Debug, Clone)]
+pub struct Bookmark {
+    #[api(id)]
+    pub id: i64,
+    #[api(filter, relation(resource = "tasks", on_delete = "cascade"))]
+    pub task_id: i64,
+    /// Whose bookmark it is: the caller's subject, set by the server.
+    #[api(owner)]
+    pub owner: String,
+    #[api(length(max = 500))]
+    pub note: Option<String>,
     #[api(created_at, sort)]
     pub created_at: DateTime<Utc>,
 }

@@ -1,5 +1,6 @@
 //! Runs the real `example-service` binary as a user would: on SQLite with
-//! no other service, then stops it with SIGTERM.
+//! no other service and no identity provider (the development issuer
+//! mints tokens), then stops it with SIGTERM.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,8 +43,22 @@ async fn serves_on_sqlite_and_stops_on_sigterm() {
     }
     // The default database is a local SQLite file, created on first run.
     assert!(dir.path().join("resourceful.db").exists());
+    // Reads need a caller; the development issuer makes one.
+    let anonymous = client.get(format!("{base}/v1/tasks")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let token: serde_json::Value = client
+        .post(format!("{base}/dev/token"))
+        .json(&serde_json::json!({"sub": "tester", "roles": ["editor"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
     let tasks: serde_json::Value = client
         .get(format!("{base}/v1/tasks?sort=title"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -57,11 +72,23 @@ async fn serves_on_sqlite_and_stops_on_sigterm() {
     );
     let created = client
         .post(format!("{base}/v1/projects"))
+        .bearer_auth(&token)
         .json(&serde_json::json!({"name": "From the test", "key": "TST", "visibility": "team"}))
         .send()
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
+    let mark: serde_json::Value = client
+        .post(format!("{base}/v1/bookmarks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"task_id": tasks["items"][0]["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mark["owner"], "tester", "{mark}");
 
     let pid = child.id().to_string();
     assert!(Command::new("kill")

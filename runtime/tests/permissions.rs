@@ -320,3 +320,36 @@ on_both! {
         assert_eq!(out["errors"][0]["extensions"]["code"], "FORBIDDEN", "{out}");
     }
 }
+
+#[tokio::test]
+async fn the_document_states_who_may_call_each_operation() {
+    let ctx = Ctx::from_app(Backend::Sqlite, app()).await;
+    let doc = ctx.get("/openapi.json").await.json;
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(
+        (scheme["type"].as_str(), scheme["scheme"].as_str()),
+        (Some("http"), Some("bearer"))
+    );
+    let boards = &doc["paths"]["/v1/boards"];
+    assert_eq!(boards["get"]["security"], json!([{"bearer": []}]));
+    assert_eq!(
+        boards["post"]["security"],
+        json!([{"bearer": ["role:editor"]}])
+    );
+    for op in ["get", "post"] {
+        assert!(boards[op]["responses"]["401"].is_object(), "{op}");
+    }
+    assert!(boards["post"]["responses"]["403"].is_object());
+    let post = &doc["paths"]["/v1/posts/{id}"];
+    assert_eq!(
+        post["patch"]["security"],
+        json!([{"bearer": ["role:admin", "owner"]}])
+    );
+    let gql = &doc["paths"]["/graphql"]["post"]["security"];
+    assert_eq!(
+        gql,
+        &json!([{}, {"bearer": []}]),
+        "GraphQL takes an optional token"
+    );
+    ctx.cleanup().await;
+}

@@ -49,6 +49,14 @@ impl<'t> Tx<'t> {
         &self.ctx
     }
 
+    /// From now on the transaction acts for `principal` (its access rules
+    /// apply and it owns what it creates), e.g. to seed rows of several
+    /// owners in one transaction.
+    pub fn acting_as(&mut self, principal: crate::identity::Principal) -> &mut Self {
+        self.ctx = self.ctx.clone().with_principal(principal);
+        self
+    }
+
     /// One resource, written (and read) inside this transaction.
     pub fn of<R: Resource>(&mut self) -> TxResource<'_, R> {
         let tx = match &mut self.write {

@@ -8,6 +8,7 @@ mod document;
 mod params;
 mod responses;
 mod schemas;
+mod security;
 
 pub use document::document;
 
@@ -55,6 +56,7 @@ pub fn router_with_info(
     for f in fragments {
         doc.merge(f.clone());
     }
+    security::describe(&mut doc, registry);
     document::answer_431_everywhere(&mut doc);
     let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
     document::variables_as_json_content(&mut value);

@@ -7,10 +7,12 @@
 /// web with a transport of your own.
 library resourceful_example_client;
 
+export 'src/api/bookmarks_api.dart';
 export 'src/api/comments_api.dart';
 export 'src/api/projects_api.dart';
 export 'src/api/tasks_api.dart';
 export 'src/client.dart';
+export 'src/models/bookmark.dart';
 export 'src/models/comment.dart';
 export 'src/models/enums.dart';
 export 'src/models/project.dart';

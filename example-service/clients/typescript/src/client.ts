@@ -6,7 +6,22 @@ import { HttpClient } from "./runtime/http";
 import type { ClientConfig } from "./runtime/http";
 import { ResourceApi } from "./runtime/resource";
 import type { ResourceDescriptor } from "./runtime/resource";
-import type { CommentTypes, ProjectTypes, TaskTypes } from "./models";
+import type { BookmarkTypes, CommentTypes, ProjectTypes, TaskTypes } from "./models";
+
+/** Static facts about {@link Bookmark} (`/v1/bookmarks`). */
+export const bookmarkResource: ResourceDescriptor = {
+  name: "Bookmark",
+  route: "/v1/bookmarks",
+  idField: "id",
+  pageSize: 50,
+  maxPageSize: 500,
+};
+
+/**
+ * The operations on /v1/bookmarks: `list`, `pages`, `items`, `listAll`, `get`, `create`,
+ * `createMany`, `replace`, `update`, `delete`.
+ */
+export type BookmarkApi = ResourceApi<BookmarkTypes>;
 
 /** Static facts about {@link Comment} (`/v1/comments`). */
 export const commentResource: ResourceDescriptor = {
@@ -66,6 +81,8 @@ export type TaskApi = ResourceApi<TaskTypes>;
 export class ApiClient {
   /** Low-level requests (custom endpoints); shares headers, timeout and cache. */
   readonly http: HttpClient;
+  /** A task a caller keeps at hand; nobody else sees it. `/v1/bookmarks` */
+  readonly bookmarks: BookmarkApi;
   /** A remark left on a task. `/v1/comments` */
   readonly comments: CommentApi;
   /** A project groups tasks. `/v1/projects` */
@@ -75,6 +92,7 @@ export class ApiClient {
 
   constructor(config: ClientConfig) {
     this.http = new HttpClient(config);
+    this.bookmarks = new ResourceApi<BookmarkTypes>(this.http, bookmarkResource);
     this.comments = new ResourceApi<CommentTypes>(this.http, commentResource);
     this.projects = new ResourceApi<ProjectTypes>(this.http, projectResource);
     this.tasks = new ResourceApi<TaskTypes>(this.http, taskResource);

@@ -26,6 +26,96 @@ export function isVisibility(value: unknown): value is Visibility {
   return (typeof value === "string") && (VISIBILITY_VALUES as readonly string[]).includes(value);
 }
 
+// ---- Bookmark (/v1/bookmarks) ---------------------------------------
+
+/**
+ * A task a caller keeps at hand; nobody else sees it.
+ *
+ * `/v1/bookmarks`: 50 per page by default, at most 500.
+ *
+ * Relations:
+ * - `task_id` → {@link Task} (GraphQL field `task`); on delete: cascade
+ */
+export interface Bookmark {
+  /** The id, assigned by the server. Integer. Filterable, sortable. */
+  id: number;
+  /**
+   * Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too.
+   * Filterable.
+   */
+  task_id: number;
+  /** Whose bookmark it is: the caller's subject, set by the server. */
+  owner: string;
+  /** At most 500 characters. */
+  note: string | null;
+  /**
+   * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
+   * input. Set by the server on create. Sortable.
+   */
+  created_at: string;
+}
+
+/** The id of a {@link Bookmark}. */
+export type BookmarkId = number;
+
+/** Body of `POST /v1/bookmarks` (create). Optional fields may be left out (they are stored as null). */
+export interface BookmarkCreate {
+  /** Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too. */
+  task_id: number;
+  /** At most 500 characters. */
+  note?: string | null;
+}
+
+/** Body of `PUT /v1/bookmarks/{id}` (replace): every field; optional fields left out become null. */
+export interface BookmarkReplace {
+  /** Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too. */
+  task_id: number;
+  /** At most 500 characters. */
+  note?: string | null;
+}
+
+/**
+ * Body of `PATCH /v1/bookmarks/{id}` (JSON merge patch): only the given fields change; `null`
+ * clears an optional field.
+ */
+export interface BookmarkPatch {
+  /** Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too. */
+  task_id?: number;
+  /** At most 500 characters. */
+  note?: string | null;
+}
+
+/**
+ * Filters of `GET /v1/bookmarks` (`field[op]=value`). A bare value means `eq`; `null` means
+ * `is_null: true` (optional fields). Conditions are combined with AND.
+ */
+export interface BookmarkFilter {
+  /** Operators: `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in`, `nin`. */
+  id?: number | Ops<number, "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "nin">;
+  /** Operators: `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in`, `nin`. */
+  task_id?: number | Ops<number, "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "nin">;
+}
+
+/** Fields `GET /v1/bookmarks` can sort on. */
+export type BookmarkSortField = "id" | "created_at";
+
+/** A sort key: the field, or `-field` for descending. Nulls sort last; the id breaks ties. */
+export type BookmarkSort = BookmarkSortField | `-${BookmarkSortField}`;
+
+/** Parameters of `GET /v1/bookmarks`. */
+export type BookmarkListParams = ListParams<BookmarkFilter, BookmarkSort>;
+
+/** Every type of {@link Bookmark}, bundled for the generic client and hooks. */
+export interface BookmarkTypes extends ResourceTypes {
+  item: Bookmark;
+  id: BookmarkId;
+  create: BookmarkCreate;
+  replace: BookmarkReplace;
+  patch: BookmarkPatch;
+  filter: BookmarkFilter;
+  sort: BookmarkSort;
+}
+
 // ---- Comment (/v1/comments) -----------------------------------------
 
 /**
@@ -47,7 +137,11 @@ export interface Comment {
    * Filterable.
    */
   task_id: number;
-  /** 1 to 80 characters. Filterable. */
+  /**
+   * Who wrote it: the caller's subject, set by the server.
+   *
+   * Filterable.
+   */
   author: string;
   /** 1 to 5000 characters. */
   body: string;
@@ -65,8 +159,6 @@ export type CommentId = string;
 export interface CommentCreate {
   /** Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too. */
   task_id: number;
-  /** 1 to 80 characters. */
-  author: string;
   /** 1 to 5000 characters. */
   body: string;
 }
@@ -75,8 +167,6 @@ export interface CommentCreate {
 export interface CommentReplace {
   /** Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too. */
   task_id: number;
-  /** 1 to 80 characters. */
-  author: string;
   /** 1 to 5000 characters. */
   body: string;
 }
@@ -88,8 +178,6 @@ export interface CommentReplace {
 export interface CommentPatch {
   /** Integer. References a {@link Task} by id (`/v1/tasks`); deleting it deletes this item too. */
   task_id?: number;
-  /** 1 to 80 characters. */
-  author?: string;
   /** 1 to 5000 characters. */
   body?: string;
 }
@@ -315,6 +403,7 @@ export interface ProjectTypes extends ResourceTypes {
  *
  * Relations:
  * - `project_id` → {@link Project} (GraphQL field `project`); on delete: cascade
+ * - `bookmarks` ← {@link Bookmark}.`task_id`: `client.bookmarks.list({ filter: { task_id: id } })`
  * - `comments` ← {@link Comment}.`task_id`: `client.comments.list({ filter: { task_id: id } })`
  */
 export interface Task {

@@ -71,7 +71,66 @@ function split<O extends WithClient>(options: O | undefined): [ApiClient | undef
   const { client, ...rest } = options;
   return [client, rest];
 }
-import type { Comment, CommentCreate, CommentId, CommentListParams, CommentTypes, Project, ProjectCreate, ProjectId, ProjectListParams, ProjectTypes, Task, TaskCreate, TaskId, TaskListParams, TaskTypes } from "./models";
+import type { Bookmark, BookmarkCreate, BookmarkId, BookmarkListParams, BookmarkTypes, Comment, CommentCreate, CommentId, CommentListParams, CommentTypes, Project, ProjectCreate, ProjectId, ProjectListParams, ProjectTypes, Task, TaskCreate, TaskId, TaskListParams, TaskTypes } from "./models";
+
+// ---- Bookmark (/v1/bookmarks) ---------------------------------------
+
+/**
+ * Query keys of Bookmark: `bookmarkKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`,
+ * `.details()`, `.detail(id)`. Invalidate `bookmarkKeys.lists()` to refresh every list.
+ */
+export const bookmarkKeys = resourceKeys<BookmarkTypes, "bookmarks">("bookmarks");
+
+/** One Bookmark (`GET /v1/bookmarks/{id}`); waits while `id` is null or undefined. */
+export function useBookmark<TData = Bookmark>(id: BookmarkId | null | undefined, options?: ItemQueryOptions<Bookmark, TData> & WithClient) {
+  const [client, rest] = split(options);
+  return useItemQuery(useApiClient(client).bookmarks, bookmarkKeys, id, rest);
+}
+
+/** One page of Bookmark items (`GET /v1/bookmarks`). */
+export function useBookmarkList<TData = Page<Bookmark>>(params?: BookmarkListParams, options?: ListQueryOptions<Bookmark, TData> & WithClient) {
+  const [client, rest] = split(options);
+  return useListQuery(useApiClient(client).bookmarks, bookmarkKeys, params, rest);
+}
+
+/**
+ * Bookmark items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
+ * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ */
+export function useBookmarkInfinite(params?: InfiniteParamsOf<BookmarkTypes>, options?: InfiniteQueryOptions<Bookmark> & WithClient) {
+  const [client, rest] = split(options);
+  return useInfiniteListQuery(useApiClient(client).bookmarks, bookmarkKeys, params, rest);
+}
+
+/** Creates a Bookmark: `mutate(input)`; caches the new item and refreshes the lists. */
+export function useCreateBookmark(options?: MutationHookOptions<Bookmark, BookmarkCreate> & WithClient) {
+  const [client, rest] = split(options);
+  return useCreateMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
+}
+
+/**
+ * Updates a Bookmark (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the
+ * cached item and lists, and is rolled back if the server refuses it.
+ */
+export function useUpdateBookmark(options?: MutationHookOptions<Bookmark, UpdateVariables<BookmarkTypes>> & WithClient) {
+  const [client, rest] = split(options);
+  return useUpdateMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
+}
+
+/** Replaces a Bookmark (PUT): `mutate({ id, input, ifMatch? })`. */
+export function useReplaceBookmark(options?: MutationHookOptions<Bookmark, ReplaceVariables<BookmarkTypes>> & WithClient) {
+  const [client, rest] = split(options);
+  return useReplaceMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
+}
+
+/**
+ * Deletes a Bookmark: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored
+ * on error).
+ */
+export function useDeleteBookmark(options?: MutationHookOptions<void, DeleteVariables<BookmarkTypes>> & WithClient) {
+  const [client, rest] = split(options);
+  return useDeleteMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
+}
 
 // ---- Comment (/v1/comments) -----------------------------------------
 

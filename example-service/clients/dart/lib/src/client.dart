@@ -3,6 +3,7 @@
 import 'api/projects_api.dart';
 import 'api/tasks_api.dart';
 import 'api/comments_api.dart';
+import 'api/bookmarks_api.dart';
 import 'runtime/cache.dart';
 import 'runtime/changes.dart';
 import 'runtime/core.dart';
@@ -51,7 +52,8 @@ class ApiClient {
   ApiClient._(this._core, Duration? cacheTtl)
       : projects = ProjectsApi(_core, cacheTtl: cacheTtl),
         tasks = TasksApi(_core, cacheTtl: cacheTtl),
-        comments = CommentsApi(_core, cacheTtl: cacheTtl);
+        comments = CommentsApi(_core, cacheTtl: cacheTtl),
+        bookmarks = BookmarksApi(_core, cacheTtl: cacheTtl);
 
   final ApiCore _core;
 
@@ -63,6 +65,9 @@ class ApiClient {
 
   /// `/v1/comments`: A remark left on a task.
   final CommentsApi comments;
+
+  /// `/v1/bookmarks`: A task a caller keeps at hand; nobody else sees it.
+  final BookmarksApi bookmarks;
 
   /// Every change made through this client (creates, updates, deletes).
   Stream<ResourceChange> get changes => _core.changes;
@@ -79,6 +84,6 @@ class ApiClient {
 
 /// Resource → the resources whose records a delete there removes or changes.
 const Map<String, List<String>> _cascades = <String, List<String>>{
-  'projects': <String>['tasks', 'comments'],
-  'tasks': <String>['comments'],
+  'projects': <String>['tasks', 'comments', 'bookmarks'],
+  'tasks': <String>['comments', 'bookmarks'],
 };

@@ -30,7 +30,7 @@ class Comment {
   /// Wire name `task_id`. Refers to `tasks`.
   final int taskId;
 
-  /// 1 to 80 characters.
+  /// Who wrote it: the caller's subject, set by the server.
   final String author;
 
   /// 1 to 5000 characters.
@@ -88,22 +88,17 @@ class Comment {
 class CommentCreate implements JsonInput {
   const CommentCreate({
     required this.taskId,
-    required this.author,
     required this.body,
   });
 
   /// The writable fields of [model], e.g. to edit them for a replace.
   factory CommentCreate.fromModel(Comment model) => CommentCreate(
         taskId: model.taskId,
-        author: model.author,
         body: model.body,
       );
 
   /// Wire name `task_id`. Refers to `tasks`.
   final int taskId;
-
-  /// 1 to 80 characters.
-  final String author;
 
   /// 1 to 5000 characters.
   final String body;
@@ -111,7 +106,6 @@ class CommentCreate implements JsonInput {
   @override
   Map<String, dynamic> toJson() => <String, dynamic>{
         'task_id': taskId,
-        'author': author,
         'body': body,
       };
 
@@ -120,14 +114,13 @@ class CommentCreate implements JsonInput {
       identical(this, other) ||
       other is CommentCreate &&
           other.taskId == this.taskId &&
-          other.author == this.author &&
           other.body == this.body;
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[taskId, author, body]);
+  int get hashCode => Object.hashAll(<Object?>[taskId, body]);
 
   @override
-  String toString() => 'CommentCreate(taskId: $taskId, author: $author, body: $body)';
+  String toString() => 'CommentCreate(taskId: $taskId, body: $body)';
 }
 
 /// The body of `client.comments.update` (a JSON merge patch): only the fields given
@@ -136,26 +129,21 @@ class CommentCreate implements JsonInput {
 class CommentPatch implements JsonInput {
   const CommentPatch({
     this.taskId,
-    this.author,
     this.body,
   });
 
   /// Wire name `task_id`. Refers to `tasks`.
   final int? taskId;
 
-  /// 1 to 80 characters.
-  final String? author;
-
   /// 1 to 5000 characters.
   final String? body;
 
   /// Whether no field is set.
-  bool get isEmpty => taskId == null && author == null && body == null;
+  bool get isEmpty => taskId == null && body == null;
 
   @override
   Map<String, dynamic> toJson() => <String, dynamic>{
         if (taskId != null) 'task_id': taskId!,
-        if (author != null) 'author': author!,
         if (body != null) 'body': body!,
       };
 
@@ -164,14 +152,13 @@ class CommentPatch implements JsonInput {
       identical(this, other) ||
       other is CommentPatch &&
           other.taskId == this.taskId &&
-          other.author == this.author &&
           other.body == this.body;
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[taskId, author, body]);
+  int get hashCode => Object.hashAll(<Object?>[taskId, body]);
 
   @override
-  String toString() => 'CommentPatch(taskId: $taskId, author: $author, body: $body)';
+  String toString() => 'CommentPatch(taskId: $taskId, body: $body)';
 }
 
 /// Conditions for `client.comments.list` and `watchList`; all must hold. Each
