@@ -75,6 +75,7 @@ pub fn route_infos(registry: &Registry, config: &Config, custom: &[CustomRoute])
         ("/graphql", ContextNeed::Always),
         ("/openapi.json", ContextNeed::Never),
         ("/docs", ContextNeed::Never),
+        ("/docs/assets/{name}", ContextNeed::Never),
         ("/health/live", ContextNeed::Never),
         ("/health/ready", ContextNeed::Never),
         ("/metrics", ContextNeed::Never),

@@ -12,9 +12,11 @@ use utoipa::openapi::schema::{ObjectBuilder, Ref, SchemaFormat, Type};
 use utoipa::openapi::{ContentBuilder, RefOr};
 
 /// The kinds some route can answer with, in status order.
-const KINDS: [Kind; 12] = [
+const KINDS: [Kind; 14] = [
     Kind::MalformedJson,
     Kind::BadQuery,
+    Kind::Unauthorized,
+    Kind::Forbidden,
     Kind::NotFound,
     Kind::MethodNotAllowed,
     Kind::Conflict,
@@ -39,8 +41,8 @@ fn name(kind: Kind) -> String {
 fn explain(kind: Kind) -> &'static str {
     match kind {
         Kind::MalformedJson => "The body is empty or not valid JSON.",
-        Kind::Unauthorized => "Credentials are missing or invalid.",
-        Kind::Forbidden => "The caller may not do this: a rule of the application refused it.",
+        Kind::Unauthorized => "No bearer token, or one that is malformed, expired, forged or from an issuer this API does not trust; `WWW-Authenticate` says which (`error=\"invalid_token\"`).",
+        Kind::Forbidden => "The caller may not do this: its roles or scopes do not grant it, the row is another owner's, a field it sent is not its to write, or a rule of the application refused it.",
         Kind::BadQuery => "A query parameter is unknown, not filterable or sortable, or has a bad value; `errors` lists each one.",
         Kind::Validation => "The body is well-formed JSON but breaks the resource's rules; `errors` lists every invalid field.",
         Kind::NotFound => "No record has this id (or the id does not parse).",
@@ -100,6 +102,9 @@ pub fn components(rate_limit: HeaderStyle) -> Vec<(String, RefOr<Response>)> {
                     }
                 }
                 Kind::MethodNotAllowed => r = r.header("Allow", allow()),
+                Kind::Unauthorized | Kind::Forbidden => {
+                    r = r.header("WWW-Authenticate", challenge())
+                }
                 _ => {}
             }
             (name(kind), r.build().into())
@@ -167,6 +172,11 @@ pub fn retry_after() -> Header {
         )
         .description(Some("Seconds to wait before retrying."))
         .build()
+}
+
+/// RFC 6750's challenge: `invalid_token` (401) or `insufficient_scope` (403).
+pub fn challenge() -> Header {
+    string_header("`Bearer error=\"invalid_token\"` (401) or `Bearer error=\"insufficient_scope\"` (403), with an `error_description`.")
 }
 
 pub fn allow() -> Header {

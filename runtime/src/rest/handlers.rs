@@ -8,7 +8,7 @@ use crate::cache::CachedList;
 use crate::context::Context;
 use crate::error::{ApiError, ApiResult, Kind};
 use crate::input::Mode;
-use crate::permissions::FieldMask;
+use crate::permissions::{self, Action, FieldMask};
 use crate::query::parse_rest_query;
 use crate::query::scope::Resolved;
 use crate::representation::{etag_matches, etag_of, Representation};
@@ -181,6 +181,7 @@ pub async fn get_one(
     inm: IfNoneMatch,
     ctx: Context,
 ) -> ApiResult<Response> {
+    permissions::admit(st.svc.model, Action::Read, &ctx)?;
     let id = st.svc.parse_id(&id)?;
     let mut rep = st
         .svc
@@ -212,6 +213,8 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
+    // Who may ask comes before what was asked: 401/403 before 4xx on input.
+    permissions::admit(st.svc.model, Action::Create, &ctx)?;
     let key = idempotency::key_of(&headers)?;
     let json = read_json(&headers, body, st.max_body, Accepts::Json).await?;
     let bulk = create_shape(&json)?;
@@ -303,6 +306,7 @@ async fn update(
     body: Body,
     mode: Mode,
 ) -> ApiResult<Response> {
+    permissions::admit(st.svc.model, Action::Update, &ctx)?;
     let id = st.svc.parse_id(&id)?;
     let accepts = if mode == Mode::Patch {
         Accepts::MergePatch
@@ -374,6 +378,7 @@ pub async fn delete(
     ctx: Context,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    permissions::admit(st.svc.model, Action::Delete, &ctx)?;
     let id = st.svc.parse_id(&id)?;
     st.svc
         .delete(&ctx, &id, header_str(&headers, header::IF_MATCH))
