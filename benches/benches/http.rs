@@ -284,8 +284,42 @@ struct WrkResult {
     p99_ms: f64,
 }
 
+/// The development issuer's seed shared by every benchmarked service.
+const DEV_SECRET: &str = "resourceful-benchmark";
+
+/// A bearer token of an editor, valid for a day: every request carries it,
+/// so the example's cost includes its check (a cached verification).
+fn bearer_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        use resourceful::auth::dev::{DevIssuer, TokenRequest, AUDIENCE};
+        let issuer = DevIssuer::new(Some(DEV_SECRET), AUDIENCE);
+        let minted = issuer
+            .mint(&TokenRequest {
+                sub: "bench".into(),
+                roles: vec!["editor".into()],
+                scope: None,
+                ttl_secs: Some(86_400),
+            })
+            .expect("a development token");
+        minted["access_token"].as_str().expect("token").to_string()
+    })
+}
+
+fn auth_headers() -> reqwest::header::HeaderMap {
+    let mut h = reqwest::header::HeaderMap::new();
+    let v = format!("Bearer {}", bearer_token());
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        v.parse().expect("header value"),
+    );
+    h
+}
+
 fn run_wrk(s: &Settings, lua: &Path, addr: SocketAddr, spec: &Spec, secs: u64) -> WrkResult {
     let out = Command::new("wrk")
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {}", bearer_token()))
         .arg(format!("-t{}", s.wrk_threads))
         .arg(format!("-c{}", s.wrk_conns))
         .arg(format!("-d{secs}s"))
@@ -492,6 +526,7 @@ impl Bench {
             body: spec.body.clone(),
             ids: spec.ids,
             pids: spec.pids,
+            headers: format!("authorization: Bearer {}\r\n", bearer_token()),
         };
         let r = loadgen::run(
             target,
@@ -917,6 +952,7 @@ fn main() {
         .expect("runtime");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        .default_headers(auth_headers())
         .build()
         .expect("client");
     let unix = SystemTime::now()
@@ -950,6 +986,9 @@ fn main() {
             ("RATE_LIMIT_GRAPHQL", UNLIMITED.into()),
             ("RUST_LOG", "warn".into()),
             ("LOG_FORMAT", "json".into()),
+            // Every example instance trusts the same development key, so one
+            // token (minted here) is valid on all; the baseline ignores it.
+            ("AUTH_DEV_SECRET", DEV_SECRET.into()),
         ];
         for (k, val) in extra {
             v.retain(|(x, _)| x != k);

@@ -234,6 +234,26 @@ fn rate_limit(c: &mut Criterion) {
     g.finish();
 }
 
+/// The development issuer's seed of the benchmarked apps: requests carry
+/// a token it signed, so the stack's cost includes the token check.
+const DEV_SECRET: &str = "resourceful-benchmark";
+
+fn bearer() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        use resourceful::auth::dev::{DevIssuer, TokenRequest, AUDIENCE};
+        let minted = DevIssuer::new(Some(DEV_SECRET), AUDIENCE)
+            .mint(&TokenRequest {
+                sub: "bench".into(),
+                roles: vec!["editor".into()],
+                scope: None,
+                ttl_secs: Some(86_400),
+            })
+            .expect("a development token");
+        format!("Bearer {}", minted["access_token"].as_str().expect("token"))
+    })
+}
+
 /// A seeded router of `app` on SQLite in `dir`.
 fn seeded_router(
     rt: &tokio::runtime::Runtime,
@@ -249,13 +269,14 @@ fn seeded_router(
         let config = resourceful::Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some(db.clone()),
             "RATE_LIMIT_READ" | "RATE_LIMIT_WRITE" | "RATE_LIMIT_GRAPHQL" => Some("100000000/min".into()),
+            "AUTH_DEV_SECRET" => Some(DEV_SECRET.into()),
             _ => None,
         })
         .unwrap();
         let server = app(config).build().await.expect("build");
         let router = server.router();
         let post = |path: &str, body: serde_json::Value| {
-            let mut req = axum::http::Request::post(path)
+            let mut req = axum::http::Request::post(path).header("authorization", bearer())
                 .header("content-type", "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap();
@@ -302,7 +323,10 @@ fn full_stack(c: &mut Criterion) {
         }),
     ];
     let get = |path: &str| {
-        let mut req = axum::http::Request::get(path).body(Body::empty()).unwrap();
+        let mut req = axum::http::Request::get(path)
+            .header("authorization", bearer())
+            .body(Body::empty())
+            .unwrap();
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         req
@@ -339,6 +363,7 @@ fn full_stack(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let r = executed.clone();
             let mut req = axum::http::Request::post("/graphql")
+                .header("authorization", bearer())
                 .header("content-type", "application/json")
                 .body(Body::from(
                     serde_json::json!({ "query": QUERY }).to_string(),

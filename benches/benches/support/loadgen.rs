@@ -39,6 +39,8 @@ pub struct Target {
     pub body: Option<String>,
     pub ids: (i64, i64),
     pub pids: (i64, i64),
+    /// Extra header lines, each ending in CRLF (e.g. `authorization`).
+    pub headers: String,
 }
 
 impl Target {
@@ -70,7 +72,7 @@ impl Target {
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.push(b' ');
         self.fill(&self.path, rng, out);
-        let _ = write!(out, " HTTP/1.1\r\nhost: {}\r\n", self.addr);
+        let _ = write!(out, " HTTP/1.1\r\nhost: {}\r\n{}", self.addr, self.headers);
         if let Some(t) = &self.body {
             self.fill(t, rng, body);
             let _ = write!(
