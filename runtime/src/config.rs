@@ -80,6 +80,12 @@ pub struct Config {
     /// responses while the resources they read are unchanged (only while
     /// `api_optimization_enabled` is on).
     pub graphql_response_cache: bool,
+    /// `GRAPHQL_INTROSPECTION` (default true): `false` refuses `__schema`
+    /// and `__type` queries (production, where clients ship their schema).
+    pub graphql_introspection: bool,
+    /// `CORS_ALLOWED_ORIGINS`: browser origins allowed to call the API
+    /// (comma-separated, or `*`); none by default (no CORS headers).
+    pub cors_allowed_origins: Vec<String>,
     /// `CACHE_TTL_SECS` (default 600): TTL for resources without `cache_ttl`.
     pub cache_ttl: Duration,
     /// `CACHE_MAX_ENTRIES` (default 10000): items per resource cache.
@@ -140,6 +146,8 @@ impl Default for Config {
             health_cache: Duration::from_millis(1000),
             api_optimization_enabled: true,
             graphql_response_cache: true,
+            graphql_introspection: true,
+            cors_allowed_origins: Vec::new(),
             cache_ttl: Duration::from_secs(600),
             cache_max_entries: 10_000,
             batch: BatchOptions::default(),
@@ -263,6 +271,7 @@ impl Config {
         for (name, flag) in [
             ("API_OPTIMIZATION_ENABLED", &mut c.api_optimization_enabled),
             ("GRAPHQL_RESPONSE_CACHE", &mut c.graphql_response_cache),
+            ("GRAPHQL_INTROSPECTION", &mut c.graphql_introspection),
         ] {
             if let Some(v) = get(name) {
                 *flag = match v.as_str() {
@@ -284,6 +293,14 @@ impl Config {
         num(&get, "BATCH_CONCURRENCY", &mut c.batch.concurrency)?;
         c.batch.concurrency = c.batch.concurrency.max(1);
         c.admin_token = get("ADMIN_TOKEN").filter(|t| !t.is_empty());
+        c.cors_allowed_origins = get("CORS_ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         c.auth = crate::auth::AuthSettings::from_lookup(&get)?;
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,

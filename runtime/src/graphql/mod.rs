@@ -46,8 +46,8 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
     // Declarations that cannot become a schema are start-up errors, like
     // the registry's own checks.
     let build = |depth, complexity| {
-        schema(&registry, depth, complexity)
-            .unwrap_or_else(|e| panic!("invalid GraphQL schema:\n{e}"))
+        let s = schema_with(&registry, depth, complexity, config.graphql_introspection);
+        s.unwrap_or_else(|e| panic!("invalid GraphQL schema:\n{e}"))
     };
     let state = http::GraphqlState {
         data: build(config.graphql_max_depth, config.graphql_max_complexity),
@@ -79,6 +79,16 @@ pub fn schema(
     registry: &Arc<Registry>,
     max_depth: usize,
     max_complexity: usize,
+) -> Result<Schema, String> {
+    schema_with(registry, max_depth, max_complexity, true)
+}
+
+/// [`schema`], with introspection (`__schema`, `__type`) on or off.
+pub fn schema_with(
+    registry: &Arc<Registry>,
+    max_depth: usize,
+    max_complexity: usize,
+    introspection: bool,
 ) -> Result<Schema, String> {
     let mut types = Types::default();
     scalars::register(&mut types);
@@ -117,6 +127,9 @@ pub fn schema(
         .limit_depth(max_depth)
         .limit_complexity(max_complexity)
         .extension(errors::ErrorPath);
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
     for (_, ty) in types.types {
         builder = builder.register(ty);
     }

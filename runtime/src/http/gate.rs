@@ -83,7 +83,7 @@ impl GateLayer {
                     .unwrap_or_default()
             })
             .collect();
-        let added_fields = 1 + config.limiter.as_ref().map_or(0, |l| l.field_count());
+        let added_fields = 2 + config.limiter.as_ref().map_or(0, |l| l.field_count());
         let mut contexts = config.contexts.clone();
         contexts.resize(config.observer.routes().count(), ContextNeed::Never);
         GateLayer(Arc::new(Shared {
@@ -376,7 +376,13 @@ impl After {
         );
         // Moved, not cloned: a clone of a fresh value would allocate.
         let request_id = std::mem::replace(&mut self.request_id, HeaderValue::from_static(""));
-        res.headers_mut().insert(X_REQUEST_ID.clone(), request_id);
+        let h = res.headers_mut();
+        h.insert(X_REQUEST_ID.clone(), request_id);
+        // Browsers must take every body as the type it says it is.
+        h.insert(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         res
     }
 }

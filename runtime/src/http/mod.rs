@@ -101,6 +101,9 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
     for apply in parts.layers {
         routes = apply(routes);
     }
+    if let Some(cors) = cors(&config.cors_allowed_origins) {
+        routes = routes.layer(cors);
+    }
 
     // One gate for everything per request (see `gate`). Rate limits apply
     // only to routes with a policy: never to probes or scrapes.
@@ -120,6 +123,53 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
         ids: MakeFastRequestId::default(),
     });
     Stack { routes, gate }
+}
+
+/// `CORS_ALLOWED_ORIGINS`: browsers on these origins may call the API and
+/// send `Authorization`; preflights are answered before any handler (and
+/// so before any access rule). `*` allows any origin, without credentials.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderName, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::LINK,
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("ratelimit"),
+                HeaderName::from_static("ratelimit-policy"),
+                HeaderName::from_static("idempotent-replayed"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// The application's routes, with typed access for their handlers and

@@ -73,9 +73,25 @@ impl ClientKeys {
             }
         }
         match self.client_ip(headers, peer) {
-            Some(ip) => ClientId::Ip(ip),
+            Some(ip) => ClientId::Ip(per_network(ip)),
             None => ClientId::Unknown,
         }
+    }
+}
+
+/// An IPv6 client's bucket is its /64: one host gets a whole /64 and can
+/// pick any address in it, so per-address buckets would not limit it.
+/// IPv4-mapped addresses count as the IPv4 address they carry.
+fn per_network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
     }
 }
 
@@ -116,6 +132,25 @@ impl std::fmt::Display for ClientId<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64() {
+        let k = ClientKeys {
+            trusted_proxies: vec![],
+            api_keys: Default::default(),
+        };
+        let at = |ip: &str| {
+            k.key(
+                &HeaderMap::new(),
+                Some(SocketAddr::new(ip.parse().unwrap(), 1)),
+                None,
+            )
+        };
+        assert_eq!(at("2001:db8:1:2::1"), at("2001:db8:1:2:ffff::9"));
+        assert_ne!(at("2001:db8:1:2::1"), at("2001:db8:1:3::1"));
+        assert_eq!(at("::ffff:192.0.2.7"), at("192.0.2.7"));
+        assert_ne!(at("192.0.2.7"), at("192.0.2.8"));
+    }
 
     fn headers(xff: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
