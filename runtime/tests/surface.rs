@@ -142,3 +142,28 @@ fn the_development_issuer_refuses_production_and_open_addresses() {
         "nothing protected, nothing to refuse"
     );
 }
+
+#[tokio::test]
+async fn probes_and_the_admin_token_are_not_taken_for_bearer_tokens() {
+    let mut config = Config::default();
+    config.admin_token = Some("opaque-admin-token".into());
+    config.auth = AuthSettings {
+        dev_issuer: Some(None),
+        ..AuthSettings::default()
+    };
+    let ctx = Ctx::with(Backend::Sqlite, config).await;
+    let with = |uri: &str, token: &str| {
+        axum::http::Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = ctx.send(with("/admin/flags", "opaque-admin-token")).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    for uri in ["/health/ready", "/health/live", "/openapi.json"] {
+        assert_eq!(ctx.send(with(uri, "garbage")).await.status, 200, "{uri}");
+    }
+    let r = ctx.send(with("/v1/projects", "garbage")).await;
+    assert_eq!(r.status, 401, "an API route checks the token: {}", r.json);
+    ctx.cleanup().await;
+}

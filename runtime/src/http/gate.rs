@@ -161,7 +161,16 @@ where
             shared,
         };
         let peer = self.peer;
-        let Some(auth) = after.shared.config.authenticator.as_ref() else {
+        // Probes, scrapes, the document and the admin routes (their own
+        // token) never ask who the caller is: no credential is checked.
+        let anonymous = after.shared.contexts[route] == ContextNeed::Never;
+        let Some(auth) = after
+            .shared
+            .config
+            .authenticator
+            .as_ref()
+            .filter(|_| !anonymous)
+        else {
             return self.admit_as(req, after, None);
         };
         match auth.authenticate(&req) {
