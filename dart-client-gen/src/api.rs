@@ -1,5 +1,6 @@
 //! Per resource the API class, and the `ApiClient` that holds them.
 
+use crate::access::{sentence, summary, uniform, Action};
 use crate::names::{doc, string_lit};
 use crate::types::Kind;
 use crate::{Ctx, ResCtx, HEADER};
@@ -62,7 +63,15 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
             "Duration.zero".to_string()
         }
     };
-    o.push_str(&doc(&text, ""));
+    if let Some(all) = uniform(m) {
+        let _ = write!(text, "\n\nAccess: {all}");
+    } else {
+        text.push_str("\n\nAccess:\n");
+        for a in Action::ALL {
+            let _ = writeln!(text, "- {}: {}", ops(a), sentence(m, a));
+        }
+    }
+    o.push_str(&doc(text.trim_end(), ""));
     let c = &r.class;
     let _ = writeln!(
         o,
@@ -88,6 +97,18 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
     let _ = writeln!(o, "          maxPageSize: {},", m.max_page_size);
     o.push_str("        );\n}\n");
     o
+}
+
+/// The `ResourceApi` methods each action covers.
+fn ops(a: Action) -> &'static str {
+    match a {
+        Action::Read => {
+            "`list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`, `watchList`"
+        }
+        Action::Create => "`create`, `createMany`",
+        Action::Update => "`update`, `replace`",
+        Action::Delete => "`delete`",
+    }
 }
 
 /// Resource path → the resources a delete there changes too: `cascade`
@@ -163,16 +184,22 @@ pub fn client(ctx: &Ctx) -> String {
          \x20 /// [transport] sends the requests; by default a `dart:io` `HttpClient`\n\
          \x20 /// (on the web, pass an adapter over `package:http` or `dio`).\n\
          \x20 /// [cache] keeps responses with their `ETag`s; in memory by default, or\n\
-         \x20 /// `NoCacheStorage()` for none. [headers] go with every request (for\n\
-         \x20 /// example `authorization`). [cacheTtl] replaces every resource's\n\
-         \x20 /// freshness window (how long a cached read is used without asking the\n\
-         \x20 /// server). [retries] and [maxRetryDelay]: see `ApiCore.retries`.\n",
+         \x20 /// `NoCacheStorage()` for none; entries are kept per caller. [headers] go\n\
+         \x20 /// with every request. [cacheTtl] replaces every resource's freshness\n\
+         \x20 /// window (how long a cached read is used without asking the server).\n\
+         \x20 /// [retries] and [maxRetryDelay]: see `ApiCore.retries`.\n\
+         \x20 ///\n\
+         \x20 /// [getToken] is asked before every request; its token goes as\n\
+         \x20 /// `authorization: Bearer …`. [refreshToken] is called when a request is\n\
+         \x20 /// answered 401: the request is sent once more with the token it returns\n\
+         \x20 /// (null gives up); a second 401 throws `UnauthorizedException`. Requests\n\
+         \x20 /// answered 401 meanwhile share the one call.\n",
     );
     o.push_str(
-        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n  }) {\n",
+        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n  }) {\n",
     );
     o.push_str(
-        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
+        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n      getToken: getToken,\n      refreshToken: refreshToken,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
     );
     if ctx.resources.is_empty() {
         o.push_str("  ApiClient._(this._core, Duration? cacheTtl);\n\n");
@@ -200,6 +227,8 @@ pub fn client(ctx: &Ctx) -> String {
             text.push_str(": ");
             text.push_str(r.model.doc.trim());
         }
+        text.push_str("\n\n");
+        text.push_str(&summary(&r.model));
         o.push_str(&doc(&text, "  "));
         let _ = writeln!(o, "  final {} {};\n", r.api_class, r.member);
     }

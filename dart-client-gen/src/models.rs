@@ -96,9 +96,10 @@ fn field_doc(o: &mut String, f: &FieldCtx) {
     if f.model.id.is_some() {
         notes.push("The id.".to_string());
     }
-    if f.model.auto.is_some() || f.model.read_only {
+    if (f.model.auto.is_some() || f.model.read_only) && !f.model.owner {
         notes.push("Set by the server.".to_string());
     }
+    notes.extend(crate::access::field_notes(&f.model, true));
     let v = &f.model.validation;
     match (v.min_length, v.max_length) {
         (Some(a), Some(b)) => notes.push(format!("{a} to {b} characters.")),

@@ -50,7 +50,7 @@ fn library(ctx: &Ctx) -> String {
     }
     exports.push("export 'src/runtime/cache.dart';".into());
     exports.push("export 'src/runtime/changes.dart';".into());
-    exports.push("export 'src/runtime/core.dart' show ResourceApi;".into());
+    exports.push("export 'src/runtime/core.dart' show ResourceApi, TokenProvider;".into());
     exports.push("export 'src/runtime/errors.dart' hide parseRetryAfter;".into());
     exports.push("export 'src/runtime/optional.dart';".into());
     exports.push("export 'src/runtime/query.dart';".into());
@@ -344,6 +344,51 @@ fn readme(ctx: &Ctx) -> String {
          value, nullable ones an `Optional` (`Optional(null)` clears).\n\n",
     );
 
+    // Sign-in and permissions.
+    o.push_str("## Sign-in and permissions\n\n");
+    o.push_str(
+        "`getToken` is asked before every request and its token sent as\n\
+         `authorization: Bearer …`. When a request is answered 401, `refreshToken`\n\
+         is called once and the request sent again with the token it returns\n\
+         (null gives up); if that is refused too, the call throws\n\
+         `UnauthorizedException`. Requests answered 401 meanwhile share the one\n\
+         refresh, and the retry keeps a write's `Idempotency-Key`.\n\n```dart\n",
+    );
+    let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
+    o.push_str(
+        "/// Where the app keeps its tokens (secure storage, a sign-in SDK, …).\n\
+         abstract class Session {\n\
+         \x20 Future<String?> accessToken();\n\n\
+         \x20 /// A new access token from the refresh token (stored for\n\
+         \x20 /// [accessToken]), or null when the user must sign in again.\n\
+         \x20 Future<String?> refresh();\n\
+         }\n\n\
+         ApiClient clientFor(Session session) => ApiClient(\n\
+         \x20     baseUrl: 'https://api.example.com',\n\
+         \x20     getToken: session.accessToken,\n\
+         \x20     refreshToken: session.refresh,\n\
+         \x20   );\n```\n\n",
+    );
+    o.push_str(
+        "The server checks these rules on every request (they come from the\n\
+         same declarations as this package). Without a token a protected call\n\
+         throws `UnauthorizedException` (401); a signed-in caller the rule does\n\
+         not admit gets `ForbiddenException` (403).\n\n\
+         | resource | read | create | update | delete |\n|---|---|---|---|---|\n",
+    );
+    for r in &ctx.resources {
+        let cells: Vec<String> = crate::access::Action::ALL
+            .iter()
+            .map(|a| crate::access::sentence(&r.model, *a))
+            .collect();
+        let _ = writeln!(o, "| `client.{}` | {} |", r.member, cells.join(" | "));
+    }
+    o.push_str(
+        "\nCached responses are kept per caller (by a digest of the token, never\n\
+         the token) and the cache is emptied when the token changes, so one\n\
+         user's data is never served to another.\n\n",
+    );
+
     // Errors.
     o.push_str("## Errors\n\n");
     o.push_str(
@@ -351,6 +396,8 @@ fn readme(ctx: &Ctx) -> String {
          | class | when | what it carries |\n\
          |---|---|---|\n\
          | `ApiException` | the server answered 4xx/5xx | `status`, `type` (`slug`: `validation`, `not-found`, `conflict`, `precondition-failed`, …), `title`, `detail`, `errors` (`FieldError`: `field`, `pointer`, `code`, `message`), `retryAfter` (429, 503) |\n\
+         | `UnauthorizedException` (an `ApiException`) | 401: no token, or one refused after the refresh | the same, and `challenge` (`WWW-Authenticate`: `error` `invalid_token`, `description`) |\n\
+         | `ForbiddenException` (an `ApiException`) | 403: the caller may not do this | the same, `challenge` (`insufficient_scope`) and `requiredScopes` |\n\
          | `NetworkException` | no answer: connection refused, DNS, TLS, timeout | `message`, `cause` |\n\
          | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\n\
          Before an exception reaches you, a failure a retry may fix (no answer, 408, 429, 502, 503, 504) is \
@@ -365,7 +412,12 @@ fn readme(ctx: &Ctx) -> String {
         "  await client.{m}.create({c}Create.fromModel(created));"
     );
     o.push_str(
-        "} on ApiException catch (e) {\n\
+        "} on UnauthorizedException {\n\
+         \x20 // Signed out, or the refresh failed: show the sign-in screen.\n\
+         } on ForbiddenException catch (e) {\n\
+         \x20 // Signed in, but not allowed (a missing role, someone else's record).\n\
+         \x20 print(e.message);\n\
+         } on ApiException catch (e) {\n\
          \x20 if (e.isValidation) {\n\
          \x20   // Show each message under its form field.\n\
          \x20   final byField = e.fieldMessages;   // {'title': ['`title` must be at least 1 character long']}\n\
@@ -611,18 +663,19 @@ fn readme(ctx: &Ctx) -> String {
          \x20 void close() => _dio.close();\n\
          }\n```\n\n",
     );
-    o.push_str("Transports compose. Adding a bearer token to every request:\n\n```dart\n");
+    o.push_str("Transports compose (tokens are the client's job: `getToken`). Logging every exchange:\n\n```dart\n");
     let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
     o.push_str(
-        "class AuthTransport extends ApiTransport {\n\
-         \x20 AuthTransport(this._inner, this._token);\n\n\
-         \x20 final ApiTransport _inner;\n\
-         \x20 final Future<String?> Function() _token;\n\n\
+        "class LoggingTransport extends ApiTransport {\n\
+         \x20 LoggingTransport(this._inner);\n\n\
+         \x20 final ApiTransport _inner;\n\n\
          \x20 @override\n\
          \x20 Future<ApiResponse> send(ApiRequest request) async {\n\
-         \x20   final token = await _token();\n\
-         \x20   if (token != null) request.headers['authorization'] = 'Bearer $token';\n\
-         \x20   return _inner.send(request);\n\
+         \x20   final started = DateTime.now();\n\
+         \x20   final response = await _inner.send(request);\n\
+         \x20   final ms = DateTime.now().difference(started).inMilliseconds;\n\
+         \x20   print('$request: ${response.status} in $ms ms');\n\
+         \x20   return response;\n\
          \x20 }\n\n\
          \x20 @override\n\
          \x20 void close() => _inner.close();\n\

@@ -298,3 +298,109 @@ fn cascades_follow_on_delete() {
     assert!(file(&files, "lib/src/models/enums.dart").contains("no enums"));
     assert!(file(&files, "lib/io.dart").contains("library p.io;"));
 }
+
+/// Resources with permissions: open, signed-in, by role, by owner.
+const ACCESS_SRC: &str = r#"
+#[api_resource(path = "boards", access(read = "authenticated", write = "role:editor"))]
+pub struct Board { #[api(id)] pub id: i64, pub title: String }
+/// A remark.
+#[api_resource(path = "notes", access(
+    read = "authenticated",
+    create = "authenticated",
+    update = "owner | role:admin",
+    delete = "owner | role:admin"
+))]
+pub struct Note {
+    #[api(id)] pub id: i64,
+    /// Who wrote it.
+    #[api(owner, filter)] pub author: String,
+    pub body: String,
+    #[api(access(read = "role:admin", write = "role:admin"))] pub flag: Option<String>,
+}
+#[api_resource(path = "pins", access(read = "owner", write = "owner"))]
+pub struct Pin { #[api(id)] pub id: i64, #[api(owner)] pub owner: String }
+#[api_resource(path = "tags")]
+pub struct Tag { #[api(id)] pub id: i64 }
+"#;
+
+/// Doc comments as one line each, whatever the wrapping.
+fn flat(s: &str) -> String {
+    s.lines()
+        .map(|l| l.trim().trim_start_matches("///").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn access_files() -> Vec<File> {
+    let decl = parse_source(&[("r.rs".into(), ACCESS_SRC.into())]).unwrap();
+    generate(
+        &decl,
+        &Options {
+            package: "demo_client".into(),
+            version: "1.2.3".into(),
+        },
+    )
+}
+
+#[test]
+fn permissions_are_documented_per_operation() {
+    let files = access_files();
+    let notes = flat(file(&files, "lib/src/api/notes_api.dart"));
+    assert!(notes.contains("- `create`, `createMany`: Any signed-in caller. - `update`"));
+    assert!(notes.contains("- `update`, `replace`: Only the owner (`author`), or role `admin`."));
+    let boards = flat(file(&files, "lib/src/api/boards_api.dart"));
+    assert!(boards.contains("- `delete`: Requires role `editor`."));
+    let pins = flat(file(&files, "lib/src/api/pins_api.dart"));
+    assert!(pins.contains("Only the owner's rows (`owner` is the caller); others' ids answer"));
+    assert!(pins.contains("- `create`, `createMany`: Any signed-in caller, who becomes the owner."));
+    let client = flat(file(&files, "lib/src/client.dart"));
+    assert!(client.contains("Access: read: any signed-in caller. create: requires role `editor`."));
+    let r = file(&files, "README.md");
+    assert!(r.contains("## Sign-in and permissions"));
+    assert!(r.contains("| `client.boards` | Any signed-in caller. | Requires role `editor`. |"));
+    assert!(r.contains("| `client.tags` | Anyone, no token needed. |"));
+    assert!(r.contains("getToken: session.accessToken,"));
+    assert!(r.contains("} on ForbiddenException catch (e) {"));
+    assert!(r.contains("| field | Dart type | wire name | create |"));
+    assert!(r.contains("| `author` | `String` | `author` | server |"));
+}
+
+#[test]
+fn owner_fields_are_not_inputs() {
+    let files = access_files();
+    let n = file(&files, "lib/src/models/note.dart");
+    let model = flat(&n[n.find("class Note {").unwrap()..n.find("class NoteCreate").unwrap()]);
+    assert!(model.contains("final String author;"));
+    assert!(model.contains("Set by the server to the caller (the owner)"));
+    assert!(model.contains("Visible to callers with role `admin` only"));
+    let inputs = &n[n.find("class NoteCreate").unwrap()..n.find("/// Conditions for").unwrap()];
+    assert!(!inputs.contains("author"), "{inputs}");
+    assert!(inputs.contains("required this.body,"));
+}
+
+#[test]
+fn the_runtime_sends_tokens_and_types_auth_errors() {
+    let files = gen();
+    let client = file(&files, "lib/src/client.dart");
+    assert!(client.contains("    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n"));
+    assert!(client.contains("      getToken: getToken,\n      refreshToken: refreshToken,\n"));
+    let lib = file(&files, "lib/demo_client.dart");
+    assert!(lib.contains("export 'src/runtime/core.dart' show ResourceApi, TokenProvider;"));
+    let core = file(&files, "lib/src/runtime/core.dart");
+    for s in [
+        "typedef TokenProvider = Future<String?> Function();",
+        "h['authorization'] = 'Bearer $token';",
+        "if (response.status == 401 && refreshToken != null) {",
+        "return _refreshing ??= _refresh();",
+        "stored != null && stored.scope == scope ? stored : null",
+    ] {
+        assert!(core.contains(s), "core.dart lacks {s}");
+    }
+    let errors = file(&files, "lib/src/runtime/errors.dart");
+    assert!(errors.contains("class UnauthorizedException extends ApiException {"));
+    assert!(errors.contains("class ForbiddenException extends ApiException {"));
+    assert!(errors.contains("if (e.status == 401) return UnauthorizedException._(e, challenge);"));
+    assert!(errors.contains("if (e.status == 403) return ForbiddenException._(e, challenge);"));
+    let cache = file(&files, "lib/src/runtime/cache.dart");
+    assert!(cache.contains("'scope': scope,"));
+}

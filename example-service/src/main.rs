@@ -10,6 +10,10 @@ static GLOBAL: resourceful::alloc::MiMalloc = resourceful::alloc::MiMalloc;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     resourceful::telemetry::init(&config);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("audit") {
+        return audit_command(&config, &args[1..]).await;
+    }
     let seed = std::env::args().any(|a| a == "--seed")
         || std::env::var("SEED_DEMO").is_ok_and(|v| v == "1" || v == "true");
     let server = example_service::app(config).build().await?;
@@ -24,4 +28,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     server.serve().await?;
     Ok(())
+}
+
+/// `example-service audit verify`: recomputes the audit trail's hash chain
+/// and exits non-zero when a record was changed, removed or reordered.
+async fn audit_command(config: &Config, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    if args.first().map(String::as_str) != Some("verify") {
+        return Err("usage: example-service audit verify".into());
+    }
+    let opts = resourceful::store::PoolOptions {
+        schema: config.db_schema.clone(),
+        ..Default::default()
+    };
+    let db = resourceful::store::Db::connect(&config.database_url, &opts).await?;
+    let v = resourceful::audit::store::verify(&db).await?;
+    println!(
+        "audit trail: {} sealed, {} not sealed yet, {}",
+        v.sealed,
+        v.unsealed,
+        match v.first_broken {
+            None => "the chain is intact".to_string(),
+            Some(seq) => format!("BROKEN at record {seq}"),
+        }
+    );
+    if v.ok() {
+        Ok(())
+    } else {
+        std::process::exit(1)
+    }
 }

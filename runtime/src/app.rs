@@ -238,6 +238,16 @@ impl App {
             config.request_timeout * 2 + Duration::from_secs(5),
         ));
         idempotency.ensure_table().await?;
+        let auditor = match config.audit.enabled {
+            true => Some(crate::audit::Auditor::start(db.clone(), config.audit.clone()).await?),
+            false => None,
+        };
+        if let Some(a) = &auditor {
+            for svc in &registry.services {
+                svc.set_auditor(a.clone());
+            }
+            self.routes.push(crate::audit_routes::routes(a.clone()));
+        }
         sweep_idempotency(Arc::downgrade(&idempotency));
         let routes = route_infos(&registry, config, &self.routes);
         let observer = Arc::new(Observer::new(
@@ -284,6 +294,7 @@ impl App {
                 layers: self.layers,
                 openapi: self.openapi,
                 idempotency,
+                audit: auditor.clone(),
             },
         );
         Ok(Server {
@@ -292,6 +303,7 @@ impl App {
             registry,
             config: self.config,
             flags,
+            auditor,
         })
     }
 }
@@ -341,6 +353,8 @@ pub struct Server {
     pub config: Config,
     /// Runtime feature flags (`api_optimization_enabled`).
     pub flags: Arc<Flags>,
+    /// The audit trail, when on.
+    pub auditor: Option<Arc<crate::audit::Auditor>>,
 }
 
 impl Server {
@@ -403,6 +417,12 @@ impl Server {
             grace: self.config.shutdown_timeout,
         };
         crate::http::serve::serve(listener, self.stack.clone(), limits, stop).await;
+        if let Some(a) = &self.auditor {
+            // Every request's record is written and sealed before the pool closes.
+            if let Err(e) = a.flush().await {
+                tracing::warn!(error = %e, "audit records could not be flushed");
+            }
+        }
         self.registry.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -102,6 +102,10 @@ pub struct Config {
     /// [`AuthSettings`](crate::auth::AuthSettings)). The default trusts no
     /// issuer; `from_env` without `AUTH_ISSUER` runs the development issuer.
     pub auth: crate::auth::AuthSettings,
+    /// The audit trail: `AUDIT_ENABLED` (on with `from_env`; off in
+    /// `Config::default()`, which tests build on), `AUDIT_QUEUE` (65536),
+    /// `AUDIT_ON_FULL` (`drop` or `reject`).
+    pub audit: crate::audit::AuditSettings,
 }
 
 impl Default for Config {
@@ -153,6 +157,10 @@ impl Default for Config {
             batch: BatchOptions::default(),
             admin_token: None,
             auth: crate::auth::AuthSettings::default(),
+            audit: crate::audit::AuditSettings {
+                enabled: false,
+                ..Default::default()
+            },
         }
     }
 }
@@ -302,6 +310,7 @@ impl Config {
             })
             .unwrap_or_default();
         c.auth = crate::auth::AuthSettings::from_lookup(&get)?;
+        c.audit = crate::audit::AuditSettings::from_lookup(&get)?;
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,
             Some("json") => true,

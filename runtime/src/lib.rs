@@ -10,6 +10,8 @@ pub mod admin;
 #[cfg(feature = "mimalloc")]
 pub mod alloc;
 pub mod app;
+pub mod audit;
+mod audit_routes;
 pub mod auth;
 pub mod cache;
 pub mod config;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Dart client's tests with a real Dart VM against the real example
 # service: starts target/debug/example-service on a free port with a fresh
-# SQLite database, runs example-service/client-tests/dart (the tests, the
-# example program, the README snippet check) and ends with
-# `dart: N passed, M failed`.
+# SQLite database, mints development tokens (POST /dev/token) for ana
+# (editor), ben (no role) and root (admin), runs
+# example-service/client-tests/dart (the tests, the example program, the
+# README snippet check) and ends with `dart: N passed, M failed`.
 #
 # Expects `cargo build -p example-service` to have run (it also regenerates
 # example-service/clients/dart). DART_TEST_FILTER=text runs matching tests.
@@ -84,6 +85,20 @@ PY
 done
 [ -n "$ready" ] || { cat "$WORK/service.log" >&2; die "the example service did not become ready on $BASE"; }
 echo "example service ready on $BASE; Dart VM: $("$DART" --version 2>&1)"
+
+mint() { # sub, roles as JSON
+  python3 - "$BASE/dev/token" "$1" "$2" <<'PY'
+import json, sys, urllib.request
+url, sub, roles = sys.argv[1:4]
+body = json.dumps({"sub": sub, "roles": json.loads(roles), "ttl_secs": 3600}).encode()
+req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=5) as r:
+    print(json.load(r)["access_token"])
+PY
+}
+TOKEN_ANA=$(mint ana '["editor"]') && TOKEN_BEN=$(mint ben '[]') && TOKEN_ROOT=$(mint root '["admin"]') \
+  || die "the development issuer gave no tokens (is an identity provider configured?)"
+export TOKEN_ANA TOKEN_BEN TOKEN_ROOT
 
 cd "$TESTS"
 set +e

@@ -5,7 +5,10 @@
 #   2. type-checks app code written against it (the README's examples and
 #      example-service/client-tests/typescript/examples),
 #   3. runs the node test suite (CRUD, filters, pagination, ETag cache,
-#      errors, React hooks) against a fresh service on a free port.
+#      errors, bearer tokens and permissions, React hooks) against a fresh
+#      service on a free port, as callers whose tokens come from the
+#      service's development issuer (POST /dev/token): ana (editor), ben
+#      (no role) and root (admin).
 # Expects target/debug/example-service to be built already (building it
 # also regenerates the client). Node.js and npm are required: without them
 # this fails, it never skips. The closing line reads
@@ -80,6 +83,7 @@ if [ "$compiled" = 1 ]; then
   SERVICE_PID=$!
   export API_BASE="http://127.0.0.1:$PORT"
   ready=0
+  minted=1
   for _ in $(seq 1 100); do
     if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$API_BASE/health/ready"; then
       ready=1
@@ -93,6 +97,33 @@ if [ "$compiled" = 1 ]; then
     tail -n 40 "$WORK/service.log" >&2
     failed=$((failed + 1))
   else
+    echo "==> minting development tokens (POST /dev/token)"
+    mint() { # sub, roles as JSON
+      node -e '
+        const [base, sub, roles] = process.argv.slice(1);
+        fetch(base + "/dev/token", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ sub, roles: JSON.parse(roles), ttl_secs: 3600 }),
+        })
+          .then(async (r) => {
+            if (!r.ok) throw new Error("POST /dev/token answered " + r.status + ": " + (await r.text()));
+            console.log((await r.json()).access_token);
+          })
+          .catch((e) => {
+            console.error(e.message);
+            process.exit(1);
+          });
+      ' "$API_BASE" "$1" "$2"
+    }
+    TOKEN_ANA=$(mint ana '["editor"]') && TOKEN_BEN=$(mint ben '[]') && TOKEN_ROOT=$(mint root '["admin"]')
+    minted=$?
+    export TOKEN_ANA TOKEN_BEN TOKEN_ROOT
+  fi
+  if [ "$ready" = 1 ] && [ "$minted" != 0 ]; then
+    echo "the development issuer gave no tokens (is an identity provider configured?)" >&2
+    failed=$((failed + 1))
+  elif [ "$ready" = 1 ]; then
     echo "==> running the test suite against $API_BASE"
     node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \

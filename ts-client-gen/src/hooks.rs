@@ -1,6 +1,7 @@
 //! `src/react.ts`: TanStack Query hooks per resource, on the generic ones
 //! in `runtime/hooks.ts`.
 
+use crate::access::{sentence, Action};
 use crate::names::{doc, string};
 use crate::{Api, Res};
 use std::fmt::Write;
@@ -35,6 +36,7 @@ fn resource_hooks(r: &Res) -> String {
     let route = r.model.route();
     let (ty, id, keys, p) = (&r.ty, r.n("Id"), r.keys(), &r.prop);
     let types = r.n("Types");
+    let who = |a: Action| format!("Access: {}", sentence(&r.model, a));
     let mut out = format!(
         "// ---- {ty} ({route}) {}\n\n",
         "-".repeat(60usize.saturating_sub(ty.len() + route.len()))
@@ -54,9 +56,10 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!(
-            "One {ty} (`GET {route}/{{id}}`); waits while `id` is null or undefined."
-        )],
+        &[
+            format!("One {ty} (`GET {route}/{{id}}`); waits while `id` is null or undefined."),
+            who(Action::Read),
+        ],
         "",
     ));
     writeln!(
@@ -67,7 +70,10 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!("One page of {ty} items (`GET {route}`).")],
+        &[
+            format!("One page of {ty} items (`GET {route}`)."),
+            who(Action::Read),
+        ],
         "",
     ));
     writeln!(
@@ -79,9 +85,10 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!(
-            "{ty} items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`; `hasNextPage` is false on the last page. `flattenPages(data)` gives the items."
-        )],
+        &[
+            format!("{ty} items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`; `hasNextPage` is false on the last page. `flattenPages(data)` gives the items."),
+            who(Action::Read),
+        ],
         "",
     ));
     writeln!(
@@ -92,9 +99,12 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!(
-            "Creates a {ty}: `mutate(input)`; caches the new item and refreshes the lists."
-        )],
+        &[
+            format!(
+                "Creates a {ty}: `mutate(input)`; caches the new item and refreshes the lists."
+            ),
+            who(Action::Create),
+        ],
         "",
     ));
     writeln!(
@@ -106,9 +116,10 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!(
-            "Updates a {ty} (PATCH): `mutate({{ id, patch, ifMatch? }})`. The patch shows at once in the cached item and lists, and is rolled back if the server refuses it."
-        )],
+        &[
+            format!("Updates a {ty} (PATCH): `mutate({{ id, patch, ifMatch? }})`. The patch shows at once in the cached item and lists, and is rolled back if the server refuses it."),
+            who(Action::Update),
+        ],
         "",
     ));
     writeln!(
@@ -119,9 +130,10 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!(
-            "Replaces a {ty} (PUT): `mutate({{ id, input, ifMatch? }})`."
-        )],
+        &[
+            format!("Replaces a {ty} (PUT): `mutate({{ id, input, ifMatch? }})`."),
+            who(Action::Update),
+        ],
         "",
     ));
     writeln!(
@@ -132,7 +144,10 @@ fn resource_hooks(r: &Res) -> String {
     .unwrap();
 
     out.push_str(&doc(
-        &[format!("Deletes a {ty}: `mutate({{ id, ifMatch? }})`; it disappears from cached lists at once (restored on error).")],
+        &[
+            format!("Deletes a {ty}: `mutate({{ id, ifMatch? }})`; it disappears from cached lists at once (restored on error)."),
+            who(Action::Delete),
+        ],
         "",
     ));
     write!(

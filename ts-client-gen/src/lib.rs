@@ -6,6 +6,7 @@
 //! live in `templates/` as plain TypeScript; the modules here write the
 //! resource-specific parts.
 
+mod access;
 mod client;
 mod hooks;
 mod models;
@@ -101,6 +102,7 @@ const RESERVED: &[&str] = &[
     "ApiClientProvider",
     "ApiError",
     "AbortSignalLike",
+    "AuthChallenge",
     "CacheStorage",
     "CachedResponse",
     "ClientConfig",
@@ -114,6 +116,7 @@ const RESERVED: &[&str] = &[
     "FieldError",
     "FilterOp",
     "FilterOps",
+    "ForbiddenError",
     "HeaderMap",
     "HttpClient",
     "HttpRequest",
@@ -132,6 +135,8 @@ const RESERVED: &[&str] = &[
     "ResourceDescriptor",
     "ResourceTypes",
     "ResponseInfo",
+    "TokenProvider",
+    "UnauthorizedError",
     "Versioned",
     "WithClient",
     "WriteOptions",

@@ -157,6 +157,7 @@ fn resource_block(api: &Api, r: &Res) -> String {
                 "`{route}`: {} per page by default, at most {}.",
                 m.page_size, m.max_page_size
             ),
+            crate::access::summary(m),
             relations_doc(api, r),
         ],
         "",

@@ -168,6 +168,18 @@ fn resources_table(api: &Api) -> String {
     out
 }
 
+/// Who may read, create, update and delete, per resource.
+fn access_table(api: &Api) -> String {
+    use crate::access::{sentence, Action};
+    let mut out =
+        String::from("| resource | read | create | update | delete |\n|---|---|---|---|---|\n");
+    for r in &api.resources {
+        let cells: Vec<String> = Action::ALL.iter().map(|a| sentence(&r.model, *a)).collect();
+        writeln!(out, "| `client.{}` | {} |", r.prop, cells.join(" | ")).unwrap();
+    }
+    out
+}
+
 /// `project_id` → `Project`; `comments` ← `Comment.task_id`
 fn relations_line(api: &Api, r: &Res) -> String {
     let mut parts = Vec::new();
@@ -266,6 +278,7 @@ pub fn render(api: &Api) -> String {
         ("VERSION", api.opts.version.clone()),
         ("RESOURCES_TABLE", resources_table(api)),
         ("FIELDS", fields_section(api)),
+        ("ACCESS", access_table(api)),
     ];
     let Some(ex) = pick(api) else {
         return fill(GUIDE_EMPTY, &vars);

@@ -364,3 +364,151 @@ fn clashing_names_are_refused() {
     let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
     generate(&d, &opts());
 }
+
+/// Resources with permissions: open, signed-in, by role, by owner.
+const ACCESS_SRC: &str = r#"
+    use resourceful::prelude::*;
+
+    #[api_resource(path = "boards", access(read = "authenticated", write = "role:editor"))]
+    pub struct Board {
+        #[api(id)] pub id: i64,
+        pub title: String,
+    }
+
+    /// A remark.
+    #[api_resource(path = "notes", access(
+        read = "authenticated",
+        create = "authenticated",
+        update = "owner | role:admin",
+        delete = "owner | role:admin"
+    ))]
+    pub struct Note {
+        #[api(id)] pub id: i64,
+        /// Who wrote it.
+        #[api(owner, filter)] pub author: String,
+        pub body: String,
+        #[api(access(read = "role:admin", write = "role:admin"))] pub flag: Option<String>,
+    }
+
+    #[api_resource(path = "pins", access(read = "owner", write = "owner"))]
+    pub struct Pin {
+        #[api(id)] pub id: i64,
+        #[api(owner)] pub owner: String,
+        pub note: Option<String>,
+    }
+
+    #[api_resource(path = "tags")]
+    pub struct Tag { #[api(id)] pub id: i64 }
+"#;
+
+/// Doc comments as one line each, whatever the wrapping.
+fn flat(s: &str) -> String {
+    s.lines()
+        .map(|l| l.trim().trim_start_matches("*").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn access_files() -> Vec<File> {
+    let d = parse_source(&[("lib.rs".into(), ACCESS_SRC.into())]).unwrap();
+    generate(&d, &opts())
+}
+
+#[test]
+fn permissions_are_documented_per_operation() {
+    let files = access_files();
+    let m = file(&files, "src/models.ts");
+    let note = &m[m.find("/**\n * A remark.").unwrap()..m.find("export interface Note {").unwrap()];
+    assert!(
+        flat(note).contains("Access: read: any signed-in caller. create: any signed-in caller. update: only the owner (`author`), or role `admin`."),
+        "{note}"
+    );
+    let c = flat(file(&files, "src/client.ts"));
+    assert!(c.contains("- `create`, `createMany`: Requires role `editor`."));
+    assert!(c.contains("- `list`, `pages`, `items`, `listAll`, `get`: Only the owner's rows (`owner` is the caller); others' ids answer 404."));
+    assert!(c.contains("- `delete`: Only the owner (`author`), or role `admin`."));
+    assert!(c.contains("getToken: () =>"), "the client example signs in");
+    let h = file(&files, "src/react.ts");
+    let create = &h[..h.find("export function useCreatePin(").unwrap()];
+    assert!(create.ends_with(" * Access: Any signed-in caller, who becomes the owner.\n */\n"));
+    let del = &h[..h.find("export function useDeleteBoard(").unwrap()];
+    assert!(del.ends_with(" * Access: Requires role `editor`.\n */\n"));
+    let r = file(&files, "README.md");
+    assert!(r.contains("## Who may do what"));
+    assert!(r.contains(
+        "| `client.tags` | Anyone, no token needed. | Anyone, no token needed. | Anyone, no token needed. | Anyone, no token needed. |"
+    ));
+    assert!(r.contains("| `client.boards` | Any signed-in caller. | Requires role `editor`. |"));
+    assert!(r.contains("UnauthorizedError"), "401 is explained");
+    assert_eq!(readme::placeholder(r), None);
+}
+
+#[test]
+fn owner_fields_are_server_set_and_field_rules_documented() {
+    let files = access_files();
+    let m = file(&files, "src/models.ts");
+    let note = block(m, "export interface Note {");
+    assert!(note.contains("  author: string;"));
+    assert!(note.contains("Set by the server to the caller (the owner)"));
+    assert!(note.contains("Visible to callers with role `admin` only"));
+    for input in ["NoteCreate", "NoteReplace", "NotePatch", "PinCreate"] {
+        let b = block(m, &format!("export interface {input} {{"));
+        assert!(
+            !b.contains("author") && !b.contains(" owner"),
+            "{input} has the owner field:\n{b}"
+        );
+    }
+    let create = block(m, "export interface NoteCreate {");
+    assert!(create.contains("  body: string;"));
+    assert!(create.contains("Only callers with role `admin` may set it"));
+    assert!(
+        !create.contains("Visible to"),
+        "read rules concern responses only"
+    );
+    let r = file(&files, "README.md");
+    assert!(r.contains("| `author` | `string` | server-set |"));
+}
+
+#[test]
+fn the_runtime_sends_tokens_and_types_auth_errors() {
+    let http = templates::text("src/runtime/http.ts");
+    for s in [
+        "getToken?: TokenProvider;",
+        "refreshToken?: () => Promise<string | null | undefined>;",
+        "`Bearer ${token}`",
+        "private refreshing: Promise<string | null> | null",
+        "entry.scope === scope",
+    ] {
+        assert!(http.contains(s), "http.ts lacks {s}");
+    }
+    let errors = templates::text("src/runtime/errors.ts");
+    assert!(errors.contains("export class UnauthorizedError extends ApiError"));
+    assert!(errors.contains("export class ForbiddenError extends ApiError"));
+    assert!(errors.contains("if (status === 401) return new UnauthorizedError("));
+    assert!(errors.contains("if (status === 403) return new ForbiddenError("));
+    let index = templates::text("src/index.ts");
+    for name in [
+        "UnauthorizedError",
+        "ForbiddenError",
+        "isUnauthorizedError",
+        "isForbiddenError",
+        "TokenProvider",
+        "AuthChallenge",
+    ] {
+        assert!(
+            index.contains(&format!("  {name},"))
+                || index.contains(&format!(" {name},"))
+                || index.contains(&format!(" {name} ")),
+            "index.ts does not export {name}"
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "a name the package itself exports")]
+fn auth_error_names_are_reserved() {
+    let src =
+        r#"#[api_resource(path = "errs")] pub struct UnauthorizedError { #[api(id)] pub id: i64 }"#;
+    let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+    generate(&d, &opts());
+}

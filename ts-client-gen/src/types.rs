@@ -149,6 +149,7 @@ pub fn field_doc(
     if let Some(n) = rules_note(f) {
         facts.push(n);
     }
+    facts.extend(crate::access::field_notes(f, output));
     if f.unique {
         facts.push(format!(
             "Unique among {} (a duplicate is rejected with 409).",

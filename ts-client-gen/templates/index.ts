@@ -3,8 +3,20 @@
 
 export * from "./models";
 export * from "./client";
-export { ApiError, NetworkError, isApiError, isNetworkError, isRetryable, parseRetryAfter } from "./runtime/errors";
-export type { ClientError, FieldError, HeaderReader, NetworkErrorReason, ProblemSlug } from "./runtime/errors";
+export {
+  ApiError,
+  ForbiddenError,
+  NetworkError,
+  UnauthorizedError,
+  isApiError,
+  isForbiddenError,
+  isNetworkError,
+  isRetryable,
+  isUnauthorizedError,
+  parseAuthChallenge,
+  parseRetryAfter,
+} from "./runtime/errors";
+export type { AuthChallenge, ClientError, FieldError, HeaderReader, NetworkErrorReason, ProblemSlug } from "./runtime/errors";
 export { EtagCache, MemoryStorage } from "./runtime/cache";
 export type { CacheStorage, CachedResponse, EtagCacheOptions } from "./runtime/cache";
 export { HttpClient, newIdempotencyKey } from "./runtime/http";
@@ -20,6 +32,7 @@ export type {
   Method,
   RequestOptions,
   ResponseInfo,
+  TokenProvider,
   WriteOptions,
 } from "./runtime/http";
 export { ResourceApi } from "./runtime/resource";

@@ -8,6 +8,7 @@ class CacheEntry {
     this.etag,
     required this.storedAt,
     this.stale = false,
+    this.scope,
   });
 
   factory CacheEntry.fromJson(Map<String, dynamic> json) => CacheEntry(
@@ -15,6 +16,7 @@ class CacheEntry {
         etag: json['etag'] as String?,
         storedAt: DateTime.parse(json['stored_at'] as String).toUtc(),
         stale: json['stale'] as bool? ?? false,
+        scope: json['scope'] as String?,
       );
 
   /// The response body (JSON text).
@@ -30,15 +32,20 @@ class CacheEntry {
   /// entry is then always revalidated, whatever its age.
   final bool stale;
 
+  /// Whose response it is: a digest of the `authorization` it was fetched
+  /// with (never the token itself). The client uses an entry only for
+  /// requests with the same credentials.
+  final String? scope;
+
   /// Whether the entry may be used without asking the server.
   bool isFresh(Duration ttl, DateTime now) =>
       !stale && now.difference(storedAt) < ttl;
 
   CacheEntry confirmed(DateTime now) =>
-      CacheEntry(body: body, etag: etag, storedAt: now);
+      CacheEntry(body: body, etag: etag, storedAt: now, scope: scope);
 
   CacheEntry markedStale() =>
-      CacheEntry(body: body, etag: etag, storedAt: storedAt, stale: true);
+      CacheEntry(body: body, etag: etag, storedAt: storedAt, stale: true, scope: scope);
 
   /// For storages that keep entries as JSON (files, key-value stores).
   Map<String, dynamic> toJson() => {
@@ -46,6 +53,7 @@ class CacheEntry {
         'etag': etag,
         'stored_at': storedAt.toUtc().toIso8601String(),
         'stale': stale,
+        'scope': scope,
       };
 }
 
@@ -53,8 +61,9 @@ class CacheEntry {
 ///
 /// The default is [MemoryCacheStorage]. Implement this over a persistent
 /// store (files, Hive, shared_preferences, sqflite) to keep data across app
-/// restarts, or use [NoCacheStorage] to turn caching off. Clear it when the
-/// signed-in user changes.
+/// restarts, or use [NoCacheStorage] to turn caching off. Entries carry
+/// the caller's scope, and the client empties the cache when the token
+/// changes; still clear it on sign-out.
 abstract class CacheStorage {
   Future<CacheEntry?> read(String key);
   Future<void> write(String key, CacheEntry entry);

@@ -1,5 +1,7 @@
 // A small program using the generated client the way an app would: it
 // runs on the plain Dart VM (the README's Flutter widget needs Flutter).
+// It signs in as an editor with a token from the service's development
+// issuer (TOKEN_ANA, or minted at POST /dev/token).
 //
 //   API_BASE=http://127.0.0.1:8080 dart example.dart
 
@@ -8,11 +10,22 @@ import 'dart:io';
 
 import 'package:resourceful_example_client/resourceful_example_client.dart';
 
+import 'tokens.dart';
+
 Future<void> main() async {
-  final client = ApiClient(baseUrl: Platform.environment['API_BASE'] ?? 'http://127.0.0.1:8080');
+  final base = Platform.environment['API_BASE'] ?? 'http://127.0.0.1:8080';
+  final client = ApiClient(
+    baseUrl: base,
+    getToken: () => token(base, 'ana'),
+    // A development token cannot be refreshed: mint another.
+    refreshToken: () => mintToken(base, 'ana', roles['ana']!),
+  );
   try {
     await run(client);
     print('example finished');
+  } on UnauthorizedException catch (e) {
+    stderr.writeln('not signed in: ${e.message}');
+    exitCode = 1;
   } on ApiException catch (e) {
     stderr.writeln('the API refused: $e');
     exitCode = 1;
@@ -98,7 +111,8 @@ Future<void> run(ApiClient client) async {
   }
 
   // Comments hang off tasks; deleting the project removes everything.
-  await client.comments.create(CommentCreate(taskId: cleared.id, author: 'example', body: 'Done and dusted.'));
+  final comment = await client.comments.create(CommentCreate(taskId: cleared.id, body: 'Done and dusted.'));
+  print('comment by ${comment.author}');
   await Future<void>.delayed(const Duration(milliseconds: 200));
   await sub.cancel();
   print('open-task list updates seen: $updates');

@@ -1,5 +1,6 @@
 // Tests against the real example service (API_BASE): CRUD, filters, sort,
-// pagination, the ETag cache, errors and watch streams.
+// pagination, the ETag cache, errors and watch streams, signed in as ana
+// (an editor).
 
 import 'dart:math';
 
@@ -8,6 +9,7 @@ import 'package:resourceful_example_client/resourceful_example_client.dart';
 
 import 'harness.dart';
 import 'support.dart';
+import 'tokens.dart';
 
 late String base;
 final String _run = List.generate(4, (_) => String.fromCharCode(65 + Random().nextInt(26))).join();
@@ -16,11 +18,18 @@ int _seq = 0;
 /// A unique project key (pattern `[A-Z][A-Z0-9]{1,9}`).
 String uniqueKey() => 'K$_run${(++_seq).toString().padLeft(4, '0')}';
 
+/// Gives [user]'s token (ana, the editor, by default).
+TokenProvider tokenOf([String user = 'ana']) => () => token(base, user);
+
+/// A client signed in as [user].
+ApiClient signedIn({String user = 'ana', ApiTransport? transport, CacheStorage? cache}) =>
+    ApiClient(baseUrl: base, transport: transport, cache: cache, getToken: tokenOf(user));
+
 /// A client whose wire traffic is recorded.
 class Rig {
-  Rig({Duration? cacheTtl, CacheStorage? cache})
+  Rig({Duration? cacheTtl, CacheStorage? cache, String user = 'ana'})
       : wire = RecordingTransport(IoHttpTransport()) {
-    client = ApiClient(baseUrl: base, transport: wire, cacheTtl: cacheTtl, cache: cache);
+    client = ApiClient(baseUrl: base, transport: wire, cacheTtl: cacheTtl, cache: cache, getToken: tokenOf(user));
   }
 
   final RecordingTransport wire;
@@ -30,7 +39,7 @@ class Rig {
 }
 
 /// A second client, to change data behind the first one's back.
-ApiClient other() => ApiClient(baseUrl: base, cache: const NoCacheStorage());
+ApiClient other() => signedIn(cache: const NoCacheStorage());
 
 Future<Project> newProject(ApiClient c, {String? name, DateTime? dueOn}) => c.projects.create(ProjectCreate(
       name: name ?? 'Project ${uniqueKey()}',
@@ -155,7 +164,8 @@ void registerLiveTests(String apiBase) {
       final c = r.client;
       final p = await newProject(c);
       final t = await c.tasks.create(taskInput(p.id, 'Discuss'));
-      final m = await c.comments.create(CommentCreate(taskId: t.id, author: 'ana', body: 'Looks good'));
+      final m = await c.comments.create(CommentCreate(taskId: t.id, body: 'Looks good'));
+      expect(m.author, 'ana', 'set by the server from the token');
       check(RegExp(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$').hasMatch(m.id), 'a v4 UUID: ${m.id}');
       expect(await c.comments.get(m.id, cache: CachePolicy.networkOnly), m);
       final listed = await c.comments.list(filter: CommentFilter().taskId.eq(t.id).id.eq(m.id));
@@ -171,7 +181,7 @@ void registerLiveTests(String apiBase) {
     late Fixture f;
     late ApiClient c;
     test('setup: a project with seven tasks', () async {
-      c = ApiClient(baseUrl: base);
+      c = signedIn();
       f = await fixture(c);
       expect(f.tasks.length, 7);
     });
@@ -293,7 +303,7 @@ void registerLiveTests(String apiBase) {
       final o = other();
       final p = await newProject(o);
       final t = await o.tasks.create(taskInput(p.id, 'x'));
-      final m = await o.comments.create(CommentCreate(taskId: t.id, author: 'bo', body: 'hi'));
+      final m = await o.comments.create(CommentCreate(taskId: t.id, body: 'hi'));
       r.wire.reset();
       await r.client.comments.get(m.id);
       await r.client.comments.get(m.id);
@@ -344,7 +354,7 @@ void registerLiveTests(String apiBase) {
 
   group('errors', () {
     test('422 with field details', () async {
-      final c = ApiClient(baseUrl: base);
+      final c = signedIn();
       final e = await expectThrows<ApiException>(() => c.projects.create(const ProjectCreate(name: '', key: 'bad key', visibility: Visibility.team)));
       expect(e.status, 422);
       expect(e.slug, 'validation');
@@ -355,7 +365,7 @@ void registerLiveTests(String apiBase) {
       c.close();
     });
     test('404', () async {
-      final c = ApiClient(baseUrl: base);
+      final c = signedIn();
       final e = await expectThrows<ApiException>(() => c.tasks.get(987654321));
       check(e.isNotFound, 'isNotFound');
       expect(e.type, ProblemType.notFound);
@@ -364,7 +374,7 @@ void registerLiveTests(String apiBase) {
       c.close();
     });
     test('412 on a stale ifMatch; the current ETag works', () async {
-      final c = ApiClient(baseUrl: base);
+      final c = signedIn();
       final p = await newProject(c);
       final v = await c.projects.getVersioned(p.id);
       check(v.etag != null, 'an ETag');
@@ -384,7 +394,7 @@ void registerLiveTests(String apiBase) {
       c.close();
     });
     test('409 on a unique value', () async {
-      final c = ApiClient(baseUrl: base);
+      final c = signedIn();
       final p = await newProject(c);
       final e = await expectThrows<ApiException>(() => c.projects.create(ProjectCreate(name: p.name, key: uniqueKey(), visibility: Visibility.team)));
       expect(e.status, 409);
@@ -393,7 +403,7 @@ void registerLiveTests(String apiBase) {
       c.close();
     });
     test('400 for a bad query, naming the parameter', () async {
-      final c = ApiClient(baseUrl: base);
+      final c = signedIn();
       final e = await expectThrows<ApiException>(() => c.tasks.list(limit: 100000));
       expect(e.status, 400);
       expect(e.slug, 'bad-query');
@@ -404,7 +414,7 @@ void registerLiveTests(String apiBase) {
     });
     test('a write whose answer is lost is sent again with the same key and applied once', () async {
       final t = LosingTransport(IoHttpTransport());
-      final c = ApiClient(baseUrl: base, transport: t);
+      final c = signedIn(transport: t);
       final name = 'Lost answer ${uniqueKey()}';
       final p = await c.projects.create(ProjectCreate(name: name, key: uniqueKey(), visibility: Visibility.team));
       expect(p.name, name);
@@ -546,14 +556,14 @@ void registerLiveTests(String apiBase) {
       r.close();
     });
     test('changes broadcast every write', () async {
-      final c = ApiClient(baseUrl: base);
+      final c = signedIn();
       final seen = <String>[];
       final sub = c.changes.listen((ch) => seen.add('${ch.resource} ${ch.kind.name}'));
       final p = await newProject(c);
       await c.projects.update(p.id, const ProjectPatch(visibility: Visibility.private));
       await c.projects.delete(p.id);
       await Future<void>.delayed(const Duration(milliseconds: 50));
-      expect(seen, ['projects created', 'projects updated', 'tasks invalidated', 'comments invalidated', 'projects deleted']);
+      expect(seen, ['projects created', 'projects updated', 'tasks invalidated', 'comments invalidated', 'bookmarks invalidated', 'projects deleted']);
       await sub.cancel();
       c.close();
     });

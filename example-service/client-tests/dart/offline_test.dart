@@ -302,6 +302,104 @@ void registerOfflineTests() {
     });
   });
 
+  group('tokens', () {
+    final projectJson = jsonEncode(<String, dynamic>{
+      'id': 1,
+      'name': 'Web',
+      'key': 'WEB',
+      'description': null,
+      'visibility': 'team',
+      'due_on': null,
+      'created_at': '2026-11-23T11:02:35.618888Z',
+      'updated_at': '2026-11-23T11:02:35.618888Z',
+    });
+    test('401 and 403 are typed, with the WWW-Authenticate challenge', () async {
+      final c = fakeClient((r) => r.url.path.endsWith('/projects')
+          ? ApiResponse(status: 401, headers: {
+              'www-authenticate': 'Bearer error="invalid_token", error_description="the token \\"x\\" expired"',
+            }, body: '{"type":"urn:resourceful:problem:unauthorized","title":"Unauthorized","status":401,"detail":"expired"}')
+          : ApiResponse(status: 403, headers: {
+              'www-authenticate': 'Bearer error="insufficient_scope", scope="tasks:write  tasks:admin"',
+            }, body: '{"type":"urn:resourceful:problem:forbidden","title":"Forbidden","status":403,"detail":"no"}'));
+      final u = await expectThrows<UnauthorizedException>(() => c.projects.list());
+      check(u.isUnauthorized && u is! ForbiddenException, 'unauthorized only');
+      expect([u.challenge?.scheme, u.challenge?.error, u.challenge?.description], ['Bearer', 'invalid_token', 'the token "x" expired']);
+      expect(u.message, 'expired');
+      final f = await expectThrows<ForbiddenException>(() => c.tasks.create(const TaskCreate(title: 'x', status: TaskStatus.todo, done: false, priority: 1, projectId: 1)));
+      check(f.isForbidden && f is! UnauthorizedException, 'forbidden only');
+      expect(f.requiredScopes, ['tasks:write', 'tasks:admin']);
+      expect(f.request?.method, 'POST');
+      expect(AuthChallenge.parse(null), null);
+      expect(AuthChallenge.parse('Basic')?.scheme, 'Basic');
+    });
+    test('the token goes as a bearer header and wins over a configured one', () async {
+      final t = FakeTransport((r) => ApiResponse(status: 200, body: projectJson));
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t, headers: {'Authorization': 'Bearer from-headers'}, getToken: () async => 'abc');
+      await c.projects.get(1);
+      expect(t.requests.single.headers['authorization'], 'Bearer abc');
+      final none = FakeTransport((r) => ApiResponse(status: 200, body: projectJson));
+      await ApiClient(baseUrl: 'http://api.test', transport: none, headers: {'Authorization': 'Bearer from-headers'}, getToken: () async => null)
+          .projects
+          .get(1);
+      expect(none.requests.single.headers['authorization'], 'Bearer from-headers', 'no token: the configured header');
+    });
+    test('the 401 refresh composes with retries: one refresh, one key', () async {
+      // Old token: 503 (retried), then 401; new token: 503 (retried), then 201.
+      final answers = <int>[503, 401, 503, 201];
+      final t = FakeTransport((r) {
+        final status = answers.removeAt(0);
+        return ApiResponse(
+            status: status,
+            headers: {'retry-after': '0'},
+            body: status == 201 ? jsonEncode(taskJson) : '');
+      });
+      var refreshes = 0;
+      var current = 'old';
+      final c = ApiClient(
+        baseUrl: 'http://api.test',
+        transport: t,
+        getToken: () async => current,
+        refreshToken: () async {
+          refreshes++;
+          return current = 'new';
+        },
+      );
+      final created = await c.tasks.create(const TaskCreate(title: 'x', status: TaskStatus.todo, done: false, priority: 3, projectId: 1));
+      expect(created.id, 7);
+      expect(refreshes, 1);
+      expect(t.requests.map((r) => r.headers['authorization']).toList(), ['Bearer old', 'Bearer old', 'Bearer new', 'Bearer new']);
+      expect(t.requests.map((r) => r.headers['idempotency-key']).toSet().length, 1, 'the same key on every attempt');
+    });
+    test('a refresh that throws surfaces its own exception', () async {
+      final t = FakeTransport((r) => ApiResponse(status: 401, body: ''));
+      final c = ApiClient(
+        baseUrl: 'http://api.test',
+        transport: t,
+        getToken: () async => 'old',
+        refreshToken: () => throw StateError('identity provider down'),
+      );
+      await expectThrows<StateError>(() => c.projects.list());
+      await expectThrows<StateError>(() => c.projects.list());
+      expect(t.requests.length, 2, 'one attempt each; the failed refresh is not kept');
+    });
+    test('a fresh cached read is not served after the token changes', () async {
+      final t = FakeTransport((r) => ApiResponse(status: 200, headers: {'etag': '"v1"'}, body: projectJson));
+      var user = 'ana-token';
+      final cache = MemoryCacheStorage();
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t, cache: cache, getToken: () async => user);
+      await c.projects.get(1);
+      await c.projects.get(1);
+      expect(t.requests.length, 1, 'fresh for 10 minutes');
+      final scope = (await cache.read('http://api.test/v1/projects/1'))!.scope;
+      check(scope != null && !scope.contains('ana-token'), 'a digest, not the token: $scope');
+      user = 'ben-token';
+      await c.projects.get(1);
+      expect(t.requests.length, 2, 'asked again for the new caller');
+      expect(t.requests.last.headers['if-none-match'], null);
+      check((await cache.read('http://api.test/v1/projects/1'))!.scope != scope, 'stored for ben');
+    });
+  });
+
   group('cache storage', () {
     test('memory storage drops the least recently used', () async {
       final s = MemoryCacheStorage(maxEntries: 2);
@@ -313,9 +411,11 @@ void registerOfflineTests() {
       expect((await s.keys())..sort(), ['a', 'c']);
     });
     test('entries round-trip through JSON', () {
-      final e = CacheEntry(body: '{}', etag: '"x"', storedAt: DateTime.utc(2030), stale: true);
+      final e = CacheEntry(body: '{}', etag: '"x"', storedAt: DateTime.utc(2030), stale: true, scope: 'abc');
       final f = CacheEntry.fromJson(jsonDecode(jsonEncode(e.toJson())) as Map<String, dynamic>);
-      expect([f.body, f.etag, f.storedAt, f.stale], ['{}', '"x"', DateTime.utc(2030), true]);
+      expect([f.body, f.etag, f.storedAt, f.stale, f.scope], ['{}', '"x"', DateTime.utc(2030), true, 'abc']);
+      expect(f.markedStale().scope, 'abc');
+      expect(f.confirmed(DateTime.utc(2031)).scope, 'abc');
     });
     test('fresh within the TTL, unless stale', () {
       final now = DateTime.utc(2030);

@@ -1,8 +1,9 @@
 // The Dart client's tests: offline ones, then against the running service
-// at API_BASE.
+// at API_BASE (signed in with development tokens, see tokens.dart).
 
 import 'dart:io';
 
+import 'auth_test.dart';
 import 'harness.dart';
 import 'live_test.dart';
 import 'offline_test.dart';
@@ -15,6 +16,7 @@ Future<void> main() async {
   }
   registerOfflineTests();
   registerLiveTests(base);
+  registerAuthTests(base);
   final code = await runAll();
   exit(code);
 }

@@ -44,6 +44,8 @@ pub struct GateConfig {
     pub contexts: Vec<ContextNeed>,
     pub timeout: Duration,
     pub ids: MakeFastRequestId,
+    /// Records every request (see `audit`).
+    pub audit: Option<Arc<crate::audit::Auditor>>,
 }
 
 /// Whether a route's handlers read the request's [`RequestContext`]
@@ -158,12 +160,34 @@ where
             start,
             stamp: None,
             span: tracing::Span::none(),
+            audit: None,
             shared,
         };
         let peer = self.peer;
+        if after
+            .shared
+            .config
+            .audit
+            .as_ref()
+            .is_some_and(|a| a.refuses())
+        {
+            // AUDIT_ON_FULL=reject: nothing is served unrecorded.
+            let e = crate::error::ApiError::new(
+                crate::error::Kind::Unavailable,
+                "the audit trail is behind; try again shortly",
+            )
+            .with_header(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("1"),
+            );
+            return GateFuture::Done {
+                res: Some(after.complete(e.into_response())),
+            };
+        }
         // Probes, scrapes, the document and the admin routes (their own
         // token) never ask who the caller is: no credential is checked.
-        let anonymous = after.shared.contexts[route] == ContextNeed::Never;
+        // (A path nothing serves still names its caller, for the audit.)
+        let anonymous = route != UNMATCHED && after.shared.contexts[route] == ContextNeed::Never;
         let Some(auth) = after
             .shared
             .config
@@ -206,7 +230,7 @@ where
         mut after: After,
         principal: Option<Arc<Principal>>,
     ) -> GateFuture<S::Future> {
-        attach(&mut req, &mut after, principal);
+        attach(&mut req, &mut after, principal, self.peer);
         let (Some(limiter), Some(i)) = (after.shared.config.limiter.as_ref(), after.policy(&req))
         else {
             return GateFuture::Running {
@@ -252,7 +276,7 @@ async fn decide_later<S>(
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    attach(&mut req, &mut after, principal);
+    attach(&mut req, &mut after, principal, peer);
     let limited = after.shared.config.limiter.clone().zip(after.policy(&req));
     let Some((limiter, i)) = limited else {
         return Running::new(&mut inner, req, after).await;
@@ -291,7 +315,12 @@ fn subject_of(req: &Request) -> Option<&str> {
 
 /// Opens the request's span and, where a handler reads it, attaches the
 /// [`RequestContext`] (request id and principal).
-fn attach(req: &mut Request, after: &mut After, principal: Option<Arc<Principal>>) {
+fn attach(
+    req: &mut Request,
+    after: &mut After,
+    principal: Option<Arc<Principal>>,
+    peer: Option<SocketAddr>,
+) {
     let config = &after.shared.config;
     after.span = tracing::info_span!(
         "request",
@@ -307,6 +336,13 @@ fn attach(req: &mut Request, after: &mut After, principal: Option<Arc<Principal>
         ContextNeed::Writes => !crate::limits::is_read(&after.method),
         ContextNeed::Never => false,
     };
+    if config.audit.is_some() {
+        after.audit = Some(Box::new(AuditSeed {
+            principal: principal.clone(),
+            peer: peer_of(peer, req),
+            path: req.uri().path().to_string(),
+        }));
+    }
     // The limiter reads the subject from the context too.
     if wanted || principal.is_some() {
         let ctx = RequestContext::for_request(after.request_id.clone(), principal);
@@ -353,6 +389,15 @@ struct After {
     stamp: Option<(usize, Decision)>,
     /// The request's tracing span (disabled when nothing listens).
     span: tracing::Span,
+    /// What the audit record needs beyond the response (when auditing).
+    audit: Option<Box<AuditSeed>>,
+}
+
+/// The caller, peer and path of a request, for its audit record.
+struct AuditSeed {
+    principal: Option<Arc<Principal>>,
+    peer: Option<SocketAddr>,
+    path: String,
 }
 
 impl After {
@@ -383,6 +428,12 @@ impl After {
             &res,
             self.start.elapsed(),
         );
+        if self.shared.config.audit.is_some() {
+            let record = self.audit_record(&res);
+            if let Some(a) = &self.shared.config.audit {
+                a.record(record);
+            }
+        }
         // Moved, not cloned: a clone of a fresh value would allocate.
         let request_id = std::mem::replace(&mut self.request_id, HeaderValue::from_static(""));
         let h = res.headers_mut();
@@ -393,6 +444,48 @@ impl After {
             HeaderValue::from_static("nosniff"),
         );
         res
+    }
+}
+
+impl After {
+    /// The request's audit record (refused before routing: no caller).
+    fn audit_record(&mut self, res: &Response) -> crate::audit::Record {
+        let seed = self.audit.take();
+        let (principal, peer, path) = match seed.as_deref() {
+            Some(s) => (s.principal.as_deref(), s.peer, s.path.as_str()),
+            None => (None, None, ""),
+        };
+        let template = self.shared.config.observer.route_label(self.route);
+        let (resource, record_id) = self
+            .shared
+            .config
+            .observer
+            .resource_of(self.route, template, path);
+        let claim = |name: &str| {
+            principal
+                .and_then(|p| p.claim(name))
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        };
+        crate::audit::Record {
+            at: crate::audit::now(),
+            kind: "request".into(),
+            request_id: self.request_id.to_str().ok().map(String::from),
+            subject: principal.map(|p| p.subject.clone()),
+            issuer: claim("iss"),
+            client_id: claim("client_id").or_else(|| claim("azp")),
+            roles: principal
+                .filter(|p| !p.roles.is_empty())
+                .map(|p| p.roles.join(",")),
+            method: Some(self.method.to_string()),
+            route: Some(template.to_string()),
+            resource,
+            record_id,
+            action: None,
+            status: Some(res.status().as_u16() as i64),
+            latency_ms: Some(self.start.elapsed().as_secs_f64() * 1000.0),
+            peer: peer.map(|p| p.ip().to_string()),
+        }
     }
 }
 
@@ -559,6 +652,7 @@ mod tests {
             contexts: Vec::new(),
             timeout,
             ids: MakeFastRequestId::default(),
+            audit: None,
         });
         (Router::new().fallback_service(gate.layer(routes)), observer)
     }

@@ -33,6 +33,7 @@ pub struct Parts {
     pub contexts: Vec<ContextNeed>,
     pub custom: Vec<CustomRoute>,
     pub layers: Vec<Box<dyn FnOnce(Router) -> Router + Send>>,
+    pub audit: Option<Arc<crate::audit::Auditor>>,
     pub openapi: Vec<utoipa::openapi::OpenApi>,
     pub idempotency: Arc<crate::store::idempotency::IdempotencyStore>,
 }
@@ -121,6 +122,7 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
         contexts,
         timeout: config.request_timeout,
         ids: MakeFastRequestId::default(),
+        audit: parts.audit,
     });
     Stack { routes, gate }
 }

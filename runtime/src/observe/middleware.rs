@@ -113,6 +113,30 @@ impl Observer {
         self.labels[i].0
     }
 
+    /// The resource a route serves (`None` for others) and, on an item
+    /// route (`…/{id}`), the id in `path`.
+    pub fn resource_of(
+        &self,
+        i: usize,
+        template: &str,
+        path: &str,
+    ) -> (Option<String>, Option<String>) {
+        let resource = self.labels[i].1;
+        if resource == "-" {
+            return (None, None);
+        }
+        let id = template
+            .ends_with("/{id}")
+            .then(|| path.rsplit('/').next())
+            .flatten()
+            .map(|raw| {
+                percent_encoding::percent_decode_str(raw)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            });
+        (Some(resource.to_string()), id)
+    }
+
     /// The route index of a request path; paths no route serves share one.
     pub fn route_of(&self, path: &str) -> usize {
         self.routes.at(path).map_or(UNMATCHED, |m| *m.value)

@@ -24,6 +24,8 @@ pub const REDIS_ERRORS: &str = "redis_errors_total";
 pub const HEALTH: &str = "health_check_status";
 pub const HEALTH_DURATION: &str = "health_check_duration_seconds";
 pub const READY: &str = "health_ready";
+/// Audit records lost: the queue was full or the database refused them.
+pub const AUDIT_DROPPED: &str = "audit_records_dropped_total";
 
 /// Descriptions for the recorder.
 pub fn describe() {
@@ -76,6 +78,10 @@ pub fn describe() {
         "Rate-limit decisions taken without the shared backend (fail_open, fail_closed)"
     );
     describe_counter!(REDIS_ERRORS, "Redis command failures by operation");
+    describe_counter!(
+        AUDIT_DROPPED,
+        "Audit records lost (the queue was full, or the database refused them)"
+    );
     describe_gauge!(HEALTH, "Dependency health (1 up, 0 down)");
     describe_histogram!(
         HEALTH_DURATION,

@@ -78,6 +78,8 @@ pub struct ResourceService {
     hooks: OnceLock<Arc<dyn DynHooks>>,
     /// Some field has a read rule, so views differ between callers.
     masked: bool,
+    /// Writes record themselves in their transaction when auditing.
+    auditor: OnceLock<Arc<crate::audit::Auditor>>,
 }
 
 /// What the batcher runs: rows by id, straight from the store.
@@ -163,6 +165,7 @@ impl ResourceService {
             dependents: OnceLock::new(),
             hooks: OnceLock::new(),
             masked: permissions::has_field_read_rules(model),
+            auditor: OnceLock::new(),
         })
     }
 
@@ -170,6 +173,49 @@ impl ResourceService {
     pub(crate) fn connect(&self, invalidator: Arc<Invalidator>, dependents: Vec<&'static str>) {
         let _ = self.invalidator.set(invalidator);
         let _ = self.dependents.set(dependents);
+    }
+
+    /// Turns on change records for this resource's writes.
+    pub fn set_auditor(&self, auditor: Arc<crate::audit::Auditor>) {
+        let _ = self.auditor.set(auditor);
+    }
+
+    pub(crate) fn audited(&self) -> bool {
+        self.auditor.get().is_some()
+    }
+
+    /// The record of one committed-to-be change, in its transaction.
+    pub(crate) async fn record_change(
+        &self,
+        ctx: &Context,
+        tx: &mut WriteTx,
+        action: &'static str,
+        row: &crate::value::Record,
+    ) -> ApiResult<()> {
+        if !self.audited() {
+            return Ok(());
+        }
+        let p = ctx.principal();
+        let claim = |name: &str| {
+            p.and_then(|p| p.claim(name))
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        };
+        let record = crate::audit::Record {
+            at: crate::audit::now(),
+            kind: "change".into(),
+            request_id: ctx.request_id().map(String::from),
+            subject: p.map(|p| p.subject.clone()),
+            issuer: claim("iss"),
+            client_id: claim("client_id").or_else(|| claim("azp")),
+            roles: p.filter(|p| !p.roles.is_empty()).map(|p| p.roles.join(",")),
+            resource: Some(self.model.path.to_string()),
+            record_id: Some(row[self.model.id_index()].to_text()),
+            action: Some(action.into()),
+            ..Default::default()
+        };
+        crate::audit::Auditor::record_change(tx.store(), &record).await?;
+        Ok(())
     }
 
     /// Installs the resource's hooks (once, at start-up).

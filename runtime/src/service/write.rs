@@ -53,7 +53,7 @@ impl ResourceService {
         bulk: bool,
     ) -> ApiResult<Vec<Record>> {
         let records = self.prepare_create(ctx, items, bulk).await?;
-        if let ([rec], None) = (records.as_slice(), self.hooks()) {
+        if let ([rec], None, false) = (records.as_slice(), self.hooks(), self.audited()) {
             // One INSERT … RETURNING is atomic by itself: no BEGIN/COMMIT
             // round trips.
             let start = Instant::now();
@@ -199,6 +199,7 @@ impl ResourceService {
                     .await
                     .map_err(|e| at_item(e, bulk, n))?;
             }
+            self.record_change(ctx, tx, "create", &row).await?;
             tx.written(self, Key::from_value(&row[self.model.id_index()]), false);
             out.push(row);
         }
@@ -279,6 +280,7 @@ impl ResourceService {
             };
             h.after_write(ctx, tx, change).await?;
         }
+        self.record_change(ctx, tx, "update", &row).await?;
         observe(self.model, "update", start, 1);
         tx.written(self, Key::from_value(id), false);
         Ok(row)
@@ -319,6 +321,7 @@ impl ResourceService {
         if let Some(h) = self.hooks() {
             h.after_write(ctx, tx, Change::Deleted(&current)).await?;
         }
+        self.record_change(ctx, tx, "delete", &current).await?;
         observe(self.model, "delete", start, 1);
         tx.written(self, Key::from_value(id), true);
         Ok(current)

@@ -319,6 +319,24 @@ impl Tx {
         }
     }
 
+    /// Like [`Db::fetch_typed`], inside the transaction.
+    pub async fn fetch_typed(
+        &mut self,
+        types: &[FieldType],
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<Record>, sqlx::Error> {
+        self.db.count();
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                codec::sqlite_fetch(&mut **t, Columns::Types(types), sql, params).await
+            }
+            TxInner::Postgres(t) => {
+                codec::pg_fetch(&mut **t, Columns::Types(types), sql, params).await
+            }
+        }
+    }
+
     pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, sqlx::Error> {
         self.db.count();
         match &mut self.inner {

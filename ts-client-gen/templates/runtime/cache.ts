@@ -59,6 +59,11 @@ export interface CachedResponse {
   etag: string;
   /** The response body as received. */
   body: string;
+  /**
+   * Whose response it is (a digest of the `Authorization` sent): an entry
+   * is only used for requests with the same credentials.
+   */
+  scope?: string;
 }
 
 export interface EtagCacheOptions {
@@ -67,9 +72,10 @@ export interface EtagCacheOptions {
 }
 
 /**
- * Stores the ETag and body of every successful GET, keyed by its URL. The
- * client sends the ETag as `If-None-Match`; a `304 Not Modified` answer is
- * served from here. The server always revalidates, so an entry is never used
+ * Stores the ETag and body of every successful GET, keyed by its URL and
+ * marked with the caller's scope (another caller's entry counts as a miss).
+ * The client sends the ETag as `If-None-Match`; a `304 Not Modified`
+ * answer is served from here. The server always revalidates, so an entry is never used
  * without the server confirming it is current. Storage failures count as
  * misses and never fail a request.
  */
@@ -90,8 +96,10 @@ export class EtagCache {
       if (typeof raw !== "string") return null;
       const v: unknown = JSON.parse(raw);
       if (typeof v === "object" && v !== null) {
-        const { etag, body } = v as Record<string, unknown>;
-        if (typeof etag === "string" && typeof body === "string") return { etag, body };
+        const { etag, body, scope } = v as Record<string, unknown>;
+        if (typeof etag === "string" && typeof body === "string") {
+          return typeof scope === "string" ? { etag, body, scope } : { etag, body };
+        }
       }
       return null;
     } catch {
@@ -102,7 +110,7 @@ export class EtagCache {
   async set(url: string, entry: CachedResponse): Promise<void> {
     const key = this.prefix + url;
     try {
-      await this.storage.set(key, JSON.stringify({ etag: entry.etag, body: entry.body }));
+      await this.storage.set(key, JSON.stringify({ etag: entry.etag, body: entry.body, scope: entry.scope }));
       this.written.add(key);
     } catch {
       // A full or failing store only costs a future round trip.

@@ -4,7 +4,14 @@
 
 import { useState } from "react";
 import { ActivityIndicator, FlatList, Pressable, RefreshControl, Text, View } from "react-native";
-import { ApiError, TASK_STATUS_VALUES, createClient, isTaskStatus } from "@resourceful-example/client";
+import {
+  ApiError,
+  TASK_STATUS_VALUES,
+  createClient,
+  isForbiddenError,
+  isTaskStatus,
+  isUnauthorizedError,
+} from "@resourceful-example/client";
 import type {
   Page,
   Project,
@@ -29,7 +36,24 @@ import {
   useUpdateTask,
 } from "@resourceful-example/client/react";
 
-export const client = createClient({ baseUrl: "https://api.example.com", timeoutMs: 10_000 });
+/** The app's identity provider: a new access token, or null when signed out. */
+declare function renewAccessToken(): Promise<string | null>;
+
+let accessToken: string | null = null;
+
+export const client = createClient({
+  baseUrl: "https://api.example.com",
+  timeoutMs: 10_000,
+  getToken: () => accessToken,
+  refreshToken: async () => (accessToken = await renewAccessToken()),
+});
+
+/** What a screen shows for a failed write. */
+export function describeFailure(e: unknown): string {
+  if (isUnauthorizedError(e)) return `Sign in again (${e.challenge?.error ?? "no token"})`;
+  if (isForbiddenError(e)) return `Not allowed${e.requiredScopes.length ? `: needs ${e.requiredScopes.join(", ")}` : ""}`;
+  return e instanceof ApiError ? e.title : "No connection";
+}
 
 export function ProjectTasksScreen({ projectId }: { projectId: ProjectId }) {
   const project = useProject(projectId);
@@ -140,6 +164,11 @@ export async function typeChecks(id: number) {
   await client.tasks.update(id, { created_at: "2030-01-01T00:00:00Z" });
   // @ts-expect-error comment ids are UUID strings
   await client.comments.get(1);
+  // @ts-expect-error `author` is set by the server from the token
+  await client.comments.create({ task_id: id, body: "x", author: "someone" });
+  // @ts-expect-error a bookmark's `owner` is set by the server
+  await client.bookmarks.create({ task_id: id, owner: "someone" });
+  await client.bookmarks.create({ task_id: id, note: null });
 
   return { key, due, commentId };
 }

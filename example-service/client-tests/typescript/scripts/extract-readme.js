@@ -24,5 +24,9 @@ for (const [, lang, body] of blocks) {
   fs.writeFileSync(path.join(out, m[1]), body);
 }
 // What the examples import from the app itself.
-fs.writeFileSync(path.join(out, "auth.ts"), 'export async function getToken(): Promise<string> {\n  return "token";\n}\n');
+fs.writeFileSync(
+  path.join(out, "auth.ts"),
+  'export async function getToken(): Promise<string | null> {\n  return "token";\n}\n' +
+    'export async function refreshToken(): Promise<string | null> {\n  return "new-token";\n}\n',
+);
 console.log(`extracted ${blocks.length} README examples`);

@@ -40,8 +40,8 @@ test("a repeated GET is revalidated: 304 on the wire, body from the cache", asyn
 
   // Prove the body came from the store: alter the stored copy, GET again.
   const key = `resourceful:${API_BASE}/v1/tasks/${task.id}`;
-  const entry = JSON.parse(store.map.get(key)!) as { etag: string; body: string };
-  store.map.set(key, JSON.stringify({ etag: entry.etag, body: entry.body.replace("Cached", "From the cache") }));
+  const entry = JSON.parse(store.map.get(key)!) as { etag: string; body: string; scope: string };
+  store.map.set(key, JSON.stringify({ ...entry, body: entry.body.replace("Cached", "From the cache") }));
   const third = await client.tasks.get(task.id);
   assert.equal(calls.at(-1)!.status, 304);
   assert.equal(third.title, "From the cache");

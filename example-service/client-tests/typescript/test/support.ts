@@ -1,5 +1,6 @@
-// Shared helpers: the service's address, a fetch that records the wire
-// traffic, and fresh projects so tests never see each other's rows.
+// Shared helpers: the service's address, development tokens, a fetch that
+// records the wire traffic, and fresh projects so tests never see each
+// other's rows.
 
 import { createClient } from "../../../clients/typescript/src";
 import type { ApiClient, ClientConfig, FetchInit, FetchLike, Project } from "../../../clients/typescript/src";
@@ -31,8 +32,41 @@ export function recordingFetch(): { fetch: FetchLike; calls: WireCall[] } {
   return { fetch: f, calls };
 }
 
-export function newClient(config: Partial<ClientConfig> = {}): ApiClient {
-  return createClient({ baseUrl: API_BASE, ...config });
+/**
+ * The test callers: an editor (writes projects and tasks), a plain
+ * signed-in user, and an admin (changes anyone's comments).
+ */
+export type User = "ana" | "ben" | "root";
+const ROLES: Record<User, string[]> = { ana: ["editor"], ben: [], root: ["admin"] };
+
+/** A token from the service's development issuer (`POST /dev/token`). */
+export async function mintToken(sub: string, roles: string[], ttlSecs = 3600): Promise<string> {
+  const res = await fetch(`${API_BASE}/dev/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sub, roles, ttl_secs: ttlSecs }),
+  });
+  if (!res.ok) throw new Error(`POST /dev/token answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+const minted = new Map<User, Promise<string>>();
+
+/** `user`'s token: minted by the test script (TOKEN_ANA, ...) or here, once per process. */
+export function token(user: User): Promise<string> {
+  const given = process.env[`TOKEN_${user.toUpperCase()}`];
+  if (given) return Promise.resolve(given);
+  let t = minted.get(user);
+  if (!t) {
+    t = mintToken(user, ROLES[user]);
+    minted.set(user, t);
+  }
+  return t;
+}
+
+/** A client signed in as `user` (ana, the editor, by default). */
+export function newClient(config: Partial<ClientConfig> = {}, user: User = "ana"): ApiClient {
+  return createClient({ baseUrl: API_BASE, getToken: () => token(user), ...config });
 }
 
 let counter = 0;

@@ -19,7 +19,7 @@ export 'src/models/project.dart';
 export 'src/models/task.dart';
 export 'src/runtime/cache.dart';
 export 'src/runtime/changes.dart';
-export 'src/runtime/core.dart' show ResourceApi;
+export 'src/runtime/core.dart' show ResourceApi, TokenProvider;
 export 'src/runtime/errors.dart' hide parseRetryAfter;
 export 'src/runtime/optional.dart';
 export 'src/runtime/query.dart';

@@ -20,6 +20,13 @@ export const bookmarkResource: ResourceDescriptor = {
 /**
  * The operations on /v1/bookmarks: `list`, `pages`, `items`, `listAll`, `get`, `create`,
  * `createMany`, `replace`, `update`, `delete`.
+ *
+ * Access:
+ * - `list`, `pages`, `items`, `listAll`, `get`: Only the owner's rows (`owner` is the caller);
+ *   others' ids answer 404.
+ * - `create`, `createMany`: Any signed-in caller, who becomes the owner.
+ * - `replace`, `update`: Only the owner.
+ * - `delete`: Only the owner.
  */
 export type BookmarkApi = ResourceApi<BookmarkTypes>;
 
@@ -35,6 +42,12 @@ export const commentResource: ResourceDescriptor = {
 /**
  * The operations on /v1/comments: `list`, `pages`, `items`, `listAll`, `get`, `create`,
  * `createMany`, `replace`, `update`, `delete`.
+ *
+ * Access:
+ * - `list`, `pages`, `items`, `listAll`, `get`: Any signed-in caller.
+ * - `create`, `createMany`: Any signed-in caller.
+ * - `replace`, `update`: Only the owner (`author`), or role `admin`.
+ * - `delete`: Only the owner (`author`), or role `admin`.
  */
 export type CommentApi = ResourceApi<CommentTypes>;
 
@@ -50,6 +63,12 @@ export const projectResource: ResourceDescriptor = {
 /**
  * The operations on /v1/projects: `list`, `pages`, `items`, `listAll`, `get`, `create`,
  * `createMany`, `replace`, `update`, `delete`.
+ *
+ * Access:
+ * - `list`, `pages`, `items`, `listAll`, `get`: Any signed-in caller.
+ * - `create`, `createMany`: Requires role `editor`.
+ * - `replace`, `update`: Requires role `editor`.
+ * - `delete`: Requires role `editor`.
  */
 export type ProjectApi = ResourceApi<ProjectTypes>;
 
@@ -65,29 +84,59 @@ export const taskResource: ResourceDescriptor = {
 /**
  * The operations on /v1/tasks: `list`, `pages`, `items`, `listAll`, `get`, `create`, `createMany`,
  * `replace`, `update`, `delete`.
+ *
+ * Access:
+ * - `list`, `pages`, `items`, `listAll`, `get`: Any signed-in caller.
+ * - `create`, `createMany`: Requires role `editor`.
+ * - `replace`, `update`: Requires role `editor`.
+ * - `delete`: Requires role `editor`.
  */
 export type TaskApi = ResourceApi<TaskTypes>;
 
 /**
- * The API. Create one per app (or per signed-in user) and share it:
+ * The API. Create one per app and share it:
  *
  * ```ts
  * const client = createClient({
  *   baseUrl: "https://api.example.com",
- *   headers: async () => ({ Authorization: `Bearer ${await getToken()}` }),
+ *   getToken: () => auth.accessToken(),
+ *   refreshToken: () => auth.refresh(),
  * });
  * ```
+ *
+ * Without a token, protected operations reject with `UnauthorizedError` (401); a caller without the
+ * needed role gets `ForbiddenError` (403).
  */
 export class ApiClient {
-  /** Low-level requests (custom endpoints); shares headers, timeout and cache. */
+  /** Low-level requests (custom endpoints); shares headers, token, timeout and cache. */
   readonly http: HttpClient;
-  /** A task a caller keeps at hand; nobody else sees it. `/v1/bookmarks` */
+  /**
+   * A task a caller keeps at hand; nobody else sees it. `/v1/bookmarks`
+   *
+   * Access: read: only the owner's rows (`owner` is the caller); others' ids answer 404. create:
+   * any signed-in caller, who becomes the owner. update: only the owner. delete: only the owner.
+   */
   readonly bookmarks: BookmarkApi;
-  /** A remark left on a task. `/v1/comments` */
+  /**
+   * A remark left on a task. `/v1/comments`
+   *
+   * Access: read: any signed-in caller. create: any signed-in caller. update: only the owner
+   * (`author`), or role `admin`. delete: only the owner (`author`), or role `admin`.
+   */
   readonly comments: CommentApi;
-  /** A project groups tasks. `/v1/projects` */
+  /**
+   * A project groups tasks. `/v1/projects`
+   *
+   * Access: read: any signed-in caller. create: requires role `editor`. update: requires role
+   * `editor`. delete: requires role `editor`.
+   */
   readonly projects: ProjectApi;
-  /** A unit of work inside a project. `/v1/tasks` */
+  /**
+   * A unit of work inside a project. `/v1/tasks`
+   *
+   * Access: read: any signed-in caller. create: requires role `editor`. update: requires role
+   * `editor`. delete: requires role `editor`.
+   */
   readonly tasks: TaskApi;
 
   constructor(config: ClientConfig) {

@@ -33,6 +33,9 @@ export function isVisibility(value: unknown): value is Visibility {
  *
  * `/v1/bookmarks`: 50 per page by default, at most 500.
  *
+ * Access: read: only the owner's rows (`owner` is the caller); others' ids answer 404. create: any
+ * signed-in caller, who becomes the owner. update: only the owner. delete: only the owner.
+ *
  * Relations:
  * - `task_id` → {@link Task} (GraphQL field `task`); on delete: cascade
  */
@@ -44,7 +47,11 @@ export interface Bookmark {
    * Filterable.
    */
   task_id: number;
-  /** Whose bookmark it is: the caller's subject, set by the server. */
+  /**
+   * Whose bookmark it is: the caller's subject, set by the server.
+   *
+   * Set by the server to the caller (the owner); clients never send it.
+   */
   owner: string;
   /** At most 500 characters. */
   note: string | null;
@@ -123,6 +130,9 @@ export interface BookmarkTypes extends ResourceTypes {
  *
  * `/v1/comments`: 20 per page by default, at most 500.
  *
+ * Access: read: any signed-in caller. create: any signed-in caller. update: only the owner
+ * (`author`), or role `admin`. delete: only the owner (`author`), or role `admin`.
+ *
  * Relations:
  * - `task_id` → {@link Task} (GraphQL field `task`); on delete: cascade
  */
@@ -140,7 +150,7 @@ export interface Comment {
   /**
    * Who wrote it: the caller's subject, set by the server.
    *
-   * Filterable.
+   * Set by the server to the caller (the owner); clients never send it. Filterable.
    */
   author: string;
   /** 1 to 5000 characters. */
@@ -224,6 +234,9 @@ export interface CommentTypes extends ResourceTypes {
  * A project groups tasks.
  *
  * `/v1/projects`: 50 per page by default, at most 500.
+ *
+ * Access: read: any signed-in caller. create: requires role `editor`. update: requires role
+ * `editor`. delete: requires role `editor`.
  *
  * Relations:
  * - `tasks` ← {@link Task}.`project_id`: `client.tasks.list({ filter: { project_id: id } })`
@@ -400,6 +413,9 @@ export interface ProjectTypes extends ResourceTypes {
  * A unit of work inside a project.
  *
  * `/v1/tasks`: 50 per page by default, at most 500.
+ *
+ * Access: read: any signed-in caller. create: requires role `editor`. update: requires role
+ * `editor`. delete: requires role `editor`.
  *
  * Relations:
  * - `project_id` → {@link Project} (GraphQL field `project`); on delete: cascade

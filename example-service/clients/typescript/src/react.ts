@@ -81,13 +81,21 @@ import type { Bookmark, BookmarkCreate, BookmarkId, BookmarkListParams, Bookmark
  */
 export const bookmarkKeys = resourceKeys<BookmarkTypes, "bookmarks">("bookmarks");
 
-/** One Bookmark (`GET /v1/bookmarks/{id}`); waits while `id` is null or undefined. */
+/**
+ * One Bookmark (`GET /v1/bookmarks/{id}`); waits while `id` is null or undefined.
+ *
+ * Access: Only the owner's rows (`owner` is the caller); others' ids answer 404.
+ */
 export function useBookmark<TData = Bookmark>(id: BookmarkId | null | undefined, options?: ItemQueryOptions<Bookmark, TData> & WithClient) {
   const [client, rest] = split(options);
   return useItemQuery(useApiClient(client).bookmarks, bookmarkKeys, id, rest);
 }
 
-/** One page of Bookmark items (`GET /v1/bookmarks`). */
+/**
+ * One page of Bookmark items (`GET /v1/bookmarks`).
+ *
+ * Access: Only the owner's rows (`owner` is the caller); others' ids answer 404.
+ */
 export function useBookmarkList<TData = Page<Bookmark>>(params?: BookmarkListParams, options?: ListQueryOptions<Bookmark, TData> & WithClient) {
   const [client, rest] = split(options);
   return useListQuery(useApiClient(client).bookmarks, bookmarkKeys, params, rest);
@@ -96,13 +104,19 @@ export function useBookmarkList<TData = Page<Bookmark>>(params?: BookmarkListPar
 /**
  * Bookmark items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
  * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ *
+ * Access: Only the owner's rows (`owner` is the caller); others' ids answer 404.
  */
 export function useBookmarkInfinite(params?: InfiniteParamsOf<BookmarkTypes>, options?: InfiniteQueryOptions<Bookmark> & WithClient) {
   const [client, rest] = split(options);
   return useInfiniteListQuery(useApiClient(client).bookmarks, bookmarkKeys, params, rest);
 }
 
-/** Creates a Bookmark: `mutate(input)`; caches the new item and refreshes the lists. */
+/**
+ * Creates a Bookmark: `mutate(input)`; caches the new item and refreshes the lists.
+ *
+ * Access: Any signed-in caller, who becomes the owner.
+ */
 export function useCreateBookmark(options?: MutationHookOptions<Bookmark, BookmarkCreate> & WithClient) {
   const [client, rest] = split(options);
   return useCreateMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
@@ -111,13 +125,19 @@ export function useCreateBookmark(options?: MutationHookOptions<Bookmark, Bookma
 /**
  * Updates a Bookmark (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the
  * cached item and lists, and is rolled back if the server refuses it.
+ *
+ * Access: Only the owner.
  */
 export function useUpdateBookmark(options?: MutationHookOptions<Bookmark, UpdateVariables<BookmarkTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useUpdateMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
 }
 
-/** Replaces a Bookmark (PUT): `mutate({ id, input, ifMatch? })`. */
+/**
+ * Replaces a Bookmark (PUT): `mutate({ id, input, ifMatch? })`.
+ *
+ * Access: Only the owner.
+ */
 export function useReplaceBookmark(options?: MutationHookOptions<Bookmark, ReplaceVariables<BookmarkTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useReplaceMutation(useApiClient(client).bookmarks, bookmarkKeys, rest);
@@ -126,6 +146,8 @@ export function useReplaceBookmark(options?: MutationHookOptions<Bookmark, Repla
 /**
  * Deletes a Bookmark: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored
  * on error).
+ *
+ * Access: Only the owner.
  */
 export function useDeleteBookmark(options?: MutationHookOptions<void, DeleteVariables<BookmarkTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -140,13 +162,21 @@ export function useDeleteBookmark(options?: MutationHookOptions<void, DeleteVari
  */
 export const commentKeys = resourceKeys<CommentTypes, "comments">("comments");
 
-/** One Comment (`GET /v1/comments/{id}`); waits while `id` is null or undefined. */
+/**
+ * One Comment (`GET /v1/comments/{id}`); waits while `id` is null or undefined.
+ *
+ * Access: Any signed-in caller.
+ */
 export function useComment<TData = Comment>(id: CommentId | null | undefined, options?: ItemQueryOptions<Comment, TData> & WithClient) {
   const [client, rest] = split(options);
   return useItemQuery(useApiClient(client).comments, commentKeys, id, rest);
 }
 
-/** One page of Comment items (`GET /v1/comments`). */
+/**
+ * One page of Comment items (`GET /v1/comments`).
+ *
+ * Access: Any signed-in caller.
+ */
 export function useCommentList<TData = Page<Comment>>(params?: CommentListParams, options?: ListQueryOptions<Comment, TData> & WithClient) {
   const [client, rest] = split(options);
   return useListQuery(useApiClient(client).comments, commentKeys, params, rest);
@@ -155,13 +185,19 @@ export function useCommentList<TData = Page<Comment>>(params?: CommentListParams
 /**
  * Comment items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
  * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ *
+ * Access: Any signed-in caller.
  */
 export function useCommentInfinite(params?: InfiniteParamsOf<CommentTypes>, options?: InfiniteQueryOptions<Comment> & WithClient) {
   const [client, rest] = split(options);
   return useInfiniteListQuery(useApiClient(client).comments, commentKeys, params, rest);
 }
 
-/** Creates a Comment: `mutate(input)`; caches the new item and refreshes the lists. */
+/**
+ * Creates a Comment: `mutate(input)`; caches the new item and refreshes the lists.
+ *
+ * Access: Any signed-in caller.
+ */
 export function useCreateComment(options?: MutationHookOptions<Comment, CommentCreate> & WithClient) {
   const [client, rest] = split(options);
   return useCreateMutation(useApiClient(client).comments, commentKeys, rest);
@@ -170,13 +206,19 @@ export function useCreateComment(options?: MutationHookOptions<Comment, CommentC
 /**
  * Updates a Comment (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the
  * cached item and lists, and is rolled back if the server refuses it.
+ *
+ * Access: Only the owner (`author`), or role `admin`.
  */
 export function useUpdateComment(options?: MutationHookOptions<Comment, UpdateVariables<CommentTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useUpdateMutation(useApiClient(client).comments, commentKeys, rest);
 }
 
-/** Replaces a Comment (PUT): `mutate({ id, input, ifMatch? })`. */
+/**
+ * Replaces a Comment (PUT): `mutate({ id, input, ifMatch? })`.
+ *
+ * Access: Only the owner (`author`), or role `admin`.
+ */
 export function useReplaceComment(options?: MutationHookOptions<Comment, ReplaceVariables<CommentTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useReplaceMutation(useApiClient(client).comments, commentKeys, rest);
@@ -185,6 +227,8 @@ export function useReplaceComment(options?: MutationHookOptions<Comment, Replace
 /**
  * Deletes a Comment: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored
  * on error).
+ *
+ * Access: Only the owner (`author`), or role `admin`.
  */
 export function useDeleteComment(options?: MutationHookOptions<void, DeleteVariables<CommentTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -199,13 +243,21 @@ export function useDeleteComment(options?: MutationHookOptions<void, DeleteVaria
  */
 export const projectKeys = resourceKeys<ProjectTypes, "projects">("projects");
 
-/** One Project (`GET /v1/projects/{id}`); waits while `id` is null or undefined. */
+/**
+ * One Project (`GET /v1/projects/{id}`); waits while `id` is null or undefined.
+ *
+ * Access: Any signed-in caller.
+ */
 export function useProject<TData = Project>(id: ProjectId | null | undefined, options?: ItemQueryOptions<Project, TData> & WithClient) {
   const [client, rest] = split(options);
   return useItemQuery(useApiClient(client).projects, projectKeys, id, rest);
 }
 
-/** One page of Project items (`GET /v1/projects`). */
+/**
+ * One page of Project items (`GET /v1/projects`).
+ *
+ * Access: Any signed-in caller.
+ */
 export function useProjectList<TData = Page<Project>>(params?: ProjectListParams, options?: ListQueryOptions<Project, TData> & WithClient) {
   const [client, rest] = split(options);
   return useListQuery(useApiClient(client).projects, projectKeys, params, rest);
@@ -214,13 +266,19 @@ export function useProjectList<TData = Page<Project>>(params?: ProjectListParams
 /**
  * Project items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
  * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ *
+ * Access: Any signed-in caller.
  */
 export function useProjectInfinite(params?: InfiniteParamsOf<ProjectTypes>, options?: InfiniteQueryOptions<Project> & WithClient) {
   const [client, rest] = split(options);
   return useInfiniteListQuery(useApiClient(client).projects, projectKeys, params, rest);
 }
 
-/** Creates a Project: `mutate(input)`; caches the new item and refreshes the lists. */
+/**
+ * Creates a Project: `mutate(input)`; caches the new item and refreshes the lists.
+ *
+ * Access: Requires role `editor`.
+ */
 export function useCreateProject(options?: MutationHookOptions<Project, ProjectCreate> & WithClient) {
   const [client, rest] = split(options);
   return useCreateMutation(useApiClient(client).projects, projectKeys, rest);
@@ -229,13 +287,19 @@ export function useCreateProject(options?: MutationHookOptions<Project, ProjectC
 /**
  * Updates a Project (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the
  * cached item and lists, and is rolled back if the server refuses it.
+ *
+ * Access: Requires role `editor`.
  */
 export function useUpdateProject(options?: MutationHookOptions<Project, UpdateVariables<ProjectTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useUpdateMutation(useApiClient(client).projects, projectKeys, rest);
 }
 
-/** Replaces a Project (PUT): `mutate({ id, input, ifMatch? })`. */
+/**
+ * Replaces a Project (PUT): `mutate({ id, input, ifMatch? })`.
+ *
+ * Access: Requires role `editor`.
+ */
 export function useReplaceProject(options?: MutationHookOptions<Project, ReplaceVariables<ProjectTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useReplaceMutation(useApiClient(client).projects, projectKeys, rest);
@@ -244,6 +308,8 @@ export function useReplaceProject(options?: MutationHookOptions<Project, Replace
 /**
  * Deletes a Project: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored
  * on error).
+ *
+ * Access: Requires role `editor`.
  */
 export function useDeleteProject(options?: MutationHookOptions<void, DeleteVariables<ProjectTypes>> & WithClient) {
   const [client, rest] = split(options);
@@ -258,13 +324,21 @@ export function useDeleteProject(options?: MutationHookOptions<void, DeleteVaria
  */
 export const taskKeys = resourceKeys<TaskTypes, "tasks">("tasks");
 
-/** One Task (`GET /v1/tasks/{id}`); waits while `id` is null or undefined. */
+/**
+ * One Task (`GET /v1/tasks/{id}`); waits while `id` is null or undefined.
+ *
+ * Access: Any signed-in caller.
+ */
 export function useTask<TData = Task>(id: TaskId | null | undefined, options?: ItemQueryOptions<Task, TData> & WithClient) {
   const [client, rest] = split(options);
   return useItemQuery(useApiClient(client).tasks, taskKeys, id, rest);
 }
 
-/** One page of Task items (`GET /v1/tasks`). */
+/**
+ * One page of Task items (`GET /v1/tasks`).
+ *
+ * Access: Any signed-in caller.
+ */
 export function useTaskList<TData = Page<Task>>(params?: TaskListParams, options?: ListQueryOptions<Task, TData> & WithClient) {
   const [client, rest] = split(options);
   return useListQuery(useApiClient(client).tasks, taskKeys, params, rest);
@@ -273,13 +347,19 @@ export function useTaskList<TData = Page<Task>>(params?: TaskListParams, options
 /**
  * Task items page by page for infinite scrolling: `fetchNextPage()` follows `next_cursor`;
  * `hasNextPage` is false on the last page. `flattenPages(data)` gives the items.
+ *
+ * Access: Any signed-in caller.
  */
 export function useTaskInfinite(params?: InfiniteParamsOf<TaskTypes>, options?: InfiniteQueryOptions<Task> & WithClient) {
   const [client, rest] = split(options);
   return useInfiniteListQuery(useApiClient(client).tasks, taskKeys, params, rest);
 }
 
-/** Creates a Task: `mutate(input)`; caches the new item and refreshes the lists. */
+/**
+ * Creates a Task: `mutate(input)`; caches the new item and refreshes the lists.
+ *
+ * Access: Requires role `editor`.
+ */
 export function useCreateTask(options?: MutationHookOptions<Task, TaskCreate> & WithClient) {
   const [client, rest] = split(options);
   return useCreateMutation(useApiClient(client).tasks, taskKeys, rest);
@@ -288,13 +368,19 @@ export function useCreateTask(options?: MutationHookOptions<Task, TaskCreate> & 
 /**
  * Updates a Task (PATCH): `mutate({ id, patch, ifMatch? })`. The patch shows at once in the cached
  * item and lists, and is rolled back if the server refuses it.
+ *
+ * Access: Requires role `editor`.
  */
 export function useUpdateTask(options?: MutationHookOptions<Task, UpdateVariables<TaskTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useUpdateMutation(useApiClient(client).tasks, taskKeys, rest);
 }
 
-/** Replaces a Task (PUT): `mutate({ id, input, ifMatch? })`. */
+/**
+ * Replaces a Task (PUT): `mutate({ id, input, ifMatch? })`.
+ *
+ * Access: Requires role `editor`.
+ */
 export function useReplaceTask(options?: MutationHookOptions<Task, ReplaceVariables<TaskTypes>> & WithClient) {
   const [client, rest] = split(options);
   return useReplaceMutation(useApiClient(client).tasks, taskKeys, rest);
@@ -303,6 +389,8 @@ export function useReplaceTask(options?: MutationHookOptions<Task, ReplaceVariab
 /**
  * Deletes a Task: `mutate({ id, ifMatch? })`; it disappears from cached lists at once (restored on
  * error).
+ *
+ * Access: Requires role `editor`.
  */
 export function useDeleteTask(options?: MutationHookOptions<void, DeleteVariables<TaskTypes>> & WithClient) {
   const [client, rest] = split(options);

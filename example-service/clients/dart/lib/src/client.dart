@@ -24,10 +24,16 @@ class ApiClient {
   /// [transport] sends the requests; by default a `dart:io` `HttpClient`
   /// (on the web, pass an adapter over `package:http` or `dio`).
   /// [cache] keeps responses with their `ETag`s; in memory by default, or
-  /// `NoCacheStorage()` for none. [headers] go with every request (for
-  /// example `authorization`). [cacheTtl] replaces every resource's
-  /// freshness window (how long a cached read is used without asking the
-  /// server). [retries] and [maxRetryDelay]: see `ApiCore.retries`.
+  /// `NoCacheStorage()` for none; entries are kept per caller. [headers] go
+  /// with every request. [cacheTtl] replaces every resource's freshness
+  /// window (how long a cached read is used without asking the server).
+  /// [retries] and [maxRetryDelay]: see `ApiCore.retries`.
+  ///
+  /// [getToken] is asked before every request; its token goes as
+  /// `authorization: Bearer …`. [refreshToken] is called when a request is
+  /// answered 401: the request is sent once more with the token it returns
+  /// (null gives up); a second 401 throws `UnauthorizedException`. Requests
+  /// answered 401 meanwhile share the one call.
   factory ApiClient({
     required String baseUrl,
     ApiTransport? transport,
@@ -36,6 +42,8 @@ class ApiClient {
     Duration? cacheTtl,
     int retries = 2,
     Duration maxRetryDelay = const Duration(seconds: 5),
+    TokenProvider? getToken,
+    TokenProvider? refreshToken,
   }) {
     final core = ApiCore(
       baseUrl: baseUrl,
@@ -45,6 +53,8 @@ class ApiClient {
       cascades: _cascades,
       retries: retries,
       maxRetryDelay: maxRetryDelay,
+      getToken: getToken,
+      refreshToken: refreshToken,
     );
     return ApiClient._(core, cacheTtl);
   }
@@ -58,15 +68,29 @@ class ApiClient {
   final ApiCore _core;
 
   /// `/v1/projects`: A project groups tasks.
+  ///
+  /// Access: read: any signed-in caller. create: requires role `editor`.
+  /// update: requires role `editor`. delete: requires role `editor`.
   final ProjectsApi projects;
 
   /// `/v1/tasks`: A unit of work inside a project.
+  ///
+  /// Access: read: any signed-in caller. create: requires role `editor`.
+  /// update: requires role `editor`. delete: requires role `editor`.
   final TasksApi tasks;
 
   /// `/v1/comments`: A remark left on a task.
+  ///
+  /// Access: read: any signed-in caller. create: any signed-in caller. update:
+  /// only the owner (`author`), or role `admin`. delete: only the owner
+  /// (`author`), or role `admin`.
   final CommentsApi comments;
 
   /// `/v1/bookmarks`: A task a caller keeps at hand; nobody else sees it.
+  ///
+  /// Access: read: only the owner's rows (`owner` is the caller); others' ids
+  /// answer 404. create: any signed-in caller, who becomes the owner. update:
+  /// only the owner. delete: only the owner.
   final BookmarksApi bookmarks;
 
   /// Every change made through this client (creates, updates, deletes).

@@ -37,6 +37,34 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
+/** A `WWW-Authenticate` challenge (RFC 6750), as sent with 401 and 403. */
+export interface AuthChallenge {
+  /** `Bearer`. */
+  scheme: string;
+  /** `invalid_token` (401) or `insufficient_scope` (403); `null` when absent. */
+  error: string | null;
+  description: string | null;
+  /** The scopes that would be enough (403), else empty. */
+  scope: readonly string[];
+}
+
+/** Reads the first challenge of a `WWW-Authenticate` header. */
+export function parseAuthChallenge(value: string | null | undefined): AuthChallenge | null {
+  const m = value ? /^\s*([A-Za-z][\w.-]*)\s*(.*)$/.exec(value) : null;
+  if (!m) return null;
+  const params: Record<string, string> = {};
+  for (const p of m[2]!.matchAll(/([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g)) {
+    params[p[1]!.toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : p[3]!;
+  }
+  const scope = params["scope"];
+  return {
+    scheme: m[1]!,
+    error: params["error"] ?? null,
+    description: params["error_description"] ?? null,
+    scope: scope ? scope.split(/\s+/).filter((s) => s !== "") : [],
+  };
+}
+
 /**
  * The server answered with an error status. Built from its
  * `application/problem+json` body (RFC 9457); non-problem bodies (a proxy's
@@ -129,7 +157,7 @@ export class ApiError extends Error {
           message: str(e["message"]) ?? "",
         }))
       : [];
-    return new ApiError({
+    const init = {
       status,
       type: str(p["type"]) ?? "about:blank",
       title: str(p["title"]) ?? (statusText || `HTTP ${status}`),
@@ -139,7 +167,51 @@ export class ApiError extends Error {
       retryAfter: parseRetryAfter(headers.get("retry-after")),
       requestId: headers.get("x-request-id"),
       body,
-    });
+    };
+    if (status === 401) return new UnauthorizedError({ ...init, challenge: parseAuthChallenge(headers.get("www-authenticate")) });
+    if (status === 403) return new ForbiddenError({ ...init, challenge: parseAuthChallenge(headers.get("www-authenticate")) });
+    return new ApiError(init);
+  }
+}
+
+/**
+ * 401: no token, or one the server does not accept (expired, revoked,
+ * malformed). With `refreshToken` configured, the client has already
+ * refreshed once and retried before this reaches you: sign the user in again.
+ */
+export class UnauthorizedError extends ApiError {
+  // A literal status keeps the two auth errors apart for type guards.
+  declare readonly status: 401;
+  /** The server's `WWW-Authenticate` challenge, e.g. `error: "invalid_token"`. */
+  readonly challenge: AuthChallenge | null;
+
+  constructor(init: Omit<ConstructorParameters<typeof ApiError>[0], "status"> & { challenge?: AuthChallenge | null }) {
+    super({ ...init, status: 401 });
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "UnauthorizedError";
+    this.challenge = init.challenge ?? null;
+  }
+}
+
+/**
+ * 403: the caller is known but may not do this (a missing role or scope, or
+ * someone else's row). Retrying with the same token cannot help.
+ */
+export class ForbiddenError extends ApiError {
+  declare readonly status: 403;
+  /** The server's `WWW-Authenticate` challenge, e.g. `error: "insufficient_scope"`. */
+  readonly challenge: AuthChallenge | null;
+
+  constructor(init: Omit<ConstructorParameters<typeof ApiError>[0], "status"> & { challenge?: AuthChallenge | null }) {
+    super({ ...init, status: 403 });
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "ForbiddenError";
+    this.challenge = init.challenge ?? null;
+  }
+
+  /** The scopes the server named as enough, if any. */
+  get requiredScopes(): readonly string[] {
+    return this.challenge?.scope ?? [];
   }
 }
 
@@ -177,6 +249,16 @@ export function isApiError(e: unknown): e is ApiError {
 
 export function isNetworkError(e: unknown): e is NetworkError {
   return e instanceof NetworkError;
+}
+
+/** A 401: sign in (again). */
+export function isUnauthorizedError(e: unknown): e is UnauthorizedError {
+  return e instanceof UnauthorizedError;
+}
+
+/** A 403: the signed-in caller may not do this. */
+export function isForbiddenError(e: unknown): e is ForbiddenError {
+  return e instanceof ForbiddenError;
 }
 
 /**

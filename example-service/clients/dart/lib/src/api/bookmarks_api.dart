@@ -8,6 +8,14 @@ import '../runtime/json.dart' as _rt;
 ///
 /// Filterable: `id`, `task_id`. Sortable: `id`, `created_at`. Pages of 50 by
 /// default, at most 500. Cached reads are always revalidated (If-None-Match).
+///
+/// Access:
+/// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
+/// `watchList`: Only the owner's rows (`owner` is the caller); others' ids
+/// answer 404.
+/// - `create`, `createMany`: Any signed-in caller, who becomes the owner.
+/// - `update`, `replace`: Only the owner.
+/// - `delete`: Only the owner.
 class BookmarksApi extends ResourceApi<Bookmark, int, BookmarkCreate, BookmarkPatch, BookmarkFilter> {
   BookmarksApi(ApiCore core, {Duration? cacheTtl})
       : super(

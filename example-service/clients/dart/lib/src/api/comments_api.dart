@@ -8,6 +8,13 @@ import '../runtime/core.dart';
 /// Filterable: `id`, `task_id`, `author`. Sortable: `id`, `created_at`. Pages
 /// of 20 by default, at most 500. Cached reads are always revalidated
 /// (If-None-Match).
+///
+/// Access:
+/// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
+/// `watchList`: Any signed-in caller.
+/// - `create`, `createMany`: Any signed-in caller.
+/// - `update`, `replace`: Only the owner (`author`), or role `admin`.
+/// - `delete`: Only the owner (`author`), or role `admin`.
 class CommentsApi extends ResourceApi<Comment, String, CommentCreate, CommentPatch, CommentFilter> {
   CommentsApi(ApiCore core, {Duration? cacheTtl})
       : super(

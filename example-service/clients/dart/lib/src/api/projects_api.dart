@@ -9,6 +9,13 @@ import '../runtime/json.dart' as _rt;
 /// Filterable: `id`, `name`, `key`, `visibility`, `due_on`. Sortable: `id`,
 /// `name`, `due_on`, `created_at`, `updated_at`. Pages of 50 by default, at
 /// most 500. Cached reads are fresh for 600 s.
+///
+/// Access:
+/// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
+/// `watchList`: Any signed-in caller.
+/// - `create`, `createMany`: Requires role `editor`.
+/// - `update`, `replace`: Requires role `editor`.
+/// - `delete`: Requires role `editor`.
 class ProjectsApi extends ResourceApi<Project, int, ProjectCreate, ProjectPatch, ProjectFilter> {
   ProjectsApi(ApiCore core, {Duration? cacheTtl})
       : super(

@@ -10,6 +10,13 @@ import '../runtime/json.dart' as _rt;
 /// `project_id`, `due_at`. Sortable: `id`, `title`, `status`, `priority`,
 /// `estimate_hours`, `due_at`, `created_at`, `updated_at`. Pages of 50 by
 /// default, at most 500. Cached reads are fresh for 600 s.
+///
+/// Access:
+/// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
+/// `watchList`: Any signed-in caller.
+/// - `create`, `createMany`: Requires role `editor`.
+/// - `update`, `replace`: Requires role `editor`.
+/// - `delete`: Requires role `editor`.
 class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter> {
   TasksApi(ApiCore core, {Duration? cacheTtl})
       : super(

@@ -31,6 +31,8 @@ class Bookmark {
   final int taskId;
 
   /// Whose bookmark it is: the caller's subject, set by the server.
+  ///
+  /// Set by the server to the caller (the owner); clients never send it.
   final String owner;
 
   /// At most 500 characters.

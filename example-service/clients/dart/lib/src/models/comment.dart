@@ -31,6 +31,8 @@ class Comment {
   final int taskId;
 
   /// Who wrote it: the caller's subject, set by the server.
+  ///
+  /// Set by the server to the caller (the owner); clients never send it.
   final String author;
 
   /// 1 to 5000 characters.

@@ -11,6 +11,15 @@ import 'json.dart';
 import 'query.dart';
 import 'transport.dart';
 
+/// Supplies the access token; null when signed out.
+typedef TokenProvider = Future<String?> Function();
+
+/// A token already asked for (which may be none).
+class _Token {
+  const _Token(this.value);
+  final String? value;
+}
+
 /// A body read through the cache.
 class Fetched {
   const Fetched(this.body, this.etag, {required this.status});
@@ -34,6 +43,8 @@ class ApiCore {
     this.cascades = const <String, List<String>>{},
     this.retries = 2,
     this.maxRetryDelay = const Duration(seconds: 5),
+    this.getToken,
+    this.refreshToken,
   })  : baseUrl = baseUrl.endsWith('/') ? baseUrl.substring(0, baseUrl.length - 1) : baseUrl,
         headers = <String, String>{
           for (final e in headers.entries) e.key.toLowerCase(): e.value,
@@ -55,6 +66,24 @@ class ApiCore {
 
   /// The longest wait before a retry: a longer `Retry-After` ends them.
   final Duration maxRetryDelay;
+
+  /// Asked before every request; the token goes as `authorization:
+  /// Bearer …` (it wins over one in [headers]).
+  final TokenProvider? getToken;
+
+  /// Called when a request is answered 401: a new token (kept where
+  /// [getToken] reads it), or null to give up. The request is sent once
+  /// more with it; a second 401 throws [UnauthorizedException]. Requests
+  /// answered 401 meanwhile share the one call.
+  final TokenProvider? refreshToken;
+
+  Future<String?>? _refreshing;
+
+  /// The scope of the last request: the cache is emptied when it changes.
+  String? _lastScope;
+
+  /// The scope each response was fetched under, for storing it.
+  final Expando<String> _scopes = Expando<String>('scope');
 
   static final Random _random = Random.secure();
 
@@ -86,8 +115,64 @@ class ApiCore {
         '${h.substring(16, 20)}-${h.substring(20)}';
   }
 
+  /// Which caller a cached response belongs to: a digest of the
+  /// `authorization` header (the token must not reach a persistent store),
+  /// `-` without one. Web-safe arithmetic: no product exceeds 2^53.
+  static String scopeOf(String? authorization) {
+    if (authorization == null || authorization.isEmpty) return '-';
+    int fnv(int h) => (h * 403 + (h & 0xff) * 0x1000000) & 0xffffffff;
+    final units = authorization.codeUnits;
+    final n = units.length;
+    var a = 0x811c9dc5;
+    var b = 0x811c9dc5;
+    for (var i = 0; i < n; i++) {
+      a = fnv(a ^ units[i]);
+      b = fnv(b ^ units[n - 1 - i]);
+    }
+    String hex(int x) => x.toRadixString(16).padLeft(8, '0');
+    return '${hex(a)}${hex(b)}${n.toRadixString(16)}';
+  }
+
+  Future<String?> _token() async {
+    final t = getToken == null ? null : await getToken!();
+    return t == null || t.isEmpty ? null : t;
+  }
+
+  /// The `authorization` a request with [token] carries.
+  String? _authorization(String? token) => token != null ? 'Bearer $token' : headers['authorization'];
+
+  /// Another caller than the last one: drop the previous one's responses.
+  Future<void> _noteScope(String scope) async {
+    final last = _lastScope;
+    _lastScope = scope;
+    if (last != null && last != scope) await cache.clear();
+  }
+
+  /// A token to retry a request answered 401 with: the one [getToken] now
+  /// gives if another request already refreshed it, else [refreshToken]'s
+  /// (one call at a time, shared).
+  Future<String?> _refreshAfter(String? rejected) async {
+    final inFlight = _refreshing;
+    if (inFlight != null) return inFlight;
+    final current = await _token();
+    if (current != null && current != rejected && _refreshing == null) return current;
+    return _refreshing ??= _refresh();
+  }
+
+  Future<String?> _refresh() async {
+    // Completes after the caller stored this future, even if the callback throws at once.
+    await Future<void>.value();
+    try {
+      final t = await refreshToken!();
+      return t == null || t.isEmpty ? null : t;
+    } finally {
+      _refreshing = null;
+    }
+  }
+
   /// Sends one request, again after failures a retry may fix (see
-  /// [retries]); error statuses become [ApiException], transport failures
+  /// [retries]), and once more after a 401 if [refreshToken] gives a new
+  /// token; error statuses become [ApiException], transport failures
   /// [NetworkException]. POST and PATCH get an `Idempotency-Key`
   /// ([idempotencyKey], or a new one), the same on every attempt.
   Future<ApiResponse> send(
@@ -97,24 +182,64 @@ class ApiCore {
     String contentType = 'application/json',
     Map<String, String> headers = const <String, String>{},
     String? idempotencyKey,
+  }) =>
+      _send(method, pathAndQuery,
+          json: json, contentType: contentType, headers: headers, idempotencyKey: idempotencyKey);
+
+  Future<ApiResponse> _send(
+    String method,
+    String pathAndQuery, {
+    Object? json,
+    String contentType = 'application/json',
+    Map<String, String> headers = const <String, String>{},
+    String? idempotencyKey,
+    _Token? token,
   }) async {
     final keyed = method == 'POST' || method == 'PATCH';
-    final request = ApiRequest(
-      method: method,
-      url: Uri.parse(url(pathAndQuery)),
-      headers: <String, String>{
-        'accept': 'application/json',
-        ...this.headers,
-        ...headers,
-        if (json != null) 'content-type': contentType,
-        if (keyed) 'idempotency-key': '"${idempotencyKey ?? newIdempotencyKey()}"',
-      },
-      body: json == null ? null : jsonEncode(json),
-    );
+    // The same key on the retry after a refresh: the 401 wrote nothing.
+    final base = <String, String>{
+      'accept': 'application/json',
+      ...this.headers,
+      ...headers,
+      if (json != null) 'content-type': contentType,
+      if (keyed) 'idempotency-key': '"${idempotencyKey ?? newIdempotencyKey()}"',
+    };
+    final body = json == null ? null : jsonEncode(json);
+    ApiRequest build(String? token, {bool conditional = true}) {
+      final h = Map<String, String>.of(base);
+      if (token != null) h['authorization'] = 'Bearer $token';
+      // A validator from the old token's entry does not go with the new one.
+      if (!conditional) h.remove('if-none-match');
+      return ApiRequest(method: method, url: Uri.parse(url(pathAndQuery)), headers: h, body: body);
+    }
+
+    final first = token != null ? token.value : await _token();
+    var request = build(first);
+    await _noteScope(scopeOf(request.headers['authorization']));
+    var response = await _exchange(request, keyed);
+    if (response.status == 401 && refreshToken != null) {
+      final fresh = await _refreshAfter(first);
+      if (fresh != null) {
+        request = build(fresh, conditional: false);
+        await _noteScope(scopeOf(request.headers['authorization']));
+        response = await _exchange(request, keyed);
+      }
+    }
+    if (response.status >= 400) throw ApiException.fromResponse(response, request: request);
+    _scopes[response] = scopeOf(request.headers['authorization']);
+    return response;
+  }
+
+  /// The exchange with its retries; the last answer, whatever its status.
+  Future<ApiResponse> _exchange(ApiRequest request, bool keyed) async {
     for (var attempt = 0;; attempt++) {
       ApiResponse? response;
       try {
         response = await transport.send(request);
+      } on NetworkException {
+        // The transport's own "no answer" (a stale pooled connection the
+        // server closed, a timeout): retried like any other failure.
+        if (attempt >= retries) rethrow;
       } on ResourcefulException {
         rethrow;
       } catch (e) {
@@ -125,12 +250,8 @@ class ApiCore {
       if (response != null) {
         final retryAfter = parseRetryAfter(response.header('retry-after'));
         if (response.status < 400) return response;
-        if (attempt >= retries || !_retryable(response.status, keyed, retryAfter)) {
-          throw ApiException.fromResponse(response, request: request);
-        }
-        if (retryAfter != null && retryAfter > maxRetryDelay) {
-          throw ApiException.fromResponse(response, request: request);
-        }
+        if (attempt >= retries || !_retryable(response.status, keyed, retryAfter)) return response;
+        if (retryAfter != null && retryAfter > maxRetryDelay) return response;
         await Future<void>.delayed(retryAfter ?? _backoff(attempt));
       } else {
         final wait = _backoff(attempt);
@@ -156,17 +277,24 @@ class ApiCore {
       Duration(milliseconds: (100 * pow(2, attempt) * (0.5 + _random.nextDouble())).round());
 
   /// A GET through the cache (see [CachePolicy]).
+  /// Entries are only used for the caller they were fetched for.
   Future<Fetched> fetch(String pathAndQuery, CachePolicy policy, Duration ttl) async {
     final key = url(pathAndQuery);
-    final entry = policy == CachePolicy.networkOnly ? null : await cache.read(key);
+    final token = await _token();
+    final scope = scopeOf(_authorization(token));
+    await _noteScope(scope);
+    final stored = policy == CachePolicy.networkOnly ? null : await cache.read(key);
+    final entry = stored != null && stored.scope == scope ? stored : null;
     final now = DateTime.now().toUtc();
     if (entry != null && policy == CachePolicy.cacheFirst && entry.isFresh(ttl, now)) {
       return Fetched(entry.body, entry.etag, status: 0);
     }
     final etag = entry?.etag;
-    final response = await send('GET', pathAndQuery,
-        headers: etag == null ? const <String, String>{} : <String, String>{'if-none-match': etag});
-    if (response.status == 304 && entry != null) {
+    final response = await _send('GET', pathAndQuery,
+        headers: etag == null ? const <String, String>{} : <String, String>{'if-none-match': etag},
+        token: _Token(token));
+    final used = _scopes[response] ?? scope;
+    if (response.status == 304 && entry != null && used == scope) {
       await cache.write(key, entry.confirmed(DateTime.now().toUtc()));
       return Fetched(entry.body, entry.etag, status: 304);
     }
@@ -175,14 +303,26 @@ class ApiCore {
           status: response.status, body: response.body);
     }
     final newTag = response.header('etag');
-    await cache.write(key, CacheEntry(body: response.body, etag: newTag, storedAt: DateTime.now().toUtc()));
+    await cache.write(
+        key, CacheEntry(body: response.body, etag: newTag, storedAt: DateTime.now().toUtc(), scope: used));
     return Fetched(response.body, newTag, status: 200);
   }
 
-  Future<CacheEntry?> cached(String pathAndQuery) => cache.read(url(pathAndQuery));
+  /// The cached entry, if it was fetched for the current caller.
+  Future<CacheEntry?> cached(String pathAndQuery) async {
+    final e = await cache.read(url(pathAndQuery));
+    if (e == null) return null;
+    return e.scope == scopeOf(_authorization(await _token())) ? e : null;
+  }
 
-  Future<void> store(String pathAndQuery, String body, String? etag) => cache.write(
-      url(pathAndQuery), CacheEntry(body: body, etag: etag, storedAt: DateTime.now().toUtc()));
+  /// Keeps a write's answer as the record's cached read, for the caller
+  /// that made it.
+  Future<void> store(String pathAndQuery, ApiResponse response) {
+    final scope = _scopes[response];
+    if (scope == null) return Future<void>.value();
+    return cache.write(url(pathAndQuery),
+        CacheEntry(body: response.body, etag: response.header('etag'), storedAt: DateTime.now().toUtc(), scope: scope));
+  }
 
   Future<void> forget(String pathAndQuery) => cache.remove(url(pathAndQuery));
 
@@ -394,7 +534,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
     final res = await _core.send('POST', route, json: input.toJson(), idempotencyKey: idempotencyKey);
     final item = _item(res.body, status: res.status);
     final id = _idOf(item);
-    await _core.store(_itemPath(id), res.body, res.header('etag'));
+    await _core.store(_itemPath(id), res);
     await _core.markStale(resource);
     _core.emit(ResourceChange(resource, ChangeKind.created, id: id, value: item));
     return item;
@@ -442,7 +582,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
           idempotencyKey: idempotencyKey,
           headers: ifMatch == null ? const <String, String>{} : <String, String>{'if-match': ifMatch});
       final item = _item(res.body, status: res.status);
-      await _core.store(_itemPath(id), res.body, res.header('etag'));
+      await _core.store(_itemPath(id), res);
       await _core.markStale(resource);
       _core.emit(ResourceChange(resource, ChangeKind.updated, id: id, value: item));
       return item;

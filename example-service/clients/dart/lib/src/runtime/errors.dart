@@ -7,7 +7,8 @@ import 'transport.dart';
 /// Every error the client throws implements this.
 ///
 /// - [ApiException]: the server answered with an error status
-///   (`application/problem+json`).
+///   (`application/problem+json`); 401 is an [UnauthorizedException], 403
+///   a [ForbiddenException].
 /// - [NetworkException]: the server could not be reached, or did not
 ///   answer in time.
 /// - [InvalidResponseException]: the server answered something this client
@@ -103,7 +104,7 @@ class ApiException implements ResourcefulException {
   });
 
   /// Reads a problem document; any other body still gives an exception
-  /// with the status.
+  /// with the status. 401 and 403 give their own subclasses.
   factory ApiException.fromResponse(ApiResponse response, {ApiRequest? request}) {
     Map<String, dynamic>? doc;
     try {
@@ -123,7 +124,7 @@ class ApiException implements ResourcefulException {
     final title = doc?['title'];
     final detail = doc?['detail'];
     final instance = doc?['instance'];
-    return ApiException(
+    final e = ApiException(
       status: response.status,
       type: type is String ? type : 'about:blank',
       title: title is String ? title : _reason(response.status),
@@ -134,6 +135,10 @@ class ApiException implements ResourcefulException {
       headers: response.headers,
       request: request,
     );
+    final challenge = AuthChallenge.parse(response.header('www-authenticate'));
+    if (e.status == 401) return UnauthorizedException._(e, challenge);
+    if (e.status == 403) return ForbiddenException._(e, challenge);
+    return e;
   }
 
   /// The HTTP status.
@@ -171,6 +176,12 @@ class ApiException implements ResourcefulException {
       : type;
 
   bool get isBadRequest => status == 400;
+
+  /// No token, or one the server does not accept: see [UnauthorizedException].
+  bool get isUnauthorized => status == 401;
+
+  /// The caller may not do this: see [ForbiddenException].
+  bool get isForbidden => status == 403;
   bool get isNotFound => status == 404;
   bool get isConflict => status == 409;
   bool get isPreconditionFailed => status == 412;
@@ -206,6 +217,94 @@ class ApiException implements ResourcefulException {
     }
     return b.toString();
   }
+}
+
+/// A `WWW-Authenticate` challenge (RFC 6750), sent with 401 and 403.
+class AuthChallenge {
+  const AuthChallenge({
+    required this.scheme,
+    this.error,
+    this.description,
+    this.scope = const <String>[],
+  });
+
+  /// The first challenge of a `WWW-Authenticate` header, or null.
+  static AuthChallenge? parse(String? header) {
+    final m = header == null ? null : RegExp(r'^\s*([A-Za-z][\w.-]*)\s*(.*)$').firstMatch(header);
+    if (m == null) return null;
+    final params = <String, String>{};
+    for (final p in RegExp(r'([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))').allMatches(m.group(2)!)) {
+      final quoted = p.group(2);
+      params[p.group(1)!.toLowerCase()] =
+          quoted != null ? quoted.replaceAllMapped(RegExp(r'\\(.)'), (x) => x.group(1)!) : p.group(3)!;
+    }
+    final scope = params['scope'];
+    return AuthChallenge(
+      scheme: m.group(1)!,
+      error: params['error'],
+      description: params['error_description'],
+      scope: scope == null ? const <String>[] : scope.split(RegExp(r'\s+')).where((s) => s.isNotEmpty).toList(),
+    );
+  }
+
+  /// `Bearer`.
+  final String scheme;
+
+  /// `invalid_token` (401) or `insufficient_scope` (403).
+  final String? error;
+
+  final String? description;
+
+  /// The scopes that would be enough (403).
+  final List<String> scope;
+
+  @override
+  String toString() => '$scheme${error == null ? '' : ' $error'}';
+}
+
+/// 401: no token, or one the server does not accept (expired, revoked,
+/// malformed). With `refreshToken`, the client has already refreshed once
+/// and retried before this reaches you: sign the user in again.
+class UnauthorizedException extends ApiException {
+  UnauthorizedException._(ApiException e, this.challenge)
+      : super(
+          status: e.status,
+          type: e.type,
+          title: e.title,
+          detail: e.detail,
+          instance: e.instance,
+          errors: e.errors,
+          retryAfter: e.retryAfter,
+          headers: e.headers,
+          request: e.request,
+        );
+
+  /// The server's `WWW-Authenticate` challenge (`error`: `invalid_token`).
+  final AuthChallenge? challenge;
+}
+
+/// 403: the caller is known but may not do this (a missing role or scope,
+/// or someone else's record). The same token will not do better.
+class ForbiddenException extends ApiException {
+  ForbiddenException._(ApiException e, this.challenge)
+      : super(
+          status: e.status,
+          type: e.type,
+          title: e.title,
+          detail: e.detail,
+          instance: e.instance,
+          errors: e.errors,
+          retryAfter: e.retryAfter,
+          headers: e.headers,
+          request: e.request,
+        );
+
+  /// The server's `WWW-Authenticate` challenge (`error`:
+  /// `insufficient_scope`).
+  final AuthChallenge? challenge;
+
+  /// The scopes the server named as enough, if any.
+  List<String> get requiredScopes => challenge?.scope ?? const <String>[];
 }
 
 /// The server could not be reached or did not answer in time. Nothing is

@@ -1,0 +1,198 @@
+//! The audit trail: who did what, durable in the service's own database
+//! (`resourceful_audit`) and hash-chained so tampering shows.
+//!
+//! Every request's record (time, request id, subject, issuer, client id,
+//! roles, method, route template, resource and id, status, latency, peer)
+//! is queued by the gate and written in batches off the request path; the
+//! queue is bounded (`AUDIT_QUEUE`), and what happens when it is full is
+//! configured (`AUDIT_ON_FULL`: `drop` counts and drops, `reject` answers
+//! 503 until there is room) and counted (`audit_records_dropped_total`).
+//! A write's own record (`kind = change`) is inserted in the write's
+//! transaction, so a committed change never lacks its record. A sealer
+//! links records into the chain in the background; shutdown flushes the
+//! queue and seals what is left. `verify` recomputes the chain.
+
+pub mod chain;
+pub mod store;
+
+use crate::store::{Db, Tx};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub use store::{Filter, Verification};
+
+/// One audit record.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Record {
+    /// RFC 3339, UTC, microseconds.
+    pub at: String,
+    /// `request` (every request) or `change` (a committed write).
+    pub kind: String,
+    pub request_id: Option<String>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// Comma-separated.
+    pub roles: Option<String>,
+    pub method: Option<String>,
+    pub route: Option<String>,
+    pub resource: Option<String>,
+    pub record_id: Option<String>,
+    /// `create`, `update` or `delete` for changes.
+    pub action: Option<String>,
+    pub status: Option<i64>,
+    pub latency_ms: Option<f64>,
+    pub peer: Option<String>,
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// `AUDIT_ENABLED`, `AUDIT_QUEUE`, `AUDIT_ON_FULL`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditSettings {
+    pub enabled: bool,
+    pub queue: usize,
+    pub reject_when_full: bool,
+    /// How long records wait for more before a batch is written.
+    pub flush_every: Duration,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            enabled: true,
+            queue: 65_536,
+            reject_when_full: false,
+            flush_every: Duration::from_millis(200),
+        }
+    }
+}
+
+impl AuditSettings {
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<AuditSettings, String> {
+        let mut s = AuditSettings::default();
+        if let Some(v) = get("AUDIT_ENABLED") {
+            s.enabled = match v.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(format!("AUDIT_ENABLED={v:?}: use true or false")),
+            };
+        }
+        if let Some(v) = get("AUDIT_QUEUE") {
+            s.queue = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("AUDIT_QUEUE={v:?} is not a positive number"))?;
+        }
+        if let Some(v) = get("AUDIT_ON_FULL") {
+            s.reject_when_full = match v.trim() {
+                "drop" => false,
+                "reject" => true,
+                _ => return Err(format!("AUDIT_ON_FULL={v:?}: use drop or reject")),
+            };
+        }
+        Ok(s)
+    }
+}
+
+/// The queue to the writer and its counters.
+pub struct Auditor {
+    db: Db,
+    tx: mpsc::Sender<Record>,
+    settings: AuditSettings,
+    dropped: AtomicU64,
+}
+
+impl Auditor {
+    /// Creates the table and starts the writer.
+    pub async fn start(db: Db, settings: AuditSettings) -> Result<Arc<Auditor>, sqlx::Error> {
+        store::ensure_table(&db).await?;
+        let (tx, rx) = mpsc::channel(settings.queue);
+        let a = Arc::new(Auditor {
+            db,
+            tx,
+            settings,
+            dropped: AtomicU64::new(0),
+        });
+        // Ends when the auditor is dropped.
+        tokio::spawn(write_batches(Arc::downgrade(&a), rx));
+        Ok(a)
+    }
+
+    /// Queues a request's record; never waits.
+    pub fn record(&self, r: Record) {
+        if self.tx.try_send(r).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(crate::observe::names::AUDIT_DROPPED).increment(1);
+        }
+    }
+
+    /// With `AUDIT_ON_FULL=reject`: whether requests must wait for room.
+    pub fn refuses(&self) -> bool {
+        self.settings.reject_when_full && self.tx.capacity() == 0
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// A write's record, in the write's own transaction.
+    pub async fn record_change(tx: &mut Tx, r: &Record) -> Result<(), sqlx::Error> {
+        store::insert_in(tx, r).await
+    }
+
+    /// Writes what is queued and seals everything (shutdown, tests).
+    pub async fn flush(&self) -> Result<(), sqlx::Error> {
+        // The writer drains the queue every `flush_every`; wait for it.
+        for _ in 0..200 {
+            if self.tx.capacity() == self.tx.max_capacity() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(self.settings.flush_every * 2).await;
+        while store::seal(&self.db, 1000).await? > 0 {}
+        Ok(())
+    }
+
+    pub async fn verify(&self) -> Result<Verification, sqlx::Error> {
+        store::verify(&self.db).await
+    }
+}
+
+/// Takes what the queue holds (up to 1000), writes it in one go, seals.
+async fn write_batches(a: std::sync::Weak<Auditor>, mut rx: mpsc::Receiver<Record>) {
+    let mut batch = Vec::with_capacity(1000);
+    let every = a
+        .upgrade()
+        .map_or(Duration::from_millis(200), |a| a.settings.flush_every);
+    loop {
+        let got = tokio::time::timeout(every, rx.recv_many(&mut batch, 1000)).await;
+        let Some(a) = a.upgrade() else { return };
+        if matches!(got, Ok(0)) {
+            return; // every sender is gone
+        }
+        if !batch.is_empty() {
+            if let Err(e) = store::insert(&a.db, &batch).await {
+                tracing::warn!(error = %e, records = batch.len(), "audit records could not be written");
+                a.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                metrics::counter!(crate::observe::names::AUDIT_DROPPED)
+                    .increment(batch.len() as u64);
+            }
+            batch.clear();
+        }
+        if let Err(e) = store::seal(&a.db, 1000).await {
+            tracing::warn!(error = %e, "audit records could not be sealed");
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! The audit table: records inserted in batches (or inside a write's own
+//! transaction), sealed into the hash chain by one sealer at a time (a
+//! PostgreSQL advisory lock; SQLite has one writer anyway), listed and
+//! verified.
+
+use super::chain::{self, GENESIS};
+use super::Record;
+use crate::model::FieldType;
+use crate::store::{Db, Dialect, Param, Tx};
+use crate::value::Value;
+
+pub const TABLE: &str = "resourceful_audit";
+
+/// The record's columns, in insert order.
+const COLUMNS: [&str; 15] = [
+    "at",
+    "kind",
+    "request_id",
+    "subject",
+    "issuer",
+    "client_id",
+    "roles",
+    "method",
+    "route",
+    "resource",
+    "record_id",
+    "action",
+    "status",
+    "latency_ms",
+    "peer",
+];
+
+/// Columns read back: the record, then id, seq, prev_hash, hash.
+const READ_TYPES: [FieldType; 19] = [
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::String,
+    FieldType::I64,
+    FieldType::F64,
+    FieldType::String,
+    FieldType::I64,
+    FieldType::I64,
+    FieldType::String,
+    FieldType::String,
+];
+
+pub async fn ensure_table(db: &Db) -> Result<(), sqlx::Error> {
+    let (id, real) = match db.dialect() {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "DOUBLE PRECISION"),
+    };
+    let ddl = format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (id {id}, at TEXT NOT NULL, kind TEXT NOT NULL, \
+         request_id TEXT, subject TEXT, issuer TEXT, client_id TEXT, roles TEXT, method TEXT, \
+         route TEXT, resource TEXT, record_id TEXT, action TEXT, status BIGINT, latency_ms {real}, \
+         peer TEXT, seq BIGINT UNIQUE, prev_hash TEXT, hash TEXT)"
+    );
+    db.execute(&ddl, Vec::new()).await?;
+    for (name, cols) in [
+        ("at", "at"),
+        ("subject", "subject, id"),
+        ("request", "request_id"),
+    ] {
+        db.execute(
+            &format!("CREATE INDEX IF NOT EXISTS {TABLE}_{name} ON {TABLE} ({cols})"),
+            Vec::new(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+trait PipeInt {
+    fn pipe_int(&self) -> Option<i64>;
+}
+
+impl PipeInt for Value {
+    fn pipe_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+fn text(v: &Option<String>) -> Param {
+    (
+        v.clone().map_or(Value::Null, Value::Text),
+        FieldType::String,
+    )
+}
+
+fn params(r: &Record) -> Vec<Param> {
+    vec![
+        (Value::Text(r.at.clone()), FieldType::String),
+        (Value::Text(r.kind.clone()), FieldType::String),
+        text(&r.request_id),
+        text(&r.subject),
+        text(&r.issuer),
+        text(&r.client_id),
+        text(&r.roles),
+        text(&r.method),
+        text(&r.route),
+        text(&r.resource),
+        text(&r.record_id),
+        text(&r.action),
+        (r.status.map_or(Value::Null, Value::Int), FieldType::I64),
+        (
+            r.latency_ms.map_or(Value::Null, Value::Float),
+            FieldType::F64,
+        ),
+        text(&r.peer),
+    ]
+}
+
+fn placeholders(d: Dialect, rows: usize) -> String {
+    let n = COLUMNS.len();
+    (0..rows)
+        .map(|row| {
+            let cells: Vec<String> = (0..n)
+                .map(|c| match d {
+                    Dialect::Sqlite => "?".to_string(),
+                    Dialect::Postgres => format!("${}", row * n + c + 1),
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn insert_sql(d: Dialect, rows: usize) -> String {
+    format!(
+        "INSERT INTO {TABLE} ({}) VALUES {}",
+        COLUMNS.join(", "),
+        placeholders(d, rows)
+    )
+}
+
+/// Rows per statement: SQLite allows 32766 parameters, PostgreSQL 65535.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts `records` (one statement per 500).
+pub async fn insert(db: &Db, records: &[Record]) -> Result<(), sqlx::Error> {
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let p = chunk.iter().flat_map(params).collect();
+        db.execute(&insert_sql(db.dialect(), chunk.len()), p)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts one record inside a write's transaction.
+pub async fn insert_in(tx: &mut Tx, record: &Record) -> Result<(), sqlx::Error> {
+    tx.execute(&insert_sql(tx.dialect(), 1), params(record))
+        .await?;
+    Ok(())
+}
+
+fn record_of(row: &[Value]) -> Record {
+    let t = |i: usize| match &row[i] {
+        Value::Null => None,
+        v => Some(v.to_text()),
+    };
+    Record {
+        at: row[0].to_text(),
+        kind: row[1].to_text(),
+        request_id: t(2),
+        subject: t(3),
+        issuer: t(4),
+        client_id: t(5),
+        roles: t(6),
+        method: t(7),
+        route: t(8),
+        resource: t(9),
+        record_id: t(10),
+        action: t(11),
+        status: match row[12] {
+            Value::Int(i) => Some(i),
+            _ => None,
+        },
+        latency_ms: match row[13] {
+            Value::Float(f) => Some(f),
+            Value::Int(i) => Some(i as f64),
+            _ => None,
+        },
+        peer: t(14),
+    }
+}
+
+fn select(extra: &str) -> String {
+    format!(
+        "SELECT {}, id, seq, prev_hash, hash FROM {TABLE} {extra}",
+        COLUMNS.join(", ")
+    )
+}
+
+/// Seals up to `limit` unsealed records into the chain, in id order.
+/// Returns how many it sealed.
+pub async fn seal(db: &Db, limit: usize) -> Result<usize, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if db.dialect() == Dialect::Postgres {
+        // One sealer across replicas: the chain has one tail.
+        tx.execute("SELECT pg_advisory_xact_lock(7418820011)", Vec::new())
+            .await?;
+    }
+    let last = tx
+        .fetch_typed(
+            &[FieldType::I64, FieldType::String],
+            &format!(
+                "SELECT seq, hash FROM {TABLE} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+            ),
+            Vec::new(),
+        )
+        .await?;
+    let (mut seq, mut prev) = match last.first() {
+        Some(r) => (r[0].pipe_int().unwrap_or(0), r[1].to_text()),
+        None => (0, GENESIS.to_string()),
+    };
+    let rows = tx
+        .fetch_typed(
+            &READ_TYPES,
+            &select(&format!("WHERE seq IS NULL ORDER BY id LIMIT {limit}")),
+            Vec::new(),
+        )
+        .await?;
+    let update = match db.dialect() {
+        Dialect::Sqlite => {
+            format!("UPDATE {TABLE} SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?")
+        }
+        Dialect::Postgres => {
+            format!("UPDATE {TABLE} SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4")
+        }
+    };
+    for row in &rows {
+        seq += 1;
+        let hash = chain::link(&prev, seq, &record_of(row));
+        let p = vec![
+            (Value::Int(seq), FieldType::I64),
+            (Value::Text(prev.clone()), FieldType::String),
+            (Value::Text(hash.clone()), FieldType::String),
+            (row[15].clone(), FieldType::I64),
+        ];
+        tx.execute(&update, p).await?;
+        prev = hash;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Verification {
+    /// Sealed records checked.
+    pub sealed: u64,
+    /// Records not sealed yet (the sealer has not reached them).
+    pub unsealed: u64,
+    /// The first sequence number whose hash does not follow, if any.
+    pub first_broken: Option<i64>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.first_broken.is_none()
+    }
+}
+
+/// Recomputes the whole chain, a page at a time.
+pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
+    let mut out = Verification {
+        sealed: 0,
+        unsealed: 0,
+        first_broken: None,
+    };
+    let (mut after, mut prev) = (0i64, GENESIS.to_string());
+    loop {
+        let page = db
+            .fetch_typed(
+                &READ_TYPES,
+                &select(&format!("WHERE seq > {after} ORDER BY seq LIMIT 1000")),
+                Vec::new(),
+            )
+            .await?;
+        for row in &page {
+            let seq = row[16].pipe_int().unwrap_or(0);
+            let expected_seq = after + 1;
+            let hash = row[18].to_text();
+            let ok = seq == expected_seq
+                && row[17].to_text() == prev
+                && chain::link(&prev, seq, &record_of(row)) == hash;
+            if !ok && out.first_broken.is_none() {
+                out.first_broken = Some(expected_seq);
+            }
+            out.sealed += 1;
+            after = seq;
+            prev = hash;
+        }
+        if page.len() < 1000 {
+            break;
+        }
+    }
+    let n = db
+        .fetch_typed(
+            &[FieldType::I64],
+            &format!("SELECT COUNT(*) FROM {TABLE} WHERE seq IS NULL"),
+            Vec::new(),
+        )
+        .await?;
+    out.unsealed = n.first().and_then(|r| r[0].pipe_int()).unwrap_or(0) as u64;
+    Ok(out)
+}
+
+/// Filters of `GET /admin/audit`.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    pub subject: Option<String>,
+    pub resource: Option<String>,
+    pub kind: Option<String>,
+    pub request_id: Option<String>,
+    pub status: Option<i64>,
+    /// RFC 3339 bounds on `at`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Records with a smaller id (the previous page's `next_cursor`).
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// A page of records, newest first, with ids.
+pub async fn list(
+    db: &Db,
+    f: &Filter,
+) -> Result<(Vec<serde_json::Value>, Option<i64>), sqlx::Error> {
+    let mut clauses = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let d = db.dialect();
+    let mut add = |clause: &str, v: Param| {
+        let ph = match d {
+            Dialect::Sqlite => "?".to_string(),
+            Dialect::Postgres => format!("${}", params.len() + 1),
+        };
+        clauses.push(clause.replace('?', &ph));
+        params.push(v);
+    };
+    let s = |v: &String| (Value::Text(v.clone()), FieldType::String);
+    if let Some(v) = &f.subject {
+        add("subject = ?", s(v));
+    }
+    if let Some(v) = &f.resource {
+        add("resource = ?", s(v));
+    }
+    if let Some(v) = &f.kind {
+        add("kind = ?", s(v));
+    }
+    if let Some(v) = &f.request_id {
+        add("request_id = ?", s(v));
+    }
+    if let Some(v) = f.status {
+        add("status = ?", (Value::Int(v), FieldType::I64));
+    }
+    if let Some(v) = &f.from {
+        add("at >= ?", s(v));
+    }
+    if let Some(v) = &f.to {
+        add("at < ?", s(v));
+    }
+    if let Some(v) = f.before {
+        add("id < ?", (Value::Int(v), FieldType::I64));
+    }
+    let limit = f.limit.unwrap_or(100).clamp(1, 500);
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let rows = db
+        .fetch_typed(
+            &READ_TYPES,
+            &select(&format!("{filter} ORDER BY id DESC LIMIT {}", limit + 1)),
+            params,
+        )
+        .await?;
+    let more = rows.len() > limit as usize;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|row| {
+            let mut v = serde_json::to_value(record_of(row)).expect("serializable");
+            v["id"] = row[15].to_json();
+            v["seq"] = row[16].to_json();
+            v["hash"] = row[18].to_json();
+            v
+        })
+        .collect();
+    let next = more
+        .then(|| rows[limit as usize - 1][15].pipe_int())
+        .flatten();
+    Ok((items, next))
+}
