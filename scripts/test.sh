@@ -109,6 +109,7 @@ run_suite monitoring bash scripts/check-monitoring.sh
 run_suite deploy bash scripts/check-deploy.sh
 [ -f scripts/client-tests/typescript.sh ] && run_suite typescript bash scripts/client-tests/typescript.sh
 [ -f scripts/client-tests/dart.sh ] && run_suite dart bash scripts/client-tests/dart.sh
+run_suite browser bash scripts/browser-tests/run.sh
 run_suite fuzz bash scripts/fuzz/api.sh
 
 echo

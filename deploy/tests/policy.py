@@ -22,6 +22,12 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG_RS = os.path.join(ROOT, "runtime/src/config.rs")
 SERVICE_MAIN = os.path.join(ROOT, "example-service/src/main.rs")
+SETTINGS_RS = [os.path.join(ROOT, p) for p in ("runtime/src/auth/settings.rs", "runtime/src/audit/mod.rs")]
+# Read by the service, deliberately not set in a cluster.
+NOT_IN_CLUSTER = {
+    "AUTH_DEV_SECRET": "the development issuer's seed; the issuer is off in every overlay",
+    "AUTH_HS256_SECRET": "shared-secret tokens: a secret, added to the Secret only where an issuer signs with HS256",
+}
 ADAPTER_RULES = os.path.join(ROOT, "deploy/k8s/prometheus-adapter/rules.yaml")
 
 NAME = "resourceful-api"
@@ -30,7 +36,6 @@ SECRET_KEYS = {"DATABASE_URL", "REDIS_URL", "ADMIN_TOKEN", "API_KEYS"}
 # Read by the service but not through Config::from_lookup.
 EXTRA_VARIABLES = {
     "RUST_LOG": "the log filter (tracing's EnvFilter, runtime/src/telemetry.rs)",
-    "DRAIN_DELAY_SECS": "how long the service keeps serving after SIGTERM",
 }
 # The base's placeholder egress addresses: every overlay replaces them.
 BASE_PLACEHOLDER_CIDRS = {"192.0.2.1/32", "192.0.2.2/32", "192.0.2.3/32"}
@@ -44,6 +49,12 @@ def service_variables():
     src = open(CONFIG_RS).read()
     body = src[src.index("pub fn from_lookup"):src.index("#[cfg(test)]")]
     names = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', body))
+    # Settings read by their own modules (from the same lookup).
+    for extra in SETTINGS_RS:
+        src = open(extra).read()
+        code = src[:src.index("#[cfg(test)]")] if "#[cfg(test)]" in src else src
+        names |= set(re.findall(r'(?:get|secs)\("([A-Z][A-Z0-9_]+)"', code))
+    names -= NOT_IN_CLUSTER.keys()
     names |= set(re.findall(r'env::var\("([A-Z][A-Z0-9_]+)"\)', open(SERVICE_MAIN).read()))
     return names
 

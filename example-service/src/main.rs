@@ -22,8 +22,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| e.to_string())?;
     }
+    let scheme = if server.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(
-        "docs at http://{}/docs, GraphQL at /graphql",
+        "docs at {scheme}://{}/docs, GraphQL at /graphql",
         server.config.addr
     );
     server.serve().await?;

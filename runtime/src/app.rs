@@ -390,6 +390,8 @@ impl Server {
     /// for `drain_delay` (so load balancers take the instance out of
     /// rotation), then new connections are refused and in-flight requests
     /// get `shutdown_timeout` to finish before connections are dropped.
+    /// With `config.tls` it speaks TLS only, and fails at once when the
+    /// files are unreadable or not a valid pair.
     pub async fn serve_on(
         self,
         listener: TcpListener,
@@ -404,6 +406,15 @@ impl Server {
         shutdown: impl Future<Output = ()>,
         hurry: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
+        // Unreadable or invalid files stop start-up here, before serving.
+        let tls = match &self.config.tls {
+            Some(settings) => Some(
+                crate::http::tls::Tls::start(settings)
+                    .await
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            ),
+            None => None,
+        };
         let limits = crate::http::serve::ConnectionLimits {
             max_header_bytes: self.config.max_header_bytes,
             header_read_timeout: self.config.header_read_timeout,
@@ -416,10 +427,10 @@ impl Server {
             hurry,
             grace: self.config.shutdown_timeout,
         };
-        crate::http::serve::serve(listener, self.stack.clone(), limits, stop).await;
+        crate::http::serve::serve(listener, self.stack.clone(), limits, tls, stop).await;
         if let Some(a) = &self.auditor {
             // Every request's record is written and sealed before the pool closes.
-            if let Err(e) = a.flush().await {
+            if let Err(e) = a.flush_within(self.config.shutdown_timeout).await {
                 tracing::warn!(error = %e, "audit records could not be flushed");
             }
         }

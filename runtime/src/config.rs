@@ -4,6 +4,7 @@
 use crate::cache::batcher::BatchOptions;
 use crate::limits::{HeaderStyle, OnFailure, Rate};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -103,9 +104,28 @@ pub struct Config {
     /// issuer; `from_env` without `AUTH_ISSUER` runs the development issuer.
     pub auth: crate::auth::AuthSettings,
     /// The audit trail: `AUDIT_ENABLED` (on with `from_env`; off in
-    /// `Config::default()`, which tests build on), `AUDIT_QUEUE` (65536),
+    /// `Config::default()`, which tests build on), `AUDIT_QUEUE` (16384),
     /// `AUDIT_ON_FULL` (`drop` or `reject`).
     pub audit: crate::audit::AuditSettings,
+    /// `TLS_CERT_FILE` and `TLS_KEY_FILE` (PEM, both or neither): with
+    /// both the listener speaks TLS only (see [`TlsSettings`]); none by
+    /// default (plain HTTP).
+    pub tls: Option<TlsSettings>,
+}
+
+/// TLS on the listener, from PEM files that may be replaced while it runs.
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    /// `TLS_CERT_FILE`: the certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// `TLS_KEY_FILE`: its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// `TLS_RELOAD_SECS` (default 10): how often the files are checked for
+    /// changes; a changed, valid pair is used for new connections. 0: never.
+    pub reload: Duration,
+    /// `TLS_HSTS_MAX_AGE_SECS` (default 31536000): `Strict-Transport-Security`
+    /// (`max-age`, `includeSubDomains`) on every TLS response; 0 sends none.
+    pub hsts_max_age: Duration,
 }
 
 impl Default for Config {
@@ -161,6 +181,7 @@ impl Default for Config {
                 enabled: false,
                 ..Default::default()
             },
+            tls: None,
         }
     }
 }
@@ -311,12 +332,42 @@ impl Config {
             .unwrap_or_default();
         c.auth = crate::auth::AuthSettings::from_lookup(&get)?;
         c.audit = crate::audit::AuditSettings::from_lookup(&get)?;
+        let (mut reload, mut hsts) = (10u64, 31_536_000u64);
+        num(&get, "TLS_RELOAD_SECS", &mut reload)?;
+        num(&get, "TLS_HSTS_MAX_AGE_SECS", &mut hsts)?;
+        c.tls =
+            tls_files(get("TLS_CERT_FILE"), get("TLS_KEY_FILE"))?.map(|(cert_file, key_file)| {
+                TlsSettings {
+                    cert_file,
+                    key_file,
+                    reload: Duration::from_secs(reload),
+                    hsts_max_age: Duration::from_secs(hsts),
+                }
+            });
         c.log_json = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("") => false,
             Some("json") => true,
             Some(other) => return Err(format!("LOG_FORMAT={other:?}: use json or pretty")),
         };
         Ok(c)
+    }
+}
+
+/// `TLS_CERT_FILE` and `TLS_KEY_FILE`: both or neither (empty is unset).
+fn tls_files(
+    cert: Option<String>,
+    key: Option<String>,
+) -> Result<Option<(PathBuf, PathBuf)>, String> {
+    let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+    match (set(cert), set(key)) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some((cert, key))),
+        (Some(_), None) => {
+            Err("TLS_CERT_FILE is set but TLS_KEY_FILE is not: set both or neither".into())
+        }
+        (None, Some(_)) => {
+            Err("TLS_KEY_FILE is set but TLS_CERT_FILE is not: set both or neither".into())
+        }
     }
 }
 
@@ -369,5 +420,27 @@ mod tests {
         assert_eq!(c.rate_limit_headers, HeaderStyle::Draft06);
         let bad = Config::from_lookup(|k| (k == "RATE_LIMIT_HEADERS").then(|| "draft-7".into()));
         assert!(bad.unwrap_err().contains("RATE_LIMIT_HEADERS"));
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        assert!(Config::from_lookup(|_| None).unwrap().tls.is_none());
+        let only_cert = Config::from_lookup(|k| (k == "TLS_CERT_FILE").then(|| "c.pem".into()));
+        assert!(only_cert.unwrap_err().contains("TLS_KEY_FILE is not"));
+        let only_key = Config::from_lookup(|k| (k == "TLS_KEY_FILE").then(|| "k.pem".into()));
+        assert!(only_key.unwrap_err().contains("TLS_CERT_FILE is not"));
+        let c = Config::from_lookup(|k| match k {
+            "TLS_CERT_FILE" => Some("c.pem".into()),
+            "TLS_KEY_FILE" => Some("k.pem".into()),
+            "TLS_HSTS_MAX_AGE_SECS" => Some("0".into()),
+            _ => None,
+        })
+        .unwrap();
+        let tls = c.tls.unwrap();
+        assert_eq!(tls.key_file, PathBuf::from("k.pem"));
+        assert_eq!(
+            (tls.reload, tls.hsts_max_age),
+            (Duration::from_secs(10), Duration::ZERO)
+        );
     }
 }

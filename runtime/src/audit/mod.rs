@@ -65,7 +65,8 @@ impl Default for AuditSettings {
     fn default() -> Self {
         AuditSettings {
             enabled: true,
-            queue: 65_536,
+            // About 1 KiB a record: a full queue is some 16 MiB.
+            queue: 16_384,
             reject_when_full: false,
             flush_every: Duration::from_millis(200),
         }
@@ -151,17 +152,23 @@ impl Auditor {
         store::insert_in(tx, r).await
     }
 
-    /// Writes what is queued and seals everything (shutdown, tests).
+    /// Writes what is queued and seals everything (tests, tools).
     pub async fn flush(&self) -> Result<(), sqlx::Error> {
+        self.flush_within(Duration::from_secs(3600)).await
+    }
+
+    /// Writes what is queued and seals what it can within `limit`
+    /// (shutdown: the grace period bounds it; records left unsealed are
+    /// stored already, and the next process seals them).
+    pub async fn flush_within(&self, limit: Duration) -> Result<(), sqlx::Error> {
+        let deadline = tokio::time::Instant::now() + limit;
         // The writer drains the queue every `flush_every`; wait for it.
-        for _ in 0..200 {
-            if self.tx.capacity() == self.tx.max_capacity() {
-                break;
-            }
+        while self.tx.capacity() < self.tx.max_capacity() && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         tokio::time::sleep(self.settings.flush_every * 2).await;
-        while store::seal(&self.db, 1000).await? > 0 {}
+        while tokio::time::Instant::now() < deadline && store::seal(&self.db, 1000).await? > 0 {}
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 pub mod gate;
 pub mod routes;
 pub mod serve;
+pub mod tls;
 
 use crate::config::Config;
 use crate::health::Health;

@@ -11,17 +11,25 @@
 //!
 //! `axum::serve` does the same but offers no way to bound request headers;
 //! without a bound hyper buffers up to 400 KB of them.
+//!
+//! With TLS (`super::tls`) every connection is TLS: the handshake runs in
+//! the connection's own task, so a slow client never holds up the loop.
 
+use super::gate::Gate;
+use super::tls::Tls;
 use super::Stack;
 use axum::body::Body;
+use axum::http::{header::STRICT_TRANSPORT_SECURITY, HeaderValue};
+use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 /// What the server accepts from a connection before the gate sees it.
@@ -50,13 +58,15 @@ pub struct Stop<S, H, D> {
     pub grace: Duration,
 }
 
-/// Serves `stack` on `listener` until `stop.signal` completes, keeps
-/// serving for `stop.delay`, then stops accepting and lets the open
-/// connections finish for up to `stop.grace` before dropping them.
+/// Serves `stack` on `listener` (TLS only, with `tls`) until `stop.signal`
+/// completes, keeps serving for `stop.delay`, then stops accepting and
+/// lets the open connections finish for up to `stop.grace` before
+/// dropping them.
 pub async fn serve<S, H, D>(
     listener: TcpListener,
     stack: Stack,
     limits: ConnectionLimits,
+    tls: Option<Tls>,
     stop: Stop<S, H, D>,
 ) where
     S: Future<Output = ()>,
@@ -65,7 +75,8 @@ pub async fn serve<S, H, D>(
 {
     let builder = builder(limits);
     let graceful = GracefulShutdown::new();
-    accept_until(&listener, &stack, &builder, &graceful, stop.signal).await;
+    let tls = tls.as_ref();
+    accept_until(&listener, &stack, &builder, tls, &graceful, stop.signal).await;
     (stop.on_drain)();
     tracing::info!(
         delay = ?stop.delay,
@@ -82,7 +93,7 @@ pub async fn serve<S, H, D>(
                 () = hurry => {}
             }
         };
-        accept_until(&listener, &stack, &builder, &graceful, until).await;
+        accept_until(&listener, &stack, &builder, tls, &graceful, until).await;
     }
     drop(listener);
     tracing::info!(
@@ -103,6 +114,7 @@ async fn accept_until(
     listener: &TcpListener,
     stack: &Stack,
     builder: &Builder<TokioExecutor>,
+    tls: Option<&Tls>,
     graceful: &GracefulShutdown,
     until: impl Future<Output = ()>,
 ) {
@@ -120,18 +132,67 @@ async fn accept_until(
         };
         // Responses are small: do not wait to coalesce them.
         let _ = tcp.set_nodelay(true);
-        let service = stack
-            .connection(peer)
-            .map_request(|req: hyper::Request<Incoming>| req.map(Body::new));
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+        let service = stack.connection(peer);
+        // Watched from the accept: a drain waits for handshakes in progress.
+        let watcher = graceful.watcher();
+        match tls {
+            None => {
+                let conn = connection(builder, TokioIo::new(tcp), service, None, watcher);
+                tokio::spawn(conn);
             }
+            Some(tls) => {
+                let conn =
+                    tls_connection(builder.clone(), tls.clone(), tcp, peer, service, watcher);
+                tokio::spawn(conn);
+            }
+        }
+    }
+}
+
+/// The handshake, then the connection, with HSTS on every response.
+async fn tls_connection(
+    builder: Builder<TokioExecutor>,
+    tls: Tls,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    service: Gate<Router>,
+    watcher: Watcher,
+) {
+    if let Some(stream) = tls.accept(tcp, peer).await {
+        connection(&builder, TokioIo::new(stream), service, tls.hsts(), watcher).await;
+    }
+}
+
+/// Serves one connection until it ends or the drain ends it; `hsts` (TLS
+/// connections only) is added to responses that do not set their own.
+fn connection<I>(
+    builder: &Builder<TokioExecutor>,
+    io: I,
+    service: Gate<Router>,
+    hsts: Option<HeaderValue>,
+    watcher: Watcher,
+) -> impl Future<Output = ()> + Send + 'static
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service
+        .map_request(|req: hyper::Request<Incoming>| req.map(Body::new))
+        .map_response(move |mut res: axum::response::Response| {
+            if let Some(v) = &hsts {
+                res.headers_mut()
+                    .entry(STRICT_TRANSPORT_SECURITY)
+                    .or_insert_with(|| v.clone());
+            }
+            res
         });
+    let conn = builder
+        .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
+        .into_owned();
+    let conn = watcher.watch(conn);
+    async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
     }
 }
 
