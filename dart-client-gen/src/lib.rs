@@ -18,7 +18,7 @@
 //! | `lib/src/api/*_api.dart` | per resource the API class |
 //! | `lib/src/runtime/*.dart` | transport, errors, cache, queries, the shared `ResourceApi` (static) |
 
-mod access;
+use resourceful_spec::access_text as access;
 mod api;
 mod models;
 mod names;

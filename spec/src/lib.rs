@@ -5,6 +5,7 @@
 //! With the `parse` feature, [`parse`] turns `syn` items into the model.
 
 mod access;
+pub mod access_text;
 mod model;
 pub use access::*;
 pub use model::*;

@@ -6,7 +6,7 @@
 //! live in `templates/` as plain TypeScript; the modules here write the
 //! resource-specific parts.
 
-mod access;
+use resourceful_spec::access_text as access;
 mod client;
 mod hooks;
 mod models;

@@ -1,7 +1,8 @@
 //! Who may do what, in words, from the resource's `access(..)` rules: the
 //! same rules the server enforces, so client code can be written for them.
+//! Shared by the client generators (their doc comments and READMEs).
 
-use resourceful_spec::{AccessRule, FieldModel, ResourceModel};
+use crate::{AccessRule, FieldModel, ResourceModel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
