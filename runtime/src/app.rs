@@ -248,6 +248,21 @@ impl App {
             }
             self.routes.push(crate::audit_routes::routes(a.clone()));
         }
+        let maintenance = crate::maintenance::Schedule::start(
+            db.clone(),
+            config.maintenance.clone(),
+            self.models.iter().map(|m| m.path).collect(),
+            redis.clone(),
+        )
+        .await?;
+        for svc in &registry.services {
+            svc.set_write_gate(maintenance.clone());
+        }
+        self.routes.push(crate::maintenance::routes::routes(
+            maintenance.clone(),
+            crate::openapi::DEFAULT_TITLE,
+        ));
+        self.openapi.push(crate::maintenance::openapi::fragment());
         sweep_idempotency(Arc::downgrade(&idempotency));
         let routes = route_infos(&registry, config, &self.routes);
         let observer = Arc::new(Observer::new(
@@ -295,6 +310,7 @@ impl App {
                 openapi: self.openapi,
                 idempotency,
                 audit: auditor.clone(),
+                maintenance: Some(maintenance.clone()),
             },
         );
         Ok(Server {
@@ -304,6 +320,7 @@ impl App {
             config: self.config,
             flags,
             auditor,
+            maintenance,
         })
     }
 }
@@ -355,6 +372,8 @@ pub struct Server {
     pub flags: Arc<Flags>,
     /// The audit trail, when on.
     pub auditor: Option<Arc<crate::audit::Auditor>>,
+    /// The maintenance schedule as this replica knows it.
+    pub maintenance: Arc<crate::maintenance::Schedule>,
 }
 
 impl Server {

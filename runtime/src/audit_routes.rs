@@ -26,16 +26,7 @@ pub fn routes(auditor: Arc<Auditor>) -> CustomRoute {
 }
 
 fn admin_only(ctx: &Context) -> Result<(), ApiError> {
-    match ctx.principal() {
-        None => Err(ApiError::unauthenticated(
-            "the audit trail needs a bearer token",
-        )),
-        Some(p) if p.has_role("admin") => Ok(()),
-        Some(_) => Err(ApiError::insufficient(
-            "the audit trail needs role:admin",
-            &[],
-        )),
-    }
+    crate::permissions::require_admin(ctx, "the audit trail")
 }
 
 async fn list(

@@ -107,6 +107,11 @@ pub struct Config {
     /// `Config::default()`, which tests build on), `AUDIT_QUEUE` (16384),
     /// `AUDIT_ON_FULL` (`drop` or `reject`).
     pub audit: crate::audit::AuditSettings,
+    /// Maintenance windows: `MAINTENANCE_HORIZON_SECS`, `MAINTENANCE_POLL_SECS`,
+    /// `MAINTENANCE_RECENT_SECS`, `MAINTENANCE_WEBHOOK_URLS`,
+    /// `MAINTENANCE_WEBHOOK_SECRET` (see
+    /// [`MaintenanceSettings`](crate::maintenance::MaintenanceSettings)).
+    pub maintenance: crate::maintenance::MaintenanceSettings,
     /// `TLS_CERT_FILE` and `TLS_KEY_FILE` (PEM, both or neither): with
     /// both the listener speaks TLS only (see [`TlsSettings`]); none by
     /// default (plain HTTP).
@@ -181,6 +186,7 @@ impl Default for Config {
                 enabled: false,
                 ..Default::default()
             },
+            maintenance: crate::maintenance::MaintenanceSettings::default(),
             tls: None,
         }
     }
@@ -332,6 +338,7 @@ impl Config {
             .unwrap_or_default();
         c.auth = crate::auth::AuthSettings::from_lookup(&get)?;
         c.audit = crate::audit::AuditSettings::from_lookup(&get)?;
+        c.maintenance = crate::maintenance::MaintenanceSettings::from_lookup(&get)?;
         let (mut reload, mut hsts) = (10u64, 31_536_000u64);
         num(&get, "TLS_RELOAD_SECS", &mut reload)?;
         num(&get, "TLS_HSTS_MAX_AGE_SECS", &mut hsts)?;

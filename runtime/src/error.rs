@@ -37,6 +37,8 @@ pub enum Kind {
     NotAcceptable,
     RateLimited,
     Unavailable,
+    /// Refused by an active maintenance window (503, `Retry-After` to its end).
+    Maintenance,
     Internal,
     /// A refusal of the application's own (from a hook): its status,
     /// problem type URI and title.
@@ -63,7 +65,7 @@ impl Kind {
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Unavailable | Kind::Maintenance => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Kind::Custom { status, .. } => {
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -88,6 +90,7 @@ impl Kind {
             Kind::NotAcceptable => "urn:resourceful:problem:not-acceptable",
             Kind::RateLimited => "urn:resourceful:problem:rate-limited",
             Kind::Unavailable => "urn:resourceful:problem:unavailable",
+            Kind::Maintenance => "urn:resourceful:problem:maintenance",
             Kind::Internal => "urn:resourceful:problem:internal",
             Kind::Custom { type_uri, .. } => type_uri,
         }
@@ -109,12 +112,13 @@ impl Kind {
             Kind::NotAcceptable => "Not acceptable",
             Kind::RateLimited => "Too many requests",
             Kind::Unavailable => "Service unavailable",
+            Kind::Maintenance => "Under maintenance",
             Kind::Internal => "Internal server error",
             Kind::Custom { title, .. } => title,
         }
     }
     /// Every kind the runtime itself produces.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::MalformedJson,
         Kind::BadQuery,
         Kind::Unauthorized,
@@ -130,6 +134,7 @@ impl Kind {
         Kind::NotAcceptable,
         Kind::RateLimited,
         Kind::Unavailable,
+        Kind::Maintenance,
         Kind::Internal,
     ];
 }
@@ -142,6 +147,9 @@ pub struct ApiError {
     pub errors: Vec<FieldProblem>,
     /// Extra response headers (`Allow`, `Retry-After`, …).
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// Extension members of the problem document (RFC 9457 §3.2), e.g.
+    /// the window that refused a request.
+    pub extensions: Vec<(&'static str, serde_json::Value)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -153,6 +161,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
+            extensions: Vec::new(),
         }
     }
     pub fn validation(errors: Vec<FieldProblem>) -> Self {
@@ -165,6 +174,7 @@ impl ApiError {
             detail,
             errors,
             headers: Vec::new(),
+            extensions: Vec::new(),
         }
     }
     pub fn bad_query(errors: Vec<FieldProblem>) -> Self {
@@ -178,6 +188,7 @@ impl ApiError {
             detail,
             errors,
             headers: Vec::new(),
+            extensions: Vec::new(),
         }
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -263,6 +274,11 @@ impl ApiError {
         self.headers.push((name, value));
         self
     }
+    /// Adds an extension member to the problem document.
+    pub fn with_extension(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.extensions.push((name, value));
+        self
+    }
     pub fn status(&self) -> StatusCode {
         self.kind.status()
     }
@@ -279,6 +295,9 @@ impl ApiError {
         }
         if !self.errors.is_empty() {
             body["errors"] = serde_json::to_value(&self.errors).expect("serializable");
+        }
+        for (name, value) in &self.extensions {
+            body[*name] = value.clone();
         }
         body
     }

@@ -23,6 +23,7 @@ mod http;
 pub mod identity;
 pub mod input;
 pub mod limits;
+pub mod maintenance;
 pub mod observe;
 pub mod openapi;
 pub mod permissions;

@@ -80,6 +80,24 @@ pub fn admit(model: &ResourceModel, action: Action, ctx: &Context) -> Result<Rea
 }
 
 /// Whether the caller holds a grant of `rule` other than ownership.
+/// The operators' endpoints (audit trail, maintenance): 401 without a
+/// caller, 403 without `role:admin`; trusted code passes.
+pub fn require_admin(ctx: &Context, what: &str) -> Result<(), ApiError> {
+    if ctx.is_trusted() {
+        return Ok(());
+    }
+    match ctx.principal() {
+        None => Err(ApiError::unauthenticated(format!(
+            "{what} needs a bearer token"
+        ))),
+        Some(p) if p.has_role("admin") => Ok(()),
+        Some(_) => Err(ApiError::insufficient(
+            format!("{what} needs role:admin"),
+            &[],
+        )),
+    }
+}
+
 pub fn grants(rule: &AccessRule, ctx: &Context) -> bool {
     if rule.public || ctx.is_trusted() {
         return true;

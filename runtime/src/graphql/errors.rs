@@ -39,6 +39,17 @@ pub fn to_graphql(e: ApiError) -> Error {
             let list = serde_json::to_value(&e.errors).unwrap_or_default();
             ext.set("errors", Value::from_json(list).unwrap_or_default());
         }
+        // What REST puts in `Retry-After` and the problem's own members.
+        let retry = e
+            .headers
+            .iter()
+            .find(|(k, _)| k == axum::http::header::RETRY_AFTER);
+        if let Some(secs) = retry.and_then(|(_, v)| v.to_str().ok()?.parse::<u64>().ok()) {
+            ext.set("retry_after", secs);
+        }
+        for (name, value) in &e.extensions {
+            ext.set(*name, Value::from_json(value.clone()).unwrap_or_default());
+        }
     })
 }
 

@@ -39,6 +39,8 @@ pub struct GraphqlState {
     pub documents: super::documents::Documents,
     /// Document texts by their SHA-256 (see [`super::persisted`]).
     pub persisted: super::persisted::PersistedQueries,
+    /// Announced windows go in every response's `extensions.maintenance`.
+    pub maintenance: Option<Arc<crate::maintenance::Schedule>>,
 }
 
 type St = State<Arc<GraphqlState>>;
@@ -56,7 +58,7 @@ pub async fn get(
         .filter(|r| !r.is_empty())
         .map(|r| ResponseCache::key("GET", who.as_deref(), r.as_bytes()));
     if let Some(hit) = key.as_ref().and_then(|k| st.responses.get(k)) {
-        return cached(&hit, start);
+        return cached(&st, &hit, start);
     }
     let mut query = None;
     let mut operation = None;
@@ -156,7 +158,7 @@ pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -
     };
     let key = ResponseCache::key("POST", ctx.identity_key().as_deref(), &bytes);
     if let Some(hit) = st.responses.get(&key) {
-        return cached(&hit, start);
+        return cached(&st, &hit, start);
     }
     let mut req = match serde_json::from_slice::<Request>(&bytes) {
         // GraphQL over HTTP: a request without a query (or the hash of a
@@ -203,10 +205,33 @@ fn persisted(
 }
 
 /// A stored response: counted like an executed one.
-fn cached(hit: &Entry, start: std::time::Instant) -> Response {
+fn cached(st: &GraphqlState, hit: &Entry, start: std::time::Instant) -> Response {
     hit.ops.increment(1);
     hit.duration.record(start.elapsed().as_secs_f64());
-    json_bytes(hit.body.clone())
+    json_bytes(announce(st, hit.body.clone()))
+}
+
+/// `body` with `extensions.maintenance` while windows are announced.
+/// Bodies are kept (and cached) without it, so a replayed response tells
+/// of the schedule as it is now; none of them has top-level `extensions`
+/// of its own (only error-free responses are kept, and the schema adds
+/// none), so the member is appended to the object.
+fn announce(st: &GraphqlState, body: bytes::Bytes) -> bytes::Bytes {
+    let Some(windows) = st.maintenance.as_ref().and_then(|m| m.announced_json()) else {
+        return body;
+    };
+    match body.strip_suffix(b"}") {
+        Some(open) if body.starts_with(b"{") && open.len() > 1 => {
+            let ext = serde_json::json!({"maintenance": windows});
+            let mut out = Vec::with_capacity(body.len() + 512);
+            out.extend_from_slice(open);
+            out.extend_from_slice(b",\"extensions\":");
+            out.extend_from_slice(ext.to_string().as_bytes());
+            out.push(b'}');
+            out.into()
+        }
+        _ => body,
+    }
 }
 
 fn json_bytes(body: bytes::Bytes) -> Response {
@@ -288,11 +313,15 @@ async fn execute(
         Ok(b) => b.into(),
         Err(e) => return refuse(ApiError::internal(e)),
     };
-    if let (Some(key), Some(reads), true) = (key, reads, res.is_ok()) {
+    let own_extensions = !res.extensions.is_empty();
+    if let (Some(key), Some(reads), true) = (key, reads, res.is_ok() && !own_extensions) {
         st.responses
             .put(key, body.clone(), op_type, op_name, &reads);
     }
-    json_bytes(body)
+    if own_extensions {
+        return json_bytes(body);
+    }
+    json_bytes(announce(st, body))
 }
 
 /// Operation names are chosen by clients, so only the first 200 distinct

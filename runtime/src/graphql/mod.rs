@@ -38,7 +38,11 @@ fn context_of(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> crate::conte
         .unwrap_or_default()
 }
 
-pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
+pub fn router(
+    registry: Arc<Registry>,
+    config: &Config,
+    maintenance: Option<Arc<crate::maintenance::Schedule>>,
+) -> Router {
     if registry.services.is_empty() {
         // A schema needs at least one query field.
         return Router::new();
@@ -65,6 +69,7 @@ pub fn router(registry: Arc<Registry>, config: &Config) -> Router {
         ),
         documents: documents::Documents::default(),
         persisted: persisted::PersistedQueries::default(),
+        maintenance,
     };
     Router::new()
         .route(

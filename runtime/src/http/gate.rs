@@ -46,6 +46,8 @@ pub struct GateConfig {
     pub ids: MakeFastRequestId,
     /// Records every request (see `audit`).
     pub audit: Option<Arc<crate::audit::Auditor>>,
+    /// Announces windows on every response; refuses requests in `full` ones.
+    pub maintenance: Option<Arc<crate::maintenance::Schedule>>,
 }
 
 /// Whether a route's handlers read the request's [`RequestContext`]
@@ -67,6 +69,8 @@ struct Shared {
     /// Fields added here: the request id and the limiter's (the router has
     /// set the length already).
     added_fields: usize,
+    /// Per observer route index: served during a `full` maintenance window.
+    exempt: Vec<bool>,
 }
 
 #[derive(Clone)]
@@ -85,7 +89,12 @@ impl GateLayer {
                     .unwrap_or_default()
             })
             .collect();
-        let added_fields = 2 + config.limiter.as_ref().map_or(0, |l| l.field_count());
+        let added_fields = 3 + config.limiter.as_ref().map_or(0, |l| l.field_count());
+        let exempt = config
+            .observer
+            .routes()
+            .map(crate::maintenance::routes::exempt)
+            .collect();
         let mut contexts = config.contexts.clone();
         contexts.resize(config.observer.routes().count(), ContextNeed::Never);
         GateLayer(Arc::new(Shared {
@@ -93,6 +102,7 @@ impl GateLayer {
             config,
             policies,
             added_fields,
+            exempt,
         }))
     }
 }
@@ -182,6 +192,11 @@ where
             );
             return GateFuture::Done {
                 res: Some(after.complete(e.into_response())),
+            };
+        }
+        if let Some(refusal) = after.refused_by_maintenance() {
+            return GateFuture::Done {
+                res: Some(after.complete(refusal.into_response())),
             };
         }
         // Probes, scrapes, the document and the admin routes (their own
@@ -401,6 +416,15 @@ struct AuditSeed {
 }
 
 impl After {
+    /// 503 during a `full` window, for all but the exempt routes.
+    fn refused_by_maintenance(&self) -> Option<ApiError> {
+        let m = self.shared.config.maintenance.as_ref()?;
+        if self.shared.exempt[self.route] {
+            return None;
+        }
+        m.refuse_all()
+    }
+
     /// The rate-limit policy for this request, if any.
     fn policy(&self, req: &Request) -> Option<usize> {
         let (read, write) = self.shared.policies[self.route];
@@ -443,6 +467,15 @@ impl After {
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        let announced = self
+            .shared
+            .config
+            .maintenance
+            .as_ref()
+            .and_then(|m| m.header());
+        if let Some(announced) = announced {
+            h.insert(crate::maintenance::header::MAINTENANCE.clone(), announced);
+        }
         res
     }
 }
@@ -653,6 +686,7 @@ mod tests {
             timeout,
             ids: MakeFastRequestId::default(),
             audit: None,
+            maintenance: None,
         });
         (Router::new().fallback_service(gate.layer(routes)), observer)
     }

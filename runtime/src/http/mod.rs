@@ -37,6 +37,7 @@ pub struct Parts {
     pub audit: Option<Arc<crate::audit::Auditor>>,
     pub openapi: Vec<utoipa::openapi::OpenApi>,
     pub idempotency: Arc<crate::store::idempotency::IdempotencyStore>,
+    pub maintenance: Option<Arc<crate::maintenance::Schedule>>,
 }
 
 /// The routes and the gate in front of them.
@@ -86,7 +87,11 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
             config,
             parts.idempotency.clone(),
         ))
-        .merge(crate::graphql::router(registry.clone(), config))
+        .merge(crate::graphql::router(
+            registry.clone(),
+            config,
+            parts.maintenance.clone(),
+        ))
         .merge(crate::openapi::router(
             &registry,
             config.rate_limit_headers,
@@ -124,6 +129,7 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
         timeout: config.request_timeout,
         ids: MakeFastRequestId::default(),
         audit: parts.audit,
+        maintenance: parts.maintenance,
     });
     Stack { routes, gate }
 }
@@ -170,6 +176,7 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
                 HeaderName::from_static("ratelimit"),
                 HeaderName::from_static("ratelimit-policy"),
                 HeaderName::from_static("idempotent-replayed"),
+                HeaderName::from_static("maintenance"),
             ])
             .max_age(std::time::Duration::from_secs(600)),
     )

@@ -26,11 +26,36 @@ pub const HEALTH_DURATION: &str = "health_check_duration_seconds";
 pub const READY: &str = "health_ready";
 /// Audit records lost: the queue was full or the database refused them.
 pub const AUDIT_DROPPED: &str = "audit_records_dropped_total";
+/// Maintenance windows by `state` (`active`, `upcoming`) and `mode`.
+pub const MAINTENANCE_WINDOWS: &str = "maintenance_windows";
+/// Seconds until the next window starts (-1: none scheduled).
+pub const MAINTENANCE_NEXT_START: &str = "maintenance_next_start_seconds";
+/// Requests refused by a window, by `mode`.
+pub const MAINTENANCE_REFUSED: &str = "maintenance_refused_requests_total";
+/// Webhook deliveries by `outcome` (`delivered`, `retry`, `gave_up`).
+pub const MAINTENANCE_WEBHOOKS: &str = "maintenance_webhook_deliveries_total";
 
 /// Descriptions for the recorder.
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served");
+    describe_gauge!(
+        MAINTENANCE_WINDOWS,
+        "Maintenance windows by state (active, upcoming) and mode"
+    );
+    describe_gauge!(
+        MAINTENANCE_NEXT_START,
+        Unit::Seconds,
+        "Seconds until the next maintenance window starts (-1: none)"
+    );
+    describe_counter!(
+        MAINTENANCE_REFUSED,
+        "Requests refused by an active maintenance window, by mode"
+    );
+    describe_counter!(
+        MAINTENANCE_WEBHOOKS,
+        "Maintenance webhook deliveries by outcome"
+    );
     describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests by route template, method, status class and resource"

@@ -53,7 +53,7 @@ fn explain(kind: Kind) -> &'static str {
         Kind::UnsupportedMediaType => "The `Content-Type` is missing or not a JSON type this operation accepts.",
         Kind::RateLimited => "This client used up its request quota for the route; retry after `Retry-After` seconds.",
         Kind::Internal => "The server failed; the cause is logged, not sent.",
-        Kind::Unavailable => "The database is unavailable or the request took too long; retry after `Retry-After` seconds.",
+        Kind::Unavailable => "The database is unavailable, the request took too long, or a maintenance window is on (problem type `urn:resourceful:problem:maintenance`, with the window as `maintenance`); retry after `Retry-After` seconds.",
         _ => "",
     }
 }

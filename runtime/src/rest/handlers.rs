@@ -215,6 +215,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     // Who may ask comes before what was asked: 401/403 before 4xx on input.
     permissions::admit(st.svc.model, Action::Create, &ctx)?;
+    st.svc.refuse_if_paused(&ctx)?;
     let key = idempotency::key_of(&headers)?;
     let json = read_json(&headers, body, st.max_body, Accepts::Json).await?;
     let bulk = create_shape(&json)?;
@@ -307,6 +308,7 @@ async fn update(
     mode: Mode,
 ) -> ApiResult<Response> {
     permissions::admit(st.svc.model, Action::Update, &ctx)?;
+    st.svc.refuse_if_paused(&ctx)?;
     let id = st.svc.parse_id(&id)?;
     let accepts = if mode == Mode::Patch {
         Accepts::MergePatch
@@ -379,6 +381,7 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     permissions::admit(st.svc.model, Action::Delete, &ctx)?;
+    st.svc.refuse_if_paused(&ctx)?;
     let id = st.svc.parse_id(&id)?;
     st.svc
         .delete(&ctx, &id, header_str(&headers, header::IF_MATCH))

@@ -80,6 +80,15 @@ pub struct ResourceService {
     masked: bool,
     /// Writes record themselves in their transaction when auditing.
     auditor: OnceLock<Arc<crate::audit::Auditor>>,
+    /// Refuses writes while the service cannot take them.
+    write_gate: OnceLock<Arc<dyn WriteGate>>,
+}
+
+/// Refuses writes the service cannot take now (an active maintenance
+/// window); the surfaces above implement it, the service asks it.
+pub trait WriteGate: Send + Sync + 'static {
+    /// The refusal for a write to `resource` (its path), if any.
+    fn refuse_write(&self, resource: &str) -> Option<ApiError>;
 }
 
 /// What the batcher runs: rows by id, straight from the store.
@@ -166,6 +175,7 @@ impl ResourceService {
             hooks: OnceLock::new(),
             masked: permissions::has_field_read_rules(model),
             auditor: OnceLock::new(),
+            write_gate: OnceLock::new(),
         })
     }
 
@@ -178,6 +188,21 @@ impl ResourceService {
     /// Turns on change records for this resource's writes.
     pub fn set_auditor(&self, auditor: Arc<crate::audit::Auditor>) {
         let _ = self.auditor.set(auditor);
+    }
+
+    /// Installs the gate every write of this resource asks first.
+    pub fn set_write_gate(&self, gate: Arc<dyn WriteGate>) {
+        let _ = self.write_gate.set(gate);
+    }
+
+    /// 503 when a write must wait (a maintenance window). The application
+    /// itself ([`Context::system`]) writes regardless: a backfill may be
+    /// why the window was scheduled.
+    pub fn refuse_if_paused(&self, ctx: &Context) -> ApiResult<()> {
+        match self.write_gate.get() {
+            Some(g) if !ctx.is_trusted() => g.refuse_write(self.model.path).map_or(Ok(()), Err),
+            _ => Ok(()),
+        }
     }
 
     pub(crate) fn audited(&self) -> bool {

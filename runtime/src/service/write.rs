@@ -102,6 +102,7 @@ impl ResourceService {
             ));
         }
         permissions::admit(self.model, Action::Create, ctx)?;
+        self.refuse_if_paused(ctx)?;
         let locked = permissions::unwritable_fields(self.model, ctx);
         if !locked.is_empty() {
             let refused: Vec<FieldProblem> = items
@@ -233,6 +234,7 @@ impl ResourceService {
     ) -> ApiResult<Record> {
         let start = Instant::now();
         let reach = permissions::admit(self.model, Action::Update, ctx)?;
+        self.refuse_if_paused(ctx)?;
         let current = self.lock_current(ctx, tx, id).await?;
         permissions::check_owner(self.model, Action::Update, ctx, reach, &current)?;
         let kept;
@@ -309,6 +311,7 @@ impl ResourceService {
         let (_, ty) = self.id_field();
         let start = Instant::now();
         let reach = permissions::admit(self.model, Action::Delete, ctx)?;
+        self.refuse_if_paused(ctx)?;
         let current = self.lock_current(ctx, tx, id).await?;
         permissions::check_owner(self.model, Action::Delete, ctx, reach, &current)?;
         self.check_if_match(ctx, &current, if_match)?;

@@ -259,3 +259,39 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// A caller named by `x-user: subject;role;role…` (tests only).
+pub fn user_from_header(req: &axum::extract::Request) -> resourceful::identity::AuthResult {
+    let Some(v) = req.headers().get("x-user").and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let mut parts = v.split(';');
+    let subject = parts.next().unwrap_or_default().to_string();
+    Ok(Some(std::sync::Arc::new(
+        resourceful::Principal::new(subject).with_roles(parts),
+    )))
+}
+
+impl Ctx {
+    /// A request as `user` (see [`user_from_header`]), with a JSON body.
+    pub async fn send_as(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<serde_json::Value>,
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(u) = user {
+            b = b.header("x-user", u);
+        }
+        let body = match body {
+            Some(j) => {
+                b = b.header("content-type", "application/json");
+                Body::from(j.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(b.body(body).unwrap()).await
+    }
+}
