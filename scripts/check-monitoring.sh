@@ -324,6 +324,10 @@ elif cmd == "dashboard-exprs":
             q = v["query"] if isinstance(v["query"], str) else v["query"].get("query", "")
             m = re.fullmatch(r"label_values\((.*),\s*\w+\)", q.strip())
             exprs.append((f"variable {v['name']}", m.group(1) if m else q))
+    # Annotation queries (maintenance windows) are PromQL too.
+    for a in d.get("annotations", {}).get("list", []):
+        if a.get("expr"):
+            exprs.append((f"annotation {a['name']}", a["expr"]))
     def subst(e):
         e = e.replace("$__rate_interval", "5m").replace("$__interval", "1m").replace("$__range", "1h")
         return re.sub(r"\$\{?\w+(:\w+)?\}?", ".*", e)
@@ -359,6 +363,7 @@ elif cmd == "metric-names":
                 texts.append(t["expr"])
             walk(p.get("panels", []))
     walk(d.get("panels", []))
+    texts += [a["expr"] for a in d.get("annotations", {}).get("list", []) if a.get("expr")]
     for v in d.get("templating", {}).get("list", []):
         if v.get("type") == "query":
             texts.append(v["query"] if isinstance(v["query"], str) else v["query"].get("query", ""))

@@ -22,7 +22,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG_RS = os.path.join(ROOT, "runtime/src/config.rs")
 SERVICE_MAIN = os.path.join(ROOT, "example-service/src/main.rs")
-SETTINGS_RS = [os.path.join(ROOT, p) for p in ("runtime/src/auth/settings.rs", "runtime/src/audit/mod.rs")]
+SETTINGS_RS = [os.path.join(ROOT, p) for p in ("runtime/src/auth/settings.rs", "runtime/src/audit/mod.rs", "runtime/src/maintenance/mod.rs")]
 # Read by the service, deliberately not set in a cluster.
 NOT_IN_CLUSTER = {
     "AUTH_DEV_SECRET": "the development issuer's seed; the issuer is off in every overlay",
@@ -32,7 +32,7 @@ ADAPTER_RULES = os.path.join(ROOT, "deploy/k8s/prometheus-adapter/rules.yaml")
 
 NAME = "resourceful-api"
 SECRET = "resourceful-api-secrets"
-SECRET_KEYS = {"DATABASE_URL", "REDIS_URL", "ADMIN_TOKEN", "API_KEYS"}
+SECRET_KEYS = {"DATABASE_URL", "REDIS_URL", "ADMIN_TOKEN", "API_KEYS", "MAINTENANCE_WEBHOOK_SECRET"}
 # Read by the service but not through Config::from_lookup.
 EXTRA_VARIABLES = {
     "RUST_LOG": "the log filter (tracing's EnvFilter, runtime/src/telemetry.rs)",

@@ -73,7 +73,7 @@ impl MaintenanceSettings {
     ) -> Result<MaintenanceSettings, String> {
         let mut s = MaintenanceSettings::default();
         let secs = |name: &str| -> Result<Option<Duration>, String> {
-            match get(name) {
+            match get(name).filter(|v| !v.trim().is_empty()) {
                 None => Ok(None),
                 Some(v) => v
                     .trim()
