@@ -102,6 +102,7 @@ const RESERVED: &[&str] = &[
     "ApiClientProvider",
     "ApiError",
     "AbortSignalLike",
+    "AnnouncedWindow",
     "AuthChallenge",
     "CacheStorage",
     "CachedResponse",
@@ -124,6 +125,14 @@ const RESERVED: &[&str] = &[
     "ListAllOptions",
     "ListParams",
     "ListParamsOf",
+    "MaintenanceApi",
+    "MaintenanceError",
+    "MaintenanceListener",
+    "MaintenanceMode",
+    "MaintenanceSchedule",
+    "MaintenanceStatus",
+    "MaintenanceWatch",
+    "MaintenanceWindow",
     "MemoryStorage",
     "NetworkError",
     "NetworkErrorReason",
@@ -201,7 +210,7 @@ impl<'a> Api<'a> {
         }
         let mut props = std::collections::BTreeSet::new();
         for r in &self.resources {
-            if ["http", "cache", "constructor"].contains(&r.prop.as_str())
+            if ["http", "cache", "maintenance", "constructor"].contains(&r.prop.as_str())
                 || !props.insert(r.prop.clone())
             {
                 return Err(format!(

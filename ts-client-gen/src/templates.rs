@@ -21,6 +21,10 @@ const STATIC: &[(&str, &str)] = &[
         include_str!("../templates/runtime/http.ts"),
     ),
     (
+        "src/runtime/maintenance.ts",
+        include_str!("../templates/runtime/maintenance.ts"),
+    ),
+    (
         "src/runtime/query.ts",
         include_str!("../templates/runtime/query.ts"),
     ),

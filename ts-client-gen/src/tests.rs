@@ -89,6 +89,7 @@ fn emits_the_package_files_sorted() {
         "src/runtime/errors.ts",
         "src/runtime/hooks.ts",
         "src/runtime/http.ts",
+        "src/runtime/maintenance.ts",
         "src/runtime/query.ts",
         "src/runtime/resource.ts",
         "tsconfig.json",
@@ -509,6 +510,66 @@ fn the_runtime_sends_tokens_and_types_auth_errors() {
 fn auth_error_names_are_reserved() {
     let src =
         r#"#[api_resource(path = "errs")] pub struct UnauthorizedError { #[api(id)] pub id: i64 }"#;
+    let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+    generate(&d, &opts());
+}
+
+#[test]
+fn maintenance_is_announced_typed_and_hooked() {
+    let files = generate(&decl(), &opts());
+    let errors = templates::text("src/runtime/errors.ts");
+    assert!(errors.contains("export class MaintenanceError extends ApiError"));
+    assert!(errors.contains("status === 503 && init.type === PROBLEM_PREFIX + \"maintenance\""));
+    let m = templates::text("src/runtime/maintenance.ts");
+    for s in [
+        "export function parseMaintenanceHeader(",
+        "export class MaintenanceWatch",
+        "path: \"/v1/maintenance\"",
+    ] {
+        assert!(m.contains(s), "maintenance.ts lacks {s}");
+    }
+    let http = templates::text("src/runtime/http.ts");
+    assert!(http.contains("onMaintenance?: MaintenanceListener;"));
+    assert!(http.contains("this.maintenance.observe(res.headers.get(\"maintenance\"))"));
+    let c = file(&files, "src/client.ts");
+    assert!(c.contains("  readonly maintenance: MaintenanceApi;"));
+    assert!(c.contains("    this.maintenance = new MaintenanceApi(this.http);"));
+    let index = file(&files, "src/index.ts");
+    for name in [
+        "MaintenanceError",
+        "isMaintenanceError",
+        "parseMaintenanceHeader",
+        "AnnouncedWindow",
+        "MaintenanceWindow",
+    ] {
+        assert!(
+            index.contains(&format!(" {name},")) || index.contains(&format!(" {name} ")),
+            "index.ts does not export {name}"
+        );
+    }
+    let h = file(&files, "src/react.ts");
+    assert!(h.contains("export function useMaintenance(options?: WithClient)"));
+    let r = file(&files, "README.md");
+    assert!(r.contains("## Maintenance windows"));
+    assert!(r.contains("useMaintenance()"));
+    assert!(r.contains("MaintenanceError"));
+}
+
+#[test]
+// `MaintenanceApi` is taken, and `useMaintenance` would be.
+#[should_panic(expected = "a name the package itself exports")]
+fn a_maintenance_resource_is_refused() {
+    let src =
+        r#"#[api_resource(path = "outages")] pub struct Maintenance { #[api(id)] pub id: i64 }"#;
+    let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+    generate(&d, &opts());
+}
+
+#[test]
+#[should_panic(expected = "gives the client property `maintenance`, which is taken")]
+fn the_maintenance_property_is_taken() {
+    let src =
+        r#"#[api_resource(path = "maintenance")] pub struct Outage { #[api(id)] pub id: i64 }"#;
     let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
     generate(&d, &opts());
 }

@@ -6,10 +6,12 @@ export * from "./client";
 export {
   ApiError,
   ForbiddenError,
+  MaintenanceError,
   NetworkError,
   UnauthorizedError,
   isApiError,
   isForbiddenError,
+  isMaintenanceError,
   isNetworkError,
   isRetryable,
   isUnauthorizedError,
@@ -35,6 +37,15 @@ export type {
   TokenProvider,
   WriteOptions,
 } from "./runtime/http";
+export { MaintenanceApi, MaintenanceWatch, parseMaintenanceHeader, parseMaintenanceWindow } from "./runtime/maintenance";
+export type {
+  AnnouncedWindow,
+  MaintenanceListener,
+  MaintenanceMode,
+  MaintenanceSchedule,
+  MaintenanceStatus,
+  MaintenanceWindow,
+} from "./runtime/maintenance";
 export { ResourceApi } from "./runtime/resource";
 export type { ListAllOptions, ListParamsOf, Page, ResourceDescriptor, ResourceTypes, Versioned } from "./runtime/resource";
 export { encodeComponent, encodeQuery, filterPairs, listQuery } from "./runtime/query";

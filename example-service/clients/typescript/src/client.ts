@@ -4,6 +4,7 @@
 import type { EtagCache } from "./runtime/cache";
 import { HttpClient } from "./runtime/http";
 import type { ClientConfig } from "./runtime/http";
+import { MaintenanceApi } from "./runtime/maintenance";
 import { ResourceApi } from "./runtime/resource";
 import type { ResourceDescriptor } from "./runtime/resource";
 import type { BookmarkTypes, CommentTypes, ProjectTypes, TaskTypes } from "./models";
@@ -110,6 +111,8 @@ export type TaskApi = ResourceApi<TaskTypes>;
 export class ApiClient {
   /** Low-level requests (custom endpoints); shares headers, token, timeout and cache. */
   readonly http: HttpClient;
+  /** Maintenance windows: `list()` the schedule, `current()` the announced ones, `onMaintenance(listener)`. */
+  readonly maintenance: MaintenanceApi;
   /**
    * A task a caller keeps at hand; nobody else sees it. `/v1/bookmarks`
    *
@@ -141,6 +144,7 @@ export class ApiClient {
 
   constructor(config: ClientConfig) {
     this.http = new HttpClient(config);
+    this.maintenance = new MaintenanceApi(this.http);
     this.bookmarks = new ResourceApi<BookmarkTypes>(this.http, bookmarkResource);
     this.comments = new ResourceApi<CommentTypes>(this.http, commentResource);
     this.projects = new ResourceApi<ProjectTypes>(this.http, projectResource);
