@@ -201,25 +201,21 @@ pub fn client(ctx: &Ctx) -> String {
     o.push_str(
         "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n      getToken: getToken,\n      refreshToken: refreshToken,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
     );
-    if ctx.resources.is_empty() {
-        o.push_str("  ApiClient._(this._core, Duration? cacheTtl);\n\n");
-    } else {
-        o.push_str("  ApiClient._(this._core, Duration? cacheTtl)\n");
-        for (i, r) in ctx.resources.iter().enumerate() {
-            let lead = if i == 0 { "      : " } else { "        " };
-            let end = if i + 1 == ctx.resources.len() {
-                ";"
-            } else {
-                ","
-            };
-            let _ = writeln!(
-                o,
-                "{lead}{} = {}(_core, cacheTtl: cacheTtl){end}",
-                r.member, r.api_class
-            );
-        }
-        o.push('\n');
+    o.push_str("  ApiClient._(this._core, Duration? cacheTtl)\n");
+    let inits: Vec<String> = ctx
+        .resources
+        .iter()
+        .map(|r| format!("{} = {}(_core, cacheTtl: cacheTtl)", r.member, r.api_class))
+        .chain(std::iter::once(
+            "maintenance = MaintenanceApi(_core)".to_string(),
+        ))
+        .collect();
+    for (i, init) in inits.iter().enumerate() {
+        let lead = if i == 0 { "      : " } else { "        " };
+        let end = if i + 1 == inits.len() { ";" } else { "," };
+        let _ = writeln!(o, "{lead}{init}{end}");
     }
+    o.push('\n');
     o.push_str("  final ApiCore _core;\n\n");
     for r in &ctx.resources {
         let mut text = format!("`{}`", r.model.route());
@@ -232,6 +228,12 @@ pub fn client(ctx: &Ctx) -> String {
         o.push_str(&doc(&text, "  "));
         let _ = writeln!(o, "  final {} {};\n", r.api_class, r.member);
     }
+    o.push_str(
+        "  /// Maintenance windows: `list()` fetches the schedule, `current` and\n\
+         \x20 /// `changes` follow the `Maintenance` field of every response. A request\n\
+         \x20 /// an active window refuses throws `MaintenanceException`.\n\
+         \x20 final MaintenanceApi maintenance;\n\n",
+    );
     o.push_str(
         "  /// Every change made through this client (creates, updates, deletes).\n\
          \x20 Stream<ResourceChange> get changes => _core.changes;\n\n\

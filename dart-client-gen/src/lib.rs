@@ -4,7 +4,9 @@
 //! models with JSON mapping, `copyWith` and value equality; input classes
 //! for create, replace and merge-patch; typed filter builders and sort
 //! keys; one API class per resource over a pluggable HTTP transport; typed
-//! errors from problem+json; an ETag + TTL cache; and `watch` streams.
+//! errors from problem+json; an ETag + TTL cache; `watch` streams; and
+//! maintenance windows (the schedule, the `Maintenance` response field,
+//! `MaintenanceException`).
 //!
 //! Layout of the generated package:
 //!
@@ -13,10 +15,10 @@
 //! | `pubspec.yaml`, `README.md` | the package and its guide |
 //! | `lib/<package>.dart` | the library (exports everything below but the `dart:io` transport) |
 //! | `lib/io.dart` | `IoHttpTransport` (`dart:io`) |
-//! | `lib/src/client.dart` | `ApiClient`, one member per resource |
+//! | `lib/src/client.dart` | `ApiClient`, one member per resource, and `maintenance` |
 //! | `lib/src/models/*.dart` | enums; per resource the model, `…Create`, `…Patch`, `…Filter`, `…Sort` |
 //! | `lib/src/api/*_api.dart` | per resource the API class |
-//! | `lib/src/runtime/*.dart` | transport, errors, cache, queries, the shared `ResourceApi` (static) |
+//! | `lib/src/runtime/*.dart` | transport, errors, cache, queries, maintenance windows, the shared `ResourceApi` (static) |
 
 use resourceful_spec::access_text as access;
 mod api;
@@ -208,7 +210,7 @@ impl<'a> Ctx<'a> {
         let mut members: Vec<String> = decl
             .resources
             .iter()
-            .map(|r| names::member(r.path))
+            .map(|r| names::client_member(r.path))
             .collect();
         names::dedupe(&mut members);
         let resources = decl
@@ -234,14 +236,19 @@ impl<'a> Ctx<'a> {
                 let api_base = names::pascal(r.path);
                 ResCtx {
                     model: *r,
-                    api_class: format!(
-                        "{}Api",
-                        if api_base.is_empty() {
+                    api_class: {
+                        let base = if api_base.is_empty() {
                             class.clone()
                         } else {
                             api_base
+                        };
+                        // `maintenance` would be the runtime's `MaintenanceApi`.
+                        if names::TYPE_RESERVED.contains(&format!("{base}Api").as_str()) {
+                            format!("{base}ResourceApi")
+                        } else {
+                            format!("{base}Api")
                         }
-                    ),
+                    },
                     file: {
                         // `enums.dart` holds the enums.
                         let f = names::words(&class).join("_");

@@ -99,6 +99,9 @@ const MEMBER_RESERVED: &[&str] = &[
     "json",
 ];
 
+/// `ApiClient` members besides the resources.
+const CLIENT_RESERVED: &[&str] = &["cache", "maintenance"];
+
 /// Enum value names that clash with members of every Dart enum.
 const ENUM_RESERVED: &[&str] = &["values", "index", "name", "wire", "fromWire", "tryFromWire"];
 
@@ -132,6 +135,15 @@ pub const TYPE_RESERVED: &[&str] = &[
     "Optional",
     "OrderedFilter",
     "ApiPage",
+    "AnnouncedWindow",
+    "MaintenanceApi",
+    "MaintenanceException",
+    "MaintenanceMode",
+    "MaintenanceModeWire",
+    "MaintenanceSchedule",
+    "MaintenanceStatus",
+    "MaintenanceStatusWire",
+    "MaintenanceWindow",
     "ProblemType",
     "ResourceApi",
     "ResourceChange",
@@ -337,6 +349,16 @@ pub fn member(wire: &str) -> String {
     }
 }
 
+/// The `ApiClient` member for a resource path.
+pub fn client_member(path: &str) -> String {
+    let s = member(path);
+    if CLIENT_RESERVED.contains(&s.as_str()) {
+        format!("{s}_")
+    } else {
+        s
+    }
+}
+
 /// An enum value name for a wire value.
 pub fn enum_value(wire: &str) -> String {
     let s = fix_start(camel(wire), "value");
@@ -462,6 +484,13 @@ mod tests {
         assert_eq!(member("2fa"), "field2fa");
         assert_eq!(member("__x"), "x");
         assert_eq!(member("title"), "title");
+        assert_eq!(client_member("maintenance"), "maintenance_");
+        assert_eq!(client_member("cache"), "cache_");
+        assert_eq!(member("maintenance"), "maintenance");
+        assert_eq!(
+            type_name("MaintenanceWindow", "Model"),
+            "MaintenanceWindowModel"
+        );
         assert_eq!(enum_value("values"), "values_");
         assert_eq!(enum_value("default"), "default_");
         assert_eq!(enum_value("1st"), "value1st");

@@ -50,8 +50,11 @@ fn library(ctx: &Ctx) -> String {
     }
     exports.push("export 'src/runtime/cache.dart';".into());
     exports.push("export 'src/runtime/changes.dart';".into());
-    exports.push("export 'src/runtime/core.dart' show ResourceApi, TokenProvider;".into());
+    exports.push(
+        "export 'src/runtime/core.dart' show MaintenanceApi, ResourceApi, TokenProvider;".into(),
+    );
     exports.push("export 'src/runtime/errors.dart' hide parseRetryAfter;".into());
+    exports.push("export 'src/runtime/maintenance.dart';".into());
     exports.push("export 'src/runtime/optional.dart';".into());
     exports.push("export 'src/runtime/query.dart';".into());
     exports.push("export 'src/runtime/transport.dart';".into());
@@ -159,6 +162,72 @@ fn label_expr(r: &ResCtx, var: &str) -> String {
     }
 }
 
+/// The README's section on maintenance windows; `m` is the `ApiClient`
+/// member of the resource at `path`.
+fn maintenance(o: &mut String, pkg: &str, m: &str, path: &str) {
+    o.push_str("## Maintenance windows\n\n");
+    o.push_str(
+        "Operators schedule maintenance windows on the server: `read_only` ones\n\
+         refuse writes to the resources they cover (all when none are named),\n\
+         `full` ones nearly every request. While one is on, a refused request\n\
+         answers 503 with `Retry-After` (seconds to its end): the client waits\n\
+         and retries when that is within `maxRetryDelay`, and otherwise throws a\n\
+         `MaintenanceException` at once, with the `window` and its `endsAt`.\n\n\
+         Every response announces the windows that are on or start within the\n\
+         server's horizon in its `Maintenance` field (an RFC 9651 structured\n\
+         field). `client.maintenance.current` holds the last response's\n\
+         `AnnouncedWindow`s (`id`, `startsAt`, `endsAt`, `mode`, `active`,\n\
+         `resources`) and `client.maintenance.changes` emits them whenever the\n\
+         field appears, changes or disappears, so an app can show a banner before\n\
+         a window starts. The field has no message: `client.maintenance.list()`\n\
+         fetches the schedule (`upcoming`, `active`, `recent`, each a\n\
+         `MaintenanceWindow` with its `message` and `link`). A mode this client\n\
+         does not know reads as `MaintenanceMode.unknown`; a field member it\n\
+         cannot read is left out, never thrown.\n\n```dart\n",
+    );
+    let _ = writeln!(
+        o,
+        "import 'dart:async';\n\nimport 'package:{pkg}/{pkg}.dart';\n"
+    );
+    let _ = writeln!(
+        o,
+        "/// A banner's text, kept up to date from the responses the app gets anyway.\n\
+         StreamSubscription<List<AnnouncedWindow>> followMaintenance(ApiClient client, void Function(String?) show) {{\n\
+         \x20 return client.maintenance.changes.listen((windows) async {{\n\
+         \x20   if (windows.isEmpty) {{\n\
+         \x20     show(null);\n\
+         \x20     return;\n\
+         \x20   }}\n\
+         \x20   final next = windows.first;\n\
+         \x20   var message = 'Maintenance';\n\
+         \x20   try {{\n\
+         \x20     final known = (await client.maintenance.list()).windows.where((w) => w.id == next.id);\n\
+         \x20     if (known.isNotEmpty) message = known.first.message;\n\
+         \x20   }} on ResourcefulException {{\n\
+         \x20     // Offline: the banner without the operators' message.\n\
+         \x20   }}\n\
+         \x20   show(next.active\n\
+         \x20       ? '$message (until ${{next.endsAt.toLocal()}})'\n\
+         \x20       : '$message (from ${{next.startsAt.toLocal()}})');\n\
+         \x20 }});\n\
+         }}\n\n\
+         /// A write that tells the user when to try again.\n\
+         Future<String?> trySave(Future<void> Function() save) async {{\n\
+         \x20 try {{\n\
+         \x20   await save();\n\
+         \x20   return null;\n\
+         \x20 }} on MaintenanceException catch (e) {{\n\
+         \x20   return '${{e.window.message}} Try again after ${{e.endsAt.toLocal()}}.';\n\
+         \x20 }}\n\
+         }}\n\n\
+         /// Whether writes to `client.{m}` are refused right now.\n\
+         bool {m}ReadOnly(ApiClient client) =>\n\
+         \x20   client.maintenance.current.any((w) => w.active && w.affects({path_lit}));\n\
+         ```\n",
+        path_lit = string_lit(path)
+    );
+}
+
 fn readme(ctx: &Ctx) -> String {
     let pkg = &ctx.opts.package;
     let mut o = String::new();
@@ -177,6 +246,8 @@ fn readme(ctx: &Ctx) -> String {
          - typed errors from `application/problem+json`, network errors apart\n\
          - an ETag + TTL cache behind a storage interface, and `watch` streams\n\
          \x20 for `StreamBuilder`, Riverpod and Bloc\n\
+         - maintenance windows: the schedule, the windows each response\n\
+         \x20 announces (a stream), `MaintenanceException` for refused requests\n\
          - the HTTP transport behind a small interface: `dart:io` by default,\n\
          \x20 `package:http` or `dio` (for Flutter web) in a few lines\n\n\
          Dart 2.16 or later, no dependencies.\n\n",
@@ -398,11 +469,13 @@ fn readme(ctx: &Ctx) -> String {
          | `ApiException` | the server answered 4xx/5xx | `status`, `type` (`slug`: `validation`, `not-found`, `conflict`, `precondition-failed`, …), `title`, `detail`, `errors` (`FieldError`: `field`, `pointer`, `code`, `message`), `retryAfter` (429, 503) |\n\
          | `UnauthorizedException` (an `ApiException`) | 401: no token, or one refused after the refresh | the same, and `challenge` (`WWW-Authenticate`: `error` `invalid_token`, `description`) |\n\
          | `ForbiddenException` (an `ApiException`) | 403: the caller may not do this | the same, `challenge` (`insufficient_scope`) and `requiredScopes` |\n\
+         | `MaintenanceException` (an `ApiException`) | 503: an active maintenance window refused the request | the same, `window` (`MaintenanceWindow`: `mode`, `message`, `resources`, `link`, …) and `endsAt` |\n\
          | `NetworkException` | no answer: connection refused, DNS, TLS, timeout | `message`, `cause` |\n\
          | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\n\
          Before an exception reaches you, a failure a retry may fix (no answer, 408, 429, 502, 503, 504) is \
          retried up to `retries` times (default 2), after `Retry-After` or a short backoff; a `Retry-After` \
-         longer than `maxRetryDelay` (5 s) ends the retries. Every POST and PATCH carries an `Idempotency-Key` \
+         longer than `maxRetryDelay` (5 s) ends the retries at once (a maintenance window that ends later than that \
+         throws `MaintenanceException` without waiting). Every POST and PATCH carries an `Idempotency-Key` \
          (a new UUID per call, the same on every attempt), so a write whose answer was lost is applied once; \
          pass `idempotencyKey:` to `create`, `createMany` or `update` to keep one across app restarts.\n\n\
          ```dart\ntry {\n",
@@ -430,6 +503,8 @@ fn readme(ctx: &Ctx) -> String {
          \x20 // Offline: keep showing cached data.\n\
          }\n```\n\n",
     );
+
+    maintenance(&mut o, pkg, m, r.model.path);
 
     // Cache.
     o.push_str("## Cache\n\n");

@@ -31,6 +31,10 @@ const RUNTIME: &[(&str, &str)] = &[
     ),
     ("json.dart", include_str!("../templates/runtime/json.dart")),
     (
+        "maintenance.dart",
+        include_str!("../templates/runtime/maintenance.dart"),
+    ),
+    (
         "optional.dart",
         include_str!("../templates/runtime/optional.dart"),
     ),

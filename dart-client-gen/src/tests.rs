@@ -385,7 +385,9 @@ fn the_runtime_sends_tokens_and_types_auth_errors() {
     assert!(client.contains("    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n"));
     assert!(client.contains("      getToken: getToken,\n      refreshToken: refreshToken,\n"));
     let lib = file(&files, "lib/demo_client.dart");
-    assert!(lib.contains("export 'src/runtime/core.dart' show ResourceApi, TokenProvider;"));
+    assert!(lib.contains(
+        "export 'src/runtime/core.dart' show MaintenanceApi, ResourceApi, TokenProvider;"
+    ));
     let core = file(&files, "lib/src/runtime/core.dart");
     for s in [
         "typedef TokenProvider = Future<String?> Function();",
@@ -403,4 +405,89 @@ fn the_runtime_sends_tokens_and_types_auth_errors() {
     assert!(errors.contains("if (e.status == 403) return ForbiddenException._(e, challenge);"));
     let cache = file(&files, "lib/src/runtime/cache.dart");
     assert!(cache.contains("'scope': scope,"));
+}
+
+#[test]
+fn problem_types_match_the_runtime() {
+    let files = gen();
+    let errors = file(&files, "lib/src/runtime/errors.dart");
+    for kind in resourceful::error::Kind::ALL {
+        let slug = kind
+            .type_uri()
+            .strip_prefix("urn:resourceful:problem:")
+            .unwrap();
+        assert!(
+            errors.contains(&format!("'${{prefix}}{slug}';")),
+            "ProblemType lacks {slug}"
+        );
+    }
+}
+
+#[test]
+fn maintenance_windows_reach_the_client() {
+    let files = gen();
+    let client = file(&files, "lib/src/client.dart");
+    assert!(client.contains("  final MaintenanceApi maintenance;\n"));
+    assert!(client.contains("        maintenance = MaintenanceApi(_core);\n"));
+    let lib = file(&files, "lib/demo_client.dart");
+    assert!(lib.contains("export 'src/runtime/maintenance.dart';"));
+    assert!(lib.contains("show MaintenanceApi, ResourceApi, TokenProvider;"));
+    let errors = file(&files, "lib/src/runtime/errors.dart");
+    assert!(errors.contains("class MaintenanceException extends ApiException {"));
+    assert!(errors.contains("return MaintenanceException._(e, window);"));
+    let core = file(&files, "lib/src/runtime/core.dart");
+    assert!(core.contains("_noteAnnouncement(response);"));
+    assert!(core.contains("class MaintenanceApi {"));
+    let m = file(&files, "lib/src/runtime/maintenance.dart");
+    assert!(m.starts_with(HEADER));
+    assert!(m.contains("static List<AnnouncedWindow> parseHeader(String? value) {"));
+    let r = file(&files, "README.md");
+    assert!(r.contains("## Maintenance windows"));
+    assert!(r.contains("} on MaintenanceException catch (e) {"));
+    assert!(r.contains("w.active && w.affects('tasks')"), "{r}");
+    assert!(r.contains("| `MaintenanceException` (an `ApiException`) | 503"));
+}
+
+#[test]
+fn resources_named_like_client_members_are_renamed() {
+    let src = r#"
+        #[api_resource(path = "maintenance")]
+        pub struct Outage { #[api(id)] pub id: i64, pub maintenance: bool }
+    "#;
+    let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
+    let files = generate(
+        &decl,
+        &Options {
+            package: "p".into(),
+            version: "0.1.0".into(),
+        },
+    );
+    let client = file(&files, "lib/src/client.dart");
+    assert!(client.contains("final MaintenanceApi maintenance;"));
+    assert!(
+        client.contains(
+            "      : maintenance_ = MaintenanceResourceApi(_core, cacheTtl: cacheTtl),\n"
+        ),
+        "{client}"
+    );
+    assert!(client.contains("  final MaintenanceResourceApi maintenance_;\n"));
+    // A field of that name needs no escape.
+    assert!(file(&files, "lib/src/models/outage.dart").contains("final bool maintenance;"));
+}
+
+#[test]
+fn a_client_without_resources_still_has_maintenance() {
+    let decl = parse_source(&[("r.rs".into(), "".into())]).unwrap();
+    let files = generate(
+        &decl,
+        &Options {
+            package: "p".into(),
+            version: "0.1.0".into(),
+        },
+    );
+    let client = file(&files, "lib/src/client.dart");
+    assert!(
+        client.contains("  ApiClient._(this._core, Duration? cacheTtl)\n      : maintenance = MaintenanceApi(_core);\n"),
+        "{client}"
+    );
 }

@@ -1,12 +1,15 @@
 import 'dart:convert';
 
+import 'json.dart';
+import 'maintenance.dart';
 import 'transport.dart';
 
 /// Every error the client throws implements this.
 ///
 /// - [ApiException]: the server answered with an error status
 ///   (`application/problem+json`); 401 is an [UnauthorizedException], 403
-///   a [ForbiddenException].
+///   a [ForbiddenException], a 503 for maintenance a
+///   [MaintenanceException].
 /// - [NetworkException]: the server could not be reached, or did not
 ///   answer in time.
 /// - [InvalidResponseException]: the server answered something this client
@@ -36,6 +39,7 @@ class ProblemType {
   static const String notAcceptable = '${prefix}not-acceptable';
   static const String rateLimited = '${prefix}rate-limited';
   static const String unavailable = '${prefix}unavailable';
+  static const String maintenance = '${prefix}maintenance';
   static const String internal = '${prefix}internal';
 }
 
@@ -102,7 +106,8 @@ class ApiException implements ResourcefulException {
   });
 
   /// Reads a problem document; any other body still gives an exception
-  /// with the status. 401 and 403 give their own subclasses.
+  /// with the status. 401, 403 and a 503 for maintenance (with its window)
+  /// give their own subclasses.
   factory ApiException.fromResponse(ApiResponse response, {ApiRequest? request}) {
     Map<String, dynamic>? doc;
     try {
@@ -136,6 +141,10 @@ class ApiException implements ResourcefulException {
     final challenge = AuthChallenge.parse(response.header('www-authenticate'));
     if (e.status == 401) return UnauthorizedException._(e, challenge);
     if (e.status == 403) return ForbiddenException._(e, challenge);
+    if (e.status == 503 && e.type == ProblemType.maintenance) {
+      final window = _windowOf(doc?['maintenance']);
+      if (window != null) return MaintenanceException._(e, window);
+    }
     return e;
   }
 
@@ -186,6 +195,9 @@ class ApiException implements ResourcefulException {
   bool get isValidation => status == 422;
   bool get isRateLimited => status == 429;
   bool get isUnavailable => status == 503;
+
+  /// Refused by an active maintenance window: see [MaintenanceException].
+  bool get isMaintenance => type == ProblemType.maintenance;
 
   /// Whether the same request may succeed later unchanged.
   bool get isRetryable =>
@@ -303,6 +315,45 @@ class ForbiddenException extends ApiException {
 
   /// The scopes the server named as enough, if any.
   List<String> get requiredScopes => challenge?.scope ?? const <String>[];
+}
+
+/// 503: an active maintenance window refused the request (`read_only`
+/// refuses writes to the resources it covers, `full` nearly everything).
+/// The same request will succeed after [endsAt]. When the server's
+/// `Retry-After` was within `maxRetryDelay`, the client has already waited
+/// and retried; a longer one is thrown at once, without waiting.
+class MaintenanceException extends ApiException {
+  MaintenanceException._(ApiException e, this.window)
+      : super(
+          status: e.status,
+          type: e.type,
+          title: e.title,
+          detail: e.detail,
+          instance: e.instance,
+          errors: e.errors,
+          retryAfter: e.retryAfter,
+          headers: e.headers,
+          request: e.request,
+        );
+
+  /// The window that refused the request: its mode, message, end, link.
+  final MaintenanceWindow window;
+
+  /// When the window ends (UTC).
+  DateTime get endsAt => window.endsAt;
+
+  @override
+  String toString() => 'MaintenanceException(${window.mode.wire} until ${formatDateTime(endsAt)}): $message';
+}
+
+/// The problem's `maintenance` member, or null if it is not a readable window.
+MaintenanceWindow? _windowOf(Object? json) {
+  if (json is! Map<String, dynamic>) return null;
+  try {
+    return MaintenanceWindow.fromJson(json);
+  } catch (_) {
+    return null;
+  }
 }
 
 /// The server could not be reached or did not answer in time. Nothing is

@@ -6,6 +6,7 @@ import 'dart:io';
 import 'auth_test.dart';
 import 'harness.dart';
 import 'live_test.dart';
+import 'maintenance_test.dart';
 import 'offline_test.dart';
 
 Future<void> main() async {
@@ -17,6 +18,7 @@ Future<void> main() async {
   registerOfflineTests();
   registerLiveTests(base);
   registerAuthTests(base);
+  registerMaintenanceTests(base);
   final code = await runAll();
   exit(code);
 }

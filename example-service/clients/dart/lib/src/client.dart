@@ -63,7 +63,8 @@ class ApiClient {
       : projects = ProjectsApi(_core, cacheTtl: cacheTtl),
         tasks = TasksApi(_core, cacheTtl: cacheTtl),
         comments = CommentsApi(_core, cacheTtl: cacheTtl),
-        bookmarks = BookmarksApi(_core, cacheTtl: cacheTtl);
+        bookmarks = BookmarksApi(_core, cacheTtl: cacheTtl),
+        maintenance = MaintenanceApi(_core);
 
   final ApiCore _core;
 
@@ -92,6 +93,11 @@ class ApiClient {
   /// answer 404. create: any signed-in caller, who becomes the owner. update:
   /// only the owner. delete: only the owner.
   final BookmarksApi bookmarks;
+
+  /// Maintenance windows: `list()` fetches the schedule, `current` and
+  /// `changes` follow the `Maintenance` field of every response. A request
+  /// an active window refuses throws `MaintenanceException`.
+  final MaintenanceApi maintenance;
 
   /// Every change made through this client (creates, updates, deletes).
   Stream<ResourceChange> get changes => _core.changes;

@@ -8,6 +8,7 @@ import 'cache.dart';
 import 'changes.dart';
 import 'errors.dart';
 import 'json.dart';
+import 'maintenance.dart';
 import 'query.dart';
 import 'transport.dart';
 
@@ -64,7 +65,9 @@ class ApiCore {
   /// retried write once.
   final int retries;
 
-  /// The longest wait before a retry: a longer `Retry-After` ends them.
+  /// The longest wait before a retry: a longer `Retry-After` ends them,
+  /// and the error is thrown at once (for a maintenance window ending
+  /// later than that, a [MaintenanceException]).
   final Duration maxRetryDelay;
 
   /// Asked before every request; the token goes as `authorization:
@@ -93,6 +96,27 @@ class ApiCore {
 
   final Map<String, String> _routes = <String, String>{};
   final StreamController<ResourceChange> _changes = StreamController<ResourceChange>.broadcast();
+
+  /// The last `Maintenance` field seen (null: none), and its windows.
+  String? _announcedField;
+  List<AnnouncedWindow> _announced = const <AnnouncedWindow>[];
+  final StreamController<List<AnnouncedWindow>> _announcements =
+      StreamController<List<AnnouncedWindow>>.broadcast();
+
+  /// The windows of the last response's `Maintenance` field.
+  List<AnnouncedWindow> get announced => _announced;
+
+  /// [announced], each time the field appears, changes or disappears.
+  Stream<List<AnnouncedWindow>> get announcements => _announcements.stream;
+
+  void _noteAnnouncement(ApiResponse response) {
+    final raw = response.header('maintenance');
+    final field = raw == null || raw.trim().isEmpty ? null : raw;
+    if (field == _announcedField) return;
+    _announcedField = field;
+    _announced = AnnouncedWindow.parseHeader(field);
+    if (!_announcements.isClosed) _announcements.add(_announced);
+  }
 
   void register(String resource, String route) => _routes[resource] = route;
 
@@ -248,6 +272,7 @@ class ApiCore {
         }
       }
       if (response != null) {
+        _noteAnnouncement(response);
         final retryAfter = parseRetryAfter(response.header('retry-after'));
         if (response.status < 400) return response;
         if (attempt >= retries || !_retryable(response.status, keyed, retryAfter)) return response;
@@ -353,8 +378,44 @@ class ApiCore {
 
   void close() {
     _changes.close();
+    _announcements.close();
     transport.close();
   }
+}
+
+/// Maintenance windows (`client.maintenance`): the schedule, and the
+/// windows every response announces in its `Maintenance` field.
+class MaintenanceApi {
+  MaintenanceApi(this._core);
+
+  final ApiCore _core;
+
+  /// The public schedule's route.
+  static const String route = '/v1/maintenance';
+
+  /// `GET /v1/maintenance`: upcoming, active and recently ended windows
+  /// (cancelled ones are not listed). Revalidated with `If-None-Match` by
+  /// default; with [CachePolicy.cacheFirst] a copy up to 10 s old is used.
+  /// Served during every window, `full` ones too.
+  Future<MaintenanceSchedule> list({CachePolicy cache = CachePolicy.revalidate}) async {
+    final f = await _core.fetch(route, cache, const Duration(seconds: 10));
+    try {
+      return MaintenanceSchedule.fromJson(readObject(jsonDecode(f.body), 'maintenance schedule'));
+    } catch (e) {
+      throw InvalidResponseException('cannot read the maintenance schedule: $e', status: f.status, body: f.body);
+    }
+  }
+
+  /// The windows the last response announced (active, or starting within
+  /// the server's horizon); empty before the first response and when none
+  /// is announced.
+  List<AnnouncedWindow> get current => _core.announced;
+
+  /// [current] each time it changes: when the `Maintenance` field first
+  /// appears on a response, changes (a window scheduled, begun, moved) or
+  /// disappears (an empty list). Broadcast; it learns of windows from the
+  /// client's own requests, so it is quiet while the app sends none.
+  Stream<List<AnnouncedWindow>> get changes => _core.announcements;
 }
 
 /// The operations of one resource; each generated `…Api` class (such as
