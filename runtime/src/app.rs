@@ -263,6 +263,10 @@ impl App {
             crate::openapi::DEFAULT_TITLE,
         ));
         self.openapi.push(crate::maintenance::openapi::fragment());
+        let analytics = crate::analytics::Analytics::start(maintenance.clone());
+        self.routes
+            .push(crate::analytics::routes::routes(analytics.clone()));
+        let analytics_handle = analytics.clone();
         sweep_idempotency(Arc::downgrade(&idempotency));
         let routes = route_infos(&registry, config, &self.routes);
         let observer = Arc::new(Observer::new(
@@ -311,6 +315,7 @@ impl App {
                 idempotency,
                 audit: auditor.clone(),
                 maintenance: Some(maintenance.clone()),
+                analytics: Some(analytics),
             },
         );
         Ok(Server {
@@ -321,6 +326,7 @@ impl App {
             flags,
             auditor,
             maintenance,
+            analytics: analytics_handle,
         })
     }
 }
@@ -374,6 +380,8 @@ pub struct Server {
     pub auditor: Option<Arc<crate::audit::Auditor>>,
     /// The maintenance schedule as this replica knows it.
     pub maintenance: Arc<crate::maintenance::Schedule>,
+    /// This replica's figures for the analytics page.
+    pub analytics: Arc<crate::analytics::Analytics>,
 }
 
 impl Server {

@@ -9,6 +9,7 @@ pub mod access;
 pub mod admin;
 #[cfg(feature = "mimalloc")]
 pub mod alloc;
+pub mod analytics;
 pub mod app;
 pub mod audit;
 mod audit_routes;

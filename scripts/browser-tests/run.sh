@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Browser tests of the docs UI: builds and starts the example service on a
-# free port (its SQLite file in a temporary directory), then drives /docs in
-# headless Debian Chromium through playwright-core (pinned in package.json).
+# Browser tests of the docs UI and the analytics page: builds and starts the
+# example service on a free port (its SQLite file in a temporary directory),
+# then drives /docs and /admin/analytics in headless Debian Chromium through
+# playwright-core (pinned in package.json); screenshots are kept in
+# target/browser-tests/.
 # Chromium is installed with apt-get when missing. The closing line reads
 # `browser: N passed, M failed`.
 set -uo pipefail
@@ -71,11 +73,29 @@ if [ "$ready" != 1 ]; then
   fail "no service to test"
 fi
 
-echo "==> testing $API_BASE/docs"
-CHROMIUM="$CHROMIUM" SCREENSHOT="$TARGET/browser-tests/docs.png" node "$HERE/docs-ui.mjs"
-status=$?
-if [ "$status" != 0 ]; then
-  echo "the example service's log:" >&2
-  tail -n 20 "$WORK/service.log" >&2
-fi
-exit "$status"
+# Each script ends with `browser: N passed, M failed`; the sum is reported.
+total_passed=0
+total_failed=0
+run_page() { # name, script, screenshot
+  echo "==> testing $API_BASE/$1"
+  local out status
+  out=$(CHROMIUM="$CHROMIUM" SCREENSHOT="$TARGET/browser-tests/$3" node "$HERE/$2" 2>&1)
+  status=$?
+  printf '%s\n' "$out" | grep -v '^browser: '
+  local line
+  line=$(printf '%s\n' "$out" | grep -E '^browser: [0-9]+ passed, [0-9]+ failed' | tail -1)
+  if [ -z "$line" ]; then
+    total_failed=$((total_failed + 1))
+  else
+    total_passed=$((total_passed + $(echo "$line" | sed -E 's/browser: ([0-9]+) passed.*/\1/')))
+    total_failed=$((total_failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
+  fi
+  if [ "$status" != 0 ]; then
+    echo "the example service's log:" >&2
+    tail -n 20 "$WORK/service.log" >&2
+  fi
+}
+run_page docs docs-ui.mjs docs.png
+run_page admin/analytics analytics.mjs analytics.png
+echo "browser: $total_passed passed, $total_failed failed"
+[ "$total_failed" = 0 ]

@@ -48,6 +48,8 @@ pub struct GateConfig {
     pub audit: Option<Arc<crate::audit::Auditor>>,
     /// Announces windows on every response; refuses requests in `full` ones.
     pub maintenance: Option<Arc<crate::maintenance::Schedule>>,
+    /// Counts the busiest clients (sampled) for the analytics page.
+    pub analytics: Option<Arc<crate::analytics::Analytics>>,
 }
 
 /// Whether a route's handlers read the request's [`RequestContext`]
@@ -351,6 +353,12 @@ fn attach(
         ContextNeed::Writes => !crate::limits::is_read(&after.method),
         ContextNeed::Never => false,
     };
+    if let Some(a) = &config.analytics {
+        a.clients.observe(|| match principal.as_deref() {
+            Some(p) => Some(p.subject.clone()),
+            None => peer_of(peer, req).map(|p| p.ip().to_string()),
+        });
+    }
     if config.audit.is_some() {
         after.audit = Some(Box::new(AuditSeed {
             principal: principal.clone(),
@@ -687,6 +695,7 @@ mod tests {
             ids: MakeFastRequestId::default(),
             audit: None,
             maintenance: None,
+            analytics: None,
         });
         (Router::new().fallback_service(gate.layer(routes)), observer)
     }

@@ -1,5 +1,6 @@
 //! The routes, and the one gate in front of them.
 
+pub mod assets;
 pub mod gate;
 pub mod routes;
 pub mod serve;
@@ -38,6 +39,7 @@ pub struct Parts {
     pub openapi: Vec<utoipa::openapi::OpenApi>,
     pub idempotency: Arc<crate::store::idempotency::IdempotencyStore>,
     pub maintenance: Option<Arc<crate::maintenance::Schedule>>,
+    pub analytics: Option<Arc<crate::analytics::Analytics>>,
 }
 
 /// The routes and the gate in front of them.
@@ -130,6 +132,7 @@ pub fn router(registry: Arc<Registry>, config: &Config, parts: Parts) -> Stack {
         ids: MakeFastRequestId::default(),
         audit: parts.audit,
         maintenance: parts.maintenance,
+        analytics: parts.analytics,
     });
     Stack { routes, gate }
 }

@@ -85,6 +85,16 @@ fn recorder() -> &'static Recorder {
     })
 }
 
+/// The exposition text of the runtime's own figures, when its recorder is
+/// the process's (`None` when the host installed another).
+pub fn render() -> Option<String> {
+    let r = recorder();
+    r.installed.then(|| {
+        publish();
+        r.handle.render()
+    })
+}
+
 /// Hands the striped counters and the in-flight gauge to the recorder.
 fn publish() {
     middleware::publish_in_flight();

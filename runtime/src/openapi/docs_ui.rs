@@ -6,14 +6,10 @@
 //! file is a new URL, so browsers may keep each one for a year. The page
 //! itself is revalidated on every load and names the current URLs.
 
-use crate::error::{ApiError, Kind};
-use crate::representation::etag_matches;
+use crate::http::assets::{Bundle, CSS, JS};
 use axum::extract::Path;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use sha2::{Digest, Sha256};
-use std::fmt::Write;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use std::sync::LazyLock;
 
 /// Where the assets are served from.
@@ -24,9 +20,6 @@ const PREFIX: &str = "/docs/assets/";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
 img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
 frame-ancestors 'none'";
-
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
 
 /// (file name, content type, bytes), in the order the page loads them.
 const FILES: [(&str, &str, &[u8]); 4] = [
@@ -52,126 +45,30 @@ const FILES: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
-struct Served {
-    /// The last segment of the URL (for assets, with the hash in it).
-    name: String,
-    content_type: &'static str,
-    etag: HeaderValue,
-    body: Bytes,
-}
-
-impl Served {
-    fn new(file: &str, content_type: &'static str, body: Bytes) -> Self {
-        let hex = Sha256::digest(&body)
-            .iter()
-            .fold(String::with_capacity(64), |mut s, b| {
-                let _ = write!(s, "{b:02x}");
-                s
-            });
-        // `swagger-ui.css` → `swagger-ui.<hash>.css`; 64 bits of the hash is
-        // plenty to tell builds apart.
-        let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
-        Served {
-            name: format!("{stem}.{}.{ext}", &hex[..16]),
-            content_type,
-            etag: HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex etag"),
-            body,
-        }
-    }
-
-    fn respond(&self, headers: &HeaderMap, cache: &'static str, csp: bool) -> Response {
-        let inm = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok());
-        let etag = self.etag.to_str().expect("ascii etag");
-        let mut res = if inm.is_some_and(|h| etag_matches(h, etag, true)) {
-            StatusCode::NOT_MODIFIED.into_response()
-        } else {
-            let mut res = self.body.clone().into_response();
-            res.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(self.content_type),
-            );
-            res
-        };
-        let h = res.headers_mut();
-        h.insert(header::ETAG, self.etag.clone());
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        if csp {
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP),
-            );
-        }
-        res
-    }
-}
-
-struct Ui {
-    page: Served,
-    assets: Vec<Served>,
-}
-
 /// Hashed once, on the first request for the page or an asset.
-static UI: LazyLock<Ui> = LazyLock::new(|| {
-    let assets: Vec<Served> = FILES
-        .iter()
-        .map(|&(file, ct, bytes)| Served::new(file, ct, Bytes::from_static(bytes)))
-        .collect();
-    let mut links = String::new();
-    let mut scripts = String::new();
-    for a in &assets {
-        if a.content_type == CSS {
-            let _ = writeln!(
-                links,
-                "    <link rel=\"stylesheet\" href=\"{PREFIX}{}\" />",
-                a.name
-            );
-        } else {
-            let _ = writeln!(scripts, "    <script src=\"{PREFIX}{}\"></script>", a.name);
-        }
-    }
-    // The empty icon keeps the browser from asking for `/favicon.ico`.
-    let html = format!(
-        r#"<!doctype html>
-<html lang="en">
-  <head>
-    <title>API reference</title>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <link rel="icon" href="data:," />
-{links}  </head>
-  <body>
-    <div id="swagger-ui"></div>
-{scripts}  </body>
-</html>
-"#
-    );
-    Ui {
-        page: Served::new("docs.html", "text/html; charset=utf-8", Bytes::from(html)),
-        assets,
-    }
+static UI: LazyLock<Bundle> = LazyLock::new(|| {
+    Bundle::new(
+        PREFIX,
+        "API reference",
+        &FILES,
+        "    <div id=\"swagger-ui\"></div>",
+        CSP,
+        "docs",
+    )
 });
 
 pub async fn page(headers: HeaderMap) -> Response {
-    // Revalidated each time, so a redeploy's asset URLs are seen at once.
-    UI.page.respond(&headers, "no-cache", true)
+    UI.page(&headers)
 }
 
 pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match UI.assets.iter().find(|a| a.name == name) {
-        Some(a) => a.respond(&headers, "public, max-age=31536000, immutable", false),
-        None => ApiError::new(Kind::NotFound, format!("no docs asset {name:?}")).into_response(),
-    }
+    UI.asset(&name, &headers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::{header, StatusCode};
 
     #[test]
     fn the_page_names_every_asset_by_its_hash() {
@@ -188,7 +85,7 @@ mod tests {
         let a = &UI.assets[0];
         let mut h = HeaderMap::new();
         h.insert(header::IF_NONE_MATCH, a.etag.clone());
-        let res = a.respond(&h, "no-cache", false);
+        let res = a.respond(&h, "no-cache", None);
         assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(res.headers()[header::ETAG], a.etag);
     }
