@@ -121,6 +121,7 @@ impl App {
             templates: vec![path.to_string()],
             router: Router::new().route(path, mr),
             policy,
+            anonymous: Vec::new(),
         });
         self
     }
@@ -133,6 +134,7 @@ impl App {
             templates: vec![prefix.to_string(), format!("{prefix}/{{*rest}}")],
             router: Router::new().nest(prefix, router),
             policy: None,
+            anonymous: Vec::new(),
         });
         self
     }
@@ -148,6 +150,7 @@ impl App {
                 crate::http::routes::keep_template,
             )),
             policy: None,
+            anonymous: Vec::new(),
         });
         self
     }
@@ -347,6 +350,7 @@ impl App {
                 templates: vec!["/dev/token".into(), "/dev/jwks.json".into()],
                 router,
                 policy: None,
+                anonymous: Vec::new(),
             });
         }
         Ok(())

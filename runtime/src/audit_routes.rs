@@ -22,6 +22,7 @@ pub fn routes(auditor: Arc<Auditor>) -> CustomRoute {
             .route(PATHS[1], get(verify))
             .with_state(auditor),
         policy: None,
+        anonymous: Vec::new(),
     }
 }
 

@@ -212,6 +212,9 @@ on_both! {
         assert_eq!(list.json["items"][0]["id"], id.as_str());
         assert_eq!(list.json["items"][0]["status"], "upcoming");
         assert_eq!(list.json["horizon_seconds"], 259200);
+        let doc = ctx.get("/openapi.json").await;
+        assert!(doc.json["paths"]["/v1/maintenance"]["get"].is_object(), "in the OpenAPI document");
+        assert!(doc.json["paths"]["/v1/maintenance.ics"]["get"].is_object());
         let etag = list.header("etag").unwrap().to_string();
         let again = ctx.send(axum::http::Request::get("/v1/maintenance").header("if-none-match", &etag).body(axum::body::Body::empty()).unwrap()).await;
         assert_eq!(again.status, 304);
@@ -305,10 +308,14 @@ on_both! {
         let metrics = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
         assert!(metrics.contains("maintenance_windows{"), "gauges exported");
         assert!(metrics.contains("maintenance_refused_requests_total{mode=\"full\"}"));
-        // An operator may end it early.
-        let id = w["id"].as_str().unwrap();
-        assert_eq!(ctx.send_as(ADMIN, "DELETE", &format!("/admin/maintenance/{id}"), None).await.status, 204);
-        assert_eq!(ctx.send_as(ANA, "GET", "/v1/tags", None).await.status, 200, "cancelled: served at once");
+        // Over by itself, without a restart.
+        eventually(6, "the window ends", || async {
+            ctx.send_as(ANA, "GET", "/v1/tags", None).await.status == 200
+        }).await;
+        let r = ctx.send_as(ANA, "GET", "/v1/tags", None).await;
+        assert!(r.header("maintenance").is_none(), "an ended window is not announced");
+        let list = ctx.get("/v1/maintenance").await;
+        assert_eq!((list.json["items"][0]["id"].as_str(), list.json["items"][0]["status"].as_str()), (w["id"].as_str(), Some("ended")));
     }
 }
 
@@ -469,4 +476,43 @@ async fn webhooks_deliver_each_transition_once_signed() {
         drop(other);
         ctx.cleanup().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_redis_every_replica_hears_of_a_change_at_once() {
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let mut c = config();
+    c.redis_url = Some(url);
+    c.redis_prefix = format!("rtest-maint-{}-{}", std::process::id(), now_ms());
+    // The database poll is too slow to explain a change seen within seconds.
+    c.maintenance.poll = Some(Duration::from_secs(600));
+    let ctx = Ctx::from_app(Backend::Postgres, app_with(c.clone())).await;
+    let other = replica(&ctx, c).await;
+    // Its subscription is up before the change is made.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let w = schedule(&ctx, window(3_600_000, 7_200_000, "read_only")).await;
+    let id = w["id"].as_str().unwrap().to_string();
+    eventually(
+        3,
+        "the other replica hears of the window over Redis",
+        || async {
+            other
+                .maintenance
+                .header()
+                .is_some_and(|v| v.to_str().unwrap().contains(&id))
+        },
+    )
+    .await;
+    assert_eq!(
+        ctx.send_as(ADMIN, "DELETE", &format!("/admin/maintenance/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    eventually(3, "and of its cancellation", || async {
+        other.maintenance.header().is_none()
+    })
+    .await;
+    drop(other);
+    ctx.cleanup().await;
 }

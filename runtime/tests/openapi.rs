@@ -278,6 +278,14 @@ async fn every_served_route_is_documented() {
     expected.insert("/health/ready".into(), set(["get"]));
     expected.insert("/metrics".into(), set(["get"]));
     expected.insert("/graphql".into(), set(["get", "post"]));
+    // Maintenance windows: announced to everyone, scheduled by admins.
+    expected.insert("/v1/maintenance".into(), set(["get", "head"]));
+    expected.insert("/v1/maintenance.ics".into(), set(["get", "head"]));
+    expected.insert("/admin/maintenance".into(), set(["get", "head", "post"]));
+    expected.insert(
+        "/admin/maintenance/{id}".into(),
+        set(["get", "head", "patch", "delete"]),
+    );
     let documented: BTreeMap<String, BTreeSet<String>> = doc["paths"]
         .as_object()
         .unwrap()
@@ -286,7 +294,15 @@ async fn every_served_route_is_documented() {
         .collect();
     assert_eq!(documented, expected);
 
-    let mut probes: Vec<(String, String)> = vec![("/graphql".into(), "/graphql".into())];
+    let mut probes: Vec<(String, String)> = vec![
+        ("/graphql".into(), "/graphql".into()),
+        ("/v1/maintenance".into(), "/v1/maintenance".into()),
+        ("/admin/maintenance".into(), "/admin/maintenance".into()),
+        (
+            "/admin/maintenance/{id}".into(),
+            "/admin/maintenance/x".into(),
+        ),
+    ];
     for m in models(&ctx) {
         probes.push((m.route(), m.route()));
         probes.push((item_path(m), format!("{}/1", m.route())));

@@ -65,6 +65,8 @@ pub fn routes(analytics: Arc<Analytics>) -> CustomRoute {
             .route(PATHS[2], get(data))
             .with_state(analytics),
         policy: None,
+        // The page and its assets hold no data.
+        anonymous: PATHS[..2].iter().map(|p| p.to_string()).collect(),
     }
 }
 

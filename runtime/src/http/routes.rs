@@ -21,6 +21,10 @@ pub struct CustomRoute {
     pub router: Router,
     /// A policy declared with [`crate::App::rate_limit`], else the defaults.
     pub policy: Option<String>,
+    /// Templates whose requests never authenticate (public documents such
+    /// as the maintenance schedule): a broken or expired token does not
+    /// keep anyone from them.
+    pub anonymous: Vec<String>,
 }
 
 impl CustomRoute {
@@ -98,7 +102,11 @@ pub fn route_infos(registry: &Registry, config: &Config, custom: &[CustomRoute])
         out.extend(r.templates.iter().map(|t| RouteInfo {
             template: t.clone(),
             resource: "-",
-            context: ContextNeed::Always,
+            context: if r.anonymous.contains(t) {
+                ContextNeed::Never
+            } else {
+                ContextNeed::Always
+            },
         }));
     }
     out

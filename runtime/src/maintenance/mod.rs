@@ -12,8 +12,8 @@
 //!   signed webhooks on every transition (see [`webhooks`]).
 //! - Enforcing: `read_only` refuses writes to the affected resources with
 //!   503, `Retry-After` (seconds to the end) and a problem naming the
-//!   window; `full` refuses everything but health, metrics, the
-//!   maintenance endpoints and the development issuer. Readiness stays
+//!   window; `full` refuses everything but health, metrics, the analytics
+//!   page, the maintenance endpoints and the development issuer. Readiness stays
 //!   green: the pods are healthy, and taking them out of rotation would
 //!   turn a 503 that names the window into a load balancer's bare error.
 //!

@@ -7,7 +7,7 @@ use utoipa::openapi::OpenApi;
 /// Paths and schemas merged into the service's document.
 pub fn fragment() -> OpenApi {
     let window = json!({"$ref": "#/components/schemas/MaintenanceWindow"});
-    let problem = |d: &str| json!({"description": d, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
+    let problem = |d: &str| json!({"description": d, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     let admin = json!([{"bearer": ["role:admin"]}]);
     let doc = json!({
@@ -71,7 +71,7 @@ pub fn fragment() -> OpenApi {
                 "get": {
                     "tags": ["maintenance"], "operationId": "getMaintenance", "security": admin,
                     "parameters": [id],
-                    "responses": {"200": {"description": "The window", "content": {"application/json": {"schema": window}}}, "404": problem("No such window")}
+                    "responses": {"200": {"description": "The window", "content": {"application/json": {"schema": window}}}, "401": problem("No bearer token"), "403": problem("Not role:admin"), "404": problem("No such window")}
                 },
                 "patch": {
                     "tags": ["maintenance"], "operationId": "changeMaintenance", "security": admin,
@@ -80,6 +80,7 @@ pub fn fragment() -> OpenApi {
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MaintenanceWindowInput"}}}},
                     "responses": {
                         "200": {"description": "Changed (its revision counts up)", "content": {"application/json": {"schema": window}}},
+                        "401": problem("No bearer token"), "403": problem("Not role:admin"),
                         "404": problem("No such window"), "409": problem("The window has ended or was cancelled"), "422": problem("Invalid fields")
                     }
                 },
@@ -87,7 +88,7 @@ pub fn fragment() -> OpenApi {
                     "tags": ["maintenance"], "operationId": "cancelMaintenance", "security": admin,
                     "summary": "Cancel a window (an active one ends now)",
                     "parameters": [id],
-                    "responses": {"204": {"description": "Cancelled"}, "404": problem("No such window"), "409": problem("The window has ended or was cancelled")}
+                    "responses": {"204": {"description": "Cancelled"}, "401": problem("No bearer token"), "403": problem("Not role:admin"), "404": problem("No such window"), "409": problem("The window has ended or was cancelled")}
                 }
             }
         },
@@ -123,5 +124,62 @@ pub fn fragment() -> OpenApi {
             }
         }}
     });
+    let mut doc = doc;
+    add_heads(&mut doc);
+    answer_common_problems(&mut doc);
     serde_json::from_value(doc).expect("a valid OpenAPI fragment")
+}
+
+/// Every GET also answers HEAD (axum serves it): the same operation
+/// without bodies.
+fn add_heads(doc: &mut serde_json::Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(get) = item.get("get").cloned() else {
+            continue;
+        };
+        let mut head = get;
+        let id = format!("{}Head", head["operationId"].as_str().unwrap_or("op"));
+        head["operationId"] = json!(id);
+        if let Some(responses) = head["responses"].as_object_mut() {
+            for r in responses.values_mut() {
+                if let Some(r) = r.as_object_mut() {
+                    r.remove("content");
+                }
+            }
+        }
+        item["head"] = head;
+    }
+}
+
+/// What every route may answer besides its own: the rate limit (429), a
+/// server failure (500) or unavailability (503); with a body, also a
+/// malformed one (400) or one too large (413). The shared problem
+/// responses of the document are referenced.
+fn answer_common_problems(doc: &mut serde_json::Value) {
+    let refer = |name: &str| json!({"$ref": format!("#/components/responses/{name}")});
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in ops.iter_mut() {
+            let responses = op["responses"].as_object_mut().expect("responses");
+            let mut common = vec![
+                ("429", "RateLimited"),
+                ("500", "Internal"),
+                ("503", "Unavailable"),
+            ];
+            if method == "post" || method == "patch" {
+                common.extend([("400", "MalformedJson"), ("413", "PayloadTooLarge")]);
+            }
+            for (status, name) in common {
+                responses.entry(status).or_insert_with(|| refer(name));
+            }
+        }
+    }
 }

@@ -42,6 +42,7 @@ pub fn routes(schedule: Arc<Schedule>, service: &str) -> CustomRoute {
             .route(ADMIN[1], get(show).patch(change).delete(cancel))
             .with_state(st),
         policy: None,
+        anonymous: PUBLIC.iter().map(|p| p.to_string()).collect(),
     }
 }
 
