@@ -16,22 +16,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let seed = std::env::args().any(|a| a == "--seed")
         || std::env::var("SEED_DEMO").is_ok_and(|v| v == "1" || v == "true");
-    let server = example_service::app(config).build().await?;
-    if seed {
-        example_service::demo::seed(&server)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    let scheme = if server.config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    tracing::info!(
-        "docs at {scheme}://{}/docs, GraphQL at /graphql",
-        server.config.addr
-    );
-    server.serve().await?;
+    // Serves at once; with a database that does not answer yet, liveness
+    // answers and readiness says why until it does.
+    example_service::app(config)
+        .serve_with(move |server| {
+            Box::pin(async move {
+                if seed {
+                    example_service::demo::seed(server)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                let scheme = if server.config.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                tracing::info!(
+                    "docs at {scheme}://{}/docs, GraphQL at /graphql",
+                    server.config.addr
+                );
+                Ok(())
+            })
+        })
+        .await?;
     Ok(())
 }
 

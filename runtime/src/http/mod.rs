@@ -57,6 +57,26 @@ impl Stack {
         Router::new().fallback_service(self.gate.layer(self.routes.clone()))
     }
 
+    /// `routes` (named by `templates`) behind a gate with no limits and no
+    /// callers: what a service serves while it starts.
+    pub fn plain(routes: Router, templates: &[&str], config: &Config) -> Stack {
+        let observer = Arc::new(Observer::new(
+            templates.iter().map(|t| (t.to_string(), "-")),
+        ));
+        let gate = GateLayer::new(GateConfig {
+            observer,
+            limiter: None,
+            authenticator: None,
+            contexts: Vec::new(),
+            timeout: config.request_timeout,
+            ids: MakeFastRequestId::default(),
+            audit: None,
+            maintenance: None,
+            analytics: None,
+        });
+        Stack { routes, gate }
+    }
+
     /// The service for one accepted connection.
     pub fn connection(&self, peer: SocketAddr) -> Gate<Router> {
         self.gate.connection(self.routes.clone(), peer)

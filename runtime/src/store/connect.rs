@@ -83,6 +83,42 @@ pub async fn with_retries(
     }
 }
 
+/// Connects, retrying transient failures for as long as it takes (capped
+/// backoff, a line per attempt); `waiting` is told why after each failed
+/// attempt. A failure waiting cannot fix is returned at once.
+pub async fn until_reachable(
+    url: &str,
+    opts: &PoolOptions,
+    waiting: impl Fn(String),
+) -> Result<Db, sqlx::Error> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(250);
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        match Db::connect(url, opts).await {
+            Ok(db) => {
+                if attempts > 1 {
+                    tracing::info!(url = %redacted(url), attempts, waited = ?started.elapsed(), "database reachable");
+                }
+                return Ok(db);
+            }
+            Err(e) if transient(&e) => {
+                let why = format!(
+                    "the database at {} does not answer ({e}); waiting since {:.0} s, {attempts} attempts",
+                    redacted(url),
+                    started.elapsed().as_secs_f64()
+                );
+                tracing::warn!(url = %redacted(url), attempt = attempts, error = %e, retry_in = ?wait, "database unreachable; serving liveness only until it answers");
+                waiting(why);
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! The App builder: register resources, hooks, routes and layers of one's
 //! own; build the router once; serve.
 
+mod starting;
+
 use crate::access::hooks::Typed;
 use crate::access::{Api, Hooks};
 use crate::cache::flags::Flags;
@@ -331,6 +333,136 @@ impl App {
             maintenance,
             analytics: analytics_handle,
         })
+    }
+}
+
+impl App {
+    /// Binds `BIND:PORT` at once and serves until SIGTERM or Ctrl-C. With a
+    /// database server that does not answer yet, liveness answers, readiness
+    /// reports what it waits for and every other route answers 503 with
+    /// `Retry-After`, until the database answers: then the app is built and
+    /// serves, without a restart (see [`Server::serve`] for the drain).
+    pub async fn serve(self) -> std::io::Result<()> {
+        self.serve_with(|_| Box::pin(async { Ok(()) })).await
+    }
+
+    /// [`App::serve`], running `prepare` on the built server before it takes
+    /// over (seeding, a log line); its error ends the process.
+    pub async fn serve_with<P>(self, prepare: P) -> std::io::Result<()>
+    where
+        P: for<'a> FnOnce(&'a Server) -> futures::future::BoxFuture<'a, Result<(), String>>
+            + Send
+            + 'static,
+    {
+        let listener = std::net::TcpListener::bind(self.config.addr)?;
+        self.serve_on(listener, shutdown_signal(), prepare).await
+    }
+
+    /// [`App::serve_with`] on a bound listener, until `shutdown` completes.
+    pub async fn serve_on<P>(
+        self,
+        listener: std::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        prepare: P,
+    ) -> std::io::Result<()>
+    where
+        P: for<'a> FnOnce(&'a Server) -> futures::future::BoxFuture<'a, Result<(), String>>
+            + Send
+            + 'static,
+    {
+        listener.set_nonblocking(true)?;
+        let later = listener.try_clone()?;
+        let first = TcpListener::from_std(listener)?;
+        tracing::info!(addr = %first.local_addr()?, "listening");
+        let waiting: starting::Waiting = Arc::new(arc_swap::ArcSwap::from_pointee(
+            "connecting to the database".to_string(),
+        ));
+        let config = self.config.clone();
+        let (built, ready) = tokio::sync::oneshot::channel();
+        let told = waiting.clone();
+        tokio::spawn(async move {
+            let out = match self.build_when_reachable(told).await {
+                Ok(server) => match prepare(&server).await {
+                    Ok(()) => Ok(server),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = built.send(out);
+        });
+        let stack =
+            crate::http::Stack::plain(starting::routes(waiting), &starting::TEMPLATES, &config);
+        let tls = match &config.tls {
+            Some(settings) => Some(
+                crate::http::tls::Tls::start(settings)
+                    .await
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            ),
+            None => None,
+        };
+        let outcome = Arc::new(std::sync::Mutex::new(None));
+        let got = outcome.clone();
+        let mut shutdown = Box::pin(shutdown);
+        let mut stopped = false;
+        let signal = async {
+            tokio::select! {
+                r = ready => {
+                    *got.lock().expect("lock") = Some(r.unwrap_or_else(|_| Err("the build task ended".into())));
+                }
+                () = &mut shutdown => stopped = true,
+            }
+        };
+        let limits = crate::http::serve::ConnectionLimits {
+            max_header_bytes: config.max_header_bytes,
+            header_read_timeout: config.header_read_timeout,
+        };
+        crate::http::serve::serve(
+            first,
+            stack,
+            limits,
+            tls,
+            crate::http::serve::Stop {
+                signal,
+                on_drain: || {},
+                delay: Duration::ZERO,
+                hurry: std::future::pending(),
+                // Requests to the starting stack answer at once.
+                grace: Duration::from_secs(2),
+            },
+        )
+        .await;
+        if stopped {
+            tracing::info!("stopped before the database answered");
+            return Ok(());
+        }
+        let server = outcome.lock().expect("lock").take();
+        match server {
+            Some(Ok(server)) => {
+                tracing::info!("ready: serving the application");
+                server
+                    .run(TcpListener::from_std(later)?, shutdown, shutdown_signal())
+                    .await
+            }
+            Some(Err(e)) => Err(std::io::Error::other(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Connects (as long as it takes, for a database server), then builds.
+    async fn build_when_reachable(self, waiting: starting::Waiting) -> Result<Server, BuildError> {
+        if !starting::may_wait(&self.config) {
+            return self.build().await;
+        }
+        let opts = PoolOptions {
+            max_connections: self.config.db_max_connections,
+            schema: self.config.db_schema.clone(),
+            ..PoolOptions::default()
+        };
+        let db = crate::store::connect::until_reachable(&self.config.database_url, &opts, |why| {
+            waiting.store(Arc::new(why))
+        })
+        .await?;
+        self.build_with_db(db).await
     }
 }
 
