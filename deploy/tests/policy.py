@@ -22,7 +22,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG_RS = os.path.join(ROOT, "runtime/src/config.rs")
 SERVICE_MAIN = os.path.join(ROOT, "example-service/src/main.rs")
-SETTINGS_RS = [os.path.join(ROOT, p) for p in ("runtime/src/auth/settings.rs", "runtime/src/audit/mod.rs", "runtime/src/maintenance/mod.rs")]
+SETTINGS_RS = [os.path.join(ROOT, p) for p in ("runtime/src/auth/settings.rs", "runtime/src/audit/mod.rs", "runtime/src/maintenance/mod.rs", "runtime/src/migrate/mod.rs")]
 # Read by the service, deliberately not set in a cluster.
 NOT_IN_CLUSTER = {
     "AUTH_DEV_SECRET": "the development issuer's seed; the issuer is off in every overlay",

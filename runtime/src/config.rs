@@ -112,6 +112,9 @@ pub struct Config {
     /// `MAINTENANCE_WEBHOOK_SECRET` (see
     /// [`MaintenanceSettings`](crate::maintenance::MaintenanceSettings)).
     pub maintenance: crate::maintenance::MaintenanceSettings,
+    /// Migrations: `MIGRATIONS_DIR` (default `migrations`) and
+    /// `MIGRATE_ON_START` (default on for SQLite, off for PostgreSQL).
+    pub migrate: crate::migrate::MigrateSettings,
     /// `TLS_CERT_FILE` and `TLS_KEY_FILE` (PEM, both or neither): with
     /// both the listener speaks TLS only (see [`TlsSettings`]); none by
     /// default (plain HTTP).
@@ -187,6 +190,7 @@ impl Default for Config {
                 ..Default::default()
             },
             maintenance: crate::maintenance::MaintenanceSettings::default(),
+            migrate: crate::migrate::MigrateSettings::default(),
             tls: None,
         }
     }
@@ -339,6 +343,7 @@ impl Config {
         c.auth = crate::auth::AuthSettings::from_lookup(&get)?;
         c.audit = crate::audit::AuditSettings::from_lookup(&get)?;
         c.maintenance = crate::maintenance::MaintenanceSettings::from_lookup(&get)?;
+        c.migrate = crate::migrate::MigrateSettings::from_lookup(&get)?;
         let (mut reload, mut hsts) = (10u64, 31_536_000u64);
         num(&get, "TLS_RELOAD_SECS", &mut reload)?;
         num(&get, "TLS_HSTS_MAX_AGE_SECS", &mut hsts)?;

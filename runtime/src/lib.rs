@@ -25,6 +25,7 @@ pub mod identity;
 pub mod input;
 pub mod limits;
 pub mod maintenance;
+pub mod migrate;
 pub mod observe;
 pub mod openapi;
 pub mod permissions;

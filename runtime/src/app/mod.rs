@@ -60,6 +60,8 @@ pub enum BuildError {
     Redis(String),
     #[error("authentication: {0}")]
     Auth(String),
+    #[error("{0}")]
+    Schema(String),
 }
 
 impl App {
@@ -235,6 +237,14 @@ impl App {
         if !problems.is_empty() {
             return Err(BuildError::Declarations(problems.join("\n")));
         }
+        crate::migrate::before_tables(&db, &self.models, &config.migrate)
+            .await
+            .map_err(BuildError::Schema)?;
+        // Existing tables must match before anything touches them (an
+        // index on a column the table lacks would fail first).
+        crate::migrate::check(&db, &self.models)
+            .await
+            .map_err(BuildError::Schema)?;
         schema::ensure(&db, &self.models).await?;
         let idempotency = Arc::new(IdempotencyStore::new(
             db.clone(),
@@ -354,6 +364,10 @@ impl App {
             + Send
             + 'static,
     {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if args.first().map(String::as_str) == Some("migrate") {
+            return self.migrate(&args[1..]).await;
+        }
         let listener = std::net::TcpListener::bind(self.config.addr)?;
         self.serve_on(listener, shutdown_signal(), prepare).await
     }
@@ -445,6 +459,32 @@ impl App {
             }
             Some(Err(e)) => Err(std::io::Error::other(e)),
             None => Ok(()),
+        }
+    }
+
+    /// `migrate status | plan | apply` (the binary's arguments): prints the
+    /// outcome; an error is the process's.
+    pub async fn migrate(self, args: &[String]) -> std::io::Result<()> {
+        let opts = PoolOptions {
+            max_connections: 2,
+            schema: self.config.db_schema.clone(),
+            ..PoolOptions::default()
+        };
+        let db = crate::store::connect::with_retries(
+            &self.config.database_url,
+            &opts,
+            self.config.db_connect_timeout,
+        )
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let out = crate::migrate::command(args, &db, &self.models, &self.config.migrate).await;
+        db.close().await;
+        match out {
+            Ok(text) => {
+                println!("{text}");
+                Ok(())
+            }
+            Err(e) => Err(std::io::Error::other(e)),
         }
     }
 

@@ -269,6 +269,57 @@ impl Db {
         })
     }
 
+    /// Runs `statements` in order on one connection, outside any
+    /// transaction the pool would open (a script that says BEGIN and
+    /// COMMIT itself, such as a SQLite table rebuild with foreign keys
+    /// off). On a failure the connection is rolled back and foreign keys
+    /// switched on again before it returns to the pool.
+    pub async fn run_script(&self, statements: &[String]) -> Result<(), sqlx::Error> {
+        use sqlx::Executor;
+        let _guard = match &self.inner.write_lock {
+            Some(l) => Some(l.clone().lock_owned().await),
+            None => None,
+        };
+        match &self.inner.pool {
+            Pool::Sqlite(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                for stmt in statements {
+                    self.count();
+                    // A rebuild checks its foreign keys before it commits;
+                    // the check answers rows rather than failing.
+                    let outcome = if stmt.trim().eq_ignore_ascii_case("PRAGMA foreign_key_check") {
+                        match c.fetch_all(stmt.as_str()).await {
+                            Ok(rows) if rows.is_empty() => Ok(()),
+                            Ok(rows) => Err(sqlx::Error::Protocol(format!(
+                                "{} rows break a foreign key after the rebuild; nothing was changed",
+                                rows.len()
+                            ))),
+                            Err(e) => Err(e),
+                        }
+                    } else {
+                        c.execute(stmt.as_str()).await.map(|_| ())
+                    };
+                    if let Err(e) = outcome {
+                        let _ = c.execute("ROLLBACK").await;
+                        let _ = c.execute("PRAGMA foreign_keys = ON").await;
+                        return Err(e);
+                    }
+                }
+            }
+            Pool::Postgres(p) => {
+                let mut c = self.acquire(p.acquire()).await?;
+                for stmt in statements {
+                    self.count();
+                    if let Err(e) = c.execute(stmt.as_str()).await {
+                        let _ = c.execute("ROLLBACK").await;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Pool gauges: (size, idle).
     pub fn pool_state(&self) -> (u32, usize) {
         match &self.inner.pool {

@@ -6,8 +6,15 @@ use crate::model::{AutoValue, FieldType, ResourceModel};
 use crate::query::{Filter, ListQuery, Op, Operand};
 use crate::value::Value;
 
-fn quote(s: &str) -> String {
-    format!("\"{s}\"")
+/// A quoted identifier. SQLite reads a double-quoted name that matches no
+/// column as a string literal (a model ahead of its table would read its
+/// own column name as every row's value); a backquoted one is always an
+/// identifier, and an unknown column an error.
+pub fn quote(d: Dialect, s: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("`{}`", s.replace('`', "``")),
+        Dialect::Postgres => format!("\"{}\"", s.replace('"', "\"\"")),
+    }
 }
 
 /// Collects SQL text and parameters, numbering placeholders per dialect.
@@ -77,17 +84,17 @@ pub struct ResourceSql {
 
 impl ResourceSql {
     pub fn new(model: &'static ResourceModel, dialect: Dialect) -> Self {
-        let table = quote(model.table);
+        let table = quote(dialect, model.table);
         let id = model.id_field();
         let columns = model
             .stored()
-            .map(|(_, f)| quote(f.column))
+            .map(|(_, f)| quote(dialect, f.column))
             .collect::<Vec<_>>()
             .join(", ");
         let ph1 = placeholders(dialect, 0, 1);
         let select_by_id = format!(
             "SELECT {columns} FROM {table} WHERE {} = {ph1}",
-            quote(id.column)
+            quote(dialect, id.column)
         );
         let select_for_update = match dialect {
             Dialect::Postgres => format!("{select_by_id} FOR UPDATE"),
@@ -102,7 +109,7 @@ impl ResourceSql {
             "INSERT INTO {table} ({}) VALUES ({}) RETURNING {columns}",
             insert_fields
                 .iter()
-                .map(|&i| quote(model.fields[i].column))
+                .map(|&i| quote(dialect, model.fields[i].column))
                 .collect::<Vec<_>>()
                 .join(", "),
             placeholders(dialect, 0, insert_fields.len())
@@ -118,7 +125,7 @@ impl ResourceSql {
             .map(|(n, &i)| {
                 format!(
                     "{} = {}",
-                    quote(model.fields[i].column),
+                    quote(dialect, model.fields[i].column),
                     placeholders(dialect, n, 1)
                 )
             })
@@ -126,10 +133,13 @@ impl ResourceSql {
             .join(", ");
         let update = format!(
             "UPDATE {table} SET {sets} WHERE {} = {} RETURNING {columns}",
-            quote(id.column),
+            quote(dialect, id.column),
             placeholders(dialect, update_fields.len(), 1)
         );
-        let delete = format!("DELETE FROM {table} WHERE {} = {ph1}", quote(id.column));
+        let delete = format!(
+            "DELETE FROM {table} WHERE {} = {ph1}",
+            quote(dialect, id.column)
+        );
         ResourceSql {
             dialect,
             model,
@@ -152,8 +162,8 @@ impl ResourceSql {
             format!(
                 "SELECT {} FROM {} WHERE {} IN (",
                 self.columns,
-                quote(self.model.table),
-                quote(f.column)
+                quote(self.dialect, self.model.table),
+                quote(self.dialect, f.column)
             ),
         );
         for (n, v) in values.into_iter().enumerate() {
@@ -172,7 +182,11 @@ impl ResourceSql {
         let m = self.model;
         let mut b = Builder::new(
             self.dialect,
-            format!("SELECT {} FROM {}", self.columns, quote(m.table)),
+            format!(
+                "SELECT {} FROM {}",
+                self.columns,
+                quote(self.dialect, m.table)
+            ),
         );
         let mut first = true;
         let mut and = |b: &mut Builder| {
@@ -196,9 +210,9 @@ impl ResourceSql {
             }
             if f.optional {
                 // NULLs last in both directions, identically on both databases.
-                b.push(&format!("({} IS NULL), ", quote(f.column)));
+                b.push(&format!("({} IS NULL), ", quote(self.dialect, f.column)));
             }
-            b.push(&quote(f.column));
+            b.push(&quote(self.dialect, f.column));
             b.push(if k.descending { " DESC" } else { " ASC" });
         }
         b.push(" LIMIT ");
@@ -212,7 +226,7 @@ impl ResourceSql {
 
     fn condition(&self, b: &mut Builder, f: &Filter) {
         let field = &self.model.fields[f.field];
-        let col = quote(field.column);
+        let col = quote(self.dialect, field.column);
         let like = match self.dialect {
             Dialect::Sqlite => " LIKE ",
             Dialect::Postgres => " ILIKE ",
@@ -282,7 +296,7 @@ impl ResourceSql {
             let mut parts: Vec<Box<dyn Fn(&mut Builder)>> = Vec::new();
             for j in 0..i {
                 let f = &m.fields[keys[j].field];
-                let col = quote(f.column);
+                let col = quote(self.dialect, f.column);
                 let v = last[j].clone();
                 let ty = f.ty;
                 parts.push(Box::new(move |b: &mut Builder| {
@@ -295,7 +309,7 @@ impl ResourceSql {
                 }));
             }
             let f = &m.fields[keys[i].field];
-            let col = quote(f.column);
+            let col = quote(self.dialect, f.column);
             let v = last[i].clone();
             if v.is_null() {
                 continue; // nothing sorts after NULL on this key

@@ -1,0 +1,245 @@
+//! The declared models against the live schema: every difference that
+//! would make a query wrong, each either planned as a safe step or
+//! refused with what to do instead.
+
+use super::live::{self, Column};
+use crate::model::{FieldModel, FieldType, ResourceModel};
+use crate::store::schema::column_type;
+use crate::store::{Db, Dialect};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// An optional field the table lacks: `ADD COLUMN`.
+    AddColumn {
+        model: &'static ResourceModel,
+        field: &'static FieldModel,
+    },
+    /// Declared variants the table's check refuses: the check is widened.
+    AllowVariants {
+        model: &'static ResourceModel,
+        field: &'static FieldModel,
+        missing: Vec<String>,
+        constraint: Option<String>,
+    },
+    /// Declared optional, `NOT NULL` in the table: the column may hold null.
+    DropNotNull {
+        model: &'static ResourceModel,
+        field: &'static FieldModel,
+    },
+    /// Anything else: named, and refused.
+    Refused {
+        model: &'static ResourceModel,
+        column: String,
+        why: String,
+    },
+}
+
+impl Change {
+    pub fn is_safe(&self) -> bool {
+        !matches!(self, Change::Refused { .. })
+    }
+
+    pub fn table(&self) -> &'static str {
+        match self {
+            Change::AddColumn { model, .. }
+            | Change::AllowVariants { model, .. }
+            | Change::DropNotNull { model, .. }
+            | Change::Refused { model, .. } => model.table,
+        }
+    }
+
+    /// One line for a person: where, and what differs.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::AddColumn { model, field } => format!(
+                "{}.{}: declared ({}), but the table has no such column",
+                model.table,
+                field.column,
+                type_name(field)
+            ),
+            Change::AllowVariants { model, field, missing, .. } => format!(
+                "{}.{}: the table refuses {} (its check allows fewer values than the declared enum)",
+                model.table,
+                field.column,
+                missing.join(", ")
+            ),
+            Change::DropNotNull { model, field } => format!(
+                "{}.{}: declared optional, but NOT NULL in the table",
+                model.table, field.column
+            ),
+            Change::Refused { model, column, why } => format!("{}.{column}: {why}", model.table),
+        }
+    }
+}
+
+fn type_name(f: &FieldModel) -> String {
+    let t = match f.ty {
+        FieldType::Enum(e) => e.name.to_string(),
+        t => format!("{t:?}"),
+    };
+    if f.optional {
+        format!("Option<{t}>")
+    } else {
+        t
+    }
+}
+
+/// Every difference between `models` and the tables that exist (tables
+/// that do not exist yet are created from the models, not diffed).
+pub async fn diff(db: &Db, models: &[&'static ResourceModel]) -> Result<Vec<Change>, sqlx::Error> {
+    let mut out = Vec::new();
+    for &m in models {
+        let Some(table) = live::table(db, m.table).await? else {
+            continue;
+        };
+        for (_, f) in m.stored() {
+            match table.column(f.column) {
+                None => out.push(missing(m, f)),
+                Some(c) => out.extend(differences(m, f, c, &table, db.dialect())),
+            }
+        }
+        for c in &table.columns {
+            let known = m.stored().any(|(_, f)| f.column == c.name);
+            if !known && c.not_null && !c.has_default && !c.primary_key {
+                out.push(Change::Refused {
+                    model: m,
+                    column: c.name.clone(),
+                    why: "NOT NULL without a default in the table, but not declared: inserts would fail; \
+                          declare it, or drop it with a reviewed migration"
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn missing(m: &'static ResourceModel, f: &'static FieldModel) -> Change {
+    if f.optional {
+        Change::AddColumn { model: m, field: f }
+    } else {
+        Change::Refused {
+            model: m,
+            column: f.column.to_string(),
+            why: format!(
+                "declared ({}), but the table has no such column; a new required field needs a value for the rows \
+                 already there: add it as Option<…> first, fill it, then make it required (expand, backfill, contract)",
+                type_name(f)
+            ),
+        }
+    }
+}
+
+fn differences(
+    m: &'static ResourceModel,
+    f: &'static FieldModel,
+    c: &Column,
+    table: &live::Table,
+    d: Dialect,
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    let refused = |why: String| Change::Refused {
+        model: m,
+        column: f.column.to_string(),
+        why,
+    };
+    if !same_type(column_type(f, d), &c.ty, d) {
+        out.push(refused(format!(
+            "declared ({}), the table's column is {}; changing a column's type is not planned: \
+             add a new field, copy the values, then drop the old one",
+            type_name(f),
+            c.ty
+        )));
+    }
+    if f.id.is_none() {
+        if f.optional && c.not_null {
+            out.push(Change::DropNotNull { model: m, field: f });
+        } else if !f.optional && !c.not_null {
+            out.push(refused(
+                "declared required, but the column allows NULL (rows may hold none): fill it, then \
+                 add NOT NULL with a reviewed migration"
+                    .into(),
+            ));
+        }
+    }
+    if let FieldType::Enum(e) = f.ty {
+        if let Some((allowed, constraint)) = table.allowed.get(f.column) {
+            let missing: Vec<String> = e
+                .variants
+                .iter()
+                .filter(|v| !allowed.iter().any(|a| a == *v))
+                .map(|v| v.to_string())
+                .collect();
+            if !missing.is_empty() {
+                out.push(Change::AllowVariants {
+                    model: m,
+                    field: f,
+                    missing,
+                    constraint: constraint.clone(),
+                });
+            }
+            let dropped: Vec<&String> = allowed
+                .iter()
+                .filter(|a| !e.variants.contains(&a.as_str()))
+                .collect();
+            if !dropped.is_empty() {
+                out.push(refused(format!(
+                    "the table allows {} that the enum no longer declares (rows may hold them): keep the \
+                     variants until no row uses them",
+                    dropped.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a live column type holds what the model's type needs: SQLite by
+/// its affinity rules, PostgreSQL by name.
+fn same_type(declared: &str, live: &str, d: Dialect) -> bool {
+    match d {
+        Dialect::Sqlite => affinity(declared) == affinity(live),
+        Dialect::Postgres => {
+            let expected = match declared {
+                "TIMESTAMPTZ" => "TIMESTAMP WITH TIME ZONE",
+                t => t,
+            };
+            expected == live
+        }
+    }
+}
+
+/// SQLite's column affinity (section 3.1 of its datatype document).
+fn affinity(t: &str) -> &'static str {
+    let t = t.to_ascii_uppercase();
+    if t.contains("INT") {
+        "INTEGER"
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        "TEXT"
+    } else if t.contains("BLOB") || t.is_empty() {
+        "BLOB"
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_types_compare_by_affinity() {
+        assert!(same_type("INTEGER", "BIGINT", Dialect::Sqlite));
+        assert!(same_type("TEXT", "VARCHAR(20)", Dialect::Sqlite));
+        assert!(same_type("BOOLEAN", "BOOLEAN", Dialect::Sqlite));
+        assert!(!same_type("TEXT", "INTEGER", Dialect::Sqlite));
+        assert!(same_type(
+            "TIMESTAMPTZ",
+            "TIMESTAMP WITH TIME ZONE",
+            Dialect::Postgres
+        ));
+        assert!(!same_type("BIGINT", "INTEGER", Dialect::Postgres));
+    }
+}
