@@ -102,28 +102,7 @@ async fn records(ctx: &Ctx, query: &str) -> Vec<Value> {
     r.json["items"].as_array().unwrap().clone()
 }
 
-macro_rules! on_both {
-    ($(async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn run($ctx: &Ctx) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ctx = Ctx::from_app(Backend::Sqlite, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let ctx = Ctx::from_app(Backend::Postgres, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-        }
-    )*};
-}
-
-on_both! {
+on_both_app! {
     async fn every_request_has_its_record(ctx: &Ctx) {
         let created = send(ctx, Some("ana;editor"), "r-create", "POST", "/v1/notes", Some(json!({"title": "a"}))).await;
         assert_eq!(created.status, 201);

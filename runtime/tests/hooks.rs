@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use resourceful::error::Kind;
 use resourceful::identity::AuthResult;
 use resourceful::prelude::*;
-use resourceful::testing::Backend;
 use resourceful::{App, Config, Principal};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -131,27 +130,6 @@ fn app() -> App {
         .authenticate(from_header)
 }
 
-macro_rules! on_both {
-    ($(async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn run($ctx: &Ctx) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ctx = Ctx::from_app(Backend::Sqlite, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let ctx = Ctx::from_app(Backend::Postgres, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-        }
-    )*};
-}
-
 async fn send_as(
     ctx: &Ctx,
     user: Option<&str>,
@@ -214,7 +192,7 @@ fn note(title: &str) -> NoteCreate {
     }
 }
 
-on_both! {
+on_both_app! {
     async fn before_create_normalises_and_refuses_on_every_surface(ctx: &Ctx) {
         // REST, single.
         let r = ctx.post("/v1/notes", json!({"title": "  rest  ", "level": 1})).await;

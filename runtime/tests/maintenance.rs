@@ -130,28 +130,7 @@ where
     panic!("not within {secs} s: {what}");
 }
 
-macro_rules! on_both {
-    ($(async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn run($ctx: &Ctx) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ctx = Ctx::from_app(Backend::Sqlite, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let ctx = Ctx::from_app(Backend::Postgres, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-        }
-    )*};
-}
-
-on_both! {
+on_both_app! {
     async fn scheduling_checks_its_input_and_its_callers(ctx: &Ctx) {
         let ok = window(3_600_000, 7_200_000, "read_only");
         assert_eq!(ctx.send_as(None, "POST", "/admin/maintenance", Some(ok.clone())).await.status, 401);

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::Request;
 use resourceful::identity::AuthResult;
 use resourceful::prelude::*;
-use resourceful::testing::Backend;
 use resourceful::{App, Config, Principal};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -108,29 +107,7 @@ async fn account(ctx: &Ctx, user: &str, name: &str) -> i64 {
     r.json["id"].as_i64().unwrap()
 }
 
-macro_rules! on_both {
-    ($($(#[doc = $doc:expr])* async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
-        $(#[doc = $doc])*
-        mod $name {
-            use super::*;
-            async fn run($ctx: &Ctx) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ctx = Ctx::from_app(Backend::Sqlite, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let ctx = Ctx::from_app(Backend::Postgres, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-        }
-    )*};
-}
-
-on_both! {
+on_both_app! {
     /// API1 Broken object level authorization: another owner's id is not
     /// found, for reads and writes, through REST and GraphQL (more in
     /// `permissions.rs`).

@@ -88,27 +88,6 @@ fn app() -> App {
         .authenticate(from_header)
 }
 
-macro_rules! on_both {
-    ($(async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn run($ctx: &Ctx) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ctx = Ctx::from_app(Backend::Sqlite, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let ctx = Ctx::from_app(Backend::Postgres, app()).await;
-                run(&ctx).await;
-                ctx.cleanup().await;
-            }
-        }
-    )*};
-}
-
 async fn send(ctx: &Ctx, user: Option<&str>, method: &str, uri: &str, body: Option<Value>) -> Resp {
     let mut b = axum::http::Request::builder().method(method).uri(uri);
     if let Some(u) = user {
@@ -159,7 +138,7 @@ fn ids(r: &Resp) -> Vec<i64> {
         .collect()
 }
 
-on_both! {
+on_both_app! {
     async fn a_caller_is_needed_and_roles_are_checked(ctx: &Ctx) {
         let r = send(ctx, None, "GET", "/v1/boards", None).await;
         r.assert_problem(401, "unauthorized");

@@ -4,34 +4,13 @@
 // binary. Every request to another host is blocked and counts as a
 // failure, as does any failed request, console error or CSP violation.
 // Keeps a screenshot. Closing line: `browser: N passed, M failed`.
-import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { assert, base as baseUrl, check, finish, launch, watchedPage } from "./support.mjs";
 
-const base = process.env.API_BASE;
-if (!base) {
-  console.error("API_BASE is not set");
-  console.log("browser: 0 passed, 1 failed");
-  process.exit(1);
-}
+const base = baseUrl();
 const origin = new URL(base).origin;
 const screenshot = process.env.SCREENSHOT || "target/browser-tests/analytics.png";
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}\n  ${String(e?.message ?? e).split("\n").join("\n  ")}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 async function token(sub, roles) {
   const r = await fetch(`${base}/dev/token`, {
@@ -70,44 +49,9 @@ await check("load is served", async () => {
 });
 
 const problems = [];
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
-} catch (e) {
-  failed++;
-  console.log(`not ok - launch Chromium\n  ${e.message}`);
-}
+const browser = await launch();
 if (browser) try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1600 } });
-  const page = await context.newPage();
-  await page.exposeBinding("reportCspViolation", (_source, v) => {
-    problems.push(`CSP violation: ${v.directive} blocked ${v.blocked} (${v.source})`);
-  });
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      window.reportCspViolation({ directive: e.violatedDirective, blocked: e.blockedURI || "(inline)", source: `${e.sourceFile}:${e.lineNumber}` });
-    });
-  });
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-  });
-  await page.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin !== origin) {
-      problems.push(`blocked: ${route.request().method()} ${route.request().url()}`);
-      return route.abort("blockedbyclient");
-    }
-    return route.continue();
-  });
+  const page = await watchedPage(browser, origin, problems, { width: 1400, height: 1600 });
 
   await check("the page loads with a strict CSP and asks for a token", async () => {
     const res = await page.goto(`${base}/admin/analytics`, { waitUntil: "load" });
@@ -160,5 +104,4 @@ if (browser) try {
 } finally {
   await browser.close();
 }
-console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

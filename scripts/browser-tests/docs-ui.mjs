@@ -3,35 +3,14 @@
 // failure, as does any failed request, console error or CSP violation: the
 // page must work offline, from the assets inside the binary.
 // Closing line: `browser: N passed, M failed`.
-import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { assert, base as baseUrl, check, finish, launch, watchedPage } from "./support.mjs";
 
-const base = process.env.API_BASE;
-if (!base) {
-  console.error("API_BASE is not set");
-  console.log("browser: 0 passed, 1 failed");
-  process.exit(1);
-}
+const base = baseUrl();
 const origin = new URL(base).origin;
 const screenshot = process.env.SCREENSHOT || "target/browser-tests/docs.png";
 const TOKEN = "docs-ui-test-token";
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}\n  ${String(e?.message ?? e).split("\n").join("\n  ")}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 // --- HTTP: caching and headers of the page and its assets -----------------
 let assetUrls = [];
@@ -71,64 +50,26 @@ await check("assets are immutable, typed, and answer 304 to their ETag", async (
 
 // --- The page in the browser ----------------------------------------------
 const problems = [];
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
-} catch (e) {
-  failed++;
-  console.log(`not ok - launch Chromium\n  ${e.message}`);
-}
+// Requests to the list are recorded so the Authorize check can read their
+// headers; with `withBearerScheme` the document gets a bearer scheme.
+const projectRequests = [];
+let withBearerScheme = false;
+const browser = await launch();
 if (browser) try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.exposeBinding("reportCspViolation", (_source, v) => {
-    problems.push(`CSP violation: ${v.directive} blocked ${v.blocked} (${v.source})`);
-  });
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      window.reportCspViolation({
-        directive: e.violatedDirective,
-        blocked: e.blockedURI || "(inline)",
-        source: `${e.sourceFile}:${e.lineNumber}`,
-      });
-    });
-  });
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-  });
-
-  // Only the service itself may be reached; requests to the list are
-  // recorded so the Authorize check can read their headers.
-  const projectRequests = [];
-  let withBearerScheme = false;
-  await page.route("**/*", async (route) => {
-    const req = route.request();
-    const url = new URL(req.url());
-    if (url.origin !== origin) {
-      problems.push(`blocked: ${req.method()} ${req.url()}`);
-      return route.abort("blockedbyclient");
-    }
+  const page = await watchedPage(browser, origin, problems, { width: 1280, height: 900 }, async (url, req, route) => {
     if (withBearerScheme && url.pathname === "/openapi.json") {
       const res = await route.fetch();
       const doc = await res.json();
       doc.components ??= {};
       doc.components.securitySchemes = { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } };
       doc.security = [{ bearer: [] }];
-      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(doc) });
+      await route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(doc) });
+      return true;
     }
     if (req.method() === "GET" && url.pathname === "/v1/projects") {
       projectRequests.push(await req.allHeaders());
     }
-    return route.continue();
+    return false;
   });
 
   const listOp = () =>
@@ -198,6 +139,4 @@ if (browser) try {
 } finally {
   await browser.close();
 }
-
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

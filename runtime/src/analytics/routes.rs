@@ -6,7 +6,7 @@
 use super::Analytics;
 use crate::context::Context;
 use crate::error::ApiError;
-use crate::http::assets::{Bundle, CSS, JS};
+use crate::http::assets::{Bundle, CSS, JS, STRICT_CSP as CSP};
 use crate::http::routes::CustomRoute;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -21,12 +21,6 @@ pub const PATHS: [&str; 3] = [
     "/admin/analytics/data",
 ];
 const PREFIX: &str = "/admin/analytics/assets/";
-
-/// Everything from this origin, nothing inline; uPlot styles its elements
-/// through the DOM, which `style-src 'self'` allows.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
-frame-ancestors 'none'";
 
 const FILES: [(&str, &str, &[u8]); 4] = [
     (

@@ -11,6 +11,12 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
+/// Everything from this origin and nothing inline; `data:` images (icons
+/// inside stylesheets). Nothing may frame the page.
+pub const STRICT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+frame-ancestors 'none'";
+
 pub const JS: &str = "text/javascript; charset=utf-8";
 pub const CSS: &str = "text/css; charset=utf-8";
 

@@ -6,7 +6,7 @@
 //! file is a new URL, so browsers may keep each one for a year. The page
 //! itself is revalidated on every load and names the current URLs.
 
-use crate::http::assets::{Bundle, CSS, JS};
+use crate::http::assets::{Bundle, CSS, JS, STRICT_CSP as CSP};
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -14,12 +14,6 @@ use std::sync::LazyLock;
 
 /// Where the assets are served from.
 const PREFIX: &str = "/docs/assets/";
-
-/// Everything from this origin and nothing inline; `data:` images are the
-/// icons inside Swagger UI's stylesheet. Nothing may frame the page.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
-frame-ancestors 'none'";
 
 /// (file name, content type, bytes), in the order the page loads them.
 const FILES: [(&str, &str, &[u8]); 4] = [

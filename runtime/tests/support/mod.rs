@@ -295,3 +295,30 @@ impl Ctx {
         self.send(b.body(body).unwrap()).await
     }
 }
+
+/// Like [`both_backends!`], for the caller's own `app()`:
+/// `on_both_app! { async fn name(ctx: &Ctx) { .. } }` → `name::sqlite`,
+/// `name::postgres`, each on a fresh database with `app()` built on it.
+#[macro_export]
+macro_rules! on_both_app {
+    ($($(#[doc = $doc:expr])* async fn $name:ident($ctx:ident : &Ctx) $body:block)*) => {$(
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($ctx: &super::support::Ctx) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let ctx = super::support::Ctx::from_app(resourceful::testing::Backend::Sqlite, app()).await;
+                run(&ctx).await;
+                ctx.cleanup().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let ctx = super::support::Ctx::from_app(resourceful::testing::Backend::Postgres, app()).await;
+                run(&ctx).await;
+                ctx.cleanup().await;
+            }
+        }
+    )*};
+}
