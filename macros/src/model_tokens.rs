@@ -28,6 +28,7 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
         m.doc,
     );
     let ttl = opt(m.cache_ttl_secs, |s| quote!(#s));
+    let client_cache = opt(m.client_cache_secs, |s| quote!(#s));
     let rate = |r: RateModel| {
         let (count, per) = (r.count, r.per_secs);
         quote!(#m_::RateModel { count: #count, per_secs: #per })
@@ -101,7 +102,7 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     });
     quote! {
         &#m_::ResourceModel {
-            name: #name, path: #path, table: #table, version: #version, cache_ttl_secs: #ttl,
+            name: #name, path: #path, table: #table, version: #version, cache_ttl_secs: #ttl, client_cache_secs: #client_cache,
             page_size: #page_size, max_page_size: #max_page_size,
             rate_limit: #m_::RateLimitModel { read: #rl_read, write: #rl_write, fail_closed: #rl_fail },
             access: #access,

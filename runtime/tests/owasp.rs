@@ -215,7 +215,7 @@ on_both_app! {
         let id = account(ctx, "ana", "a").await;
         let r = send(ctx, Some("ana"), "GET", &format!("/v1/accounts/{id}"), None).await;
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(r.header("cache-control"), Some("private"));
+        assert_eq!(r.header("cache-control"), Some("private, no-cache"));
         let r = send(ctx, Some("ana"), "GET", "/v1/accounts?bogus[zz]=1", None).await;
         r.assert_problem(400, "bad-query");
         let body = String::from_utf8_lossy(&r.raw);

@@ -151,7 +151,7 @@ on_both_app! {
         let id = board(ctx, "general").await;
         let r = send(ctx, Some("ana"), "GET", &format!("/v1/boards/{id}"), None).await;
         assert_eq!(r.status, 200, "{}", r.json);
-        assert_eq!(r.header("cache-control"), Some("private"));
+        assert_eq!(r.header("cache-control"), Some("private, no-cache"));
         for (method, body) in [("PATCH", Some(json!({"name": "y"}))), ("DELETE", None)] {
             let r = send(ctx, Some("ana"), method, &format!("/v1/boards/{id}"), body).await;
             r.assert_problem(403, "forbidden");

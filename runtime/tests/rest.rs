@@ -472,3 +472,54 @@ async fn request_id_is_generated_or_echoed() {
     assert_eq!(r.header("x-request-id").map(str::len), Some(36));
     ctx.cleanup().await;
 }
+
+mod client_cache {
+    use super::support::Ctx;
+    use resourceful::prelude::*;
+    use resourceful::testing::Backend;
+
+    /// Clients may keep these for half a minute.
+    #[api_resource(path = "notes", client_cache = "30s")]
+    #[derive(Debug, Clone)]
+    pub struct Note {
+        #[api(id)]
+        pub id: i64,
+        pub body: String,
+    }
+
+    /// Reads say how long clients may reuse them: the resource's
+    /// `client_cache`, or revalidate every time (`no-cache`, with an ETag
+    /// that answers 304).
+    #[tokio::test]
+    async fn reads_tell_clients_how_long_to_reuse_them() {
+        let app = resourceful::App::new(resourceful::Config::default())
+            .resource::<Note>()
+            .resource::<super::support::Project>();
+        let ctx = Ctx::from_app(Backend::Sqlite, app).await;
+        let n = ctx
+            .post("/v1/notes", serde_json::json!({"body": "a"}))
+            .await;
+        let id = n.json["id"].as_i64().unwrap();
+        for uri in ["/v1/notes".to_string(), format!("/v1/notes/{id}")] {
+            let r = ctx.get(&uri).await;
+            assert_eq!(r.header("cache-control"), Some("max-age=30"), "{uri}");
+            let again = ctx
+                .send(
+                    axum::http::Request::get(&uri)
+                        .header("if-none-match", r.header("etag").unwrap())
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(again.status, 304);
+            assert_eq!(
+                again.header("cache-control"),
+                Some("max-age=30"),
+                "304s say it too"
+            );
+        }
+        let p = ctx.get("/v1/projects").await;
+        assert_eq!(p.header("cache-control"), Some("no-cache"));
+        ctx.cleanup().await;
+    }
+}

@@ -17,6 +17,9 @@ pub struct ResourceModel {
     pub version: u32,
     /// Read-through cache TTL in seconds; `None` means the runtime default.
     pub cache_ttl_secs: Option<u64>,
+    /// How long clients may reuse a response without asking again
+    /// (`Cache-Control: max-age`); `None`: they revalidate every time.
+    pub client_cache_secs: Option<u64>,
     /// Items per page when the client does not ask for a limit.
     pub page_size: u32,
     /// The largest page a client may ask for.

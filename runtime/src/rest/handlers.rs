@@ -115,15 +115,33 @@ pub async fn list(
     Ok(private(&st, res))
 }
 
-/// A response that depends on the caller is for the caller alone: shared
-/// caches must not keep it, and one keyed on the URL must tell callers apart.
+/// A read's `Cache-Control`: clients may reuse it for the resource's
+/// `client_cache` (`max-age`), or revalidate every time (`no-cache`, an
+/// `If-None-Match` answered 304). One that depends on the caller is for the
+/// caller alone: shared caches must not keep it, and one keyed on the URL
+/// must tell callers apart.
 fn private(st: &RestState, mut res: Response) -> Response {
+    let value = &st.cache_control;
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, value.clone());
     if st.svc.varies_by_caller() {
-        let h = res.headers_mut();
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
         h.append(header::VARY, HeaderValue::from_static("authorization"));
     }
     res
+}
+
+/// The `Cache-Control` of a resource's reads.
+pub fn cache_control(model: &crate::model::ResourceModel, varies_by_caller: bool) -> HeaderValue {
+    let reuse = match model.client_cache_secs {
+        Some(n) if n > 0 => format!("max-age={n}"),
+        _ => "no-cache".to_string(),
+    };
+    let v = if varies_by_caller {
+        format!("private, {reuse}")
+    } else {
+        reuse
+    };
+    HeaderValue::from_str(&v).expect("ascii")
 }
 
 /// Runs the list query and renders body, ETag and `Link` once (cacheable).

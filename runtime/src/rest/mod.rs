@@ -22,6 +22,8 @@ pub struct RestState {
     pub max_body: usize,
     /// `/v1/tasks`
     pub base: String,
+    /// Sent with every read (see `handlers::cache_control`).
+    pub cache_control: axum::http::HeaderValue,
 }
 
 pub const COLLECTION_METHODS: &str = "GET, HEAD, POST";
@@ -40,6 +42,7 @@ pub fn router(
             idempotency: idempotency.clone(),
             max_body: config.max_body_bytes,
             base: base.clone(),
+            cache_control: handlers::cache_control(svc.model, svc.varies_by_caller()),
         });
         let collection: MethodRouter<Arc<RestState>> = get(handlers::list)
             .post(handlers::create)

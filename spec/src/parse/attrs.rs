@@ -24,6 +24,8 @@ pub struct ResourceArgs {
     #[darling(default)]
     pub cache_ttl: Option<syn::LitStr>,
     #[darling(default)]
+    pub client_cache: Option<syn::LitStr>,
+    #[darling(default)]
     pub page_size: Option<syn::LitInt>,
     #[darling(default)]
     pub max_page_size: Option<syn::LitInt>,

@@ -21,6 +21,7 @@ pub(crate) const RESOURCE: Vocabulary = Vocabulary {
         ("table", "`table = \"tasks\"`"),
         ("version", "`version = 2`"),
         ("cache_ttl", "`cache_ttl = \"10m\"`"),
+        ("client_cache", "`client_cache = \"30s\"`"),
         ("page_size", "`page_size = 50`"),
         ("max_page_size", "`max_page_size = 500`"),
         (

@@ -19,6 +19,7 @@ pub(super) struct ResourceOptions {
     pub table: String,
     pub version: u32,
     pub cache_ttl_secs: Option<u64>,
+    pub client_cache_secs: Option<u64>,
     pub page_size: u32,
     pub max_page_size: u32,
     pub rate_limit: RateLimitModel,
@@ -45,6 +46,7 @@ fn default_options(default_path: String) -> ResourceOptions {
         path: default_path,
         version: defaults::VERSION,
         cache_ttl_secs: None,
+        client_cache_secs: None,
         page_size: defaults::PAGE_SIZE,
         max_page_size: defaults::MAX_PAGE_SIZE,
         rate_limit: RateLimitModel::NONE,
@@ -58,6 +60,7 @@ fn options_from_args(cx: &mut Ctxt, args: &ResourceArgs, default_path: String) -
     let table = args.table.as_ref().and_then(|t| table_name(cx, t));
     let version = args.version.as_ref().and_then(|v| api_version(cx, v));
     let cache_ttl_secs = args.cache_ttl.as_ref().and_then(|t| cache_ttl(cx, t));
+    let client_cache_secs = args.client_cache.as_ref().and_then(|t| client_cache(cx, t));
     let rate_limit = args.rate_limit.as_ref().map(|rl| rate_limit(cx, rl));
     let page_size = args
         .page_size
@@ -78,6 +81,7 @@ fn options_from_args(cx: &mut Ctxt, args: &ResourceArgs, default_path: String) -
         path: path.unwrap_or(default_path),
         version: version.unwrap_or(defaults::VERSION),
         cache_ttl_secs,
+        client_cache_secs,
         page_size: page_size.unwrap_or(defaults::PAGE_SIZE),
         max_page_size: max_page_size.unwrap_or(defaults::MAX_PAGE_SIZE),
         rate_limit: rate_limit.unwrap_or(RateLimitModel::NONE),
@@ -140,6 +144,18 @@ fn cache_ttl(cx: &mut Ctxt, lit: &syn::LitStr) -> Option<u64> {
         cx.error_spanned_by(
             lit,
             "`cache_ttl` must be a duration like \"30s\", \"10m\", \"1h\" or \"0s\" (no caching)",
+        );
+    }
+    secs
+}
+
+/// `client_cache = "30s"`: how long clients may reuse a response, in seconds.
+fn client_cache(cx: &mut Ctxt, lit: &syn::LitStr) -> Option<u64> {
+    let secs = parse_duration(&lit.value());
+    if secs.is_none() {
+        cx.error_spanned_by(
+            lit,
+            "`client_cache` must be a duration like \"30s\", \"5m\" or \"0s\" (clients revalidate every read)",
         );
     }
     secs

@@ -84,6 +84,7 @@ fn parsed_resource(
         table: leak(options.table),
         version: options.version,
         cache_ttl_secs: options.cache_ttl_secs,
+        client_cache_secs: options.client_cache_secs,
         page_size: options.page_size,
         max_page_size: options.max_page_size,
         rate_limit: options.rate_limit,
