@@ -35,6 +35,8 @@ pub enum Visibility {
 #[api_resource(
     path = "projects",
     cache_ttl = "10m",
+    // Projects change seldom: clients may reuse a read for 30 s.
+    client_cache = "30s",
     access(read = "authenticated", write = "role:editor")
 )]
 #[derive(Debug, Clone)]
