@@ -151,6 +151,7 @@ fn collection(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         ResponseBuilder::new()
             .description(format!("A page of {}.", m.path))
             .header("ETag", responses::etag())
+            .header("Cache-Control", responses::cache_control(m))
             .header("Link", responses::link())
     };
 
@@ -239,6 +240,7 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         .response(
             "200",
             record("The record.")
+                .header("Cache-Control", responses::cache_control(m))
                 .content(JSON, content(reference(&names.object)))
                 .build(),
         );
@@ -251,7 +253,12 @@ fn item(cat: &Catalog, m: &'static ResourceModel) -> PathItemBuilder {
         .summary(Some(format!("Get one of {} (headers only)", m.path)))
         .description(Some("Like the GET, without a body."))
         .parameters(Some([id(), params::if_none_match()]))
-        .response("200", record("The record exists.").build());
+        .response(
+            "200",
+            record("The record exists.")
+                .header("Cache-Control", responses::cache_control(m))
+                .build(),
+        );
     let (s, r) = not_modified();
     let head = with_problems(head.response(s, r), &[Kind::NotFound]);
 

@@ -115,6 +115,10 @@ pub fn components(rate_limit: HeaderStyle) -> Vec<(String, RefOr<Response>)> {
         ResponseBuilder::new()
             .description("Not Modified: the `If-None-Match` ETag still matches; no body.")
             .header("ETag", etag())
+            .header(
+                "Cache-Control",
+                string_header("As on the 200: how long the stored copy may be reused."),
+            )
             .build()
             .into(),
     ));
@@ -142,6 +146,20 @@ fn string_header(description: &str) -> Header {
 
 pub fn etag() -> Header {
     string_header("A strong ETag of this representation; send it back in `If-None-Match` (reads) or `If-Match` (writes).")
+}
+
+/// The `Cache-Control` of reads, described for `m`.
+pub fn cache_control(m: &crate::model::ResourceModel) -> Header {
+    let reuse = match m.client_cache_secs {
+        Some(n) if n > 0 => {
+            format!("`max-age={n}`: clients may reuse this for {n} s without asking")
+        }
+        _ => "`no-cache`: clients revalidate every read with `If-None-Match` (answered 304)"
+            .to_string(),
+    };
+    string_header(&format!(
+        "{reuse}; preceded by `private` when the view depends on the caller."
+    ))
 }
 
 pub fn replayed() -> Header {
