@@ -86,6 +86,7 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
             quote!(#m_::Relation { resource: #resource, name: #rname, inverse: #inverse, on_delete: #m_::OnDelete::#on_delete })
         });
         let owner = f.owner;
+        let renamed_from = opt(f.renamed_from, |s| quote!(#s));
         let f_read = opt(f.access.read, |r| access_rule(&r, &m_));
         let f_write = opt(f.access.write, |r| access_rule(&r, &m_));
         quote! {
@@ -94,7 +95,7 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
                 optional: #optional, id: #id, read_only: #read_only, hidden: #hidden, skip: #skip,
                 filterable: #filterable, sortable: #sortable, unique: #unique, auto: #auto,
                 validation: #m_::Validation { min_length: #min_length, max_length: #max_length, min: #min, max: #max, pattern: #pattern },
-                relation: #relation, owner: #owner,
+                relation: #relation, owner: #owner, renamed_from: #renamed_from,
                 access: #m_::FieldAccess { read: #f_read, write: #f_write },
                 doc: #doc,
             }

@@ -80,6 +80,25 @@ mod v3 {
     }
 }
 
+mod v4 {
+    use resourceful::prelude::*;
+
+    /// `title` is now `name`.
+    #[api_resource(path = "books")]
+    #[derive(Debug, Clone)]
+    pub struct Book {
+        #[api(id)]
+        pub id: i64,
+        #[api(renamed_from = "title", filter)]
+        pub name: String,
+        pub subtitle: Option<String>,
+        #[api(filter)]
+        pub status: super::v2::Status,
+        #[api(filter)]
+        pub language: Option<String>,
+    }
+}
+
 fn settings(dir: &std::path::Path) -> MigrateSettings {
     MigrateSettings {
         dir: dir.to_path_buf(),
@@ -228,6 +247,39 @@ async fn day_two(backend: Backend) {
         refused.contains("not planned") && refused.contains("books.isbn"),
         "{refused}"
     );
+    // A field declared renamed is a rename, not a drop and an add.
+    let e = App::new(config(dir.path()))
+        .resource::<v4::Book>()
+        .build_with_db(db.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("renamed from `title`"), "{e}");
+    let v4 = [<v4::Book as resourceful::Resource>::MODEL];
+    migrate::command(&["plan".into()], &db, &v4, s)
+        .await
+        .unwrap();
+    let files = migrate::files::read(dir.path(), db.dialect()).unwrap();
+    let last = files.last().unwrap();
+    assert!(
+        last.up.contains("RENAME COLUMN") && !last.up.contains("DROP COLUMN"),
+        "{}",
+        last.up
+    );
+    migrate::command(&["apply".into()], &db, &v4, s)
+        .await
+        .unwrap();
+    let fourth = App::new(config(dir.path()))
+        .resource::<v4::Book>()
+        .build_with_db(db.clone())
+        .await
+        .unwrap();
+    let (_, dune) = call(&fourth, "GET", "/v1/books?name=Dune", None).await;
+    assert_eq!(
+        dune["items"][0]["name"], "Dune",
+        "the rows keep their values: {dune}"
+    );
+    drop(fourth);
     // A fresh database is made from the models, its migrations recorded.
     let fresh = TestDb::new(backend).await;
     let server = App::new(config(dir.path()))

@@ -122,6 +122,9 @@ pub struct FieldModel {
     /// Bound to the caller's subject: set from the credential on create,
     /// never by a client (`owner`).
     pub owner: bool,
+    /// The column this field was stored in before (`renamed_from = ".."`):
+    /// a migration renames it rather than dropping one and adding another.
+    pub renamed_from: Option<&'static str>,
     /// Who may read or write this field (`access(read = .., write = ..)`).
     pub access: crate::FieldAccess,
     pub doc: &'static str,

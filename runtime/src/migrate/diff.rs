@@ -14,6 +14,12 @@ pub enum Change {
         model: &'static ResourceModel,
         field: &'static FieldModel,
     },
+    /// A field declared `renamed_from` the column the table still has.
+    Rename {
+        model: &'static ResourceModel,
+        field: &'static FieldModel,
+        from: &'static str,
+    },
     /// Declared variants the table's check refuses: the check is widened.
     AllowVariants {
         model: &'static ResourceModel,
@@ -42,6 +48,7 @@ impl Change {
     pub fn table(&self) -> &'static str {
         match self {
             Change::AddColumn { model, .. }
+            | Change::Rename { model, .. }
             | Change::AllowVariants { model, .. }
             | Change::DropNotNull { model, .. }
             | Change::Refused { model, .. } => model.table,
@@ -56,6 +63,10 @@ impl Change {
                 model.table,
                 field.column,
                 type_name(field)
+            ),
+            Change::Rename { model, field, from } => format!(
+                "{}.{}: declared as renamed from `{from}`, which the table still has",
+                model.table, field.column
             ),
             Change::AllowVariants { model, field, missing, .. } => format!(
                 "{}.{}: the table refuses {} (its check allows fewer values than the declared enum)",
@@ -93,13 +104,26 @@ pub async fn diff(db: &Db, models: &[&'static ResourceModel]) -> Result<Vec<Chan
             continue;
         };
         for (_, f) in m.stored() {
-            match table.column(f.column) {
-                None => out.push(missing(m, f)),
-                Some(c) => out.extend(differences(m, f, c, &table, db.dialect())),
+            match (
+                table.column(f.column),
+                f.renamed_from.and_then(|old| table.column(old)),
+            ) {
+                (None, Some(old)) => {
+                    out.push(Change::Rename {
+                        model: m,
+                        field: f,
+                        from: f.renamed_from.expect("matched"),
+                    });
+                    out.extend(differences(m, f, old, &table, db.dialect()));
+                }
+                (None, None) => out.push(missing(m, f)),
+                (Some(c), _) => out.extend(differences(m, f, c, &table, db.dialect())),
             }
         }
         for c in &table.columns {
-            let known = m.stored().any(|(_, f)| f.column == c.name);
+            let known = m
+                .stored()
+                .any(|(_, f)| f.column == c.name || f.renamed_from == Some(c.name.as_str()));
             if !known && c.not_null && !c.has_default && !c.primary_key {
                 out.push(Change::Refused {
                     model: m,

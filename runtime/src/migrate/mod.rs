@@ -8,7 +8,8 @@
 //! - `migrate plan` writes the next migration for the configured database
 //!   (`MIGRATIONS_DIR`, default `migrations/`, one folder per dialect; up
 //!   and down) from the differences that can be made safely: a new optional
-//!   field (with its index), new enum variants, a field made optional.
+//!   field (with its index), a renamed field, new enum variants, a field
+//!   made optional.
 //!   Anything else (a new required field, a type change, a dropped or
 //!   narrowed field) is refused with the expand / backfill / contract steps
 //!   to take instead.
@@ -21,7 +22,10 @@
 //!   `migrate apply` once); a fresh database is created from the models and
 //!   every migration recorded as applied.
 //!
-//! Not here yet: renames declared on fields, planned drops, API versions.
+//! A field declared `renamed_from = "old"` is planned as a rename of the
+//! column, not a drop and an add.
+//!
+//! Not here yet: planned drops, API versions.
 
 pub mod diff;
 pub mod files;
@@ -320,6 +324,9 @@ pub async fn command(
 fn name_of(changes: &[diff::Change]) -> String {
     let first = match &changes[0] {
         diff::Change::AddColumn { model, field } => format!("add_{}_{}", model.table, field.column),
+        diff::Change::Rename { model, field, .. } => {
+            format!("rename_{}_{}", model.table, field.column)
+        }
         diff::Change::AllowVariants { model, field, .. } => {
             format!("widen_{}_{}", model.table, field.column)
         }

@@ -53,6 +53,28 @@ pub fn script(
                     quote(d, field.column)
                 ));
             }
+            (Change::Rename { model, field, from }, _) => {
+                let t = quote(d, model.table);
+                s.up.push(format!(
+                    "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                    quote(d, from),
+                    quote(d, field.column)
+                ));
+                let old_index = format!("{}_{from}_idx", model.table);
+                s.up.push(format!("DROP INDEX IF EXISTS {}", quote(d, &old_index)));
+                if let Some(i) = index_statement(model, field, d) {
+                    s.up.push(i);
+                    s.down.push(format!(
+                        "DROP INDEX IF EXISTS {}",
+                        quote(d, &index_name(model, field))
+                    ));
+                }
+                s.down.push(format!(
+                    "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                    quote(d, field.column),
+                    quote(d, from)
+                ));
+            }
             (
                 Change::AllowVariants {
                     model,

@@ -123,6 +123,8 @@ pub struct FieldArgs {
     #[darling(default)]
     pub column: Option<syn::LitStr>,
     #[darling(default)]
+    pub renamed_from: Option<syn::LitStr>,
+    #[darling(default)]
     pub filter: darling::util::Flag,
     #[darling(default)]
     pub sort: darling::util::Flag,

@@ -98,6 +98,7 @@ fn field_model(cx: &mut Ctxt, seen: &mut Seen, f: &Field, path: &str) -> FieldMo
         .map(|rel| relation(cx, seen, f, rel, path));
     hidden_needs_option(cx, f, auto);
     let owner = owner(cx, seen, f);
+    let renamed_from = renamed_from(cx, f, &column);
     let access = args
         .access
         .as_ref()
@@ -120,6 +121,7 @@ fn field_model(cx: &mut Ctxt, seen: &mut Seen, f: &Field, path: &str) -> FieldMo
         validation,
         relation,
         owner,
+        renamed_from,
         access,
         doc: leak(doc_string(&args.attrs)),
     }
@@ -306,6 +308,28 @@ fn api_name(cx: &mut Ctxt, f: &Field) -> String {
         }
         None => f.name.clone(),
     }
+}
+
+/// `renamed_from = ".."`: the column's previous name, a plain identifier
+/// other than its current one.
+fn renamed_from(cx: &mut Ctxt, f: &Field, column: &str) -> Option<&'static str> {
+    let lit = f.args.renamed_from.as_ref()?;
+    let old = lit.value();
+    if !is_identifier(&old) {
+        cx.error(
+            lit.span(),
+            "`renamed_from` must be the column's previous name, a plain SQL identifier",
+        );
+        return None;
+    }
+    if old == column {
+        cx.error(
+            lit.span(),
+            format!("`renamed_from` names the column's current name `{column}`; give the name it had before, or remove it"),
+        );
+        return None;
+    }
+    Some(leak(old))
 }
 
 /// `column = ".."`, or the Rust name: where the value is stored.

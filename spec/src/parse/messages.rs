@@ -52,6 +52,7 @@ pub(crate) const FIELD: Vocabulary = Vocabulary {
         ("skip", FLAG),
         ("rename", "`rename = \"wire_name\"`"),
         ("column", "`column = \"sql_name\"`"),
+        ("renamed_from", "`renamed_from = \"old_column\"`"),
         ("filter", FLAG),
         ("sort", FLAG),
         ("unique", FLAG),
