@@ -104,6 +104,8 @@ const RESERVED: &[&str] = &[
     "AbortSignalLike",
     "AnnouncedWindow",
     "AuthChallenge",
+    "CacheFreshness",
+    "CachePolicy",
     "CacheStorage",
     "CachedResponse",
     "ClientConfig",

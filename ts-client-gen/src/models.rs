@@ -44,7 +44,16 @@ fn enum_block(e: &EnumModel) -> String {
     } else {
         values.join(" | ")
     };
-    out.push_str(&doc(&[clean_doc(e.doc)], ""));
+    out.push_str(&doc(
+        &[
+            clean_doc(e.doc),
+            format!(
+                "Responses type these fields `{name} | (string & {{}})`: values added by a newer server arrive as their raw string, never as an error (narrow with `is{name}`).",
+                name = e.name
+            ),
+        ],
+        "",
+    ));
     writeln!(out, "export type {} = {union};\n", e.name).unwrap();
     let konst = format!("{}_VALUES", screaming(e.name));
     out.push_str(&doc(

@@ -139,7 +139,7 @@ fn models_have_exact_field_types() {
         "  id: number;",
         "  title: string;",
         "  notes: string | null;",
-        "  status: TaskStatus;",
+        "  status: TaskStatus | (string & {});",
         "  done: boolean;",
         "  priority: number;",
         "  estimate: number | null;",
@@ -181,6 +181,13 @@ fn enums_are_unions_with_a_value_list() {
         m.contains(r#"export const TASK_STATUS_VALUES = ["todo", "in_progress", "done"] as const"#)
     );
     assert!(m.contains("export function isTaskStatus(value: unknown): value is TaskStatus"));
+    // Inputs stay strict: a client only sends values it knows.
+    let create = block(m, "export interface TaskCreate {");
+    assert!(create.contains("  status: TaskStatus;"), "{create}");
+    assert!(
+        m.contains("values added by a newer server"),
+        "the open read type is documented"
+    );
 }
 
 #[test]

@@ -17,8 +17,15 @@ pub fn ts_type(ty: &FieldType) -> String {
 }
 
 /// The type of a field in a response: `T`, or `T | null` when optional.
+/// An enum also admits values this client does not know yet (a newer
+/// server may add variants): `Status | (string & {})` keeps the known
+/// values' completion and never rejects the raw string.
 pub fn output_type(f: &FieldModel) -> String {
-    nullable(ts_type(&f.ty), f.optional)
+    let t = match &f.ty {
+        FieldType::Enum(e) => format!("{} | (string & {{}})", e.name),
+        other => ts_type(other),
+    };
+    nullable(t, f.optional)
 }
 
 pub fn nullable(t: String, optional: bool) -> String {
@@ -298,6 +305,7 @@ mod tests {
             owner: false,
             access: resourceful_spec::FieldAccess::NONE,
             doc: "",
+            renamed_from: None,
         };
         assert_eq!(rules_note(&f), None);
         f.validation.min_length = Some(1);

@@ -159,13 +159,13 @@ function refreshing(refreshTo: () => Promise<string | null>, start = "expired-or
 test("refresh: a rejected token is refreshed once and the call succeeds", async () => {
   const ana = await token("ana");
   const { client, state, calls } = refreshing(() => Promise.resolve(ana));
-  const page = await client.projects.list({ limit: 1 });
+  const page = await client.tasks.list({ limit: 1 });
   assert.ok(Array.isArray(page.items));
   assert.equal(state.refreshes, 1);
   assert.deepEqual(calls.map((c) => c.status), [401, 200]);
   assert.equal(calls[0]!.requestHeaders["Authorization"], "Bearer expired-or-garbage");
   assert.equal(calls[1]!.requestHeaders["Authorization"], `Bearer ${ana}`);
-  await client.projects.list({ limit: 1 });
+  await client.tasks.list({ limit: 1 });
   assert.equal(state.refreshes, 1, "the new token is used from then on");
   assert.deepEqual(calls.map((c) => c.status).slice(2), [304], "revalidated under the new token");
 });

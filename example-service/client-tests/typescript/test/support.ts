@@ -18,6 +18,8 @@ export interface WireCall {
   requestHeaders: Record<string, string>;
   /** The body as received on the wire. */
   body: string;
+  /** The response's `Cache-Control`. */
+  cacheControl: string | null;
 }
 
 /** The platform fetch, recording every exchange. */
@@ -26,7 +28,7 @@ export function recordingFetch(): { fetch: FetchLike; calls: WireCall[] } {
   const f: FetchLike = async (url: string, init: FetchInit) => {
     const res = await fetch(url, init);
     const body = await res.text();
-    calls.push({ method: init.method, url, status: res.status, requestHeaders: { ...init.headers }, body });
+    calls.push({ method: init.method, url, status: res.status, requestHeaders: { ...init.headers }, body, cacheControl: res.headers.get("cache-control") });
     return { status: res.status, statusText: res.statusText, headers: res.headers, text: async () => body };
   };
   return { fetch: f, calls };

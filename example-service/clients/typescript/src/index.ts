@@ -19,11 +19,12 @@ export {
   parseRetryAfter,
 } from "./runtime/errors";
 export type { AuthChallenge, ClientError, FieldError, HeaderReader, NetworkErrorReason, ProblemSlug } from "./runtime/errors";
-export { EtagCache, MemoryStorage } from "./runtime/cache";
-export type { CacheStorage, CachedResponse, EtagCacheOptions } from "./runtime/cache";
+export { EtagCache, MemoryStorage, isFresh, parseCacheControl } from "./runtime/cache";
+export type { CachePolicy, CacheStorage, CachedResponse, EtagCacheOptions } from "./runtime/cache";
 export { HttpClient, newIdempotencyKey } from "./runtime/http";
 export type {
   AbortSignalLike,
+  CacheFreshness,
   ClientConfig,
   FetchInit,
   FetchLike,

@@ -4,7 +4,12 @@
 import type { DateTimeValue, ListParams, Ops } from "./runtime/query";
 import type { ResourceTypes } from "./runtime/resource";
 
-/** Where a task is in its life. */
+/**
+ * Where a task is in its life.
+ *
+ * Responses type these fields `TaskStatus | (string & {})`: values added by a newer server arrive
+ * as their raw string, never as an error (narrow with `isTaskStatus`).
+ */
 export type TaskStatus = "todo" | "in_progress" | "blocked" | "done";
 
 /** Every {@link TaskStatus} value, in declaration order. */
@@ -15,7 +20,12 @@ export function isTaskStatus(value: unknown): value is TaskStatus {
   return (typeof value === "string") && (TASK_STATUS_VALUES as readonly string[]).includes(value);
 }
 
-/** How visible a project is. */
+/**
+ * How visible a project is.
+ *
+ * Responses type these fields `Visibility | (string & {})`: values added by a newer server arrive
+ * as their raw string, never as an error (narrow with `isVisibility`).
+ */
 export type Visibility = "private" | "team" | "public";
 
 /** Every {@link Visibility} value, in declaration order. */
@@ -261,7 +271,7 @@ export interface Project {
   /** At most 2000 characters. */
   description: string | null;
   /** Filterable. */
-  visibility: Visibility;
+  visibility: Visibility | (string & {});
   /**
    * Planned end date.
    *
@@ -430,7 +440,7 @@ export interface Task {
   /** At most 10000 characters. */
   notes: string | null;
   /** Filterable, sortable. */
-  status: TaskStatus;
+  status: TaskStatus | (string & {});
   /** Filterable. */
   done: boolean;
   /**

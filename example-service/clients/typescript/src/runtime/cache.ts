@@ -64,6 +64,50 @@ export interface CachedResponse {
    * is only used for requests with the same credentials.
    */
   scope?: string;
+  /** When the response was received (milliseconds since the epoch). */
+  storedAt?: number;
+  /**
+   * How long, in seconds from `storedAt`, the server lets the client reuse
+   * the body without asking (`Cache-Control: max-age`); `0` or absent: it
+   * is revalidated before every use.
+   */
+  maxAge?: number;
+}
+
+/** What a response's `Cache-Control` lets the client do with it. */
+export interface CachePolicy {
+  /** `no-store`: never keep it. */
+  noStore: boolean;
+  /** Seconds it may be reused without a request; `0` with `no-cache` or no header. */
+  maxAge: number;
+}
+
+/**
+ * Reads `Cache-Control`: `no-store` is not kept, `no-cache` (or no header,
+ * or a malformed `max-age`) is revalidated every time, `max-age=N` is
+ * reused for N seconds.
+ */
+export function parseCacheControl(value: string | null | undefined): CachePolicy {
+  let noStore = false;
+  let noCache = false;
+  let maxAge = 0;
+  for (const part of (value ?? "").split(",")) {
+    const d = part.trim().toLowerCase();
+    if (d === "no-store") noStore = true;
+    else if (d === "no-cache" || d.startsWith("no-cache=")) noCache = true;
+    else if (d.startsWith("max-age=")) {
+      const v = d.slice("max-age=".length).replace(/^"|"$/g, "");
+      maxAge = /^[0-9]+$/.test(v) ? Number(v) : 0;
+    }
+  }
+  return { noStore, maxAge: noStore || noCache ? 0 : maxAge };
+}
+
+/** Whether `entry` may still be used without asking the server, at time `now` (ms). */
+export function isFresh(entry: CachedResponse, now: number): boolean {
+  if (!entry.maxAge || entry.maxAge <= 0 || typeof entry.storedAt !== "number") return false;
+  const age = now - entry.storedAt;
+  return age >= 0 && age < entry.maxAge * 1000;
 }
 
 export interface EtagCacheOptions {
@@ -73,11 +117,13 @@ export interface EtagCacheOptions {
 
 /**
  * Stores the ETag and body of every successful GET, keyed by its URL and
- * marked with the caller's scope (another caller's entry counts as a miss).
- * The client sends the ETag as `If-None-Match`; a `304 Not Modified`
- * answer is served from here. The server always revalidates, so an entry is never used
- * without the server confirming it is current. Storage failures count as
- * misses and never fail a request.
+ * marked with the caller's scope (another caller's entry counts as a miss),
+ * with when it was received and the `max-age` its `Cache-Control` allows.
+ * Within that age the client reuses the body without a request; after it
+ * (and always for `no-cache` responses) it sends the ETag as
+ * `If-None-Match`, and a `304 Not Modified` answer is served from here.
+ * `no-store` responses are not kept. Storage failures count as misses and
+ * never fail a request.
  */
 export class EtagCache {
   readonly storage: CacheStorage;
@@ -96,9 +142,13 @@ export class EtagCache {
       if (typeof raw !== "string") return null;
       const v: unknown = JSON.parse(raw);
       if (typeof v === "object" && v !== null) {
-        const { etag, body, scope } = v as Record<string, unknown>;
+        const { etag, body, scope, storedAt, maxAge } = v as Record<string, unknown>;
         if (typeof etag === "string" && typeof body === "string") {
-          return typeof scope === "string" ? { etag, body, scope } : { etag, body };
+          const entry: CachedResponse = { etag, body };
+          if (typeof scope === "string") entry.scope = scope;
+          if (typeof storedAt === "number" && Number.isFinite(storedAt)) entry.storedAt = storedAt;
+          if (typeof maxAge === "number" && Number.isFinite(maxAge)) entry.maxAge = maxAge;
+          return entry;
         }
       }
       return null;
@@ -110,7 +160,7 @@ export class EtagCache {
   async set(url: string, entry: CachedResponse): Promise<void> {
     const key = this.prefix + url;
     try {
-      await this.storage.set(key, JSON.stringify({ etag: entry.etag, body: entry.body, scope: entry.scope }));
+      await this.storage.set(key, JSON.stringify({ etag: entry.etag, body: entry.body, scope: entry.scope, storedAt: entry.storedAt, maxAge: entry.maxAge }));
       this.written.add(key);
     } catch {
       // A full or failing store only costs a future round trip.
