@@ -53,16 +53,17 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
         m.page_size,
         m.max_page_size
     );
-    let ttl = match m.cache_ttl_secs {
+    match m.client_cache_secs {
         Some(s) => {
-            let _ = write!(text, " Cached reads are fresh for {s} s.");
-            format!("const Duration(seconds: {s})")
+            let _ = write!(
+                text,
+                " The server lets clients reuse a read for {s} s (`Cache-Control: max-age`)."
+            );
         }
         None => {
-            text.push_str(" Cached reads are always revalidated (If-None-Match).");
-            "Duration.zero".to_string()
+            text.push_str(" Cached reads are revalidated every time (`no-cache`, If-None-Match).");
         }
-    };
+    }
     if let Some(all) = uniform(m) {
         let _ = write!(text, "\n\nAccess: {all}");
     } else {
@@ -92,7 +93,7 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
         k => format!("{}(id)", k.encoder()),
     };
     let _ = writeln!(o, "          encodeId: (id) => {enc},");
-    let _ = writeln!(o, "          cacheTtl: cacheTtl ?? {ttl},");
+    o.push_str("          cacheTtl: cacheTtl,\n");
     let _ = writeln!(o, "          pageSize: {},", m.page_size);
     let _ = writeln!(o, "          maxPageSize: {},", m.max_page_size);
     o.push_str("        );\n}\n");
@@ -185,8 +186,9 @@ pub fn client(ctx: &Ctx) -> String {
          \x20 /// (on the web, pass an adapter over `package:http` or `dio`).\n\
          \x20 /// [cache] keeps responses with their `ETag`s; in memory by default, or\n\
          \x20 /// `NoCacheStorage()` for none; entries are kept per caller. [headers] go\n\
-         \x20 /// with every request. [cacheTtl] replaces every resource's freshness\n\
-         \x20 /// window (how long a cached read is used without asking the server).\n\
+         \x20 /// with every request. By default a cached read is used without asking\n\
+         \x20 /// the server only within its `Cache-Control: max-age` (`no-cache`: never);\n\
+         \x20 /// [cacheTtl], if given, replaces that window for every resource.\n\
          \x20 /// [retries] and [maxRetryDelay]: see `ApiCore.retries`.\n\
          \x20 ///\n\
          \x20 /// [getToken] is asked before every request; its token goes as\n\

@@ -4,7 +4,7 @@
 //! models with JSON mapping, `copyWith` and value equality; input classes
 //! for create, replace and merge-patch; typed filter builders and sort
 //! keys; one API class per resource over a pluggable HTTP transport; typed
-//! errors from problem+json; an ETag + TTL cache; `watch` streams; and
+//! errors from problem+json; an ETag cache that follows `Cache-Control`; `watch` streams; and
 //! maintenance windows (the schedule, the `Maintenance` response field,
 //! `MaintenanceException`).
 //!

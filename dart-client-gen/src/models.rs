@@ -25,15 +25,33 @@ pub fn enums(ctx: &Ctx) -> String {
         for (wire, value) in &e.values {
             let _ = writeln!(o, "  /// `{wire}`\n  {value},");
         }
-        if e.values.is_empty() {
-            // Dart enums need a value; the API never sends this one.
-            o.push_str("  /// No values are declared.\n  none_,\n");
-        }
+        // The fallback for values added to the API after this client was
+        // generated (the value names never clash with it, see names.rs).
+        o.push_str(
+            "  /// A value this client does not know (added to the API later). Never\n\
+             \x20 /// sent: models keep the wire value they read and send that back.\n\
+             \x20 unknown,\n",
+        );
         o.push_str("}\n\n");
         let _ = writeln!(o, "/// Wire values of [{n}].");
         let _ = writeln!(o, "extension {n}Wire on {n} {{");
-        o.push_str("  /// The value as sent on the wire.\n");
-        let _ = writeln!(o, "  String get wire => {table}[index];\n");
+        let known: Vec<String> = e.values.iter().map(|(_, v)| format!("{n}.{v}")).collect();
+        o.push_str("  /// The values this client knows (every value but [unknown]).\n");
+        let _ = writeln!(
+            o,
+            "  static const List<{n}> known = <{n}>[{}];\n",
+            known.join(", ")
+        );
+        let _ = writeln!(
+            o,
+            "  /// Whether this is [{n}.unknown], a value this client does not know."
+        );
+        let _ = writeln!(o, "  bool get isUnknown => this == {n}.unknown;\n");
+        o.push_str("  /// The value as sent on the wire (`unknown` for [unknown]).\n");
+        let _ = writeln!(
+            o,
+            "  String get wire => index < {table}.length ? {table}[index] : 'unknown';\n"
+        );
         o.push_str(
             "  /// The value for a wire string; throws [FormatException] for an unknown one.\n",
         );
@@ -48,12 +66,18 @@ pub fn enums(ctx: &Ctx) -> String {
         o.push_str("  /// The value for a wire string, or null for an unknown one.\n");
         let _ = writeln!(o, "  static {n}? tryFromWire(String wire) {{");
         let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
-        let _ = writeln!(o, "    return i < 0 ? null : {n}.values[i];\n  }}\n}}\n");
-        let wires: Vec<String> = if e.values.is_empty() {
-            vec![string_lit("")]
-        } else {
-            e.values.iter().map(|(w, _)| string_lit(w)).collect()
-        };
+        let _ = writeln!(o, "    return i < 0 ? null : {n}.values[i];\n  }}\n");
+        let _ = writeln!(
+            o,
+            "  /// The value for a wire string, or [{n}.unknown] for an unknown one\n  /// (how models read it)."
+        );
+        let _ = writeln!(o, "  static {n} fromWireOrUnknown(String wire) {{");
+        let _ = writeln!(o, "    final i = {table}.indexOf(wire);");
+        let _ = writeln!(
+            o,
+            "    return i < 0 ? {n}.unknown : {n}.values[i];\n  }}\n}}\n"
+        );
+        let wires: Vec<String> = e.values.iter().map(|(w, _)| string_lit(w)).collect();
         let _ = writeln!(
             o,
             "const List<String> {table} = <String>[{}];",
@@ -128,68 +152,109 @@ fn field_doc(o: &mut String, f: &FieldCtx) {
     o.push_str(&doc(&text, "  "));
 }
 
+/// The enum (name) of a field holding one.
+fn enum_of(f: &FieldCtx) -> Option<&str> {
+    match &f.kind {
+        crate::types::Kind::Enum(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// The wire value an enum field sends: the raw one read when the value
+/// was unknown, else the value's.
+fn enum_json(f: &FieldCtx, expr: &str, optional: bool) -> String {
+    let q = if optional { "?" } else { "" };
+    format!("{}Raw ?? {expr}{q}.wire", f.name)
+}
+
+fn raw_doc(o: &mut String, f: &FieldCtx, e: &str) {
+    let _ = writeln!(
+        o,
+        "  /// The wire value of [{n}] when it is one this client does not know\n  \
+         /// ([{e}.unknown]); null otherwise. Sent back unchanged by `toJson`.",
+        n = f.name
+    );
+    let _ = writeln!(o, "  final String? {}Raw;\n", f.name);
+}
+
 fn model(o: &mut String, r: &ResCtx) {
     let c = &r.class;
     o.push_str(&doc(r.model.doc, ""));
     let _ = writeln!(o, "class {c} {{");
     // Constructor.
-    if r.fields.is_empty() {
-        let _ = writeln!(o, "  const {c}();\n");
-    } else {
-        let _ = writeln!(o, "  const {c}({{");
-        for f in &r.fields {
-            let req = if f.optional() { "" } else { "required " };
-            let _ = writeln!(o, "    {req}this.{},", f.name);
+    let _ = writeln!(o, "  const {c}({{");
+    for f in &r.fields {
+        let req = if f.optional() { "" } else { "required " };
+        let _ = writeln!(o, "    {req}this.{},", f.name);
+        if enum_of(f).is_some() {
+            let _ = writeln!(o, "    this.{}Raw,", f.name);
         }
-        o.push_str("  });\n\n");
     }
+    o.push_str("    this.extra = const <String, dynamic>{},\n");
+    o.push_str("  });\n\n");
     // fromJson.
+    o.push_str(
+        "  /// Reads a record as the server sends it; throws [FormatException] on a\n  \
+         /// mismatch. An enum value this client does not know reads as `unknown`\n  \
+         /// (its wire value kept in the field's `…Raw`); unknown fields go to [extra].\n",
+    );
     let _ = writeln!(
         o,
-        "  /// Reads a record as the server sends it; throws [FormatException] on a mismatch."
+        "  factory {c}.fromJson(Map<String, dynamic> json) => {c}("
     );
-    if r.fields.is_empty() {
-        let _ = writeln!(
-            o,
-            "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromJson(Map<String, dynamic> json) => const {c}();\n"
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "  factory {c}.fromJson(Map<String, dynamic> json) => {c}("
-        );
-        for f in &r.fields {
-            let _ = writeln!(
-                o,
-                "        {}: {},",
-                f.name,
-                f.kind.read(&f.wire_lit(), f.optional())
-            );
-        }
-        o.push_str("      );\n\n");
-    }
-    // Fields.
-    for f in &r.fields {
-        field_doc(o, f);
-        let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
-    }
-    // toJson.
-    o.push_str("  /// The record as JSON (as the server sends it).\n");
-    o.push_str("  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &r.fields {
         let _ = writeln!(
             o,
             "        {}: {},",
-            f.wire_lit(),
-            f.kind.to_json(&f.name, f.optional())
+            f.name,
+            f.kind.read(&f.wire_lit(), f.optional())
         );
+        if let Some(e) = enum_of(f) {
+            let _ = writeln!(
+                o,
+                "        {}Raw: _rt.unknownWire(json, {}, {e}Wire.tryFromWire),",
+                f.name,
+                f.wire_lit()
+            );
+        }
+    }
+    let wires: Vec<String> = r.fields.iter().map(|f| f.wire_lit()).collect();
+    let _ = writeln!(
+        o,
+        "        extra: _rt.extraFields(json, const <String>{{{}}}),",
+        wires.join(", ")
+    );
+    o.push_str("      );\n\n");
+    // Fields.
+    for f in &r.fields {
+        field_doc(o, f);
+        let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
+        if let Some(e) = enum_of(f) {
+            raw_doc(o, f, e);
+        }
+    }
+    o.push_str(
+        "  /// Fields the server sent that this client does not know (added to the\n  \
+         /// API later), as read; [toJson] includes them.\n",
+    );
+    o.push_str("  final Map<String, dynamic> extra;\n\n");
+    // toJson.
+    o.push_str("  /// The record as JSON (as the server sends it).\n");
+    o.push_str("  Map<String, dynamic> toJson() => <String, dynamic>{\n        ...extra,\n");
+    for f in &r.fields {
+        let v = if enum_of(f).is_some() {
+            enum_json(f, &f.name, f.optional())
+        } else {
+            f.kind.to_json(&f.name, f.optional())
+        };
+        let _ = writeln!(o, "        {}: {v},", f.wire_lit());
     }
     o.push_str("      };\n\n");
     // copyWith.
     o.push_str("  /// A copy with the given fields changed; nullable fields take an\n");
     o.push_str("  /// [Optional], so `Optional(null)` clears them.\n");
     if r.fields.is_empty() {
-        let _ = writeln!(o, "  {c} copyWith() => const {c}();\n");
+        let _ = writeln!(o, "  {c} copyWith() => {c}(extra: extra);\n");
     } else {
         let _ = writeln!(o, "  {c} copyWith({{");
         for f in &r.fields {
@@ -207,34 +272,47 @@ fn model(o: &mut String, r: &ResCtx) {
             } else {
                 let _ = writeln!(o, "        {n}: {n} ?? this.{n},");
             }
+            if enum_of(f).is_some() {
+                let _ = writeln!(o, "        {n}Raw: {n} == null ? {n}Raw : null,");
+            }
         }
-        o.push_str("      );\n\n");
+        o.push_str("        extra: extra,\n      );\n\n");
     }
-    equality(o, c, &r.fields.iter().collect::<Vec<_>>());
+    equality(o, c, &r.fields.iter().collect::<Vec<_>>(), true, true);
     o.push_str("}\n");
 }
 
-/// `==`, `hashCode` and `toString` over `fields`.
-fn equality(o: &mut String, class: &str, fields: &[&FieldCtx]) {
+/// `==`, `hashCode` and `toString` over `fields` and their enums' raw
+/// values (and, for a [model], `extra`).
+fn equality(o: &mut String, class: &str, fields: &[&FieldCtx], raws: bool, model: bool) {
+    let mut names: Vec<String> = Vec::new();
+    for f in fields {
+        names.push(f.name.clone());
+        if raws && enum_of(f).is_some() {
+            names.push(format!("{}Raw", f.name));
+        }
+    }
     o.push_str("  @override\n  bool operator ==(Object other) =>\n");
     let _ = write!(o, "      identical(this, other) ||\n      other is {class}");
-    for f in fields {
-        let _ = write!(o, " &&\n          other.{n} == this.{n}", n = f.name);
+    for n in &names {
+        let _ = write!(o, " &&\n          other.{n} == this.{n}");
+    }
+    if model {
+        o.push_str(" &&\n          _rt.jsonEquals(other.extra, extra)");
     }
     o.push_str(";\n\n");
     o.push_str("  @override\n");
-    if fields.is_empty() {
+    if names.is_empty() {
         let _ = writeln!(
             o,
             "  int get hashCode => {};\n",
             string_lit(class) + ".hashCode"
         );
     } else {
-        let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         let _ = writeln!(
             o,
             "  int get hashCode => Object.hashAll(<Object?>[{}]);\n",
-            list.join(", ")
+            names.join(", ")
         );
     }
     o.push_str("  @override\n");
@@ -264,6 +342,9 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         for f in &fields {
             let req = if f.optional() { "" } else { "required " };
             let _ = writeln!(o, "    {req}this.{},", f.name);
+            if enum_of(f).is_some() {
+                let _ = writeln!(o, "    this.{}Raw,", f.name);
+            }
         }
         o.push_str("  });\n\n");
     }
@@ -278,12 +359,18 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         let _ = writeln!(o, "  factory {c}.fromModel({} model) => {c}(", r.class);
         for f in &fields {
             let _ = writeln!(o, "        {n}: model.{n},", n = f.name);
+            if enum_of(f).is_some() {
+                let _ = writeln!(o, "        {n}Raw: model.{n}Raw,", n = f.name);
+            }
         }
         o.push_str("      );\n\n");
     }
     for f in &fields {
         field_doc(o, f);
         let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
+        if let Some(e) = enum_of(f) {
+            raw_doc(o, f, e);
+        }
     }
     o.push_str("  @override\n  Map<String, dynamic> toJson() => <String, dynamic>{\n");
     for f in &fields {
@@ -292,7 +379,11 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
                 o,
                 "        if ({n} != null) {}: {},",
                 f.wire_lit(),
-                f.kind.to_json(&format!("{}!", f.name), false),
+                if enum_of(f).is_some() {
+                    enum_json(f, &format!("{}!", f.name), false)
+                } else {
+                    f.kind.to_json(&format!("{}!", f.name), false)
+                },
                 n = f.name
             );
         } else {
@@ -300,12 +391,16 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
                 o,
                 "        {}: {},",
                 f.wire_lit(),
-                f.kind.to_json(&f.name, false)
+                if enum_of(f).is_some() {
+                    enum_json(f, &f.name, false)
+                } else {
+                    f.kind.to_json(&f.name, false)
+                }
             );
         }
     }
     o.push_str("      };\n\n");
-    equality(o, &c, &fields);
+    equality(o, &c, &fields, true, false);
     o.push_str("}\n");
 }
 
@@ -359,7 +454,7 @@ fn patch(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         let _ = writeln!(o, "        if ({n} != null) {}: {value},", f.wire_lit());
     }
     o.push_str("      };\n\n");
-    equality(o, &c, &fields);
+    equality(o, &c, &fields, false, false);
     o.push_str("}\n");
 }
 

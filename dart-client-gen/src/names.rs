@@ -89,6 +89,7 @@ const MEMBER_RESERVED: &[&str] = &[
     "toJson",
     "fromJson",
     "fromModel",
+    "extra",
     "filterConditions",
     "addFilterCondition",
     "isEmpty",
@@ -103,7 +104,18 @@ const MEMBER_RESERVED: &[&str] = &[
 const CLIENT_RESERVED: &[&str] = &["cache", "maintenance"];
 
 /// Enum value names that clash with members of every Dart enum.
-const ENUM_RESERVED: &[&str] = &["values", "index", "name", "wire", "fromWire", "tryFromWire"];
+const ENUM_RESERVED: &[&str] = &[
+    "values",
+    "index",
+    "name",
+    "wire",
+    "fromWire",
+    "tryFromWire",
+    "fromWireOrUnknown",
+    "unknown",
+    "isUnknown",
+    "known",
+];
 
 /// Type names the runtime (and Dart core) define; a resource or enum with
 /// one of these names gets a suffix.

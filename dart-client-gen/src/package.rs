@@ -244,7 +244,7 @@ fn readme(ctx: &Ctx) -> String {
          - typed filters (only the operators each field supports), sort keys,\n\
          \x20 cursor pagination helpers\n\
          - typed errors from `application/problem+json`, network errors apart\n\
-         - an ETag + TTL cache behind a storage interface, and `watch` streams\n\
+         - an ETag cache that follows `Cache-Control`, behind a storage interface, and `watch` streams\n\
          \x20 for `StreamBuilder`, Riverpod and Bloc\n\
          - maintenance windows: the schedule, the windows each response\n\
          \x20 announces (a stream), `MaintenanceException` for refused requests\n\
@@ -510,24 +510,31 @@ fn readme(ctx: &Ctx) -> String {
     o.push_str("## Cache\n\n");
     o.push_str(
         "Reads keep the response and its `ETag` in a `CacheStorage` (in memory by\n\
-         default). With the default `CachePolicy.cacheFirst`, a cached entry\n\
-         younger than the resource's TTL is used without a request; an older one\n\
-         is revalidated with `If-None-Match`, and a `304 Not Modified` reuses the\n\
-         cached body. `CachePolicy.revalidate` always asks (with `If-None-Match`),\n\
-         `CachePolicy.networkOnly` asks without it. Writes through the client\n\
-         store the new record and mark the resource's cached lists stale (and\n\
-         those of resources a delete cascades to), so the next read revalidates.\n\n\
-         | resource | TTL |\n|---|---|\n",
+         default). Freshness follows the server's `Cache-Control`: with the\n\
+         default `CachePolicy.cacheFirst`, a cached entry is used without a\n\
+         request only within the response's `max-age` (counted from when it was\n\
+         received or last confirmed). With `no-cache`, no header, or past\n\
+         `max-age`, the read is revalidated with `If-None-Match`, and a `304 Not\n\
+         Modified` reuses the cached body (and sets the new `max-age`), so a\n\
+         write by another client shows on the next read. `no-store` responses\n\
+         are not kept. `CachePolicy.revalidate` always asks (with\n\
+         `If-None-Match`), `CachePolicy.networkOnly` asks without it. Writes\n\
+         through the client store the new record and mark the resource's\n\
+         cached lists stale (and those of resources a delete cascades to), so\n\
+         the next read revalidates.\n\n\
+         | resource | reused without a request |\n|---|---|\n",
     );
     for r in &ctx.resources {
-        let ttl = match r.model.cache_ttl_secs {
-            Some(s) => format!("{s} s"),
-            None => "0 (always revalidated)".into(),
+        let ttl = match r.model.client_cache_secs {
+            Some(s) => format!("{s} s (`max-age={s}`)"),
+            None => "never (`no-cache`: always revalidated)".into(),
         };
         let _ = writeln!(o, "| `client.{}` | {ttl} |", r.member);
     }
     o.push_str(
-        &"\n`ApiClient(cacheTtl: …)` overrides them all; `ApiClient(cache:\n\
+        &"\n`ApiClient(cacheTtl: …)` is an explicit override: it replaces the\n\
+         server's window for every resource (use it only if the app accepts\n\
+         data that old). `ApiClient(cache:\n\
          NoCacheStorage())` turns caching off; `client.clearCache()` empties it\n\
          (do that when the user signs out). To keep data across restarts,\n\
          implement `CacheStorage` over any key-value store, e.g.\n\
@@ -810,7 +817,16 @@ fn readme(ctx: &Ctx) -> String {
                 .collect();
             let _ = writeln!(o, "| `{}` | {} |", e.dart, vals.join(", "));
         }
-        o.push('\n');
+        o.push_str(
+            "\nEvery enum also has `unknown`: a value the server sends that this\n\
+             client does not know (added after it was generated) reads as `unknown`\n\
+             instead of failing the record or its page, and the model keeps the wire\n\
+             value in the field's `…Raw` (e.g. to show it); `toJson`, and a\n\
+             `…Create.fromModel` for a replace, send that raw value back unchanged.\n\
+             `XWire.known` lists the known values (for pickers); `unknown` is never\n\
+             a value to send. Fields this client does not know are ignored, and kept\n\
+             in the model's `extra` map (which `toJson` includes).\n\n",
+        );
     }
     let clashes: Vec<&str> = ctx
         .enums
@@ -836,7 +852,7 @@ fn readme(ctx: &Ctx) -> String {
          Date-times are `DateTime` in UTC (sent as RFC 3339); dates are `DateTime`\n\
          at midnight UTC (sent as `YYYY-MM-DD` from the value's own year, month\n\
          and day); UUIDs are `String`s. Enums map to their wire values with\n\
-         `.wire` and `XWire.fromWire`.\n",
+         `.wire` and `XWire.fromWire` (strict) or `XWire.fromWireOrUnknown`.\n",
     );
     o
 }

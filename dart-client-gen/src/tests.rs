@@ -8,7 +8,7 @@ use resourceful::prelude::*;
 /// Where a task is.
 #[api_enum] pub enum TaskStatus { Todo, InProgress, Done }
 /// A project.
-#[api_resource(path = "projects", cache_ttl = "10m")]
+#[api_resource(path = "projects", cache_ttl = "10m", client_cache = "30s")]
 pub struct Project {
     #[api(id)] pub id: i64,
     #[api(filter, sort, unique, length(min = 1, max = 120))] pub name: String,
@@ -109,17 +109,26 @@ fn models() {
     assert!(t.contains("final String? notes;"));
     assert!(t.contains("final double? estimate;"));
     assert!(t.contains("projectId: _rt.readInt(json, 'project_id'),"));
-    assert!(
-        t.contains("status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWire),")
-    );
-    assert!(t.contains("'status': status.wire,"));
+    assert!(t.contains(
+        "status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWireOrUnknown),"
+    ));
+    // An unknown enum value keeps its wire value, sent back by toJson.
+    assert!(t.contains("statusRaw: _rt.unknownWire(json, 'status', TaskStatusWire.tryFromWire),"));
+    assert!(t.contains("final String? statusRaw;"));
+    assert!(t.contains("'status': statusRaw ?? status.wire,"));
+    assert!(t.contains("statusRaw: status == null ? statusRaw : null,"));
+    assert!(t.contains("statusRaw: model.statusRaw,"));
+    // Unknown fields are kept.
+    assert!(t.contains("extra: _rt.extraFields(json, const <String>{'id', "));
+    assert!(t.contains("final Map<String, dynamic> extra;"));
+    assert!(t.contains("_rt.jsonEquals(other.extra, extra)"));
     // Hidden fields are not exposed.
     assert!(!t.contains("secret"));
     // copyWith: Optional for nullable fields.
     assert!(t.contains("Optional<String?>? notes,"));
     assert!(t.contains("notes: notes == null ? this.notes : notes.value,"));
     assert!(t.contains("title: title ?? this.title,"));
-    assert!(t.contains("int get hashCode => Object.hashAll(<Object?>[id, title, notes, status, done, estimate, projectId]);"));
+    assert!(t.contains("int get hashCode => Object.hashAll(<Object?>[id, title, notes, status, statusRaw, done, estimate, projectId]);"));
     let p = file(&files, "lib/src/models/project.dart");
     assert!(p.contains("dueOn: _rt.readDateOrNull(json, 'due_on'),"));
     assert!(p.contains("'due_on': _rt.formatDateOrNull(dueOn),"));
@@ -183,6 +192,13 @@ fn enums() {
     assert!(
         e.contains("const List<String> _taskStatusWire = <String>['todo', 'in_progress', 'done'];")
     );
+    // The fallback for values added later.
+    assert!(e.contains("  unknown,\n}"));
+    assert!(e.contains(
+        "static const List<TaskStatus> known = <TaskStatus>[TaskStatus.todo, TaskStatus.inProgress, TaskStatus.done];"
+    ));
+    assert!(e.contains("return i < 0 ? TaskStatus.unknown : TaskStatus.values[i];"));
+    assert!(e.contains("if (i < 0) throw FormatException('unknown TaskStatus value', wire);"));
 }
 
 #[test]
@@ -193,9 +209,15 @@ fn api_and_client() {
         "class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter> {"
     ));
     assert!(a.contains("route: '/v1/tasks',"));
-    assert!(a.contains("cacheTtl: cacheTtl ?? Duration.zero,"));
+    // Freshness follows the server's Cache-Control; cacheTtl only overrides.
+    assert!(a.contains("cacheTtl: cacheTtl,"));
+    assert!(a.contains("Cached reads are revalidated every time"));
     let p = file(&files, "lib/src/api/projects_api.dart");
-    assert!(p.contains("cacheTtl: cacheTtl ?? const Duration(seconds: 600),"));
+    assert!(p.contains("The server lets clients reuse a read for 30 s"));
+    let readme = file(&files, "README.md");
+    assert!(readme.contains("| `client.projects` | 30 s (`max-age=30`) |"));
+    assert!(readme.contains("| `client.tasks` | never (`no-cache`: always revalidated) |"));
+    assert!(readme.contains("Every enum also has `unknown`"));
     let c = file(&files, "lib/src/api/comments_api.dart");
     assert!(c.contains("ResourceApi<Comment, String,"));
     assert!(c.contains("encodeId: (id) => id,"));
@@ -220,7 +242,7 @@ fn readme_shows_the_flutter_patterns() {
         "class HttpPackageTransport extends ApiTransport",
         "class DioTransport extends ApiTransport",
         "Cubit<ApiPage<Task>?>",
-        "| `client.projects` | 600 s |",
+        "| `client.projects` | 30 s (`max-age=30`) |",
     ] {
         assert!(r.contains(needle), "README lacks {needle}");
     }

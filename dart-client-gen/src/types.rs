@@ -64,7 +64,7 @@ impl Kind {
             Kind::DateTime => format!("_rt.readDateTime{or_null}(json, {wire_lit})"),
             Kind::Date => format!("_rt.readDate{or_null}(json, {wire_lit})"),
             Kind::Enum(n) => {
-                format!("_rt.readEnum{or_null}<{n}>(json, {wire_lit}, {n}Wire.fromWire)")
+                format!("_rt.readEnum{or_null}<{n}>(json, {wire_lit}, {n}Wire.fromWireOrUnknown)")
             }
         }
     }
@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(Kind::of(&FieldType::Enum(&E), &name).dart(), "Status");
         assert_eq!(
             Kind::Enum("Status".into()).read("'s'", true),
-            "_rt.readEnumOrNull<Status>(json, 's', StatusWire.fromWire)"
+            "_rt.readEnumOrNull<Status>(json, 's', StatusWire.fromWireOrUnknown)"
         );
         assert_eq!(
             Kind::DateTime.to_json("dueAt", true),

@@ -299,9 +299,11 @@ class ApiCore {
   static Duration _backoff(int attempt) =>
       Duration(milliseconds: (100 * pow(2, attempt) * (0.5 + _random.nextDouble())).round());
 
-  /// A GET through the cache (see [CachePolicy]).
+  /// A GET through the cache (see [CachePolicy]). Freshness follows the
+  /// server's `Cache-Control` (`max-age`, `no-cache`, `no-store`) unless
+  /// [override] (the app's `cacheTtl`) replaces the window.
   /// Entries are only used for the caller they were fetched for.
-  Future<Fetched> fetch(String pathAndQuery, CachePolicy policy, Duration ttl) async {
+  Future<Fetched> fetch(String pathAndQuery, CachePolicy policy, [Duration? override]) async {
     final key = url(pathAndQuery);
     final token = await _token();
     final scope = scopeOf(_authorization(token));
@@ -309,7 +311,7 @@ class ApiCore {
     final stored = policy == CachePolicy.networkOnly ? null : await cache.read(key);
     final entry = stored != null && stored.scope == scope ? stored : null;
     final now = DateTime.now().toUtc();
-    if (entry != null && policy == CachePolicy.cacheFirst && entry.isFresh(ttl, now)) {
+    if (entry != null && policy == CachePolicy.cacheFirst && entry.isFresh(now, override: override)) {
       return Fetched(entry.body, entry.etag, status: 0);
     }
     final etag = entry?.etag;
@@ -317,8 +319,13 @@ class ApiCore {
         headers: etag == null ? const <String, String>{} : <String, String>{'if-none-match': etag},
         token: _Token(token));
     final used = _scopes[response] ?? scope;
+    final directives = CacheDirectives.parse(response.header('cache-control'));
     if (response.status == 304 && entry != null && used == scope) {
-      await cache.write(key, entry.confirmed(DateTime.now().toUtc()));
+      if (directives.noStore) {
+        await cache.remove(key);
+      } else {
+        await cache.write(key, entry.confirmed(DateTime.now().toUtc(), maxAge: directives.maxAge));
+      }
       return Fetched(entry.body, entry.etag, status: 304);
     }
     if (response.status != 200) {
@@ -326,8 +333,18 @@ class ApiCore {
           status: response.status, body: response.body);
     }
     final newTag = response.header('etag');
-    await cache.write(
-        key, CacheEntry(body: response.body, etag: newTag, storedAt: DateTime.now().toUtc(), scope: used));
+    if (directives.noStore) {
+      await cache.remove(key);
+    } else {
+      await cache.write(
+          key,
+          CacheEntry(
+              body: response.body,
+              etag: newTag,
+              storedAt: DateTime.now().toUtc(),
+              scope: used,
+              maxAge: directives.maxAge));
+    }
     return Fetched(response.body, newTag, status: 200);
   }
 
@@ -429,7 +446,7 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
     required T Function(Map<String, dynamic>) fromJson,
     required I Function(T) idOf,
     required String Function(I) encodeId,
-    required this.cacheTtl,
+    this.cacheTtl,
     required this.pageSize,
     required this.maxPageSize,
   })  : _fromJson = fromJson,
@@ -449,9 +466,10 @@ class ResourceApi<T, I, C extends JsonInput, P extends JsonInput, F extends Reso
   /// The id field's wire name.
   final String idField;
 
-  /// How long a cached read is used without asking the server
-  /// ([CachePolicy.cacheFirst]).
-  final Duration cacheTtl;
+  /// The app's override of how long a cached read is used without asking
+  /// the server ([CachePolicy.cacheFirst]); null (the default) follows the
+  /// server's `Cache-Control`.
+  final Duration? cacheTtl;
 
   /// Items per page when no `limit` is given, and the largest `limit`.
   final int pageSize;

@@ -270,14 +270,56 @@ void registerLiveTests(String apiBase) {
   });
 
   group('cache', () {
-    test('within the TTL a read is served without a request', () async {
+    test('projects (max-age=30): served from the cache within the window', () async {
       final r = Rig();
       final p = await newProject(other());
       r.wire.reset();
       final a = await r.client.projects.get(p.id);
       final b = await r.client.projects.get(p.id);
       expect(a, b);
-      expect(r.wire.statuses, [200], 'projects are fresh for 10 minutes');
+      expect(r.wire.statuses, [200], 'the server lets clients reuse projects for 30 s');
+      expect(r.wire.responses.single.header('cache-control'), 'private, max-age=30');
+      final filter = ProjectFilter().id.eq(p.id);
+      r.wire.reset();
+      await r.client.projects.list(filter: filter);
+      await r.client.projects.list(filter: filter);
+      expect(r.wire.statuses, [200]);
+      r.close();
+    });
+    test('tasks (no-cache): every read revalidates and a 304 reuses the body', () async {
+      final r = Rig();
+      final o = other();
+      final p = await newProject(o);
+      final t = await o.tasks.create(taskInput(p.id, 'revalidated'));
+      r.wire.reset();
+      final a = await r.client.tasks.get(t.id);
+      final b = await r.client.tasks.get(t.id);
+      final c = await r.client.tasks.get(t.id);
+      expect(b, a);
+      expect(c, a);
+      expect(r.wire.statuses, [200, 304, 304]);
+      check(r.wire.responses.first.header('cache-control')!.contains('no-cache'), 'no-cache');
+      expect(r.wire.requests[1].headers['if-none-match'], r.wire.responses.first.header('etag'));
+      final filter = TaskFilter().projectId.eq(p.id);
+      r.wire.reset();
+      await r.client.tasks.list(filter: filter);
+      await r.client.tasks.list(filter: filter);
+      expect(r.wire.statuses, [200, 304]);
+      r.close();
+    });
+    test('tasks (no-cache): a write by another client shows on the next read', () async {
+      final r = Rig();
+      final o = other();
+      final p = await newProject(o);
+      final t = await o.tasks.create(taskInput(p.id, 'before'));
+      final filter = TaskFilter().projectId.eq(p.id);
+      expect((await r.client.tasks.get(t.id)).title, 'before');
+      expect(titles((await r.client.tasks.list(filter: filter)).items), ['before']);
+      await o.tasks.update(t.id, const TaskPatch(title: 'after'));
+      r.wire.reset();
+      expect((await r.client.tasks.get(t.id)).title, 'after');
+      expect(titles((await r.client.tasks.list(filter: filter)).items), ['after']);
+      expect(r.wire.statuses, [200, 200]);
       r.close();
     });
     test('revalidation sends If-None-Match and a 304 reuses the body', () async {
@@ -298,7 +340,7 @@ void registerLiveTests(String apiBase) {
       expect(r.wire.statuses, [200, 304]);
       r.close();
     });
-    test('a zero TTL revalidates every read (comments declare none)', () async {
+    test('no client_cache: every read revalidates (comments)', () async {
       final r = Rig();
       final o = other();
       final p = await newProject(o);
@@ -309,6 +351,7 @@ void registerLiveTests(String apiBase) {
       await r.client.comments.get(m.id);
       await r.client.comments.get(m.id);
       expect(r.wire.statuses, [200, 304, 304]);
+      expect(r.wire.responses.last.header('cache-control'), 'private, no-cache');
       r.close();
     });
     test('a change elsewhere shows on revalidation', () async {
@@ -317,7 +360,7 @@ void registerLiveTests(String apiBase) {
       final p = await newProject(o);
       await r.client.projects.get(p.id);
       await o.projects.update(p.id, const ProjectPatch(description: Optional('changed elsewhere')));
-      expect((await r.client.projects.get(p.id)).description, null, 'still fresh in the cache');
+      expect((await r.client.projects.get(p.id)).description, null, 'still within max-age=30');
       r.wire.reset();
       expect((await r.client.projects.get(p.id, cache: CachePolicy.revalidate)).description, 'changed elsewhere');
       expect(r.wire.statuses, [200]);

@@ -31,8 +31,12 @@ void registerOfflineTests() {
       expect(TaskStatus.inProgress.wire, 'in_progress');
       expect(TaskStatusWire.fromWire('blocked'), TaskStatus.blocked);
       expect(TaskStatusWire.tryFromWire('nope'), null);
-      expect(TaskStatus.values.map((v) => v.wire).toList(), ['todo', 'in_progress', 'blocked', 'done']);
-      expect(Visibility.values.map((v) => v.wire).toList(), ['private', 'team', 'public']);
+      expect(TaskStatusWire.known.map((v) => v.wire).toList(), ['todo', 'in_progress', 'blocked', 'done']);
+      expect(VisibilityWire.known.map((v) => v.wire).toList(), ['private', 'team', 'public']);
+      expect(TaskStatus.values.last, TaskStatus.unknown);
+      expect(TaskStatusWire.fromWireOrUnknown('archived'), TaskStatus.unknown);
+      expect(TaskStatusWire.fromWireOrUnknown('done'), TaskStatus.done);
+      check(TaskStatus.unknown.isUnknown && !TaskStatus.done.isUnknown, 'isUnknown');
     });
     test('an unknown wire value is a FormatException', () async {
       await expectThrows<FormatException>(() => TaskStatusWire.fromWire('archived'));
@@ -248,7 +252,7 @@ void registerOfflineTests() {
     test('an unreadable success body is an InvalidResponseException', () async {
       final c = fakeClient((r) => ApiResponse(status: 200, body: '{"items": 5}'));
       await expectThrows<InvalidResponseException>(() => c.tasks.list());
-      final d = fakeClient((r) => ApiResponse(status: 200, body: jsonEncode(Map<String, dynamic>.of(taskJson)..['status'] = 'archived')));
+      final d = fakeClient((r) => ApiResponse(status: 200, body: jsonEncode(Map<String, dynamic>.of(taskJson)..['status'] = 42)));
       final e = await expectThrows<InvalidResponseException>(() => d.tasks.get(7));
       check(e.message.contains('status'), 'names the field: ${e.message}');
     });
@@ -383,7 +387,8 @@ void registerOfflineTests() {
       expect(t.requests.length, 2, 'one attempt each; the failed refresh is not kept');
     });
     test('a fresh cached read is not served after the token changes', () async {
-      final t = FakeTransport((r) => ApiResponse(status: 200, headers: {'etag': '"v1"'}, body: projectJson));
+      final t = FakeTransport((r) =>
+          ApiResponse(status: 200, headers: {'etag': '"v1"', 'cache-control': 'private, max-age=600'}, body: projectJson));
       var user = 'ana-token';
       final cache = MemoryCacheStorage();
       final c = ApiClient(baseUrl: 'http://api.test', transport: t, cache: cache, getToken: () async => user);
@@ -417,12 +422,137 @@ void registerOfflineTests() {
       expect(f.markedStale().scope, 'abc');
       expect(f.confirmed(DateTime.utc(2031)).scope, 'abc');
     });
-    test('fresh within the TTL, unless stale', () {
+    test('fresh within max-age, unless stale; none without one', () {
       final now = DateTime.utc(2030);
-      final e = CacheEntry(body: '', storedAt: now.subtract(const Duration(seconds: 5)));
-      check(e.isFresh(const Duration(seconds: 10), now), 'fresh');
-      check(!e.isFresh(const Duration(seconds: 5), now), 'expired');
-      check(!e.markedStale().isFresh(const Duration(hours: 1), now), 'stale');
+      final at = now.subtract(const Duration(seconds: 5));
+      check(CacheEntry(body: '', storedAt: at, maxAge: const Duration(seconds: 10)).isFresh(now), 'fresh');
+      check(!CacheEntry(body: '', storedAt: at, maxAge: const Duration(seconds: 5)).isFresh(now), 'expired');
+      check(!CacheEntry(body: '', storedAt: at).isFresh(now), 'no max-age: revalidate');
+      check(CacheEntry(body: '', storedAt: at).isFresh(now, override: const Duration(minutes: 1)), 'app override');
+      check(
+          !CacheEntry(body: '', storedAt: at, maxAge: const Duration(hours: 1)).markedStale().isFresh(now), 'stale');
+      final e = CacheEntry(body: '{}', storedAt: at, maxAge: const Duration(seconds: 30));
+      final f = CacheEntry.fromJson(jsonDecode(jsonEncode(e.toJson())) as Map<String, dynamic>);
+      expect(f.maxAge, const Duration(seconds: 30));
+      expect(f.markedStale().maxAge, const Duration(seconds: 30));
+    });
+    test('Cache-Control is read', () {
+      expect(CacheDirectives.parse('private, max-age=30').maxAge, const Duration(seconds: 30));
+      expect(CacheDirectives.parse('MAX-AGE=0').maxAge, Duration.zero);
+      expect(CacheDirectives.parse('private, no-cache').maxAge, null);
+      expect(CacheDirectives.parse('no-cache, max-age=30').maxAge, null);
+      expect(CacheDirectives.parse(null).maxAge, null);
+      expect(CacheDirectives.parse('max-age=oops').maxAge, null);
+      check(CacheDirectives.parse('no-store').noStore, 'no-store');
+      check(!CacheDirectives.parse('max-age=5').noStore, 'stored');
+    });
+  });
+
+  group('cache-control', () {
+    const pj = <String, dynamic>{
+      'id': 1,
+      'name': 'Web',
+      'key': 'WEB',
+      'description': null,
+      'visibility': 'team',
+      'due_on': null,
+      'created_at': '2026-11-23T11:02:35.618888Z',
+      'updated_at': '2026-11-23T11:02:35.618888Z',
+    };
+    ApiResponse answer(ApiRequest r, String cc, {String etag = '"v1"'}) =>
+        r.headers['if-none-match'] == etag
+            ? ApiResponse(status: 304, headers: {'etag': etag, 'cache-control': cc}, body: '')
+            : ApiResponse(status: 200, headers: {'etag': etag, 'cache-control': cc}, body: jsonEncode(pj));
+    test('max-age: reused without a request within it', () async {
+      final t = FakeTransport((r) => answer(r, 'private, max-age=30'));
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t);
+      await c.projects.get(1);
+      await c.projects.get(1);
+      expect(t.requests.length, 1);
+    });
+    test('max-age=0 and no-cache revalidate every read; no header too', () async {
+      for (final cc in ['max-age=0', 'private, no-cache', '']) {
+        final t = FakeTransport((r) => answer(r, cc));
+        final c = ApiClient(baseUrl: 'http://api.test', transport: t);
+        await c.projects.get(1);
+        await c.projects.get(1);
+        await c.projects.get(1);
+        expect(t.requests.length, 3, cc);
+        expect(t.requests.map((r) => r.headers['if-none-match']).toList(), [null, '"v1"', '"v1"'], cc);
+      }
+    });
+    test('a 304 sets the new max-age', () async {
+      var cc = 'no-cache';
+      final t = FakeTransport((r) => answer(r, cc));
+      final cache = MemoryCacheStorage();
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t, cache: cache);
+      await c.projects.get(1);
+      cc = 'max-age=60';
+      await c.projects.get(1);
+      await c.projects.get(1);
+      expect(t.requests.length, 2, 'the 304 allowed reuse for 60 s');
+      final e = await cache.read('http://api.test/v1/projects/1');
+      expect(e?.maxAge, const Duration(seconds: 60));
+    });
+    test('no-store: nothing is kept', () async {
+      final t = FakeTransport((r) => answer(r, 'no-store'));
+      final cache = MemoryCacheStorage();
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t, cache: cache);
+      await c.projects.get(1);
+      await c.projects.get(1);
+      expect(t.requests.length, 2);
+      expect(t.requests.last.headers['if-none-match'], null);
+      expect(cache.length, 0);
+    });
+    test('an explicit cacheTtl overrides the server', () async {
+      final t = FakeTransport((r) => answer(r, 'no-cache'));
+      final c = ApiClient(baseUrl: 'http://api.test', transport: t, cacheTtl: const Duration(minutes: 5));
+      await c.projects.get(1);
+      await c.projects.get(1);
+      expect(t.requests.length, 1);
+    });
+  });
+
+  group('unknown values', () {
+    Map<String, dynamic> task(int id, String status) => <String, dynamic>{...taskJson, 'id': id, 'status': status};
+    test('an unknown enum value and an unknown field do not fail the page', () async {
+      final page = <String, dynamic>{
+        'items': [
+          task(1, 'todo'),
+          <String, dynamic>{...task(2, 'archived'), 'labels': ['x'], 'score': 3},
+          task(3, 'done'),
+        ],
+        'next_cursor': null,
+        'limit': 50,
+      };
+      final c = fakeClient((r) => ApiResponse(status: 200, headers: {'cache-control': 'no-cache'}, body: jsonEncode(page)));
+      final p = await c.tasks.list();
+      expect(p.items.length, 3);
+      expect(p.items[0], Task.fromJson(task(1, 'todo')));
+      expect(p.items[2].status, TaskStatus.done);
+      expect(p.items[2].statusRaw, null);
+      final odd = p.items[1];
+      expect(odd.status, TaskStatus.unknown);
+      expect(odd.statusRaw, 'archived');
+      expect(odd.title, taskJson['title']);
+      expect(odd.extra, <String, dynamic>{'labels': ['x'], 'score': 3});
+      expect(p.items[0].extra, <String, dynamic>{});
+      // Round trips write the raw value, never "unknown".
+      expect(odd.toJson()['status'], 'archived');
+      expect(odd.toJson()['labels'], ['x']);
+      expect(Task.fromJson(odd.toJson()), odd);
+      expect(TaskCreate.fromModel(odd).toJson()['status'], 'archived');
+      expect(odd.copyWith(title: 'renamed').toJson()['status'], 'archived');
+      // Setting a known value drops the raw one.
+      final set = odd.copyWith(status: TaskStatus.blocked);
+      expect(set.statusRaw, null);
+      expect(set.toJson()['status'], 'blocked');
+    });
+    test('an unknown value decodes a single record; a wrong type still fails', () async {
+      final c = fakeClient((r) => ApiResponse(status: 200, headers: {}, body: jsonEncode(task(9, 'archived'))));
+      final t = await c.tasks.get(9);
+      expect(t.statusRaw, 'archived');
+      await expectThrows<FormatException>(() => Task.fromJson(<String, dynamic>{...taskJson, 'status': 5}));
     });
   });
 }

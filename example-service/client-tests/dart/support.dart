@@ -9,12 +9,14 @@ class RecordingTransport extends ApiTransport {
   final ApiTransport inner;
   final List<ApiRequest> requests = <ApiRequest>[];
   final List<int> statuses = <int>[];
+  final List<ApiResponse> responses = <ApiResponse>[];
 
   @override
   Future<ApiResponse> send(ApiRequest request) async {
     requests.add(request);
     final res = await inner.send(request);
     statuses.add(res.status);
+    responses.add(res);
     return res;
   }
 
@@ -22,6 +24,7 @@ class RecordingTransport extends ApiTransport {
   void reset() {
     requests.clear();
     statuses.clear();
+    responses.clear();
   }
 
   @override

@@ -25,8 +25,9 @@ class ApiClient {
   /// (on the web, pass an adapter over `package:http` or `dio`).
   /// [cache] keeps responses with their `ETag`s; in memory by default, or
   /// `NoCacheStorage()` for none; entries are kept per caller. [headers] go
-  /// with every request. [cacheTtl] replaces every resource's freshness
-  /// window (how long a cached read is used without asking the server).
+  /// with every request. By default a cached read is used without asking
+  /// the server only within its `Cache-Control: max-age` (`no-cache`: never);
+  /// [cacheTtl], if given, replaces that window for every resource.
   /// [retries] and [maxRetryDelay]: see `ApiCore.retries`.
   ///
   /// [getToken] is asked before every request; its token goes as

@@ -7,7 +7,8 @@ import '../runtime/json.dart' as _rt;
 /// `/v1/bookmarks`: A task a caller keeps at hand; nobody else sees it.
 ///
 /// Filterable: `id`, `task_id`. Sortable: `id`, `created_at`. Pages of 50 by
-/// default, at most 500. Cached reads are always revalidated (If-None-Match).
+/// default, at most 500. Cached reads are revalidated every time (`no-cache`,
+/// If-None-Match).
 ///
 /// Access:
 /// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
@@ -26,7 +27,7 @@ class BookmarksApi extends ResourceApi<Bookmark, int, BookmarkCreate, BookmarkPa
           fromJson: (json) => Bookmark.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => _rt.encodeInt(id),
-          cacheTtl: cacheTtl ?? Duration.zero,
+          cacheTtl: cacheTtl,
           pageSize: 50,
           maxPageSize: 500,
         );

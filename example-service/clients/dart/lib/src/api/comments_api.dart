@@ -6,8 +6,8 @@ import '../runtime/core.dart';
 /// `/v1/comments`: A remark left on a task.
 ///
 /// Filterable: `id`, `task_id`, `author`. Sortable: `id`, `created_at`. Pages
-/// of 20 by default, at most 500. Cached reads are always revalidated
-/// (If-None-Match).
+/// of 20 by default, at most 500. Cached reads are revalidated every time
+/// (`no-cache`, If-None-Match).
 ///
 /// Access:
 /// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
@@ -25,7 +25,7 @@ class CommentsApi extends ResourceApi<Comment, String, CommentCreate, CommentPat
           fromJson: (json) => Comment.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => id,
-          cacheTtl: cacheTtl ?? Duration.zero,
+          cacheTtl: cacheTtl,
           pageSize: 20,
           maxPageSize: 500,
         );

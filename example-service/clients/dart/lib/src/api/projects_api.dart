@@ -8,7 +8,8 @@ import '../runtime/json.dart' as _rt;
 ///
 /// Filterable: `id`, `name`, `key`, `visibility`, `due_on`. Sortable: `id`,
 /// `name`, `due_on`, `created_at`, `updated_at`. Pages of 50 by default, at
-/// most 500. Cached reads are fresh for 600 s.
+/// most 500. The server lets clients reuse a read for 30 s (`Cache-Control:
+/// max-age`).
 ///
 /// Access:
 /// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
@@ -26,7 +27,7 @@ class ProjectsApi extends ResourceApi<Project, int, ProjectCreate, ProjectPatch,
           fromJson: (json) => Project.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => _rt.encodeInt(id),
-          cacheTtl: cacheTtl ?? const Duration(seconds: 600),
+          cacheTtl: cacheTtl,
           pageSize: 50,
           maxPageSize: 500,
         );

@@ -9,7 +9,8 @@ import '../runtime/json.dart' as _rt;
 /// Filterable: `id`, `title`, `status`, `done`, `priority`, `estimate_hours`,
 /// `project_id`, `due_at`. Sortable: `id`, `title`, `status`, `priority`,
 /// `estimate_hours`, `due_at`, `created_at`, `updated_at`. Pages of 50 by
-/// default, at most 500. Cached reads are fresh for 600 s.
+/// default, at most 500. Cached reads are revalidated every time (`no-cache`,
+/// If-None-Match).
 ///
 /// Access:
 /// - `list`, `pages`, `all`, `get`, `tryGet`, `getVersioned`, `watch`,
@@ -27,7 +28,7 @@ class TasksApi extends ResourceApi<Task, int, TaskCreate, TaskPatch, TaskFilter>
           fromJson: (json) => Task.fromJson(json),
           idOf: (item) => item.id,
           encodeId: (id) => _rt.encodeInt(id),
-          cacheTtl: cacheTtl ?? const Duration(seconds: 600),
+          cacheTtl: cacheTtl,
           pageSize: 50,
           maxPageSize: 500,
         );

@@ -13,15 +13,19 @@ class Bookmark {
     required this.owner,
     this.note,
     required this.createdAt,
+    this.extra = const <String, dynamic>{},
   });
 
-  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.
+  /// Reads a record as the server sends it; throws [FormatException] on a
+  /// mismatch. An enum value this client does not know reads as `unknown`
+  /// (its wire value kept in the field's `…Raw`); unknown fields go to [extra].
   factory Bookmark.fromJson(Map<String, dynamic> json) => Bookmark(
         id: _rt.readInt(json, 'id'),
         taskId: _rt.readInt(json, 'task_id'),
         owner: _rt.readString(json, 'owner'),
         note: _rt.readStringOrNull(json, 'note'),
         createdAt: _rt.readDateTime(json, 'created_at'),
+        extra: _rt.extraFields(json, const <String>{'id', 'task_id', 'owner', 'note', 'created_at'}),
       );
 
   /// The id.
@@ -41,8 +45,13 @@ class Bookmark {
   /// Wire name `created_at`. Set by the server.
   final DateTime createdAt;
 
+  /// Fields the server sent that this client does not know (added to the
+  /// API later), as read; [toJson] includes them.
+  final Map<String, dynamic> extra;
+
   /// The record as JSON (as the server sends it).
   Map<String, dynamic> toJson() => <String, dynamic>{
+        ...extra,
         'id': id,
         'task_id': taskId,
         'owner': owner,
@@ -65,6 +74,7 @@ class Bookmark {
         owner: owner ?? this.owner,
         note: note == null ? this.note : note.value,
         createdAt: createdAt ?? this.createdAt,
+        extra: extra,
       );
 
   @override
@@ -75,7 +85,8 @@ class Bookmark {
           other.taskId == this.taskId &&
           other.owner == this.owner &&
           other.note == this.note &&
-          other.createdAt == this.createdAt;
+          other.createdAt == this.createdAt &&
+          _rt.jsonEquals(other.extra, extra);
 
   @override
   int get hashCode => Object.hashAll(<Object?>[id, taskId, owner, note, createdAt]);

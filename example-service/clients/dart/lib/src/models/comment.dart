@@ -13,15 +13,19 @@ class Comment {
     required this.author,
     required this.body,
     required this.createdAt,
+    this.extra = const <String, dynamic>{},
   });
 
-  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.
+  /// Reads a record as the server sends it; throws [FormatException] on a
+  /// mismatch. An enum value this client does not know reads as `unknown`
+  /// (its wire value kept in the field's `…Raw`); unknown fields go to [extra].
   factory Comment.fromJson(Map<String, dynamic> json) => Comment(
         id: _rt.readString(json, 'id'),
         taskId: _rt.readInt(json, 'task_id'),
         author: _rt.readString(json, 'author'),
         body: _rt.readString(json, 'body'),
         createdAt: _rt.readDateTime(json, 'created_at'),
+        extra: _rt.extraFields(json, const <String>{'id', 'task_id', 'author', 'body', 'created_at'}),
       );
 
   /// The id.
@@ -41,8 +45,13 @@ class Comment {
   /// Wire name `created_at`. Set by the server.
   final DateTime createdAt;
 
+  /// Fields the server sent that this client does not know (added to the
+  /// API later), as read; [toJson] includes them.
+  final Map<String, dynamic> extra;
+
   /// The record as JSON (as the server sends it).
   Map<String, dynamic> toJson() => <String, dynamic>{
+        ...extra,
         'id': id,
         'task_id': taskId,
         'author': author,
@@ -65,6 +74,7 @@ class Comment {
         author: author ?? this.author,
         body: body ?? this.body,
         createdAt: createdAt ?? this.createdAt,
+        extra: extra,
       );
 
   @override
@@ -75,7 +85,8 @@ class Comment {
           other.taskId == this.taskId &&
           other.author == this.author &&
           other.body == this.body &&
-          other.createdAt == this.createdAt;
+          other.createdAt == this.createdAt &&
+          _rt.jsonEquals(other.extra, extra);
 
   @override
   int get hashCode => Object.hashAll(<Object?>[id, taskId, author, body, createdAt]);

@@ -10,12 +10,21 @@ enum TaskStatus {
   blocked,
   /// `done`
   done,
+  /// A value this client does not know (added to the API later). Never
+  /// sent: models keep the wire value they read and send that back.
+  unknown,
 }
 
 /// Wire values of [TaskStatus].
 extension TaskStatusWire on TaskStatus {
-  /// The value as sent on the wire.
-  String get wire => _taskStatusWire[index];
+  /// The values this client knows (every value but [unknown]).
+  static const List<TaskStatus> known = <TaskStatus>[TaskStatus.todo, TaskStatus.inProgress, TaskStatus.blocked, TaskStatus.done];
+
+  /// Whether this is [TaskStatus.unknown], a value this client does not know.
+  bool get isUnknown => this == TaskStatus.unknown;
+
+  /// The value as sent on the wire (`unknown` for [unknown]).
+  String get wire => index < _taskStatusWire.length ? _taskStatusWire[index] : 'unknown';
 
   /// The value for a wire string; throws [FormatException] for an unknown one.
   static TaskStatus fromWire(String wire) {
@@ -29,6 +38,13 @@ extension TaskStatusWire on TaskStatus {
     final i = _taskStatusWire.indexOf(wire);
     return i < 0 ? null : TaskStatus.values[i];
   }
+
+  /// The value for a wire string, or [TaskStatus.unknown] for an unknown one
+  /// (how models read it).
+  static TaskStatus fromWireOrUnknown(String wire) {
+    final i = _taskStatusWire.indexOf(wire);
+    return i < 0 ? TaskStatus.unknown : TaskStatus.values[i];
+  }
 }
 
 const List<String> _taskStatusWire = <String>['todo', 'in_progress', 'blocked', 'done'];
@@ -41,12 +57,21 @@ enum Visibility {
   team,
   /// `public`
   public,
+  /// A value this client does not know (added to the API later). Never
+  /// sent: models keep the wire value they read and send that back.
+  unknown,
 }
 
 /// Wire values of [Visibility].
 extension VisibilityWire on Visibility {
-  /// The value as sent on the wire.
-  String get wire => _visibilityWire[index];
+  /// The values this client knows (every value but [unknown]).
+  static const List<Visibility> known = <Visibility>[Visibility.private, Visibility.team, Visibility.public];
+
+  /// Whether this is [Visibility.unknown], a value this client does not know.
+  bool get isUnknown => this == Visibility.unknown;
+
+  /// The value as sent on the wire (`unknown` for [unknown]).
+  String get wire => index < _visibilityWire.length ? _visibilityWire[index] : 'unknown';
 
   /// The value for a wire string; throws [FormatException] for an unknown one.
   static Visibility fromWire(String wire) {
@@ -59,6 +84,13 @@ extension VisibilityWire on Visibility {
   static Visibility? tryFromWire(String wire) {
     final i = _visibilityWire.indexOf(wire);
     return i < 0 ? null : Visibility.values[i];
+  }
+
+  /// The value for a wire string, or [Visibility.unknown] for an unknown one
+  /// (how models read it).
+  static Visibility fromWireOrUnknown(String wire) {
+    final i = _visibilityWire.indexOf(wire);
+    return i < 0 ? Visibility.unknown : Visibility.values[i];
   }
 }
 

@@ -14,21 +14,27 @@ class Project {
     required this.key,
     this.description,
     required this.visibility,
+    this.visibilityRaw,
     this.dueOn,
     required this.createdAt,
     required this.updatedAt,
+    this.extra = const <String, dynamic>{},
   });
 
-  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.
+  /// Reads a record as the server sends it; throws [FormatException] on a
+  /// mismatch. An enum value this client does not know reads as `unknown`
+  /// (its wire value kept in the field's `…Raw`); unknown fields go to [extra].
   factory Project.fromJson(Map<String, dynamic> json) => Project(
         id: _rt.readInt(json, 'id'),
         name: _rt.readString(json, 'name'),
         key: _rt.readString(json, 'key'),
         description: _rt.readStringOrNull(json, 'description'),
-        visibility: _rt.readEnum<Visibility>(json, 'visibility', VisibilityWire.fromWire),
+        visibility: _rt.readEnum<Visibility>(json, 'visibility', VisibilityWire.fromWireOrUnknown),
+        visibilityRaw: _rt.unknownWire(json, 'visibility', VisibilityWire.tryFromWire),
         dueOn: _rt.readDateOrNull(json, 'due_on'),
         createdAt: _rt.readDateTime(json, 'created_at'),
         updatedAt: _rt.readDateTime(json, 'updated_at'),
+        extra: _rt.extraFields(json, const <String>{'id', 'name', 'key', 'description', 'visibility', 'due_on', 'created_at', 'updated_at'}),
       );
 
   /// The id.
@@ -49,6 +55,10 @@ class Project {
 
   final Visibility visibility;
 
+  /// The wire value of [visibility] when it is one this client does not know
+  /// ([Visibility.unknown]); null otherwise. Sent back unchanged by `toJson`.
+  final String? visibilityRaw;
+
   /// Planned end date.
   ///
   /// Wire name `due_on`.
@@ -60,13 +70,18 @@ class Project {
   /// Wire name `updated_at`. Set by the server.
   final DateTime updatedAt;
 
+  /// Fields the server sent that this client does not know (added to the
+  /// API later), as read; [toJson] includes them.
+  final Map<String, dynamic> extra;
+
   /// The record as JSON (as the server sends it).
   Map<String, dynamic> toJson() => <String, dynamic>{
+        ...extra,
         'id': id,
         'name': name,
         'key': key,
         'description': description,
-        'visibility': visibility.wire,
+        'visibility': visibilityRaw ?? visibility.wire,
         'due_on': _rt.formatDateOrNull(dueOn),
         'created_at': _rt.formatDateTime(createdAt),
         'updated_at': _rt.formatDateTime(updatedAt),
@@ -90,9 +105,11 @@ class Project {
         key: key ?? this.key,
         description: description == null ? this.description : description.value,
         visibility: visibility ?? this.visibility,
+        visibilityRaw: visibility == null ? visibilityRaw : null,
         dueOn: dueOn == null ? this.dueOn : dueOn.value,
         createdAt: createdAt ?? this.createdAt,
         updatedAt: updatedAt ?? this.updatedAt,
+        extra: extra,
       );
 
   @override
@@ -104,12 +121,14 @@ class Project {
           other.key == this.key &&
           other.description == this.description &&
           other.visibility == this.visibility &&
+          other.visibilityRaw == this.visibilityRaw &&
           other.dueOn == this.dueOn &&
           other.createdAt == this.createdAt &&
-          other.updatedAt == this.updatedAt;
+          other.updatedAt == this.updatedAt &&
+          _rt.jsonEquals(other.extra, extra);
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[id, name, key, description, visibility, dueOn, createdAt, updatedAt]);
+  int get hashCode => Object.hashAll(<Object?>[id, name, key, description, visibility, visibilityRaw, dueOn, createdAt, updatedAt]);
 
   @override
   String toString() => 'Project(id: $id, name: $name, key: $key, description: $description, visibility: $visibility, dueOn: $dueOn, createdAt: $createdAt, updatedAt: $updatedAt)';
@@ -124,6 +143,7 @@ class ProjectCreate implements JsonInput {
     required this.key,
     this.description,
     required this.visibility,
+    this.visibilityRaw,
     this.dueOn,
   });
 
@@ -133,6 +153,7 @@ class ProjectCreate implements JsonInput {
         key: model.key,
         description: model.description,
         visibility: model.visibility,
+        visibilityRaw: model.visibilityRaw,
         dueOn: model.dueOn,
       );
 
@@ -151,6 +172,10 @@ class ProjectCreate implements JsonInput {
 
   final Visibility visibility;
 
+  /// The wire value of [visibility] when it is one this client does not know
+  /// ([Visibility.unknown]); null otherwise. Sent back unchanged by `toJson`.
+  final String? visibilityRaw;
+
   /// Planned end date.
   ///
   /// Wire name `due_on`.
@@ -161,7 +186,7 @@ class ProjectCreate implements JsonInput {
         'name': name,
         'key': key,
         if (description != null) 'description': description!,
-        'visibility': visibility.wire,
+        'visibility': visibilityRaw ?? visibility.wire,
         if (dueOn != null) 'due_on': _rt.formatDate(dueOn!),
       };
 
@@ -173,10 +198,11 @@ class ProjectCreate implements JsonInput {
           other.key == this.key &&
           other.description == this.description &&
           other.visibility == this.visibility &&
+          other.visibilityRaw == this.visibilityRaw &&
           other.dueOn == this.dueOn;
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[name, key, description, visibility, dueOn]);
+  int get hashCode => Object.hashAll(<Object?>[name, key, description, visibility, visibilityRaw, dueOn]);
 
   @override
   String toString() => 'ProjectCreate(name: $name, key: $key, description: $description, visibility: $visibility, dueOn: $dueOn)';

@@ -13,6 +13,7 @@ class Task {
     required this.title,
     this.notes,
     required this.status,
+    this.statusRaw,
     required this.done,
     required this.priority,
     this.estimateHours,
@@ -20,14 +21,18 @@ class Task {
     this.dueAt,
     required this.createdAt,
     required this.updatedAt,
+    this.extra = const <String, dynamic>{},
   });
 
-  /// Reads a record as the server sends it; throws [FormatException] on a mismatch.
+  /// Reads a record as the server sends it; throws [FormatException] on a
+  /// mismatch. An enum value this client does not know reads as `unknown`
+  /// (its wire value kept in the field's `…Raw`); unknown fields go to [extra].
   factory Task.fromJson(Map<String, dynamic> json) => Task(
         id: _rt.readInt(json, 'id'),
         title: _rt.readString(json, 'title'),
         notes: _rt.readStringOrNull(json, 'notes'),
-        status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWire),
+        status: _rt.readEnum<TaskStatus>(json, 'status', TaskStatusWire.fromWireOrUnknown),
+        statusRaw: _rt.unknownWire(json, 'status', TaskStatusWire.tryFromWire),
         done: _rt.readBool(json, 'done'),
         priority: _rt.readInt(json, 'priority'),
         estimateHours: _rt.readDoubleOrNull(json, 'estimate_hours'),
@@ -35,6 +40,7 @@ class Task {
         dueAt: _rt.readDateTimeOrNull(json, 'due_at'),
         createdAt: _rt.readDateTime(json, 'created_at'),
         updatedAt: _rt.readDateTime(json, 'updated_at'),
+        extra: _rt.extraFields(json, const <String>{'id', 'title', 'notes', 'status', 'done', 'priority', 'estimate_hours', 'project_id', 'due_at', 'created_at', 'updated_at'}),
       );
 
   /// The id.
@@ -47,6 +53,10 @@ class Task {
   final String? notes;
 
   final TaskStatus status;
+
+  /// The wire value of [status] when it is one this client does not know
+  /// ([TaskStatus.unknown]); null otherwise. Sent back unchanged by `toJson`.
+  final String? statusRaw;
 
   final bool done;
 
@@ -72,12 +82,17 @@ class Task {
   /// Wire name `updated_at`. Set by the server.
   final DateTime updatedAt;
 
+  /// Fields the server sent that this client does not know (added to the
+  /// API later), as read; [toJson] includes them.
+  final Map<String, dynamic> extra;
+
   /// The record as JSON (as the server sends it).
   Map<String, dynamic> toJson() => <String, dynamic>{
+        ...extra,
         'id': id,
         'title': title,
         'notes': notes,
-        'status': status.wire,
+        'status': statusRaw ?? status.wire,
         'done': done,
         'priority': priority,
         'estimate_hours': estimateHours,
@@ -107,6 +122,7 @@ class Task {
         title: title ?? this.title,
         notes: notes == null ? this.notes : notes.value,
         status: status ?? this.status,
+        statusRaw: status == null ? statusRaw : null,
         done: done ?? this.done,
         priority: priority ?? this.priority,
         estimateHours: estimateHours == null ? this.estimateHours : estimateHours.value,
@@ -114,6 +130,7 @@ class Task {
         dueAt: dueAt == null ? this.dueAt : dueAt.value,
         createdAt: createdAt ?? this.createdAt,
         updatedAt: updatedAt ?? this.updatedAt,
+        extra: extra,
       );
 
   @override
@@ -124,16 +141,18 @@ class Task {
           other.title == this.title &&
           other.notes == this.notes &&
           other.status == this.status &&
+          other.statusRaw == this.statusRaw &&
           other.done == this.done &&
           other.priority == this.priority &&
           other.estimateHours == this.estimateHours &&
           other.projectId == this.projectId &&
           other.dueAt == this.dueAt &&
           other.createdAt == this.createdAt &&
-          other.updatedAt == this.updatedAt;
+          other.updatedAt == this.updatedAt &&
+          _rt.jsonEquals(other.extra, extra);
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[id, title, notes, status, done, priority, estimateHours, projectId, dueAt, createdAt, updatedAt]);
+  int get hashCode => Object.hashAll(<Object?>[id, title, notes, status, statusRaw, done, priority, estimateHours, projectId, dueAt, createdAt, updatedAt]);
 
   @override
   String toString() => 'Task(id: $id, title: $title, notes: $notes, status: $status, done: $done, priority: $priority, estimateHours: $estimateHours, projectId: $projectId, dueAt: $dueAt, createdAt: $createdAt, updatedAt: $updatedAt)';
@@ -147,6 +166,7 @@ class TaskCreate implements JsonInput {
     required this.title,
     this.notes,
     required this.status,
+    this.statusRaw,
     required this.done,
     required this.priority,
     this.estimateHours,
@@ -159,6 +179,7 @@ class TaskCreate implements JsonInput {
         title: model.title,
         notes: model.notes,
         status: model.status,
+        statusRaw: model.statusRaw,
         done: model.done,
         priority: model.priority,
         estimateHours: model.estimateHours,
@@ -173,6 +194,10 @@ class TaskCreate implements JsonInput {
   final String? notes;
 
   final TaskStatus status;
+
+  /// The wire value of [status] when it is one this client does not know
+  /// ([TaskStatus.unknown]); null otherwise. Sent back unchanged by `toJson`.
+  final String? statusRaw;
 
   final bool done;
 
@@ -196,7 +221,7 @@ class TaskCreate implements JsonInput {
   Map<String, dynamic> toJson() => <String, dynamic>{
         'title': title,
         if (notes != null) 'notes': notes!,
-        'status': status.wire,
+        'status': statusRaw ?? status.wire,
         'done': done,
         'priority': priority,
         if (estimateHours != null) 'estimate_hours': estimateHours!,
@@ -211,6 +236,7 @@ class TaskCreate implements JsonInput {
           other.title == this.title &&
           other.notes == this.notes &&
           other.status == this.status &&
+          other.statusRaw == this.statusRaw &&
           other.done == this.done &&
           other.priority == this.priority &&
           other.estimateHours == this.estimateHours &&
@@ -218,7 +244,7 @@ class TaskCreate implements JsonInput {
           other.dueAt == this.dueAt;
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[title, notes, status, done, priority, estimateHours, projectId, dueAt]);
+  int get hashCode => Object.hashAll(<Object?>[title, notes, status, statusRaw, done, priority, estimateHours, projectId, dueAt]);
 
   @override
   String toString() => 'TaskCreate(title: $title, notes: $notes, status: $status, done: $done, priority: $priority, estimateHours: $estimateHours, projectId: $projectId, dueAt: $dueAt)';

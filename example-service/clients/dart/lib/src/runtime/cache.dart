@@ -11,6 +11,7 @@ class CacheEntry {
     required this.storedAt,
     this.stale = false,
     this.scope,
+    this.maxAge,
   });
 
   factory CacheEntry.fromJson(Map<String, dynamic> json) => CacheEntry(
@@ -19,6 +20,7 @@ class CacheEntry {
         storedAt: DateTime.parse(json['stored_at'] as String).toUtc(),
         stale: json['stale'] as bool? ?? false,
         scope: json['scope'] as String?,
+        maxAge: json['max_age_ms'] == null ? null : Duration(milliseconds: (json['max_age_ms'] as num).toInt()),
       );
 
   /// The response body (JSON text).
@@ -39,15 +41,24 @@ class CacheEntry {
   /// requests with the same credentials.
   final String? scope;
 
-  /// Whether the entry may be used without asking the server.
-  bool isFresh(Duration ttl, DateTime now) =>
-      !stale && now.difference(storedAt) < ttl;
+  /// How long after [storedAt] the server lets the entry be used without
+  /// asking it: the response's `Cache-Control: max-age`. Null (`no-cache`,
+  /// or no header) means every use revalidates.
+  final Duration? maxAge;
 
-  CacheEntry confirmed(DateTime now) =>
-      CacheEntry(body: body, etag: etag, storedAt: now, scope: scope);
+  /// Whether the entry may be used without asking the server: not [stale]
+  /// and younger than [maxAge] ([override], when given, replaces it).
+  bool isFresh(DateTime now, {Duration? override}) {
+    final window = override ?? maxAge;
+    return !stale && window != null && now.difference(storedAt) < window;
+  }
+
+  /// The entry confirmed by a 304 at [now], with that answer's [maxAge].
+  CacheEntry confirmed(DateTime now, {Duration? maxAge}) =>
+      CacheEntry(body: body, etag: etag, storedAt: now, scope: scope, maxAge: maxAge);
 
   CacheEntry markedStale() =>
-      CacheEntry(body: body, etag: etag, storedAt: storedAt, stale: true, scope: scope);
+      CacheEntry(body: body, etag: etag, storedAt: storedAt, stale: true, scope: scope, maxAge: maxAge);
 
   /// For storages that keep entries as JSON (files, key-value stores).
   Map<String, dynamic> toJson() => {
@@ -56,7 +67,40 @@ class CacheEntry {
         'stored_at': storedAt.toUtc().toIso8601String(),
         'stale': stale,
         'scope': scope,
+        if (maxAge != null) 'max_age_ms': maxAge!.inMilliseconds,
       };
+}
+
+/// What a response's `Cache-Control` allows a client.
+class CacheDirectives {
+  const CacheDirectives({this.maxAge, this.noStore = false});
+
+  /// Reads a `Cache-Control` value. `no-cache` (or no `max-age`) gives a
+  /// null [maxAge]: revalidate before every use.
+  factory CacheDirectives.parse(String? header) {
+    if (header == null) return const CacheDirectives();
+    Duration? maxAge;
+    var noCache = false;
+    var noStore = false;
+    for (final part in header.split(',')) {
+      final d = part.trim().toLowerCase();
+      if (d == 'no-store') {
+        noStore = true;
+      } else if (d == 'no-cache' || d.startsWith('no-cache=')) {
+        noCache = true;
+      } else if (d.startsWith('max-age=')) {
+        final n = int.tryParse(d.substring(8).replaceAll('"', '').trim());
+        if (n != null && n >= 0) maxAge = Duration(seconds: n);
+      }
+    }
+    return CacheDirectives(maxAge: noCache || noStore ? null : maxAge, noStore: noStore);
+  }
+
+  /// How long a stored response may be used without asking the server.
+  final Duration? maxAge;
+
+  /// The response must not be stored.
+  final bool noStore;
 }
 
 /// Where the client keeps cached responses. Keys are request URLs.
@@ -141,9 +185,10 @@ class NoCacheStorage implements CacheStorage {
 
 /// How a read uses the cache.
 enum CachePolicy {
-  /// A cached entry younger than the resource's TTL is used without a
-  /// request; otherwise the server is asked with `If-None-Match` and a 304
-  /// reuses the cached body. The default.
+  /// A cached entry is used without a request while the server allows it
+  /// (`Cache-Control: max-age`, counted from receipt); otherwise, and
+  /// always for `no-cache`, the server is asked with `If-None-Match` and a
+  /// 304 reuses the cached body. The default.
   cacheFirst,
 
   /// Always ask the server, with `If-None-Match` when a cached entry exists

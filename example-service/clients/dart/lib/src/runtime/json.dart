@@ -141,3 +141,39 @@ bool listEquals<T>(List<T> a, List<T> b) {
   }
   return true;
 }
+
+/// The wire value of enum field [f] when [tryFromWire] does not know it
+/// (the model then holds the enum's `unknown`); null otherwise.
+String? unknownWire<T>(Map<String, dynamic> j, String f, T? Function(String) tryFromWire) {
+  final v = j[f];
+  return v is String && tryFromWire(v) == null ? v : null;
+}
+
+/// The fields of [j] not in [known] (sent by a newer server), as read.
+Map<String, dynamic> extraFields(Map<String, dynamic> j, Set<String> known) {
+  if (j.keys.every(known.contains)) return const <String, dynamic>{};
+  return Map<String, dynamic>.unmodifiable(<String, dynamic>{
+    for (final e in j.entries)
+      if (!known.contains(e.key)) e.key: e.value,
+  });
+}
+
+/// Deep equality of decoded JSON values (maps, lists, scalars).
+bool jsonEquals(Object? a, Object? b) {
+  if (identical(a, b)) return true;
+  if (a is Map && b is Map) {
+    if (a.length != b.length) return false;
+    for (final k in a.keys) {
+      if (!b.containsKey(k) || !jsonEquals(a[k], b[k])) return false;
+    }
+    return true;
+  }
+  if (a is List && b is List) {
+    if (a.length != b.length) return false;
+    for (var i = 0; i < a.length; i++) {
+      if (!jsonEquals(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
