@@ -216,8 +216,12 @@ impl Figures {
     pub fn api_totals(&self) -> (f64, f64, Hist) {
         let mut h = Hist::default();
         let (mut n, mut e) = (0.0, 0.0);
-        for (route, r) in self.routes.iter().filter(|(k, _)| is_api(k)) {
-            let _ = route;
+        for r in self
+            .routes
+            .iter()
+            .filter(|(k, _)| is_api(k))
+            .map(|(_, r)| r)
+        {
             n += r.requests;
             e += r.errors;
             h.merge(&r.latency);

@@ -80,7 +80,7 @@ pub fn script(
                     model,
                     field,
                     constraint,
-                    ..
+                    missing,
                 },
                 Dialect::Postgres,
             ) => {
@@ -98,18 +98,16 @@ pub fn script(
                     quote(d, &name)
                 ));
                 // Down: back to the values the table allowed before.
-                if let Change::AllowVariants { missing, .. } = c {
-                    let FieldTypeVariants(before) = variants_without(field, missing);
-                    s.down.push(format!(
-                        "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}",
-                        quote(d, &name)
-                    ));
-                    s.down.push(format!(
-                        "ALTER TABLE {t} ADD CONSTRAINT {} CHECK ({} IN ({before}))",
-                        quote(d, &name),
-                        quote(d, field.column)
-                    ));
-                }
+                let before = variants_without(field, missing);
+                s.down.push(format!(
+                    "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}",
+                    quote(d, &name)
+                ));
+                s.down.push(format!(
+                    "ALTER TABLE {t} ADD CONSTRAINT {} CHECK ({} IN ({before}))",
+                    quote(d, &name),
+                    quote(d, field.column)
+                ));
             }
             (Change::DropNotNull { model, field }, Dialect::Postgres) => {
                 let t = quote(d, model.table);
@@ -151,20 +149,17 @@ pub fn script(
     s
 }
 
-struct FieldTypeVariants(String);
-
-fn variants_without(field: &crate::model::FieldModel, missing: &[String]) -> FieldTypeVariants {
+/// The quoted `IN` list of the enum's variants other than `missing`.
+fn variants_without(field: &crate::model::FieldModel, missing: &[String]) -> String {
     let crate::model::FieldType::Enum(e) = field.ty else {
-        return FieldTypeVariants(String::new());
+        return String::new();
     };
-    FieldTypeVariants(
-        e.variants
-            .iter()
-            .filter(|v| !missing.iter().any(|m| m == *v))
-            .map(|v| format!("'{}'", v.replace('\'', "''")))
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
+    e.variants
+        .iter()
+        .filter(|v| !missing.iter().any(|m| m == *v))
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The rebuild of one SQLite table, keeping every row (columns the model
