@@ -36,6 +36,13 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
     let (rl_read, rl_write) = (opt(m.rate_limit.read, rate), opt(m.rate_limit.write, rate));
     let rl_fail = opt(m.rate_limit.fail_closed, |b| quote!(#b));
     let access = access_model(&m.access, &m_);
+    let newest = m.newest;
+    let previous = m.previous.iter().map(|v| {
+        let version = v.version;
+        let deprecated = opt(v.deprecated_at, |t| quote!(#t));
+        let sunset = opt(v.sunset_at, |t| quote!(#t));
+        quote!(#m_::VersionModel { version: #version, deprecated_at: #deprecated, sunset_at: #sunset })
+    });
     let fields = m.fields.iter().zip(&p.fields).map(|(f, pf)| {
         let (rust_name, api_name, column, optional, read_only, hidden, skip, filterable, sortable, unique, doc) = (
             f.rust_name, f.api_name, f.column, f.optional, f.read_only, f.hidden, f.skip, f.filterable, f.sortable,
@@ -89,6 +96,15 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
         let renamed_from = opt(f.renamed_from, |s| quote!(#s));
         let f_read = opt(f.access.read, |r| access_rule(&r, &m_));
         let f_write = opt(f.access.write, |r| access_rule(&r, &m_));
+        let default = opt(f.default, |d| match d {
+            DefaultValue::Int(n) => quote!(#m_::DefaultValue::Int(#n)),
+            DefaultValue::Float(x) => quote!(#m_::DefaultValue::Float(#x)),
+            DefaultValue::Bool(b) => quote!(#m_::DefaultValue::Bool(#b)),
+            DefaultValue::Text(t) => quote!(#m_::DefaultValue::Text(#t)),
+        });
+        let added_in = opt(f.added_in, |n| quote!(#n));
+        let removed_in = opt(f.removed_in, |n| quote!(#n));
+        let old_names = f.old_names.iter().map(|(n, name)| quote!((#n, #name)));
         quote! {
             #m_::FieldModel {
                 rust_name: #rust_name, api_name: #api_name, column: #column, ty: #ty,
@@ -97,13 +113,16 @@ pub fn resource_model(p: &ParsedResource, rt: &TokenStream) -> TokenStream {
                 validation: #m_::Validation { min_length: #min_length, max_length: #max_length, min: #min, max: #max, pattern: #pattern },
                 relation: #relation, owner: #owner, renamed_from: #renamed_from,
                 access: #m_::FieldAccess { read: #f_read, write: #f_write },
+                default: #default, added_in: #added_in, removed_in: #removed_in,
+                old_names: &[#(#old_names),*],
                 doc: #doc,
             }
         }
     });
     quote! {
         &#m_::ResourceModel {
-            name: #name, path: #path, table: #table, version: #version, cache_ttl_secs: #ttl, client_cache_secs: #client_cache,
+            name: #name, path: #path, table: #table, version: #version, newest: #newest,
+            previous: &[#(#previous),*], cache_ttl_secs: #ttl, client_cache_secs: #client_cache,
             page_size: #page_size, max_page_size: #max_page_size,
             rate_limit: #m_::RateLimitModel { read: #rl_read, write: #rl_write, fail_closed: #rl_fail },
             access: #access,

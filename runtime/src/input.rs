@@ -130,8 +130,10 @@ pub fn to_record_with(
                     }
                     Err(m) => problems.push(problem(prefix, f.api_name, "type", m)),
                 },
-                None => match mode {
-                    Mode::Patch => {}
+                None => match (mode, f.default) {
+                    (Mode::Patch, _) => {}
+                    // PUT without the field sets it back to its default.
+                    (_, Some(d)) => rec[i] = Value::from_default(d),
                     _ if f.optional => rec[i] = Value::Null,
                     _ => problems.push(problem(
                         prefix,
@@ -142,9 +144,11 @@ pub fn to_record_with(
                 },
             }
         } else if mode == Mode::Create {
-            rec[i] = match (f.id, f.auto) {
-                (Some(IdStrategy::Uuid), _) => Value::Uuid(uuid::Uuid::new_v4()),
-                (_, Some(_)) => Value::DateTime(now),
+            rec[i] = match (f.id, f.auto, f.default) {
+                (Some(IdStrategy::Uuid), _, _) => Value::Uuid(uuid::Uuid::new_v4()),
+                (_, Some(_), _) => Value::DateTime(now),
+                // A field this API version does not have.
+                (_, _, Some(d)) => Value::from_default(d),
                 _ => Value::Null,
             };
         }

@@ -37,8 +37,37 @@ fn dependents(links: &[Link], models: &[&'static ResourceModel], i: usize) -> Ve
     out.into_iter().map(|j| models[j].path).collect()
 }
 
+/// A declared enum default must be one of its variants (the macro sees
+/// the enum by name only).
+fn defaults_are_valid(models: &[&'static ResourceModel]) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in models {
+        for (_, f) in m.stored() {
+            if let (Some(crate::model::DefaultValue::Text(d)), crate::model::FieldType::Enum(e)) =
+                (f.default, f.ty)
+            {
+                if !e.variants.contains(&d) {
+                    out.push(format!(
+                        "{}.{}: `default = \"{d}\"` is not a variant of {} (one of: {})",
+                        m.name,
+                        f.rust_name,
+                        e.name,
+                        e.variants.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 pub struct Registry {
+    /// One per resource, at its newest API version: REST, GraphQL, typed
+    /// access and the links between resources.
     pub services: Vec<Arc<ResourceService>>,
+    /// Older API versions still served (REST only), each over the same
+    /// table, hooks and caches' invalidation as its newest version.
+    pub older: Vec<Arc<ResourceService>>,
     pub links: Vec<Link>,
     pub db: Db,
 }
@@ -58,7 +87,17 @@ impl Registry {
         opts: &ServiceOptions,
         redis: Option<Arc<RedisHandle>>,
     ) -> Result<Registry, String> {
-        let mut problems = Vec::new();
+        let declared = models;
+        let mut problems = defaults_are_valid(declared);
+        // Serve the newest version's view; older views come after.
+        let newest: Vec<&'static ResourceModel> = declared
+            .iter()
+            .map(|m| {
+                m.at_version(m.newest)
+                    .expect("the newest version is served")
+            })
+            .collect();
+        let models = &newest[..];
         for (i, m) in models.iter().enumerate() {
             if models[..i]
                 .iter()
@@ -137,19 +176,72 @@ impl Registry {
             .iter()
             .map(|m| ResourceService::new(m, db.clone(), opts))
             .collect();
-        let caches = services
+        let older: Vec<(usize, Arc<ResourceService>)> = declared
             .iter()
-            .filter_map(|s| s.cache.clone().map(|c| (s.model.path, c)))
+            .enumerate()
+            .flat_map(|(i, m)| {
+                m.previous
+                    .iter()
+                    .filter_map(move |v| m.at_version(v.version).map(|view| (i, view)))
+            })
+            .map(|(i, view)| (i, ResourceService::new(view, db.clone(), opts)))
             .collect();
+        // Every version's cache of a resource is invalidated by a write
+        // through any of them.
+        let mut caches: std::collections::HashMap<&'static str, Vec<_>> = Default::default();
+        for s in services.iter().chain(older.iter().map(|(_, s)| s)) {
+            if let Some(c) = s.cache.clone() {
+                caches.entry(s.model.path).or_default().push(c);
+            }
+        }
         let invalidator = Invalidator::new(redis, caches);
         for (i, s) in services.iter().enumerate() {
             s.connect(invalidator.clone(), dependents(&links, models, i));
         }
+        for (i, s) in &older {
+            s.connect(invalidator.clone(), dependents(&links, models, *i));
+        }
         Ok(Registry {
             services,
+            older: older.into_iter().map(|(_, s)| s).collect(),
             links,
             db,
         })
+    }
+
+    /// Every service REST serves: newest versions, then older ones.
+    pub fn rest_services(&self) -> impl Iterator<Item = &Arc<ResourceService>> {
+        self.services.iter().chain(&self.older)
+    }
+
+    /// Every API version some resource is served at, ascending.
+    pub fn api_versions(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.rest_services().map(|s| s.model.version).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The API as of version `n`: each resource at its newest version up
+    /// to `n` (a resource first served later is left out). What the
+    /// document and the client package for `n` describe.
+    pub fn as_of(&self, n: u32) -> Vec<&Arc<ResourceService>> {
+        self.services
+            .iter()
+            .filter_map(|newest| {
+                self.versions_of(newest.model.path)
+                    .filter(|s| s.model.version <= n)
+                    .max_by_key(|s| s.model.version)
+            })
+            .collect()
+    }
+
+    /// Every version's service of the resource at `path`.
+    pub fn versions_of<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<ResourceService>> + 'a {
+        self.rest_services().filter(move |s| s.model.path == path)
     }
 
     pub fn by_path(&self, path: &str) -> Option<&Arc<ResourceService>> {

@@ -26,6 +26,17 @@ pub enum Value {
 pub type Record = Vec<Value>;
 
 impl Value {
+    /// A field's declared default as a value.
+    pub fn from_default(d: crate::model::DefaultValue) -> Value {
+        use crate::model::DefaultValue;
+        match d {
+            DefaultValue::Int(n) => Value::Int(n),
+            DefaultValue::Float(x) => Value::Float(x),
+            DefaultValue::Bool(b) => Value::Bool(b),
+            DefaultValue::Text(t) => Value::Text(t.to_string()),
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

@@ -99,6 +99,49 @@ mod v4 {
     }
 }
 
+mod v5 {
+    use resourceful::prelude::*;
+
+    /// A required field with a default, and an index for a field now
+    /// filtered.
+    #[api_resource(path = "books")]
+    #[derive(Debug, Clone)]
+    pub struct Book {
+        #[api(id)]
+        pub id: i64,
+        #[api(renamed_from = "title", filter)]
+        pub name: String,
+        #[api(filter)]
+        pub subtitle: Option<String>,
+        #[api(filter)]
+        pub status: super::v2::Status,
+        #[api(filter)]
+        pub language: Option<String>,
+        #[api(default = 0, range(min = 0))]
+        pub pages: i32,
+    }
+}
+
+mod v6 {
+    use resourceful::prelude::*;
+
+    /// `subtitle` is gone: the contract step of removing a field.
+    #[api_resource(path = "books")]
+    #[derive(Debug, Clone)]
+    pub struct Book {
+        #[api(id)]
+        pub id: i64,
+        #[api(filter)]
+        pub name: String,
+        #[api(filter)]
+        pub status: super::v2::Status,
+        #[api(filter)]
+        pub language: Option<String>,
+        #[api(default = 0, range(min = 0))]
+        pub pages: i32,
+    }
+}
+
 fn settings(dir: &std::path::Path) -> MigrateSettings {
     MigrateSettings {
         dir: dir.to_path_buf(),
@@ -280,6 +323,95 @@ async fn day_two(backend: Backend) {
         "the rows keep their values: {dune}"
     );
     drop(fourth);
+    // A required field with a default is one safe step; so is an index.
+    let e = App::new(config(dir.path()))
+        .resource::<v5::Book>()
+        .build_with_db(db.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("books.pages"), "{e}");
+    let v5 = [<v5::Book as resourceful::Resource>::MODEL];
+    migrate::command(&["plan".into()], &db, &v5, s)
+        .await
+        .unwrap();
+    let files = migrate::files::read(dir.path(), db.dialect()).unwrap();
+    let last = files.last().unwrap();
+    assert!(
+        last.up.contains("DEFAULT 0") && last.up.contains("books_subtitle_idx"),
+        "{}",
+        last.up
+    );
+    migrate::command(&["apply".into()], &db, &v5, s)
+        .await
+        .unwrap();
+    let fifth = App::new(config(dir.path()))
+        .resource::<v5::Book>()
+        .build_with_db(db.clone())
+        .await
+        .unwrap();
+    let (_, dune) = call(&fifth, "GET", "/v1/books?name=Dune", None).await;
+    assert_eq!(dune["items"][0]["pages"], 0, "{dune}");
+    assert_eq!(dune["items"][0]["subtitle"], "-", "{dune}");
+    let (st, b) = call(
+        &fifth,
+        "POST",
+        "/v1/books",
+        Some(json!({"name": "Emma", "status": "draft"})),
+    )
+    .await;
+    assert_eq!((st, &b["pages"]), (201, &json!(0)), "{b}");
+    drop(fifth);
+    // Removing a field: the column left behind does no harm, and is
+    // dropped only when asked.
+    let sixth = App::new(config(dir.path()))
+        .resource::<v6::Book>()
+        .build_with_db(db.clone())
+        .await
+        .expect("an undeclared nullable column does not stop the service");
+    let (_, emma) = call(&sixth, "GET", "/v1/books?name=Emma", None).await;
+    assert!(emma["items"][0].get("subtitle").is_none(), "{emma}");
+    drop(sixth);
+    let v6 = [<v6::Book as resourceful::Resource>::MODEL];
+    let held = migrate::command(&["plan".into()], &db, &v6, s)
+        .await
+        .unwrap();
+    assert!(
+        held.contains("nothing planned") && held.contains("--allow-destructive"),
+        "{held}"
+    );
+    let wrote = migrate::command(&["plan".into(), "--allow-destructive".into()], &db, &v6, s)
+        .await
+        .unwrap();
+    assert!(wrote.contains("wrote"), "{wrote}");
+    let files = migrate::files::read(dir.path(), db.dialect()).unwrap();
+    let last = files.last().unwrap();
+    let dropped = match db.dialect() {
+        resourceful::store::Dialect::Postgres => "DROP COLUMN \"subtitle\"",
+        resourceful::store::Dialect::Sqlite => "books__rebuild",
+    };
+    assert!(last.up.contains(dropped), "{}", last.up);
+    migrate::command(&["apply".into()], &db, &v6, s)
+        .await
+        .unwrap();
+    let status = migrate::command(&["status".into()], &db, &v6, s)
+        .await
+        .unwrap();
+    assert!(status.contains("the models match the database"), "{status}");
+    let seventh = App::new(config(dir.path()))
+        .resource::<v6::Book>()
+        .build_with_db(db.clone())
+        .await
+        .unwrap();
+    let (_, all) = call(&seventh, "GET", "/v1/books?sort=id", None).await;
+    let names: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Dune", "Notes", "Old", "Emma"], "{all}");
+    drop(seventh);
     // A fresh database is made from the models, its migrations recorded.
     let fresh = TestDb::new(backend).await;
     let server = App::new(config(dir.path()))

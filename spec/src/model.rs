@@ -15,6 +15,13 @@ pub struct ResourceModel {
     pub table: &'static str,
     /// The API version carried in the route, `1` → `/v1/…`.
     pub version: u32,
+    /// The newest version of this resource. Equal to `version` on the
+    /// declared model; a view of an older version ([`ResourceModel::at_version`])
+    /// keeps it, to name its successor.
+    pub newest: u32,
+    /// Older versions still served beside the newest, oldest first
+    /// (`previous(v1(deprecated = "..", sunset = ".."))`).
+    pub previous: &'static [VersionModel],
     /// Read-through cache TTL in seconds; `None` means the runtime default.
     pub cache_ttl_secs: Option<u64>,
     /// How long clients may reuse a response without asking again
@@ -32,6 +39,29 @@ pub struct ResourceModel {
     pub doc: &'static str,
     /// All fields in declaration order, including hidden and skipped ones.
     pub fields: &'static [FieldModel],
+}
+
+/// An older API version of a resource, and when it retires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionModel {
+    pub version: u32,
+    /// When it was (or will be) deprecated, in Unix seconds (the
+    /// `Deprecation` header, RFC 9745).
+    pub deprecated_at: Option<i64>,
+    /// When it stops being served, in Unix seconds (the `Sunset` header,
+    /// RFC 8594).
+    pub sunset_at: Option<i64>,
+}
+
+/// A field's declared default (`default = ..`): what a create without the
+/// field stores, and the column's default for rows already there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// A string, or an enum variant's wire name.
+    Text(&'static str),
 }
 
 /// `rate_limit(read = "1000/min", write = "60/min", on_redis_failure = "closed")`.
@@ -127,6 +157,15 @@ pub struct FieldModel {
     pub renamed_from: Option<&'static str>,
     /// Who may read or write this field (`access(read = .., write = ..)`).
     pub access: crate::FieldAccess,
+    /// Stored when a create leaves the field out (`default = ..`).
+    pub default: Option<DefaultValue>,
+    /// The first API version with this field (`added_in = 2`).
+    pub added_in: Option<u32>,
+    /// The first API version without it (`removed_in = 2`).
+    pub removed_in: Option<u32>,
+    /// Its wire name in older versions (`name_in(v1 = "title")`), where it
+    /// differs from `api_name`.
+    pub old_names: &'static [(u32, &'static str)],
     pub doc: &'static str,
 }
 
@@ -333,9 +372,88 @@ impl ResourceModel {
     pub fn route(&self) -> String {
         format!("/v{}/{}", self.version, self.path)
     }
+
+    /// Every version served, oldest first.
+    pub fn served_versions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.previous
+            .iter()
+            .map(|v| v.version)
+            .chain(std::iter::once(self.newest))
+    }
+
+    /// This version's retirement plan, for an older version.
+    pub fn retirement(&self) -> Option<&'static VersionModel> {
+        self.previous.iter().find(|v| v.version == self.version)
+    }
+
+    /// Whether this is a view of an older version (one with a successor).
+    pub fn is_older_version(&self) -> bool {
+        self.version < self.newest
+    }
+
+    /// Whether fields differ between versions, so a view must be derived.
+    fn versions_differ(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.added_in.is_some() || f.removed_in.is_some() || !f.old_names.is_empty())
+    }
+
+    /// The resource as version `v` serves it: the same fields in the same
+    /// order (so records, hooks and typed access are shared by every
+    /// version), with the fields `v` does not have hidden and the names it
+    /// uses on the wire. `None` for a version that is not served. The view
+    /// is made once per version at start-up and lives as long as the
+    /// process (build scripts and the runtime each call this a bounded
+    /// number of times).
+    pub fn at_version(&'static self, v: u32) -> Option<&'static ResourceModel> {
+        if !self.served_versions().any(|s| s == v) {
+            return None;
+        }
+        if v == self.version && !self.versions_differ() {
+            return Some(self);
+        }
+        let fields: Vec<FieldModel> = self.fields.iter().map(|f| f.at_version(v)).collect();
+        Some(Box::leak(Box::new(ResourceModel {
+            version: v,
+            fields: Box::leak(fields.into_boxed_slice()),
+            ..*self
+        })))
+    }
 }
 
 impl FieldModel {
+    /// Whether API version `v` has this field.
+    pub fn in_version(&self, v: u32) -> bool {
+        self.added_in.is_none_or(|a| v >= a) && self.removed_in.is_none_or(|r| v < r)
+    }
+
+    /// The wire name in version `v`: the newest older-version name declared
+    /// at or after `v`, else `api_name`.
+    pub fn name_in(&self, v: u32) -> &'static str {
+        self.old_names
+            .iter()
+            .filter(|(n, _)| *n >= v)
+            .min_by_key(|(n, _)| *n)
+            .map(|(_, name)| *name)
+            .unwrap_or(self.api_name)
+    }
+
+    /// This field as version `v` serves it (see [`ResourceModel::at_version`]).
+    fn at_version(&self, v: u32) -> FieldModel {
+        let mut f = *self;
+        f.api_name = self.name_in(v);
+        if !self.in_version(v) {
+            // Stored, never shown or accepted in this version.
+            f.hidden = true;
+            f.filterable = false;
+            f.sortable = false;
+        }
+        f.added_in = None;
+        f.removed_in = None;
+        f.old_names = &[];
+        f
+    }
+
     /// Whether a client may set this field when creating.
     pub fn is_client_writable(&self) -> bool {
         if self.skip || self.hidden || self.read_only || self.owner || self.auto.is_some() {
@@ -351,8 +469,8 @@ impl FieldModel {
     pub fn is_client_updatable(&self) -> bool {
         self.is_client_writable() && self.id.is_none()
     }
-    /// Required on create: writable, not optional, no server default.
+    /// Required on create: writable, not optional, no declared default.
     pub fn is_required_on_create(&self) -> bool {
-        self.is_client_writable() && !self.optional
+        self.is_client_writable() && !self.optional && self.default.is_none()
     }
 }

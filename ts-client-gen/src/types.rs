@@ -306,6 +306,10 @@ mod tests {
             access: resourceful_spec::FieldAccess::NONE,
             doc: "",
             renamed_from: None,
+            default: None,
+            added_in: None,
+            removed_in: None,
+            old_names: &[],
         };
         assert_eq!(rules_note(&f), None);
         f.validation.min_length = Some(1);

@@ -92,9 +92,14 @@ impl App {
     /// for REST, GraphQL and typed access alike.
     pub fn hooks<R: Resource, H: Hooks<R>>(mut self, hooks: H) -> Self {
         self.hooks.push(Box::new(move |registry: &Arc<Registry>| {
-            let svc = crate::access::service_of::<R>(registry)
+            crate::access::service_of::<R>(registry)
                 .map_err(|_| format!("hooks for {} need .resource::<{0}>() too", R::MODEL.name))?;
-            svc.set_hooks(Arc::new(Typed::new(hooks, registry)))
+            // The rules hold whichever API version a write comes through.
+            let hooks: Arc<dyn crate::service::DynHooks> = Arc::new(Typed::new(hooks, registry));
+            for svc in registry.versions_of(R::MODEL.path) {
+                svc.set_hooks(hooks.clone())?;
+            }
+            Ok(())
         }));
         self
     }
@@ -258,7 +263,7 @@ impl App {
             false => None,
         };
         if let Some(a) = &auditor {
-            for svc in &registry.services {
+            for svc in registry.rest_services() {
                 svc.set_auditor(a.clone());
             }
             self.routes.push(crate::audit_routes::routes(a.clone()));
@@ -270,7 +275,7 @@ impl App {
             redis.clone(),
         )
         .await?;
-        for svc in &registry.services {
+        for svc in registry.rest_services() {
             svc.set_write_gate(maintenance.clone());
         }
         self.routes.push(crate::maintenance::routes::routes(

@@ -17,7 +17,8 @@ use std::time::Duration;
 pub struct Invalidator {
     redis: Option<Arc<RedisHandle>>,
     channel: String,
-    caches: HashMap<&'static str, Arc<ResourceCache>>,
+    /// Per resource, the cache of each API version it is served at.
+    caches: HashMap<&'static str, Vec<Arc<ResourceCache>>>,
 }
 
 fn encode(resource: &str, key: Option<&Key>) -> String {
@@ -44,7 +45,7 @@ fn decode(msg: &str) -> Option<(&str, Option<Key>)> {
 impl Invalidator {
     pub fn new(
         redis: Option<Arc<RedisHandle>>,
-        caches: HashMap<&'static str, Arc<ResourceCache>>,
+        caches: HashMap<&'static str, Vec<Arc<ResourceCache>>>,
     ) -> Arc<Self> {
         let channel = match &redis {
             Some(r) => format!("{}:invalidate", r.prefix),
@@ -57,7 +58,7 @@ impl Invalidator {
         });
         if inv.redis.is_some() {
             // Until subscribed, caches are bypassed.
-            for c in inv.caches.values() {
+            for c in inv.caches.values().flatten() {
                 c.shared.channel_up.store(false, Ordering::SeqCst);
             }
             tokio::spawn(subscribe(Arc::downgrade(&inv)));
@@ -67,7 +68,7 @@ impl Invalidator {
 
     /// Invalidates locally, then tells the other replicas.
     pub async fn invalidate(&self, resource: &'static str, key: Option<&Key>) {
-        if let Some(c) = self.caches.get(resource) {
+        for c in self.caches.get(resource).into_iter().flatten() {
             c.invalidate(key);
         }
         if let Some(r) = &self.redis {
@@ -89,7 +90,7 @@ impl Invalidator {
     }
 
     fn clear_all(&self, up: bool) {
-        for c in self.caches.values() {
+        for c in self.caches.values().flatten() {
             c.clear();
             c.shared.channel_up.store(up, Ordering::SeqCst);
         }
@@ -121,7 +122,7 @@ async fn subscribe(inv: std::sync::Weak<Invalidator>) {
                             continue;
                         };
                         if let Some((resource, key)) = decode(&payload) {
-                            if let Some(c) = this.caches.get(resource) {
+                            for c in this.caches.get(resource).into_iter().flatten() {
                                 c.invalidate(key.as_ref());
                             }
                         }

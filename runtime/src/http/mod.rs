@@ -200,6 +200,8 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
                 HeaderName::from_static("ratelimit-policy"),
                 HeaderName::from_static("idempotent-replayed"),
                 HeaderName::from_static("maintenance"),
+                HeaderName::from_static("deprecation"),
+                HeaderName::from_static("sunset"),
             ])
             .max_age(std::time::Duration::from_secs(600)),
     )

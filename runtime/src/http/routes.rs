@@ -59,7 +59,7 @@ pub struct RouteInfo {
 /// Every route the app serves, in the order the observer indexes them.
 pub fn route_infos(registry: &Registry, config: &Config, custom: &[CustomRoute]) -> Vec<RouteInfo> {
     let mut out = Vec::new();
-    for s in &registry.services {
+    for s in registry.rest_services() {
         let base = s.model.route();
         // A read scope depends on the caller, so scoped reads need it.
         let context = if s.hooks().is_some() {
@@ -90,6 +90,13 @@ pub fn route_infos(registry: &Registry, config: &Config, custom: &[CustomRoute])
             resource: "-",
             context,
         });
+    }
+    if !registry.older.is_empty() {
+        out.extend(registry.api_versions().into_iter().map(|v| RouteInfo {
+            template: crate::openapi::version_document(v),
+            resource: "-",
+            context: ContextNeed::Never,
+        }));
     }
     if config.admin_token.is_some() {
         out.extend(crate::admin::PATHS.map(|p| RouteInfo {
@@ -143,7 +150,7 @@ pub fn route_limits(
     named: &[(String, Rate)],
 ) -> Result<Vec<RouteLimits>, String> {
     let mut out = Vec::new();
-    for s in &registry.services {
+    for s in registry.rest_services() {
         let m = s.model;
         let (read, write, on_failure) = model_rates(m, config);
         let policy = |suffix: &str, rate: Rate| Policy {

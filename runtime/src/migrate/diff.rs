@@ -4,7 +4,7 @@
 
 use super::live::{self, Column};
 use crate::model::{FieldModel, FieldType, ResourceModel};
-use crate::store::schema::column_type;
+use crate::store::schema::{self, column_type};
 use crate::store::{Db, Dialect};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,27 @@ pub enum Change {
         model: &'static ResourceModel,
         field: &'static FieldModel,
     },
+    /// A filtered, sorted or related field without its index.
+    AddIndex {
+        model: &'static ResourceModel,
+        field: &'static FieldModel,
+    },
+    /// A column no field declares any more (the contract step of removing
+    /// a field). Destructive: planned only when allowed. `blocks` when
+    /// inserts would fail while it stays (NOT NULL without a default).
+    DropColumn {
+        model: &'static ResourceModel,
+        column: String,
+        ty: String,
+        blocks: bool,
+    },
+    /// Declared required, the column allows NULL: narrowing, planned only
+    /// when allowed (it fails on rows without a value, unless the field
+    /// declares a default to fill them with).
+    SetNotNull {
+        model: &'static ResourceModel,
+        field: &'static FieldModel,
+    },
     /// Anything else: named, and refused.
     Refused {
         model: &'static ResourceModel,
@@ -41,8 +62,30 @@ pub enum Change {
 }
 
 impl Change {
+    /// Planned without being asked: nothing is lost and no row can fail it.
     pub fn is_safe(&self) -> bool {
-        !matches!(self, Change::Refused { .. })
+        !matches!(
+            self,
+            Change::Refused { .. } | Change::DropColumn { .. } | Change::SetNotNull { .. }
+        )
+    }
+
+    /// Planned only with `--allow-destructive`: drops data, or fails on
+    /// rows that do not fit.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Change::DropColumn { .. } | Change::SetNotNull { .. })
+    }
+
+    /// Whether the service would answer wrongly while this difference
+    /// stays. A column nobody declares any more does no harm, unless
+    /// inserts must fill it.
+    pub fn blocks_serving(&self) -> bool {
+        match self {
+            Change::DropColumn { blocks, .. } => *blocks,
+            // An index only makes queries faster.
+            Change::AddIndex { .. } => false,
+            _ => true,
+        }
     }
 
     pub fn table(&self) -> &'static str {
@@ -51,6 +94,9 @@ impl Change {
             | Change::Rename { model, .. }
             | Change::AllowVariants { model, .. }
             | Change::DropNotNull { model, .. }
+            | Change::AddIndex { model, .. }
+            | Change::DropColumn { model, .. }
+            | Change::SetNotNull { model, .. }
             | Change::Refused { model, .. } => model.table,
         }
     }
@@ -77,6 +123,21 @@ impl Change {
             Change::DropNotNull { model, field } => format!(
                 "{}.{}: declared optional, but NOT NULL in the table",
                 model.table, field.column
+            ),
+            Change::AddIndex { model, field } => format!(
+                "{}.{}: filtered, sorted or related, but not indexed",
+                model.table, field.column
+            ),
+            Change::DropColumn { model, column, blocks, .. } => format!(
+                "{}.{column}: no field declares it any more{}; dropping it is the contract step (`--allow-destructive`)",
+                model.table,
+                if *blocks { " and inserts would fail while it stays (NOT NULL without a default)" } else { "" }
+            ),
+            Change::SetNotNull { model, field } => format!(
+                "{}.{}: declared required, but the column allows NULL; making it NOT NULL {} (`--allow-destructive`)",
+                model.table,
+                field.column,
+                if field.default.is_some() { "fills empty rows with the declared default" } else { "fails while any row holds none: fill them first" }
             ),
             Change::Refused { model, column, why } => format!("{}.{column}: {why}", model.table),
         }
@@ -124,14 +185,21 @@ pub async fn diff(db: &Db, models: &[&'static ResourceModel]) -> Result<Vec<Chan
             let known = m
                 .stored()
                 .any(|(_, f)| f.column == c.name || f.renamed_from == Some(c.name.as_str()));
-            if !known && c.not_null && !c.has_default && !c.primary_key {
-                out.push(Change::Refused {
+            if !known && !c.primary_key {
+                out.push(Change::DropColumn {
                     model: m,
                     column: c.name.clone(),
-                    why: "NOT NULL without a default in the table, but not declared: inserts would fail; \
-                          declare it, or drop it with a reviewed migration"
-                        .into(),
+                    ty: c.ty.clone(),
+                    blocks: c.not_null && !c.has_default,
                 });
+            }
+        }
+        for (_, f) in m.stored() {
+            let indexed = schema::index_statement(m, f, db.dialect()).is_none()
+                || table.indexes.iter().any(|i| *i == schema::index_name(m, f));
+            let fresh = table.column(f.column).is_none();
+            if !indexed && !fresh {
+                out.push(Change::AddIndex { model: m, field: f });
             }
         }
     }
@@ -139,7 +207,8 @@ pub async fn diff(db: &Db, models: &[&'static ResourceModel]) -> Result<Vec<Chan
 }
 
 fn missing(m: &'static ResourceModel, f: &'static FieldModel) -> Change {
-    if f.optional {
+    // Rows already there take null, or the declared default.
+    if f.optional || f.default.is_some() {
         Change::AddColumn { model: m, field: f }
     } else {
         Change::Refused {
@@ -147,7 +216,8 @@ fn missing(m: &'static ResourceModel, f: &'static FieldModel) -> Change {
             column: f.column.to_string(),
             why: format!(
                 "declared ({}), but the table has no such column; a new required field needs a value for the rows \
-                 already there: add it as Option<…> first, fill it, then make it required (expand, backfill, contract)",
+                 already there: give it `default = ..`, or add it as Option<…> first, fill it, then make it required \
+                 (expand, backfill, contract)",
                 type_name(f)
             ),
         }
@@ -179,11 +249,7 @@ fn differences(
         if f.optional && c.not_null {
             out.push(Change::DropNotNull { model: m, field: f });
         } else if !f.optional && !c.not_null {
-            out.push(refused(
-                "declared required, but the column allows NULL (rows may hold none): fill it, then \
-                 add NOT NULL with a reviewed migration"
-                    .into(),
-            ));
+            out.push(Change::SetNotNull { model: m, field: f });
         }
     }
     if let FieldType::Enum(e) = f.ty {

@@ -23,6 +23,8 @@ pub struct Table {
     /// Column → the values its check constraint allows, and (PostgreSQL)
     /// the constraint's name.
     pub allowed: HashMap<String, (Vec<String>, Option<String>)>,
+    /// The names of its indexes.
+    pub indexes: Vec<String>,
 }
 
 impl Table {
@@ -80,7 +82,21 @@ async fn sqlite(db: &Db, name: &str) -> Result<Option<Table>, sqlx::Error> {
         .into_iter()
         .map(|(c, v)| (c, (v, None)))
         .collect();
-    Ok(Some(Table { columns, allowed }))
+    let indexes = db
+        .fetch_typed(
+            &[s],
+            "SELECT name FROM pragma_index_list(?)",
+            vec![(Value::Text(name.into()), s)],
+        )
+        .await?
+        .iter()
+        .map(|r| text(&r[0]))
+        .collect();
+    Ok(Some(Table {
+        columns,
+        allowed,
+        indexes,
+    }))
 }
 
 /// `CHECK (col IN ('a', 'b'))` clauses of a `CREATE TABLE`, the column
@@ -155,7 +171,21 @@ async fn postgres(db: &Db, name: &str) -> Result<Option<Table>, sqlx::Error> {
             allowed.insert(col, (values, Some(text(&r[0]))));
         }
     }
-    Ok(Some(Table { columns, allowed }))
+    let indexes = db
+        .fetch_typed(
+            &[s],
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1",
+            vec![(Value::Text(name.into()), s)],
+        )
+        .await?
+        .iter()
+        .map(|r| text(&r[0]))
+        .collect();
+    Ok(Some(Table {
+        columns,
+        allowed,
+        indexes,
+    }))
 }
 
 /// `CHECK ((status = ANY (ARRAY['a'::text, 'b'::text])))`, as PostgreSQL

@@ -9,10 +9,12 @@
 //!   (`MIGRATIONS_DIR`, default `migrations/`, one folder per dialect; up
 //!   and down) from the differences that can be made safely: a new optional
 //!   field (with its index), a renamed field, new enum variants, a field
-//!   made optional.
-//!   Anything else (a new required field, a type change, a dropped or
-//!   narrowed field) is refused with the expand / backfill / contract steps
-//!   to take instead.
+//!   made optional,
+//!   new indexes, a required field with a `default`.
+//!   Drops and narrowing are planned only with `--allow-destructive`;
+//!   anything else (a new required field without a default, a type change)
+//!   is refused with the expand / backfill / contract steps to take
+//!   instead.
 //! - `migrate apply` runs pending migrations in order, each in a
 //!   transaction (a SQLite table rebuild manages its own), recorded with a
 //!   checksum; `migrate status` lists applied, pending and edited ones and
@@ -25,7 +27,13 @@
 //! A field declared `renamed_from = "old"` is planned as a rename of the
 //! column, not a drop and an add.
 //!
-//! Not here yet: planned drops, API versions.
+//! Removing a field takes two deploys (expand, then contract): first the
+//! field becomes `Option<…>` (or gets a `default`) and the code stops
+//! needing it; once no running version writes it, it leaves the struct
+//! and `migrate plan --allow-destructive` writes the drop. A column no
+//! field declares does not stop the service unless inserts must fill it.
+//! Making a field required again (`SET NOT NULL`) is narrowing and is
+//! planned the same way, filling empty rows with the field's `default`.
 
 pub mod diff;
 pub mod files;
@@ -155,7 +163,11 @@ pub async fn before_tables(
 
 /// After the tables are created: the models must match the database.
 pub async fn check(db: &Db, models: &[&'static ResourceModel]) -> Result<(), String> {
-    let changes = diff::diff(db, models).await.map_err(|e| e.to_string())?;
+    let all = diff::diff(db, models).await.map_err(|e| e.to_string())?;
+    for c in all.iter().filter(|c| !c.blocks_serving()) {
+        tracing::warn!(change = %c.describe(), "the database differs from the models (harmless while it lasts); see `migrate plan`");
+    }
+    let changes: Vec<diff::Change> = all.into_iter().filter(|c| c.blocks_serving()).collect();
     if changes.is_empty() {
         return Ok(());
     }
@@ -169,6 +181,12 @@ pub async fn check(db: &Db, models: &[&'static ResourceModel]) -> Result<(), Str
             command_line("plan"),
             command_line("apply")
         )
+    } else if changes.iter().all(|c| c.is_safe() || c.is_destructive()) {
+        format!(
+            "some of these drop data or fail on rows that do not fit: review them, then run {} and {}",
+            command_line("plan --allow-destructive"),
+            command_line("apply")
+        )
     } else {
         "some of these cannot be planned safely (see each line); change the declarations, or write a reviewed migration".to_string()
     };
@@ -178,7 +196,8 @@ pub async fn check(db: &Db, models: &[&'static ResourceModel]) -> Result<(), Str
     ))
 }
 
-/// `migrate status | plan [name] | apply`, for the binary's arguments.
+/// `migrate status | plan [name] [--allow-destructive] | apply`, for the
+/// binary's arguments.
 pub async fn command(
     args: &[String],
     db: &Db,
@@ -192,6 +211,13 @@ pub async fn command(
     let pending: Vec<_> = found
         .iter()
         .filter(|m| !applied.iter().any(|a| a.version == m.version))
+        .collect();
+    // Drops and narrowing steps are planned only when asked for.
+    let allow_destructive = args.iter().any(|a| a == "--allow-destructive");
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--allow-destructive")
+        .cloned()
         .collect();
     match args.first().map(String::as_str) {
         Some("status") => {
@@ -232,17 +258,37 @@ pub async fn command(
                     command_line("apply")
                 ));
             }
-            let changes = diff::diff(db, models).await.map_err(err)?;
-            if changes.is_empty() {
+            let all = diff::diff(db, models).await.map_err(err)?;
+            if all.is_empty() {
                 return Ok("nothing to plan: the models match the database".into());
             }
-            let refused: Vec<String> = changes
+            let refused: Vec<String> = all
                 .iter()
-                .filter(|c| !c.is_safe())
+                .filter(|c| !c.is_safe() && !c.is_destructive())
                 .map(|c| format!("  - {}", c.describe()))
                 .collect();
             if !refused.is_empty() {
                 return Err(format!("not planned:\n{}", refused.join("\n")));
+            }
+            let held: Vec<String> = all
+                .iter()
+                .filter(|c| c.is_destructive() && !allow_destructive)
+                .map(|c| format!("  - {}", c.describe()))
+                .collect();
+            let changes: Vec<diff::Change> = all
+                .into_iter()
+                .filter(|c| c.is_safe() || allow_destructive)
+                .collect();
+            let held_note = if held.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\nnot planned (they drop data or fail on rows that do not fit; review them, then add --allow-destructive):\n{}",
+                    held.join("\n")
+                )
+            };
+            if changes.is_empty() {
+                return Ok(format!("nothing planned{held_note}"));
             }
             let mut live_columns = std::collections::HashMap::new();
             for c in &changes {
@@ -290,7 +336,7 @@ pub async fn command(
             let path =
                 files::write(&settings.dir, d, &name, &up, &down).map_err(|e| e.to_string())?;
             Ok(format!(
-                "wrote {} (and its .down.sql); review it, commit it, then run {}",
+                "wrote {} (and its .down.sql); review it, commit it, then run {}{held_note}",
                 path.display(),
                 command_line("apply")
             ))
@@ -317,7 +363,10 @@ pub async fn command(
             }
             Ok(out.join("\n"))
         }
-        _ => Err("usage: migrate status | migrate plan [name] | migrate apply".into()),
+        _ => Err(
+            "usage: migrate status | migrate plan [name] [--allow-destructive] | migrate apply"
+                .into(),
+        ),
     }
 }
 
@@ -332,6 +381,13 @@ fn name_of(changes: &[diff::Change]) -> String {
         }
         diff::Change::DropNotNull { model, field } => {
             format!("optional_{}_{}", model.table, field.column)
+        }
+        diff::Change::AddIndex { model, field } => {
+            format!("index_{}_{}", model.table, field.column)
+        }
+        diff::Change::DropColumn { model, column, .. } => format!("drop_{}_{column}", model.table),
+        diff::Change::SetNotNull { model, field } => {
+            format!("require_{}_{}", model.table, field.column)
         }
         diff::Change::Refused { model, column, .. } => format!("change_{}_{column}", model.table),
     };

@@ -116,6 +116,53 @@ pub fn script(
                 s.down
                     .push(format!("ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL"));
             }
+            (Change::AddIndex { model, field }, _) => {
+                if let Some(i) = index_statement(model, field, d) {
+                    s.up.push(i);
+                    s.down.push(format!(
+                        "DROP INDEX IF EXISTS {}",
+                        quote(d, &index_name(model, field))
+                    ));
+                }
+            }
+            (
+                Change::DropColumn {
+                    model, column, ty, ..
+                },
+                _,
+            ) => {
+                let t = quote(d, model.table);
+                if d == Dialect::Postgres {
+                    s.up.push(format!("ALTER TABLE {t} DROP COLUMN {}", quote(d, column)));
+                } else if !rebuilt.contains(model) {
+                    rebuilt.push(model);
+                }
+                s.down.push(format!(
+                    "-- {}.{column} comes back empty: its values are not restored",
+                    model.table
+                ));
+                s.down.push(format!(
+                    "ALTER TABLE {t} ADD COLUMN {} {ty}",
+                    quote(d, column)
+                ));
+            }
+            (Change::SetNotNull { model, field }, _) => {
+                let t = quote(d, model.table);
+                let col = quote(d, field.column);
+                if let Some(v) = field.default {
+                    s.up.push(format!(
+                        "UPDATE {t} SET {col} = {} WHERE {col} IS NULL",
+                        schema::default_literal(v, d)
+                    ));
+                }
+                if d == Dialect::Postgres {
+                    s.up.push(format!("ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL"));
+                    s.down
+                        .push(format!("ALTER TABLE {t} ALTER COLUMN {col} DROP NOT NULL"));
+                } else if !rebuilt.contains(model) {
+                    rebuilt.push(model);
+                }
+            }
             (
                 Change::AllowVariants { model, .. } | Change::DropNotNull { model, .. },
                 Dialect::Sqlite,
@@ -124,7 +171,7 @@ pub fn script(
                     rebuilt.push(model);
                 }
             }
-            (Change::Refused { .. }, _) => unreachable!("only safe changes are planned"),
+            (Change::Refused { .. }, _) => unreachable!("refused changes are never planned"),
         }
     }
     if !rebuilt.is_empty() {

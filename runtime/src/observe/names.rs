@@ -26,6 +26,9 @@ pub const HEALTH_DURATION: &str = "health_check_duration_seconds";
 pub const READY: &str = "health_ready";
 /// Audit records lost: the queue was full or the database refused them.
 pub const AUDIT_DROPPED: &str = "audit_records_dropped_total";
+/// REST requests by `resource` and API `version`: when an older version's
+/// count stays at zero, it can be retired.
+pub const API_VERSION_REQUESTS: &str = "api_version_requests_total";
 /// Maintenance windows by `state` (`active`, `upcoming`) and `mode`.
 pub const MAINTENANCE_WINDOWS: &str = "maintenance_windows";
 /// Seconds until the next window starts (-1: none scheduled).
@@ -39,6 +42,10 @@ pub const MAINTENANCE_WEBHOOKS: &str = "maintenance_webhook_deliveries_total";
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served");
+    describe_counter!(
+        API_VERSION_REQUESTS,
+        "REST requests per resource and API version (an older version at zero can be retired)"
+    );
     describe_gauge!(
         MAINTENANCE_WINDOWS,
         "Maintenance windows by state (active, upcoming) and mode"

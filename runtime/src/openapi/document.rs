@@ -10,7 +10,9 @@ use crate::error::{Kind, PROBLEM_JSON};
 use crate::limits::HeaderStyle;
 use crate::model::ResourceModel;
 use crate::registry::Registry;
+use crate::service::ResourceService;
 use crate::service::MAX_BULK;
+use std::sync::Arc;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder,
 };
@@ -45,17 +47,35 @@ with `Retry-After`.
 - A method a path does not support answers 405 with an `Allow` header; an unknown path answers 404.
 - Every response carries `X-Request-Id` (the client's, when it sent one).";
 
-/// Builds the document for the registered resources.
+/// Builds the document for the registered resources at their newest
+/// versions.
 pub fn document(
     registry: &Registry,
     title: &str,
     version: &str,
     rate_limit: HeaderStyle,
 ) -> OpenApi {
-    let cat = Catalog::new(registry);
+    document_of(
+        registry,
+        registry.services.iter().collect(),
+        title,
+        version,
+        rate_limit,
+    )
+}
+
+/// Builds the document for `services` (one version of each resource).
+pub fn document_of(
+    registry: &Registry,
+    services: Vec<&Arc<ResourceService>>,
+    title: &str,
+    version: &str,
+    rate_limit: HeaderStyle,
+) -> OpenApi {
+    let cat = Catalog::new(registry, services);
     let mut paths = PathsBuilder::new();
     let mut tags: Vec<Tag> = Vec::new();
-    for svc in &registry.services {
+    for svc in &cat.services {
         let m = svc.model;
         let doc = m.doc.trim();
         tags.push(
@@ -90,7 +110,13 @@ pub fn document(
         .schemas_from_iter(cat.components())
         .responses_from_iter(responses::components(rate_limit))
         .build();
-    OpenApiBuilder::new()
+    let retiring: Vec<&'static ResourceModel> = cat
+        .services
+        .iter()
+        .map(|s| s.model)
+        .filter(|m| m.is_older_version())
+        .collect();
+    let mut doc = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title(title)
@@ -103,7 +129,51 @@ pub fn document(
         .paths(paths)
         .components(Some(components))
         .tags(Some(tags))
-        .build()
+        .build();
+    for m in retiring {
+        mark_retiring(&mut doc, m);
+    }
+    doc
+}
+
+/// An older version's operations are `deprecated`, and say what replaces
+/// them and the headers that announce it.
+fn mark_retiring(doc: &mut OpenApi, m: &'static ResourceModel) {
+    let r = m.retirement();
+    let mut note = format!(
+        "\n\nThis is version {} of {}; version {} replaces it (responses carry `Link: <…>; rel=\"successor-version\"`).",
+        m.version, m.path, m.newest
+    );
+    if let Some(at) = r.and_then(|r| r.deprecated_at) {
+        note.push_str(&format!(
+            " Deprecated since {} (`Deprecation` header).",
+            crate::rest::versions::http_date(at)
+        ));
+    }
+    if let Some(at) = r.and_then(|r| r.sunset_at) {
+        note.push_str(&format!(
+            " It stops being served on {} (`Sunset` header).",
+            crate::rest::versions::http_date(at)
+        ));
+    }
+    for path in [m.route(), format!("{}/{{id}}", m.route())] {
+        let Some(item) = doc.paths.paths.get_mut(&path) else {
+            continue;
+        };
+        let ops = [
+            &mut item.get,
+            &mut item.head,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            op.deprecated = Some(utoipa::openapi::Deprecated::True);
+            let d = op.description.get_or_insert_with(String::new);
+            d.push_str(&note);
+        }
+    }
 }
 
 fn content(schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) -> Content {

@@ -1,4 +1,6 @@
-//! OpenAPI 3.1 at `/openapi.json` and the docs UI at `/docs`.
+//! OpenAPI 3.1 at `/openapi.json` (every resource at its newest version),
+//! per API version at `/v{n}/openapi.json` when older versions are served,
+//! and the docs UI at `/docs`.
 //!
 //! The document is built from the registered models once, at start-up,
 //! and served from its serialized bytes.
@@ -52,34 +54,51 @@ pub fn router_with_info(
     rate_limit: HeaderStyle,
     fragments: &[utoipa::openapi::OpenApi],
 ) -> Router {
-    let mut doc = document(registry, title, version, rate_limit);
-    for f in fragments {
-        doc.merge(f.clone());
-    }
-    security::describe(&mut doc, registry);
-    document::answer_431_everywhere(&mut doc);
-    let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
-    document::variables_as_json_content(&mut value);
-    let json = value.to_string();
-    let spec = Arc::new(Spec {
-        etag: etag_of(json.as_bytes()),
-        json: Bytes::from(json),
-    });
+    let spec = |services| {
+        let mut doc = document::document_of(registry, services, title, version, rate_limit);
+        for f in fragments {
+            doc.merge(f.clone());
+        }
+        security::describe(&mut doc, registry);
+        document::answer_431_everywhere(&mut doc);
+        let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+        document::variables_as_json_content(&mut value);
+        let json = value.to_string();
+        Arc::new(Spec {
+            etag: etag_of(json.as_bytes()),
+            json: Bytes::from(json),
+        })
+    };
     // The same 405 problem as every other route.
     let not_allowed = || async {
         ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, HEAD")
             .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
     };
-    Router::new()
-        .route(
-            "/openapi.json",
-            get(move |h: HeaderMap| async move { spec.respond(&h) }).fallback(not_allowed),
-        )
-        .route("/docs", get(docs_ui::page).fallback(not_allowed))
+    let newest = spec(registry.services.iter().collect());
+    let mut r = Router::new().route(
+        "/openapi.json",
+        get(move |h: HeaderMap| async move { newest.respond(&h) }).fallback(not_allowed),
+    );
+    // With older versions served, one document per API version too.
+    if !registry.older.is_empty() {
+        for v in registry.api_versions() {
+            let doc = spec(registry.as_of(v));
+            r = r.route(
+                &version_document(v),
+                get(move |h: HeaderMap| async move { doc.respond(&h) }).fallback(not_allowed),
+            );
+        }
+    }
+    r.route("/docs", get(docs_ui::page).fallback(not_allowed))
         .route(
             "/docs/assets/{name}",
             get(docs_ui::asset).fallback(not_allowed),
         )
+}
+
+/// `/v1/openapi.json`: the API as of version 1.
+pub fn version_document(v: u32) -> String {
+    format!("/v{v}/openapi.json")
 }
 
 struct Spec {

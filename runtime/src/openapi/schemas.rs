@@ -6,7 +6,9 @@ use crate::model::{
     AutoValue, EnumModel, FieldModel, FieldType, IdStrategy, OnDelete, ResourceModel,
 };
 use crate::registry::Registry;
+use crate::service::ResourceService;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, RefBuilder,
@@ -67,17 +69,19 @@ pub fn reference(name: &str) -> RefOr<Schema> {
 /// the component name chosen for each enum.
 pub struct Catalog<'a> {
     pub registry: &'a Registry,
+    /// The resources the document describes (one version of each).
+    pub services: Vec<&'a Arc<ResourceService>>,
     enums: Vec<(&'static EnumModel, String)>,
 }
 
 impl<'a> Catalog<'a> {
-    pub fn new(registry: &'a Registry) -> Self {
+    pub fn new(registry: &'a Registry, services: Vec<&'a Arc<ResourceService>>) -> Self {
         let mut taken: BTreeSet<String> = FIXED.iter().map(|s| s.to_string()).collect();
-        for svc in &registry.services {
+        for svc in &services {
             taken.extend(Names::of(svc.model).all().iter().map(|s| s.to_string()));
         }
         let mut enums: Vec<(&'static EnumModel, String)> = Vec::new();
-        for svc in &registry.services {
+        for svc in &services {
             for (_, f) in svc.model.exposed() {
                 let FieldType::Enum(e) = f.ty else { continue };
                 // The same enum used by several fields (or resources) is one
@@ -101,7 +105,11 @@ impl<'a> Catalog<'a> {
                 enums.push((e, name));
             }
         }
-        Catalog { registry, enums }
+        Catalog {
+            registry,
+            services,
+            enums,
+        }
     }
 
     fn enum_name(&self, e: &EnumModel) -> &str {
@@ -115,7 +123,7 @@ impl<'a> Catalog<'a> {
     /// Every component schema, in a stable order.
     pub fn components(&self) -> Vec<(String, RefOr<Schema>)> {
         let mut out = Vec::new();
-        for svc in &self.registry.services {
+        for svc in &self.services {
             out.extend(self.resource(svc.model));
         }
         for (e, name) in &self.enums {
@@ -197,7 +205,7 @@ impl<'a> Catalog<'a> {
             .property(id.api_name, echoed_id());
         for (_, f) in updatable() {
             replace = replace.property(f.api_name, self.field(m, f, false));
-            if !f.optional {
+            if !f.optional && f.default.is_none() {
                 replace = replace.required(f.api_name);
             }
         }
@@ -254,7 +262,7 @@ impl<'a> Catalog<'a> {
         let read_only = output && !f.is_client_writable();
         if let FieldType::Enum(e) = f.ty {
             let target = Ref::from_schema_name(self.enum_name(e));
-            if !f.optional && !read_only {
+            if !f.optional && !read_only && (output || f.default.is_none()) {
                 // 3.1 allows siblings next to `$ref`, so the field keeps its own text.
                 return RefBuilder::new()
                     .ref_location(target.ref_location)
@@ -262,6 +270,9 @@ impl<'a> Catalog<'a> {
                     .into();
             }
             let mut one = OneOfBuilder::new().item(target).description(description);
+            if let Some(d) = f.default.filter(|_| !output) {
+                one = one.default(Some(default_json(d)));
+            }
             if f.optional {
                 one = one.item(ObjectBuilder::new().schema_type(Type::Null));
             }
@@ -273,7 +284,8 @@ impl<'a> Catalog<'a> {
         }
         let mut b = typed(&f.ty, f.optional)
             .description(description)
-            .read_only(read_only.then_some(true));
+            .read_only(read_only.then_some(true))
+            .default(f.default.filter(|_| !output).map(default_json));
         let v = &f.validation;
         if matches!(f.ty, FieldType::String) {
             b = b
@@ -583,4 +595,9 @@ fn graphql_schemas() -> Vec<(String, RefOr<Schema>)> {
         (GRAPHQL_REQUEST.into(), request.into()),
         (GRAPHQL_RESPONSE.into(), response.into()),
     ]
+}
+
+/// A declared default as the JSON a client would send.
+fn default_json(d: crate::model::DefaultValue) -> serde_json::Value {
+    crate::value::Value::from_default(d).to_json()
 }

@@ -15,7 +15,7 @@ pub const SCHEME: &str = "bearer";
 
 /// Adds the scheme and requirements when some resource is not public.
 pub fn describe(doc: &mut OpenApi, registry: &Registry) {
-    let models: Vec<&'static ResourceModel> = registry.services.iter().map(|s| s.model).collect();
+    let models: Vec<&'static ResourceModel> = registry.rest_services().map(|s| s.model).collect();
     if models.iter().all(|m| m.access.is_public()) {
         return;
     }

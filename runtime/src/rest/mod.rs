@@ -3,6 +3,7 @@
 mod body;
 mod handlers;
 pub mod idempotency;
+pub mod versions;
 
 use crate::config::Config;
 use crate::error::{ApiError, Kind};
@@ -35,7 +36,7 @@ pub fn router(
     idempotency: Arc<IdempotencyStore>,
 ) -> Router {
     let mut r = Router::new();
-    for svc in &registry.services {
+    for svc in registry.rest_services() {
         let base = svc.model.route();
         let state = Arc::new(RestState {
             svc: svc.clone(),
@@ -56,7 +57,8 @@ pub fn router(
             Router::new()
                 .route(&base, collection)
                 .route(&format!("{base}/{{id}}"), item)
-                .with_state(state),
+                .with_state(state)
+                .layer(versions::VersionLayer::new(svc.model)),
         );
     }
     r

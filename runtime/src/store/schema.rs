@@ -50,6 +50,10 @@ pub fn column_definition(f: &FieldModel, all: &[&'static ResourceModel], d: Dial
             if !f.optional {
                 c.push_str(" NOT NULL");
             }
+            if let Some(v) = f.default {
+                c.push_str(" DEFAULT ");
+                c.push_str(&default_literal(v, d));
+            }
             if f.unique {
                 c.push_str(" UNIQUE");
             }
@@ -98,6 +102,20 @@ pub fn index_statement(m: &ResourceModel, f: &FieldModel, d: Dialect) -> Option<
             )
         },
     )
+}
+
+/// A declared default as an SQL literal of the column's type.
+pub fn default_literal(v: crate::model::DefaultValue, d: Dialect) -> String {
+    use crate::model::DefaultValue;
+    match v {
+        DefaultValue::Int(n) => n.to_string(),
+        DefaultValue::Float(x) => format!("{x:?}"),
+        DefaultValue::Bool(b) => match d {
+            Dialect::Sqlite => (b as u8).to_string(),
+            Dialect::Postgres => b.to_string().to_uppercase(),
+        },
+        DefaultValue::Text(t) => format!("'{}'", t.replace('\'', "''")),
+    }
 }
 
 pub fn index_name(m: &ResourceModel, f: &FieldModel) -> String {

@@ -7,8 +7,10 @@
 //! length(min = 1, max = 200), range(min = 0, max = 5), pattern = "..",
 //! relation = "projects" | relation(resource = "projects", name = "project",
 //! inverse = "tasks", on_delete = "cascade"), owner,
-//! access(read = "role:admin", write = "role:admin"))]`; resource level
-//! also `access(read = "authenticated", write = "role:editor")`.
+//! access(read = "role:admin", write = "role:admin"), default = ..,
+//! added_in = 2, removed_in = 2, name_in(v1 = ".."))]`; resource level
+//! also `access(read = "authenticated", write = "role:editor")` and
+//! `previous(v1(deprecated = "..", sunset = ".."))`.
 
 use darling::{FromField, FromMeta, FromVariant};
 use syn::spanned::Spanned;
@@ -33,6 +35,104 @@ pub struct ResourceArgs {
     pub rate_limit: Option<RateLimitArg>,
     #[darling(default)]
     pub access: Option<WithSpan<AccessArgs>>,
+    #[darling(default)]
+    pub previous: Option<WithSpan<PreviousArgs>>,
+}
+
+/// `previous(v1(deprecated = "2026-12-01", sunset = "2027-06-30"), v2)`:
+/// older versions still served, each with its retirement dates.
+#[derive(Debug, Default)]
+pub struct PreviousArgs {
+    pub versions: Vec<PreviousVersion>,
+}
+
+#[derive(Debug)]
+pub struct PreviousVersion {
+    /// `v1`
+    pub name: syn::Ident,
+    pub deprecated: Option<syn::LitStr>,
+    pub sunset: Option<syn::LitStr>,
+}
+
+#[derive(Debug, FromMeta)]
+struct RetirementArgs {
+    #[darling(default)]
+    deprecated: Option<syn::LitStr>,
+    #[darling(default)]
+    sunset: Option<syn::LitStr>,
+}
+
+/// The `vN` of `previous(..)` and `name_in(..)`.
+fn version_ident(path: &syn::Path) -> darling::Result<syn::Ident> {
+    path.get_ident()
+        .cloned()
+        .ok_or_else(|| darling::Error::custom("expected a version such as `v1`").with_span(path))
+}
+
+impl FromMeta for PreviousArgs {
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let mut out = PreviousArgs::default();
+        for item in items {
+            let version = match item {
+                darling::ast::NestedMeta::Meta(syn::Meta::Path(p)) => PreviousVersion {
+                    name: version_ident(p)?,
+                    deprecated: None,
+                    sunset: None,
+                },
+                darling::ast::NestedMeta::Meta(m @ syn::Meta::List(l)) => {
+                    let r = RetirementArgs::from_meta(m)?;
+                    PreviousVersion {
+                        name: version_ident(&l.path)?,
+                        deprecated: r.deprecated,
+                        sunset: r.sunset,
+                    }
+                }
+                other => {
+                    return Err(darling::Error::custom(
+                        "write each older version as `v1` or `v1(deprecated = \"2026-12-01\", sunset = \"2027-06-30\")`",
+                    )
+                    .with_span(other))
+                }
+            };
+            out.versions.push(version);
+        }
+        Ok(out)
+    }
+}
+
+/// `name_in(v1 = "title")`: a field's wire name in older versions.
+#[derive(Debug, Default)]
+pub struct NameInArgs {
+    pub names: Vec<(syn::Ident, syn::LitStr)>,
+}
+
+impl FromMeta for NameInArgs {
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let mut out = NameInArgs::default();
+        for item in items {
+            match item {
+                darling::ast::NestedMeta::Meta(syn::Meta::NameValue(nv)) => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => out.names.push((version_ident(&nv.path)?, s.clone())),
+                    other => {
+                        return Err(darling::Error::custom(
+                            "expected the field's name in that version as a string, e.g. `name_in(v1 = \"title\")`",
+                        )
+                        .with_span(other))
+                    }
+                },
+                other => {
+                    return Err(darling::Error::custom(
+                        "write `name_in(v1 = \"old_name\")`: a version and the field's name in it",
+                    )
+                    .with_span(other))
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// `access(read = "authenticated", write = "role:editor")`, or each of
@@ -146,6 +246,14 @@ pub struct FieldArgs {
     pub owner: darling::util::Flag,
     #[darling(default)]
     pub access: Option<WithSpan<FieldAccessArgs>>,
+    #[darling(default)]
+    pub default: Option<syn::Expr>,
+    #[darling(default)]
+    pub added_in: Option<syn::LitInt>,
+    #[darling(default)]
+    pub removed_in: Option<syn::LitInt>,
+    #[darling(default)]
+    pub name_in: Option<WithSpan<NameInArgs>>,
 }
 
 /// A value together with the span of the attribute that produced it.

@@ -17,8 +17,8 @@ use super::resource::{ParsedField, TypeRef};
 use super::types::{classify, type_string, Classified, Kind};
 use super::{is_identifier, leak};
 use crate::{
-    AutoValue, EnumModel, FieldAccess, FieldModel, FieldType, IdStrategy, OnDelete, Relation,
-    Validation,
+    AutoValue, DefaultValue, EnumModel, FieldAccess, FieldModel, FieldType, IdStrategy, OnDelete,
+    Relation, Validation,
 };
 use darling::FromField;
 use syn::spanned::Spanned;
@@ -104,6 +104,10 @@ fn field_model(cx: &mut Ctxt, seen: &mut Seen, f: &Field, path: &str) -> FieldMo
         .as_ref()
         .map(|a| field_access(cx, &a.value))
         .unwrap_or(FieldAccess::NONE);
+    let default = args
+        .default
+        .as_ref()
+        .and_then(|d| default_value(cx, f, d, auto, id));
     FieldModel {
         rust_name: leak(f.name.clone()),
         api_name: leak(api_name),
@@ -123,8 +127,91 @@ fn field_model(cx: &mut Ctxt, seen: &mut Seen, f: &Field, path: &str) -> FieldMo
         owner,
         renamed_from,
         access,
+        default,
+        // Filled in against the resource's versions (`versions.rs`).
+        added_in: None,
+        removed_in: None,
+        old_names: &[],
         doc: leak(doc_string(&args.attrs)),
     }
+}
+
+/// `default = ..`: a literal of the field's type, stored when a create
+/// leaves the field out. Not for fields the server or the caller's
+/// credential fills, nor optional ones (their default is null).
+fn default_value(
+    cx: &mut Ctxt,
+    f: &Field,
+    expr: &syn::Expr,
+    auto: Option<AutoValue>,
+    id: Option<IdStrategy>,
+) -> Option<DefaultValue> {
+    let span = expr.span();
+    if id.is_some() || auto.is_some() || f.args.owner.is_present() {
+        cx.error(
+            span,
+            "`default` conflicts with a value the server sets (id, timestamp or owner); remove it",
+        );
+        return None;
+    }
+    if f.optional {
+        cx.error(span, format!("an optional field already defaults to null; remove `default`, or make the field required: `{}: {}`", f.name, f.class.as_ref().map(|c| type_string(&c.inner)).unwrap_or_default()));
+        return None;
+    }
+    let (neg, lit) = match expr {
+        syn::Expr::Lit(l) => (false, &l.lit),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            syn::Expr::Lit(l) => (true, &l.lit),
+            _ => (false, &syn::Lit::Verbatim(proc_macro2::Literal::string(""))),
+        },
+        _ => (false, &syn::Lit::Verbatim(proc_macro2::Literal::string(""))),
+    };
+    let ty = f.ty;
+    let value = match lit {
+        syn::Lit::Int(i) if ty.is_integer() => i
+            .base10_parse::<i64>()
+            .ok()
+            .map(|n| DefaultValue::Int(if neg { -n } else { n })),
+        syn::Lit::Int(i) if ty.is_float() => i
+            .base10_parse::<f64>()
+            .ok()
+            .map(|n| DefaultValue::Float(if neg { -n } else { n })),
+        syn::Lit::Float(x) if ty.is_float() => x
+            .base10_parse::<f64>()
+            .ok()
+            .map(|n| DefaultValue::Float(if neg { -n } else { n })),
+        syn::Lit::Bool(b) if ty == FieldType::Bool && !neg => Some(DefaultValue::Bool(b.value)),
+        syn::Lit::Str(s) if !neg && matches!(ty, FieldType::String | FieldType::Enum(_)) => {
+            Some(DefaultValue::Text(leak(s.value())))
+        }
+        _ => None,
+    };
+    if value.is_none() && f.typed() {
+        let example = match ty {
+            FieldType::Bool => "`default = false`",
+            FieldType::String => "`default = \"\"`",
+            FieldType::Enum(_) => "the variant's wire name, e.g. `default = \"todo\"`",
+            t if t.is_integer() => "`default = 0`",
+            t if t.is_float() => "`default = 0.0`",
+            _ => "",
+        };
+        if example.is_empty() {
+            cx.error(span, format!("`default` takes a literal; a `{}` field has none: make it `Option<…>` or fill it in a hook", type_string(&f.args.ty)));
+        } else {
+            cx.error(
+                span,
+                format!(
+                    "`default` must be a literal of the field's type ({}): {example}",
+                    type_string(&f.args.ty)
+                ),
+            );
+        }
+    }
+    value
 }
 
 /// `owner`: the caller's subject, so a `String` the server sets.

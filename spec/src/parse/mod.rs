@@ -19,6 +19,7 @@ mod messages;
 mod options;
 mod resource;
 mod types;
+mod versions;
 
 pub use enums::{parse_enum, ParsedEnum};
 pub use file::{parse_file, parse_source, Declarations};

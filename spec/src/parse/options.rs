@@ -24,6 +24,17 @@ pub(super) struct ResourceOptions {
     pub max_page_size: u32,
     pub rate_limit: RateLimitModel,
     pub access: ResourceAccess,
+    /// Older versions still served, oldest first.
+    pub previous: Vec<crate::VersionModel>,
+}
+
+impl ResourceOptions {
+    /// Every version served, oldest first.
+    pub fn served_versions(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.previous.iter().map(|p| p.version).collect();
+        v.push(self.version);
+        v
+    }
 }
 
 /// The settings of the resource `name`; `args` is `None` when the
@@ -51,6 +62,7 @@ fn default_options(default_path: String) -> ResourceOptions {
         max_page_size: defaults::MAX_PAGE_SIZE,
         rate_limit: RateLimitModel::NONE,
         access: ResourceAccess::default(),
+        previous: Vec::new(),
     }
 }
 
@@ -75,7 +87,14 @@ fn options_from_args(cx: &mut Ctxt, args: &ResourceArgs, default_path: String) -
         .as_ref()
         .map(|a| resource_access(cx, &a.value))
         .unwrap_or_default();
+    let newest = version.unwrap_or(defaults::VERSION);
+    let previous = args
+        .previous
+        .as_ref()
+        .map(|p| super::versions::previous_versions(cx, &p.value, newest))
+        .unwrap_or_default();
     ResourceOptions {
+        previous,
         // The default table follows the default path, not `path = ".."`.
         table: table.unwrap_or_else(|| default_table(&default_path)),
         path: path.unwrap_or(default_path),

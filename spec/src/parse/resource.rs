@@ -13,6 +13,7 @@ use super::ctxt::Ctxt;
 use super::field::{build_field, field_args};
 use super::messages::{reword, RESOURCE};
 use super::options::{resource_options, ResourceOptions};
+use super::versions;
 use super::{leak, leak_slice};
 use crate::*;
 use darling::ast::NestedMeta;
@@ -57,7 +58,7 @@ pub fn parse_resource(
         check::page_size_within_max(&mut cx, args.page_size.as_ref(), &options, &item.ident);
     }
     let mut seen = Seen::default();
-    let fields = build_fields(&mut cx, &mut seen, named, &options.path);
+    let fields = build_fields(&mut cx, &mut seen, named, &options);
     if let Some(named) = named {
         if fields.all_parsed {
             check::has_id(&mut cx, &seen, &item.ident, named);
@@ -83,6 +84,8 @@ fn parsed_resource(
         path: leak(options.path),
         table: leak(options.table),
         version: options.version,
+        newest: options.version,
+        previous: leak_slice(options.previous),
         cache_ttl_secs: options.cache_ttl_secs,
         client_cache_secs: options.client_cache_secs,
         page_size: options.page_size,
@@ -147,8 +150,10 @@ fn build_fields(
     cx: &mut Ctxt,
     seen: &mut Seen,
     named: Option<&syn::FieldsNamed>,
-    path: &str,
+    options: &ResourceOptions,
 ) -> Fields {
+    let served = options.served_versions();
+    let mut name_spans = Vec::new();
     let mut fields = Fields {
         models: Vec::new(),
         parsed: Vec::new(),
@@ -159,9 +164,14 @@ fn build_fields(
             fields.all_parsed = false;
             continue;
         };
-        let (model, parsed) = build_field(cx, seen, &args, path);
+        let (mut model, parsed) = build_field(cx, seen, &args, &options.path);
+        let span = versions::field_versions(cx, &args, &mut model, &served);
+        name_spans.push(span.unwrap_or_else(|| parsed.ident.span()));
         fields.models.push(model);
         fields.parsed.push(parsed);
+    }
+    if served.len() > 1 {
+        versions::names_are_distinct(cx, &fields.models, &name_spans, &served);
     }
     fields
 }
