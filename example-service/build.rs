@@ -14,22 +14,33 @@ fn main() {
     let decl = resourceful_spec::parse::parse_file(&sources)
         .unwrap_or_else(|e| panic!("reading resource declarations: {e}"));
     let version = std::env::var("CARGO_PKG_VERSION").unwrap();
-    let ts = resourceful_ts::generate(
-        &decl,
-        &resourceful_ts::Options {
-            package: "@resourceful-example/client".into(),
-            version: version.clone(),
-        },
-    );
-    write_all(&manifest.join("clients/typescript"), &ts);
-    let dart = resourceful_dart::generate(
-        &decl,
-        &resourceful_dart::Options {
-            package: "resourceful_example_client".into(),
-            version,
-        },
-    );
-    write_all(&manifest.join("clients/dart"), &dart);
+    // The newest API, and one package per older API version still served
+    // (`-v1`): an app in the field keeps the package it shipped with.
+    let newest = decl.api_versions().last().copied().unwrap_or(1);
+    for v in decl.api_versions() {
+        let (suffix, dir) = if v == newest {
+            (String::new(), String::new())
+        } else {
+            (format!("-v{v}"), format!("-v{v}"))
+        };
+        let api = decl.as_of(v);
+        let ts = resourceful_ts::generate(
+            &api,
+            &resourceful_ts::Options {
+                package: format!("@resourceful-example/client{suffix}"),
+                version: version.clone(),
+            },
+        );
+        write_all(&manifest.join(format!("clients/typescript{dir}")), &ts);
+        let dart = resourceful_dart::generate(
+            &api,
+            &resourceful_dart::Options {
+                package: format!("resourceful_example_client{}", suffix.replace('-', "_")),
+                version: version.clone(),
+            },
+        );
+        write_all(&manifest.join(format!("clients/dart{dir}")), &dart);
+    }
 }
 
 fn write_all(root: &Path, files: &[(String, String)]) {

@@ -14,12 +14,13 @@ pub async fn seed(server: &Server) -> ApiResult<()> {
         return Ok(());
     }
     let project =
-        |name: &str, key: &str, visibility, description: Option<&str>, due_on| ProjectCreate {
+        |name: &str, key: &str, visibility, description: Option<&str>, deadline| ProjectCreate {
             name: name.into(),
             key: key.into(),
             description: description.map(Into::into),
             visibility,
-            due_on,
+            deadline,
+            color: None,
         };
     let mut tx = api.begin().await?;
     let projects = tx

@@ -22,6 +22,18 @@ pub fn app(config: Config) -> App {
         .layer(tower_http::compression::CompressionLayer::new())
 }
 
+/// The committed migrations that brought the example's database to these
+/// declarations: `migrations/` in the working directory when there is
+/// one, else the crate's own (`cargo run` from anywhere in a checkout).
+/// The image sets `MIGRATIONS_DIR` instead.
+pub fn migrations_dir() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from("migrations");
+    if here.is_dir() {
+        return here;
+    }
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
+}
+
 /// The resources alone, without the rules, route and layer of [`app`]
 /// (the benchmark measures what those cost).
 pub fn resources_only(config: Config) -> App {

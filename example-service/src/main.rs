@@ -8,7 +8,10 @@ static GLOBAL: resourceful::alloc::MiMalloc = resourceful::alloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
+    if std::env::var_os("MIGRATIONS_DIR").is_none() {
+        config.migrate.dir = example_service::migrations_dir();
+    }
     resourceful::telemetry::init(&config);
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("audit") {

@@ -32,8 +32,14 @@ pub enum Visibility {
 }
 
 /// A project groups tasks.
+///
+/// Version 2 calls the planned end date `deadline` (v1: `due_on`) and adds
+/// a badge `color`; v1 stays served, with its retirement announced, and
+/// both read and write the same rows.
 #[api_resource(
     path = "projects",
+    version = 2,
+    previous(v1(deprecated = "2026-12-01", sunset = "2027-06-30")),
     cache_ttl = "10m",
     // Projects change seldom: clients may reuse a read for 30 s.
     client_cache = "30s",
@@ -54,8 +60,11 @@ pub struct Project {
     #[api(filter)]
     pub visibility: Visibility,
     /// Planned end date.
-    #[api(filter, sort)]
-    pub due_on: Option<NaiveDate>,
+    #[api(filter, sort, renamed_from = "due_on", name_in(v1 = "due_on"))]
+    pub deadline: Option<NaiveDate>,
+    /// The project's badge colour, `#rrggbb`.
+    #[api(added_in = 2, pattern = "#[0-9a-f]{6}")]
+    pub color: Option<String>,
     #[api(created_at, sort)]
     pub created_at: DateTime<Utc>,
     #[api(updated_at, sort)]

@@ -33,7 +33,10 @@ pub fn script(
         own_transaction: false,
     };
     let mut rebuilt: Vec<&'static ResourceModel> = Vec::new();
+    // Each change's down, undone in the reverse order of the ups.
+    let mut downs: Vec<Vec<String>> = Vec::new();
     for c in changes {
+        let mark = s.down.len();
         match (c, d) {
             (Change::AddColumn { model, field }, _) => {
                 let t = quote(d, model.table);
@@ -74,6 +77,13 @@ pub fn script(
                     quote(d, field.column),
                     quote(d, from)
                 ));
+                if index_statement(model, field, d).is_some() {
+                    s.down.push(format!(
+                        "CREATE INDEX IF NOT EXISTS {} ON {t} ({})",
+                        quote(d, &old_index),
+                        quote(d, from)
+                    ));
+                }
             }
             (
                 Change::AllowVariants {
@@ -173,7 +183,9 @@ pub fn script(
             }
             (Change::Refused { .. }, _) => unreachable!("refused changes are never planned"),
         }
+        downs.push(s.down.drain(mark..).collect());
     }
+    s.down = downs.into_iter().rev().flatten().collect();
     if !rebuilt.is_empty() {
         s.own_transaction = true;
         let mut up = vec!["PRAGMA foreign_keys = OFF".to_string(), "BEGIN".to_string()];

@@ -52,17 +52,17 @@ export const commentResource: ResourceDescriptor = {
  */
 export type CommentApi = ResourceApi<CommentTypes>;
 
-/** Static facts about {@link Project} (`/v1/projects`). */
+/** Static facts about {@link Project} (`/v2/projects`). */
 export const projectResource: ResourceDescriptor = {
   name: "Project",
-  route: "/v1/projects",
+  route: "/v2/projects",
   idField: "id",
   pageSize: 50,
   maxPageSize: 500,
 };
 
 /**
- * The operations on /v1/projects: `list`, `pages`, `items`, `listAll`, `get`, `create`,
+ * The operations on /v2/projects: `list`, `pages`, `items`, `listAll`, `get`, `create`,
  * `createMany`, `replace`, `update`, `delete`.
  *
  * Access:
@@ -128,7 +128,11 @@ export class ApiClient {
    */
   readonly comments: CommentApi;
   /**
-   * A project groups tasks. `/v1/projects`
+   * A project groups tasks.
+   *
+   * Version 2 calls the planned end date `deadline` (v1: `due_on`) and adds
+   * a badge `color`; v1 stays served, with its retirement announced, and
+   * both read and write the same rows. `/v2/projects`
    *
    * Access: read: any signed-in caller. create: requires role `editor`. update: requires role
    * `editor`. delete: requires role `editor`.

@@ -238,12 +238,16 @@ export interface CommentTypes extends ResourceTypes {
   sort: CommentSort;
 }
 
-// ---- Project (/v1/projects) -----------------------------------------
+// ---- Project (/v2/projects) -----------------------------------------
 
 /**
  * A project groups tasks.
  *
- * `/v1/projects`: 50 per page by default, at most 500.
+ * Version 2 calls the planned end date `deadline` (v1: `due_on`) and adds
+ * a badge `color`; v1 stays served, with its retirement announced, and
+ * both read and write the same rows.
+ *
+ * `/v2/projects`: 50 per page by default, at most 500.
  *
  * Access: read: any signed-in caller. create: requires role `editor`. update: requires role
  * `editor`. delete: requires role `editor`.
@@ -277,7 +281,13 @@ export interface Project {
    *
    * Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`. Filterable, sortable.
    */
-  due_on: string | null;
+  deadline: string | null;
+  /**
+   * The project's badge colour, `#rrggbb`.
+   *
+   * Matches `#[0-9a-f]{6}` (the whole value).
+   */
+  color: string | null;
   /**
    * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
    * input. Set by the server on create. Sortable.
@@ -293,7 +303,7 @@ export interface Project {
 /** The id of a {@link Project}. */
 export type ProjectId = number;
 
-/** Body of `POST /v1/projects` (create). Optional fields may be left out (they are stored as null). */
+/** Body of `POST /v2/projects` (create). Optional fields may be left out (they are stored as null). */
 export interface ProjectCreate {
   /**
    * Unique, human-readable name.
@@ -316,10 +326,16 @@ export interface ProjectCreate {
    *
    * Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`.
    */
-  due_on?: string | null;
+  deadline?: string | null;
+  /**
+   * The project's badge colour, `#rrggbb`.
+   *
+   * Matches `#[0-9a-f]{6}` (the whole value).
+   */
+  color?: string | null;
 }
 
-/** Body of `PUT /v1/projects/{id}` (replace): every field; optional fields left out become null. */
+/** Body of `PUT /v2/projects/{id}` (replace): every field; optional fields left out become null. */
 export interface ProjectReplace {
   /**
    * Unique, human-readable name.
@@ -342,11 +358,17 @@ export interface ProjectReplace {
    *
    * Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`.
    */
-  due_on?: string | null;
+  deadline?: string | null;
+  /**
+   * The project's badge colour, `#rrggbb`.
+   *
+   * Matches `#[0-9a-f]{6}` (the whole value).
+   */
+  color?: string | null;
 }
 
 /**
- * Body of `PATCH /v1/projects/{id}` (JSON merge patch): only the given fields change; `null` clears
+ * Body of `PATCH /v2/projects/{id}` (JSON merge patch): only the given fields change; `null` clears
  * an optional field.
  */
 export interface ProjectPatch {
@@ -371,11 +393,17 @@ export interface ProjectPatch {
    *
    * Calendar date `YYYY-MM-DD`, e.g. `2025-01-31`.
    */
-  due_on?: string | null;
+  deadline?: string | null;
+  /**
+   * The project's badge colour, `#rrggbb`.
+   *
+   * Matches `#[0-9a-f]{6}` (the whole value).
+   */
+  color?: string | null;
 }
 
 /**
- * Filters of `GET /v1/projects` (`field[op]=value`). A bare value means `eq`; `null` means
+ * Filters of `GET /v2/projects` (`field[op]=value`). A bare value means `eq`; `null` means
  * `is_null: true` (optional fields). Conditions are combined with AND.
  */
 export interface ProjectFilter {
@@ -394,16 +422,16 @@ export interface ProjectFilter {
   /** Operators: `eq`, `ne`, `in`, `nin`. */
   visibility?: Visibility | Ops<Visibility, "eq" | "ne" | "in" | "nin">;
   /** Operators: `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in`, `nin`, `is_null`. */
-  due_on?: string | null | Ops<string, "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "nin" | "is_null">;
+  deadline?: string | null | Ops<string, "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "nin" | "is_null">;
 }
 
-/** Fields `GET /v1/projects` can sort on. */
-export type ProjectSortField = "id" | "name" | "due_on" | "created_at" | "updated_at";
+/** Fields `GET /v2/projects` can sort on. */
+export type ProjectSortField = "id" | "name" | "deadline" | "created_at" | "updated_at";
 
 /** A sort key: the field, or `-field` for descending. Nulls sort last; the id breaks ties. */
 export type ProjectSort = ProjectSortField | `-${ProjectSortField}`;
 
-/** Parameters of `GET /v1/projects`. */
+/** Parameters of `GET /v2/projects`. */
 export type ProjectListParams = ListParams<ProjectFilter, ProjectSort>;
 
 /** Every type of {@link Project}, bundled for the generic client and hooks. */
@@ -456,7 +484,7 @@ export interface Task {
    */
   estimate_hours: number | null;
   /**
-   * Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item
+   * Integer. References a {@link Project} by id (`/v2/projects`); deleting it deletes this item
    * too. Filterable.
    */
   project_id: number;
@@ -500,7 +528,7 @@ export interface TaskCreate {
    * From 0 to 1000.
    */
   estimate_hours?: number | null;
-  /** Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item too. */
+  /** Integer. References a {@link Project} by id (`/v2/projects`); deleting it deletes this item too. */
   project_id: number;
   /**
    * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
@@ -529,7 +557,7 @@ export interface TaskReplace {
    * From 0 to 1000.
    */
   estimate_hours?: number | null;
-  /** Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item too. */
+  /** Integer. References a {@link Project} by id (`/v2/projects`); deleting it deletes this item too. */
   project_id: number;
   /**
    * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on
@@ -561,7 +589,7 @@ export interface TaskPatch {
    * From 0 to 1000.
    */
   estimate_hours?: number | null;
-  /** Integer. References a {@link Project} by id (`/v1/projects`); deleting it deletes this item too. */
+  /** Integer. References a {@link Project} by id (`/v2/projects`); deleting it deletes this item too. */
   project_id?: number;
   /**
    * RFC 3339 date-time, sent in UTC as `2025-01-31T12:00:00.000000Z`; any offset is accepted on

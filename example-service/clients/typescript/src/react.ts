@@ -249,7 +249,7 @@ export function useDeleteComment(options?: MutationHookOptions<void, DeleteVaria
   return useDeleteMutation(useApiClient(client).comments, commentKeys, rest);
 }
 
-// ---- Project (/v1/projects) -----------------------------------------
+// ---- Project (/v2/projects) -----------------------------------------
 
 /**
  * Query keys of Project: `projectKeys.all`, `.lists()`, `.list(params)`, `.infinite(params)`,
@@ -258,7 +258,7 @@ export function useDeleteComment(options?: MutationHookOptions<void, DeleteVaria
 export const projectKeys = resourceKeys<ProjectTypes, "projects">("projects");
 
 /**
- * One Project (`GET /v1/projects/{id}`); waits while `id` is null or undefined.
+ * One Project (`GET /v2/projects/{id}`); waits while `id` is null or undefined.
  *
  * Access: Any signed-in caller.
  */
@@ -268,7 +268,7 @@ export function useProject<TData = Project>(id: ProjectId | null | undefined, op
 }
 
 /**
- * One page of Project items (`GET /v1/projects`).
+ * One page of Project items (`GET /v2/projects`).
  *
  * Access: Any signed-in caller.
  */

@@ -69,7 +69,11 @@ class ApiClient {
 
   final ApiCore _core;
 
-  /// `/v1/projects`: A project groups tasks.
+  /// `/v2/projects`: A project groups tasks.
+  ///
+  /// Version 2 calls the planned end date `deadline` (v1: `due_on`) and adds
+  /// a badge `color`; v1 stays served, with its retirement announced, and
+  /// both read and write the same rows.
   ///
   /// Access: read: any signed-in caller. create: requires role `editor`.
   /// update: requires role `editor`. delete: requires role `editor`.

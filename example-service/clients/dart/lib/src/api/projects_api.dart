@@ -4,10 +4,14 @@ import '../models/project.dart';
 import '../runtime/core.dart';
 import '../runtime/json.dart' as _rt;
 
-/// `/v1/projects`: A project groups tasks.
+/// `/v2/projects`: A project groups tasks.
 ///
-/// Filterable: `id`, `name`, `key`, `visibility`, `due_on`. Sortable: `id`,
-/// `name`, `due_on`, `created_at`, `updated_at`. Pages of 50 by default, at
+/// Version 2 calls the planned end date `deadline` (v1: `due_on`) and adds
+/// a badge `color`; v1 stays served, with its retirement announced, and
+/// both read and write the same rows.
+///
+/// Filterable: `id`, `name`, `key`, `visibility`, `deadline`. Sortable: `id`,
+/// `name`, `deadline`, `created_at`, `updated_at`. Pages of 50 by default, at
 /// most 500. The server lets clients reuse a read for 30 s (`Cache-Control:
 /// max-age`).
 ///
@@ -22,7 +26,7 @@ class ProjectsApi extends ResourceApi<Project, int, ProjectCreate, ProjectPatch,
       : super(
           core,
           resource: 'projects',
-          route: '/v1/projects',
+          route: '/v2/projects',
           idField: 'id',
           fromJson: (json) => Project.fromJson(json),
           idOf: (item) => item.id,

@@ -7,6 +7,10 @@ import '../runtime/query.dart';
 import 'enums.dart';
 
 /// A project groups tasks.
+///
+/// Version 2 calls the planned end date `deadline` (v1: `due_on`) and adds
+/// a badge `color`; v1 stays served, with its retirement announced, and
+/// both read and write the same rows.
 class Project {
   const Project({
     required this.id,
@@ -15,7 +19,8 @@ class Project {
     this.description,
     required this.visibility,
     this.visibilityRaw,
-    this.dueOn,
+    this.deadline,
+    this.color,
     required this.createdAt,
     required this.updatedAt,
     this.extra = const <String, dynamic>{},
@@ -31,10 +36,11 @@ class Project {
         description: _rt.readStringOrNull(json, 'description'),
         visibility: _rt.readEnum<Visibility>(json, 'visibility', VisibilityWire.fromWireOrUnknown),
         visibilityRaw: _rt.unknownWire(json, 'visibility', VisibilityWire.tryFromWire),
-        dueOn: _rt.readDateOrNull(json, 'due_on'),
+        deadline: _rt.readDateOrNull(json, 'deadline'),
+        color: _rt.readStringOrNull(json, 'color'),
         createdAt: _rt.readDateTime(json, 'created_at'),
         updatedAt: _rt.readDateTime(json, 'updated_at'),
-        extra: _rt.extraFields(json, const <String>{'id', 'name', 'key', 'description', 'visibility', 'due_on', 'created_at', 'updated_at'}),
+        extra: _rt.extraFields(json, const <String>{'id', 'name', 'key', 'description', 'visibility', 'deadline', 'color', 'created_at', 'updated_at'}),
       );
 
   /// The id.
@@ -60,9 +66,12 @@ class Project {
   final String? visibilityRaw;
 
   /// Planned end date.
+  final DateTime? deadline;
+
+  /// The project's badge colour, `#rrggbb`.
   ///
-  /// Wire name `due_on`.
-  final DateTime? dueOn;
+  /// Matches `#[0-9a-f]{6}`.
+  final String? color;
 
   /// Wire name `created_at`. Set by the server.
   final DateTime createdAt;
@@ -82,7 +91,8 @@ class Project {
         'key': key,
         'description': description,
         'visibility': visibilityRaw ?? visibility.wire,
-        'due_on': _rt.formatDateOrNull(dueOn),
+        'deadline': _rt.formatDateOrNull(deadline),
+        'color': color,
         'created_at': _rt.formatDateTime(createdAt),
         'updated_at': _rt.formatDateTime(updatedAt),
       };
@@ -95,7 +105,8 @@ class Project {
     String? key,
     Optional<String?>? description,
     Visibility? visibility,
-    Optional<DateTime?>? dueOn,
+    Optional<DateTime?>? deadline,
+    Optional<String?>? color,
     DateTime? createdAt,
     DateTime? updatedAt,
   }) =>
@@ -106,7 +117,8 @@ class Project {
         description: description == null ? this.description : description.value,
         visibility: visibility ?? this.visibility,
         visibilityRaw: visibility == null ? visibilityRaw : null,
-        dueOn: dueOn == null ? this.dueOn : dueOn.value,
+        deadline: deadline == null ? this.deadline : deadline.value,
+        color: color == null ? this.color : color.value,
         createdAt: createdAt ?? this.createdAt,
         updatedAt: updatedAt ?? this.updatedAt,
         extra: extra,
@@ -122,16 +134,17 @@ class Project {
           other.description == this.description &&
           other.visibility == this.visibility &&
           other.visibilityRaw == this.visibilityRaw &&
-          other.dueOn == this.dueOn &&
+          other.deadline == this.deadline &&
+          other.color == this.color &&
           other.createdAt == this.createdAt &&
           other.updatedAt == this.updatedAt &&
           _rt.jsonEquals(other.extra, extra);
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[id, name, key, description, visibility, visibilityRaw, dueOn, createdAt, updatedAt]);
+  int get hashCode => Object.hashAll(<Object?>[id, name, key, description, visibility, visibilityRaw, deadline, color, createdAt, updatedAt]);
 
   @override
-  String toString() => 'Project(id: $id, name: $name, key: $key, description: $description, visibility: $visibility, dueOn: $dueOn, createdAt: $createdAt, updatedAt: $updatedAt)';
+  String toString() => 'Project(id: $id, name: $name, key: $key, description: $description, visibility: $visibility, deadline: $deadline, color: $color, createdAt: $createdAt, updatedAt: $updatedAt)';
 }
 
 /// The body of `client.projects.create` and `replace`: every field a client may
@@ -144,7 +157,8 @@ class ProjectCreate implements JsonInput {
     this.description,
     required this.visibility,
     this.visibilityRaw,
-    this.dueOn,
+    this.deadline,
+    this.color,
   });
 
   /// The writable fields of [model], e.g. to edit them for a replace.
@@ -154,7 +168,8 @@ class ProjectCreate implements JsonInput {
         description: model.description,
         visibility: model.visibility,
         visibilityRaw: model.visibilityRaw,
-        dueOn: model.dueOn,
+        deadline: model.deadline,
+        color: model.color,
       );
 
   /// Unique, human-readable name.
@@ -177,9 +192,12 @@ class ProjectCreate implements JsonInput {
   final String? visibilityRaw;
 
   /// Planned end date.
+  final DateTime? deadline;
+
+  /// The project's badge colour, `#rrggbb`.
   ///
-  /// Wire name `due_on`.
-  final DateTime? dueOn;
+  /// Matches `#[0-9a-f]{6}`.
+  final String? color;
 
   @override
   Map<String, dynamic> toJson() => <String, dynamic>{
@@ -187,7 +205,8 @@ class ProjectCreate implements JsonInput {
         'key': key,
         if (description != null) 'description': description!,
         'visibility': visibilityRaw ?? visibility.wire,
-        if (dueOn != null) 'due_on': _rt.formatDate(dueOn!),
+        if (deadline != null) 'deadline': _rt.formatDate(deadline!),
+        if (color != null) 'color': color!,
       };
 
   @override
@@ -199,13 +218,14 @@ class ProjectCreate implements JsonInput {
           other.description == this.description &&
           other.visibility == this.visibility &&
           other.visibilityRaw == this.visibilityRaw &&
-          other.dueOn == this.dueOn;
+          other.deadline == this.deadline &&
+          other.color == this.color;
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[name, key, description, visibility, visibilityRaw, dueOn]);
+  int get hashCode => Object.hashAll(<Object?>[name, key, description, visibility, visibilityRaw, deadline, color]);
 
   @override
-  String toString() => 'ProjectCreate(name: $name, key: $key, description: $description, visibility: $visibility, dueOn: $dueOn)';
+  String toString() => 'ProjectCreate(name: $name, key: $key, description: $description, visibility: $visibility, deadline: $deadline, color: $color)';
 }
 
 /// The body of `client.projects.update` (a JSON merge patch): only the fields given
@@ -217,7 +237,8 @@ class ProjectPatch implements JsonInput {
     this.key,
     this.description,
     this.visibility,
-    this.dueOn,
+    this.deadline,
+    this.color,
   });
 
   /// Unique, human-readable name.
@@ -236,12 +257,15 @@ class ProjectPatch implements JsonInput {
   final Visibility? visibility;
 
   /// Planned end date.
+  final Optional<DateTime?>? deadline;
+
+  /// The project's badge colour, `#rrggbb`.
   ///
-  /// Wire name `due_on`.
-  final Optional<DateTime?>? dueOn;
+  /// Matches `#[0-9a-f]{6}`.
+  final Optional<String?>? color;
 
   /// Whether no field is set.
-  bool get isEmpty => name == null && key == null && description == null && visibility == null && dueOn == null;
+  bool get isEmpty => name == null && key == null && description == null && visibility == null && deadline == null && color == null;
 
   @override
   Map<String, dynamic> toJson() => <String, dynamic>{
@@ -249,7 +273,8 @@ class ProjectPatch implements JsonInput {
         if (key != null) 'key': key!,
         if (description != null) 'description': description!.value,
         if (visibility != null) 'visibility': visibility!.wire,
-        if (dueOn != null) 'due_on': _rt.formatDateOrNull(dueOn!.value),
+        if (deadline != null) 'deadline': _rt.formatDateOrNull(deadline!.value),
+        if (color != null) 'color': color!.value,
       };
 
   @override
@@ -260,13 +285,14 @@ class ProjectPatch implements JsonInput {
           other.key == this.key &&
           other.description == this.description &&
           other.visibility == this.visibility &&
-          other.dueOn == this.dueOn;
+          other.deadline == this.deadline &&
+          other.color == this.color;
 
   @override
-  int get hashCode => Object.hashAll(<Object?>[name, key, description, visibility, dueOn]);
+  int get hashCode => Object.hashAll(<Object?>[name, key, description, visibility, deadline, color]);
 
   @override
-  String toString() => 'ProjectPatch(name: $name, key: $key, description: $description, visibility: $visibility, dueOn: $dueOn)';
+  String toString() => 'ProjectPatch(name: $name, key: $key, description: $description, visibility: $visibility, deadline: $deadline, color: $color)';
 }
 
 /// Conditions for `client.projects.list` and `watchList`; all must hold. Each
@@ -289,8 +315,8 @@ class ProjectFilter extends ResourceFilter {
   /// `visibility`: eq, ne, in, nin.
   late final EqualityFilter<ProjectFilter, Visibility> visibility = EqualityFilter<ProjectFilter, Visibility>(this, 'visibility', (Visibility v) => v.wire);
 
-  /// `due_on`: eq, ne, lt, lte, gt, gte, in, nin, is_null.
-  late final NullableOrderedFilter<ProjectFilter, DateTime> dueOn = NullableOrderedFilter<ProjectFilter, DateTime>(this, 'due_on', _rt.formatDate);
+  /// `deadline`: eq, ne, lt, lte, gt, gte, in, nin, is_null.
+  late final NullableOrderedFilter<ProjectFilter, DateTime> deadline = NullableOrderedFilter<ProjectFilter, DateTime>(this, 'deadline', _rt.formatDate);
 }
 
 /// Sort keys for `client.projects.list` and `watchList`; `.desc` for descending:
@@ -300,7 +326,7 @@ class ProjectSort {
 
   static const SortKey<Project> id = SortKey<Project>('id');
   static const SortKey<Project> name = SortKey<Project>('name');
-  static const SortKey<Project> dueOn = SortKey<Project>('due_on');
+  static const SortKey<Project> deadline = SortKey<Project>('deadline');
   static const SortKey<Project> createdAt = SortKey<Project>('created_at');
   static const SortKey<Project> updatedAt = SortKey<Project>('updated_at');
 }
