@@ -160,6 +160,7 @@ pub fn client(ctx: &Ctx) -> String {
     o.push_str("import 'runtime/cache.dart';\n");
     o.push_str("import 'runtime/changes.dart';\n");
     o.push_str("import 'runtime/core.dart';\n");
+    o.push_str("import 'runtime/deprecation.dart';\n");
     o.push_str("import 'runtime/default_transport.dart'\n    if (dart.library.io) 'runtime/default_transport_io.dart';\n");
     o.push_str("import 'runtime/transport.dart';\n\n");
 
@@ -195,13 +196,17 @@ pub fn client(ctx: &Ctx) -> String {
          \x20 /// `authorization: Bearer …`. [refreshToken] is called when a request is\n\
          \x20 /// answered 401: the request is sent once more with the token it returns\n\
          \x20 /// (null gives up); a second 401 throws `UnauthorizedException`. Requests\n\
-         \x20 /// answered 401 meanwhile share the one call.\n",
+         \x20 /// answered 401 meanwhile share the one call.\n\
+         \x20 ///\n\
+         \x20 /// [onDeprecation] is called once per route, the first time one of its\n\
+         \x20 /// responses announces the route's retirement (`Deprecation`, `Sunset`,\n\
+         \x20 /// `Link: <…>; rel=\"successor-version\"`), with a `DeprecationNotice`.\n",
     );
     o.push_str(
-        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n  }) {\n",
+        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n    DeprecationCallback? onDeprecation,\n  }) {\n",
     );
     o.push_str(
-        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n      getToken: getToken,\n      refreshToken: refreshToken,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
+        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n      getToken: getToken,\n      refreshToken: refreshToken,\n      onDeprecation: onDeprecation,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
     );
     o.push_str("  ApiClient._(this._core, Duration? cacheTtl)\n");
     let inits: Vec<String> = ctx

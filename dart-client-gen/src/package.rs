@@ -53,7 +53,8 @@ fn library(ctx: &Ctx) -> String {
     exports.push(
         "export 'src/runtime/core.dart' show MaintenanceApi, ResourceApi, TokenProvider;".into(),
     );
-    exports.push("export 'src/runtime/errors.dart' hide parseRetryAfter;".into());
+    exports.push("export 'src/runtime/deprecation.dart';".into());
+    exports.push("export 'src/runtime/errors.dart' hide parseHttpDate, parseRetryAfter;".into());
     exports.push("export 'src/runtime/maintenance.dart';".into());
     exports.push("export 'src/runtime/optional.dart';".into());
     exports.push("export 'src/runtime/query.dart';".into());
@@ -228,6 +229,35 @@ fn maintenance(o: &mut String, pkg: &str, m: &str, path: &str) {
     );
 }
 
+/// The README's section on retirement announcements (`onDeprecation`).
+fn retirement(o: &mut String, pkg: &str) {
+    o.push_str("## Retirement announcements\n\n");
+    o.push_str(
+        "A route the server is retiring says so in every response: `Deprecation`\n\
+         (RFC 9745, since when), `Sunset` (RFC 8594, the day it stops being served)\n\
+         and `Link: <…>; rel=\"successor-version\"` (what replaces it). Pass\n\
+         `onDeprecation` to hear of it: it is called once per route and client,\n\
+         the first time a response of that route carries `Deprecation` or\n\
+         `Sunset`, with a `DeprecationNotice`: the `route` (a resource's\n\
+         collection route, such as `/v1/projects`, stands for its records too),\n\
+         `deprecatedAt` and `sunset` (each null when not announced), `successor` (a\n\
+         `Uri` resolved against the request's URL, or null). The calls go on\n\
+         working until the sunset. An exception thrown by the callback never\n\
+         fails the request: it goes to the current `Zone` as an uncaught error\n\
+         (in Flutter, to `FlutterError`/`PlatformDispatcher.onError`).\n\n```dart\n",
+    );
+    let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
+    o.push_str(
+        "/// A client that tells the app's log (or crash reporter) about routes\n\
+         /// it still uses that the server is retiring.\n\
+         ApiClient announcingClient(String baseUrl, void Function(String) log) => ApiClient(\n\
+         \x20     baseUrl: baseUrl,\n\
+         \x20     onDeprecation: (notice) => log('${notice.route} is deprecated since ${notice.deprecatedAt}; '\n\
+         \x20         'it ends ${notice.sunset ?? 'at no announced date'}, use ${notice.successor}'),\n\
+         \x20   );\n```\n\n",
+    );
+}
+
 fn readme(ctx: &Ctx) -> String {
     let pkg = &ctx.opts.package;
     let mut o = String::new();
@@ -248,6 +278,8 @@ fn readme(ctx: &Ctx) -> String {
          \x20 for `StreamBuilder`, Riverpod and Bloc\n\
          - maintenance windows: the schedule, the windows each response\n\
          \x20 announces (a stream), `MaintenanceException` for refused requests\n\
+         - retirement announcements (`Deprecation`, `Sunset`, the successor\n\
+         \x20 version) reported once per route (`onDeprecation`)\n\
          - the HTTP transport behind a small interface: `dart:io` by default,\n\
          \x20 `package:http` or `dio` (for Flutter web) in a few lines\n\n\
          Dart 2.16 or later, no dependencies.\n\n",
@@ -505,6 +537,7 @@ fn readme(ctx: &Ctx) -> String {
     );
 
     maintenance(&mut o, pkg, m, r.model.path);
+    retirement(&mut o, pkg);
 
     // Cache.
     o.push_str("## Cache\n\n");

@@ -14,6 +14,10 @@ const RUNTIME: &[(&str, &str)] = &[
     ),
     ("core.dart", include_str!("../templates/runtime/core.dart")),
     (
+        "deprecation.dart",
+        include_str!("../templates/runtime/deprecation.dart"),
+    ),
+    (
         "default_transport.dart",
         include_str!("../templates/runtime/default_transport.dart"),
     ),

@@ -513,3 +513,53 @@ fn a_client_without_resources_still_has_maintenance() {
         "{client}"
     );
 }
+
+#[test]
+fn retirement_announcements_reach_the_app() {
+    let files = gen();
+    let client = file(&files, "lib/src/client.dart");
+    assert!(client.contains("import 'runtime/deprecation.dart';\n"));
+    assert!(client.contains(
+        "    TokenProvider? refreshToken,\n    DeprecationCallback? onDeprecation,\n  }) {\n"
+    ));
+    assert!(client.contains(
+        "      refreshToken: refreshToken,\n      onDeprecation: onDeprecation,\n    );\n"
+    ));
+    assert!(client.contains("/// [onDeprecation] is called once per route"));
+    let lib = file(&files, "lib/demo_client.dart");
+    assert!(lib.contains("export 'src/runtime/deprecation.dart';"));
+    assert!(lib.contains("export 'src/runtime/errors.dart' hide parseHttpDate, parseRetryAfter;"));
+    let d = file(&files, "lib/src/runtime/deprecation.dart");
+    assert!(d.starts_with(HEADER));
+    assert!(d.contains("typedef DeprecationCallback = void Function(DeprecationNotice notice);"));
+    assert!(d.contains("static DeprecationNotice? fromHeaders(String route, Uri url, Map<String, String> headers) {"));
+    assert!(d.contains("headers['deprecation']") && d.contains("headers['sunset']"));
+    assert!(d.contains("rels.contains('successor-version')"));
+    assert!(!d.contains("import 'dart:io'"));
+    let core = file(&files, "lib/src/runtime/core.dart");
+    assert!(core.contains("this.onDeprecation,\n  })"));
+    // Every answer is looked at, errors included, before its status.
+    assert!(core.contains(
+        "        _noteAnnouncement(response);\n        _noteDeprecation(request, response);\n"
+    ));
+    assert!(core.contains("if (_deprecatedRoutes.contains(route)) return;"));
+    let errors = file(&files, "lib/src/runtime/errors.dart");
+    assert!(errors.contains("DateTime? parseHttpDate(String s) {"));
+    assert!(!errors.contains("_parseHttpDate"));
+    let r = file(&files, "README.md");
+    assert!(r.contains("## Retirement announcements\n"));
+    assert!(r.contains(
+        "import 'package:demo_client/demo_client.dart';\n\n/// A client that tells the app's log"
+    ));
+    assert!(r.contains("      onDeprecation: (notice) => log("));
+    assert!(r.contains("(`onDeprecation`)"));
+    let sections: Vec<&str> = r.lines().filter(|l| l.starts_with("## ")).collect();
+    let at = |s: &str| {
+        sections
+            .iter()
+            .position(|l| *l == s)
+            .unwrap_or_else(|| panic!("{s} in {sections:?}"))
+    };
+    assert!(at("## Maintenance windows") < at("## Retirement announcements"));
+    assert!(at("## Retirement announcements") < at("## Cache"));
+}

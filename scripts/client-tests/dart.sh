@@ -4,15 +4,21 @@
 # SQLite database, mints development tokens (POST /dev/token) for ana
 # (editor), ben (no role) and root (admin), runs
 # example-service/client-tests/dart (the tests, the example program, the
-# README snippet check) and ends with `dart: N passed, M failed`.
+# README snippet check of both packages) and ends with
+# `dart: N passed, M failed`.
+#
+# Two packages are generated: example-service/clients/dart (the newest API)
+# and example-service/clients/dart-v1 (the API as of v1). The suite written
+# for v1 runs with the v1 package; versions_test.dart uses both.
 #
 # Expects `cargo build -p example-service` to have run (it also regenerates
-# example-service/clients/dart). DART_TEST_FILTER=text runs matching tests.
+# both packages). DART_TEST_FILTER=text runs matching tests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 TESTS="$ROOT/example-service/client-tests/dart"
 PKG="$ROOT/example-service/clients/dart"
+PKG_V1="$ROOT/example-service/clients/dart-v1"
 BIN="${EXAMPLE_SERVICE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/example-service}"
 
 passed=0
@@ -32,8 +38,10 @@ die() {
 DART=$(bash "$ROOT/scripts/client-tests/dart-vm.sh") || die "no Dart VM could be provided"
 [ -x "$BIN" ] || die "$BIN is missing: run cargo build -p example-service first"
 [ -f "$PKG/pubspec.yaml" ] || die "$PKG is missing: the build did not generate the Dart client"
+[ -f "$PKG_V1/pubspec.yaml" ] || die "$PKG_V1 is missing: the build did not generate the v1 Dart client"
 
-# Resolve package:resourceful_example_client without pub.
+# Resolve package:resourceful_example_client (the newest API) and
+# package:resourceful_example_client_v1 (the API as of v1) without pub.
 mkdir -p "$TESTS/.dart_tool"
 cat > "$TESTS/.dart_tool/package_config.json" <<'JSON'
 {
@@ -42,6 +50,12 @@ cat > "$TESTS/.dart_tool/package_config.json" <<'JSON'
     {
       "name": "resourceful_example_client",
       "rootUri": "../../../clients/dart",
+      "packageUri": "lib/",
+      "languageVersion": "2.16"
+    },
+    {
+      "name": "resourceful_example_client_v1",
+      "rootUri": "../../../clients/dart-v1",
       "packageUri": "lib/",
       "languageVersion": "2.16"
     }
@@ -131,20 +145,24 @@ else
   sed 's/^/     /' "$WORK/example.txt"
 fi
 
-# The README's snippets compile against the package (and stand-ins for
-# Flutter, http, dio, Riverpod, Bloc and shared_preferences).
-set +e
-"$DART" readme_check.dart >"$WORK/readme.txt" 2>&1
-status=$?
-set -e
-if [ "$status" = 0 ] && grep -q '^README snippets compile' "$WORK/readme.txt"; then
-  passed=$((passed + 1))
-  echo "ok   readme_check.dart: $(head -1 "$WORK/readme.txt")"
-else
-  failed=$((failed + 1))
-  echo "FAIL readme_check.dart (status $status)"
-  sed 's/^/     /' "$WORK/readme.txt"
-fi
+# Each package's README snippets compile against that package (and
+# stand-ins for Flutter, http, dio, Riverpod, Bloc and shared_preferences).
+for pkg in resourceful_example_client:dart resourceful_example_client_v1:dart-v1; do
+  name=${pkg%%:*}
+  folder=${pkg#*:}
+  set +e
+  "$DART" readme_check.dart "$name" "$folder" >"$WORK/readme.txt" 2>&1
+  status=$?
+  set -e
+  if [ "$status" = 0 ] && grep -q '^README snippets compile' "$WORK/readme.txt"; then
+    passed=$((passed + 1))
+    echo "ok   readme_check.dart ($folder): $(head -1 "$WORK/readme.txt")"
+  else
+    failed=$((failed + 1))
+    echo "FAIL readme_check.dart ($folder, status $status)"
+    sed 's/^/     /' "$WORK/readme.txt"
+  fi
+done
 
 if [ "$failed" != 0 ]; then
   echo "--- service log (last 40 lines) ---"

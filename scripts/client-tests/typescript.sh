@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Tests the generated TypeScript client (example-service/clients/typescript)
-# against the real example service:
-#   1. type-checks the generated package with its own strict settings,
-#   2. type-checks app code written against it (the README's examples and
-#      example-service/client-tests/typescript/examples),
-#   3. runs the node test suite (CRUD, filters, pagination, ETag cache,
-#      errors, bearer tokens and permissions, React hooks) against a fresh
-#      service on a free port, as callers whose tokens come from the
-#      service's development issuer (POST /dev/token): ana (editor), ben
-#      (no role) and root (admin).
+# Tests the generated TypeScript clients against the real example service.
+# There is one package per API version: example-service/clients/typescript
+# (`@resourceful-example/client`, the newest API) and
+# example-service/clients/typescript-v1 (`@resourceful-example/client-v1`,
+# the API as of v1, which the service still serves). This
+#   1. type-checks each generated package with its own strict settings,
+#   2. type-checks app code written against them (each package's README
+#      examples, and example-service/client-tests/typescript/examples
+#      against the v1 package),
+#   3. runs the node test suite against a fresh service on a free port: the
+#      existing suite (CRUD, filters, pagination, ETag cache, errors, bearer
+#      tokens and permissions, React hooks) with the v1 package, which must
+#      keep working against the new server, and test/versions.test.ts with
+#      both packages side by side (one table, two representations, the v1
+#      retirement announcement, a document per version). The callers' tokens
+#      come from the service's development issuer (POST /dev/token): ana
+#      (editor), ben (no role) and root (admin).
 # Expects target/debug/example-service to be built already (building it
-# also regenerates the client). Node.js and npm are required: without them
+# also regenerates the clients). Node.js and npm are required: without them
 # this fails, it never skips. The closing line reads
 # `typescript: N passed, M failed`, where each type-check counts as one.
 set -uo pipefail
@@ -30,7 +37,9 @@ command -v npm >/dev/null || fail "npm is not installed (it comes with Node.js)"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || fail "Node.js $(node --version) is too old: 20 or newer is required"
 [ -x "$BIN" ] || fail "$BIN is missing: run 'cargo build -p example-service' first"
-[ -f "$ROOT/example-service/clients/typescript/package.json" ] || fail "the generated client is missing: build example-service first"
+for pkg in typescript typescript-v1; do
+  [ -f "$ROOT/example-service/clients/$pkg/package.json" ] || fail "the generated client clients/$pkg is missing: build example-service first"
+done
 
 echo "==> installing the test project's dependencies"
 cd "$PROJECT"
@@ -67,11 +76,20 @@ check() { # name, command...
 }
 
 TSC="$PROJECT/node_modules/.bin/tsc"
-check "type-check the generated package (strict, ES library only)" "$TSC" -p tsconfig.package.json
-check "type-check the README examples and examples/" sh -c "node scripts/extract-readme.js && '$TSC' -p tsconfig.examples.json"
+check "type-check the generated package of the newest API (strict, ES library only)" "$TSC" -p tsconfig.package.json
+check "type-check the generated package of the API as of v1 (strict, ES library only)" "$TSC" -p tsconfig.package-v1.json
+check "type-check the newest package's README examples" sh -c "node scripts/extract-readme.js typescript && '$TSC' -p tsconfig.examples.json"
+check "type-check the v1 package's README examples and examples/" sh -c "node scripts/extract-readme.js typescript-v1 && '$TSC' -p tsconfig.examples-v1.json"
 compiled=0
 rm -rf build/clients build/client-tests
-check "compile the tests with the package's sources" "$TSC" -p tsconfig.json && [ -f build/client-tests/typescript/test/crud.test.js ] && compiled=1
+if check "compile the tests with the packages' sources" "$TSC" -p tsconfig.json; then
+  if [ -f build/client-tests/typescript/test/crud.test.js ] && [ -f build/client-tests/typescript/test/versions.test.js ]; then
+    compiled=1
+  else
+    echo "the compiled tests are not where the runner looks (build/client-tests/typescript/test)" >&2
+    failed=$((failed + 1))
+  fi
+fi
 
 if [ "$compiled" = 1 ]; then
   echo "==> starting the example service"

@@ -395,7 +395,7 @@ Duration? parseRetryAfter(String? value, {DateTime? now}) {
   final v = value.trim();
   final seconds = int.tryParse(v);
   if (seconds != null) return seconds < 0 ? null : Duration(seconds: seconds);
-  final at = _parseHttpDate(v);
+  final at = parseHttpDate(v);
   if (at == null) return null;
   final d = at.difference((now ?? DateTime.now()).toUtc());
   return d.isNegative ? Duration.zero : d;
@@ -407,7 +407,7 @@ const List<String> _months = [
 ];
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate).
-DateTime? _parseHttpDate(String s) {
+DateTime? parseHttpDate(String s) {
   final m = RegExp(r'^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$')
       .firstMatch(s);
   if (m == null) return null;

@@ -2,8 +2,8 @@
 // as typed exceptions, owner-only bookmarks, server-set comment authors,
 // one refresh per 401, and a cache that never crosses callers.
 
-import 'package:resourceful_example_client/io.dart';
-import 'package:resourceful_example_client/resourceful_example_client.dart';
+import 'package:resourceful_example_client_v1/io.dart';
+import 'package:resourceful_example_client_v1/resourceful_example_client_v1.dart';
 
 import 'harness.dart';
 import 'live_test.dart' show Rig, newProject, signedIn, taskInput, tokenOf, uniqueKey;

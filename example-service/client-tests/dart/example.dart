@@ -8,7 +8,7 @@
 import 'dart:async';
 import 'dart:io';
 
-import 'package:resourceful_example_client/resourceful_example_client.dart';
+import 'package:resourceful_example_client_v1/resourceful_example_client_v1.dart';
 
 import 'tokens.dart';
 

@@ -4,8 +4,8 @@
 
 import 'dart:math';
 
-import 'package:resourceful_example_client/io.dart';
-import 'package:resourceful_example_client/resourceful_example_client.dart';
+import 'package:resourceful_example_client_v1/io.dart';
+import 'package:resourceful_example_client_v1/resourceful_example_client_v1.dart';
 
 import 'harness.dart';
 import 'support.dart';

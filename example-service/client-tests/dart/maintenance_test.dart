@@ -8,8 +8,8 @@ import 'dart:convert';
 import 'dart:io';
 import 'dart:math';
 
-import 'package:resourceful_example_client/io.dart';
-import 'package:resourceful_example_client/resourceful_example_client.dart';
+import 'package:resourceful_example_client_v1/io.dart';
+import 'package:resourceful_example_client_v1/resourceful_example_client_v1.dart';
 
 import 'harness.dart';
 import 'live_test.dart' show newProject, signedIn, taskInput;

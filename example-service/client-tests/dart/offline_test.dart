@@ -3,7 +3,7 @@
 
 import 'dart:convert';
 
-import 'package:resourceful_example_client/resourceful_example_client.dart';
+import 'package:resourceful_example_client_v1/resourceful_example_client_v1.dart';
 
 import 'harness.dart';
 import 'support.dart';

@@ -4,16 +4,22 @@
 // of their own; statement snippets (`await client…`) run together in one
 // function, in README order. Prints `README snippets compile` on success.
 //
-//   dart readme_check.dart   (from this folder)
+//   dart readme_check.dart                       (from this folder: clients/dart)
+//   dart readme_check.dart PACKAGE FOLDER        (e.g. resourceful_example_client_v1 dart-v1)
 
 import 'dart:convert';
 import 'dart:io';
 
-const String package = 'resourceful_example_client';
-
-Future<void> main() async {
+Future<void> main(List<String> args) async {
+  if (args.isNotEmpty && args.length != 2) {
+    stderr.writeln('usage: dart readme_check.dart [PACKAGE FOLDER]   (FOLDER under clients/)');
+    exit(2);
+  }
+  // The package and its folder under example-service/clients/.
+  final package = args.isEmpty ? 'resourceful_example_client' : args[0];
+  final folder = args.isEmpty ? 'dart' : args[1];
   final here = Directory.current.path;
-  final readme = File('$here/../../clients/dart/README.md').readAsStringSync();
+  final readme = File('$here/../../clients/$folder/README.md').readAsStringSync();
   final blocks = RegExp(r'```dart\n(.*?)```', dotAll: true).allMatches(readme).map((m) => m.group(1)!).toList();
   if (blocks.isEmpty) {
     stderr.writeln('no Dart snippets in the README');
@@ -59,7 +65,7 @@ Future<void> main() async {
 
   // .dart_tool/readme-<pid> → the stubs and the generated package.
   final packages = <Map<String, String>>[
-    {'name': package, 'rootUri': '../../../../clients/dart'},
+    {'name': package, 'rootUri': '../../../../clients/$folder'},
     for (final stub in ['flutter', 'http', 'dio', 'flutter_riverpod', 'bloc', 'shared_preferences'])
       {'name': stub, 'rootUri': '../../stubs/$stub'},
   ];

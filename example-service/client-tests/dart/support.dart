@@ -1,6 +1,6 @@
 // Test transports shared by the offline and live tests.
 
-import 'package:resourceful_example_client/resourceful_example_client.dart';
+import 'package:resourceful_example_client_v1/resourceful_example_client_v1.dart';
 
 /// Wraps a transport and records every request and wire status.
 class RecordingTransport extends ApiTransport {

@@ -1,5 +1,7 @@
 // The Dart client's tests: offline ones, then against the running service
-// at API_BASE (signed in with development tokens, see tokens.dart).
+// at API_BASE (signed in with development tokens, see tokens.dart). They
+// use the v1 package (resourceful_example_client_v1); versions_test.dart
+// uses it beside the newest one (resourceful_example_client).
 
 import 'dart:io';
 
@@ -8,6 +10,7 @@ import 'harness.dart';
 import 'live_test.dart';
 import 'maintenance_test.dart';
 import 'offline_test.dart';
+import 'versions_test.dart';
 
 Future<void> main() async {
   final base = Platform.environment['API_BASE'];
@@ -19,6 +22,7 @@ Future<void> main() async {
   registerLiveTests(base);
   registerAuthTests(base);
   registerMaintenanceTests(base);
+  registerVersionTests(base);
   final code = await runAll();
   exit(code);
 }

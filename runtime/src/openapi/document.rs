@@ -141,7 +141,7 @@ pub fn document_of(
 fn mark_retiring(doc: &mut OpenApi, m: &'static ResourceModel) {
     let r = m.retirement();
     let mut note = format!(
-        "\n\nThis is version {} of {}; version {} replaces it (responses carry `Link: <…>; rel=\"successor-version\"`).",
+        "This is version {} of {}; version {} replaces it (responses carry `Link: <…>; rel=\"successor-version\"`).",
         m.version, m.path, m.newest
     );
     if let Some(at) = r.and_then(|r| r.deprecated_at) {
@@ -170,8 +170,10 @@ fn mark_retiring(doc: &mut OpenApi, m: &'static ResourceModel) {
         ];
         for op in ops.into_iter().flatten() {
             op.deprecated = Some(utoipa::openapi::Deprecated::True);
-            let d = op.description.get_or_insert_with(String::new);
-            d.push_str(&note);
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                _ => note.clone(),
+            });
         }
     }
 }

@@ -12,6 +12,41 @@ pub struct Declarations {
     pub enums: Vec<EnumModel>,
 }
 
+impl Declarations {
+    /// Every API version some resource is served at, ascending.
+    pub fn api_versions(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .resources
+            .iter()
+            .flat_map(|r| r.served_versions())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The API as of version `v`: each resource as its newest version up
+    /// to `v` serves it (fields of other versions left out, wire names of
+    /// that version); resources first served later are left out. What a
+    /// client package for API version `v` is generated from;
+    /// `as_of(u32::MAX)` is the newest API.
+    pub fn as_of(&self, v: u32) -> Declarations {
+        let resources = self
+            .resources
+            .iter()
+            .filter_map(|r| {
+                let at = r.served_versions().filter(|s| *s <= v).max()?;
+                let r: &'static ResourceModel = Box::leak(Box::new(*r));
+                r.at_version(at).copied()
+            })
+            .collect();
+        Declarations {
+            resources,
+            enums: self.enums.clone(),
+        }
+    }
+}
+
 /// Reads and parses files; see [`parse_source`].
 pub fn parse_file(paths: &[std::path::PathBuf]) -> Result<Declarations, String> {
     let mut sources = Vec::new();

@@ -154,14 +154,12 @@ pub(super) fn field_versions(
         match lit.base10_parse::<u32>() {
             Ok(n) if n > oldest && n <= newest => Some(n),
             _ => {
-                let hint = if served.len() < 2 {
-                    "this resource serves one version; declare older ones with `previous(v1)` and a newer `version`".to_string()
+                let msg = if served.len() < 2 {
+                    format!("`{what}` needs versions to differ between: this resource serves one; declare the older ones with `previous(v1)` and the newest with `version = 2`")
                 } else {
-                    format!(
-                        "a version after the oldest served ({oldest}) up to the newest ({newest})"
-                    )
+                    format!("`{what}` must name a version after the oldest served ({oldest}), up to the newest ({newest})")
                 };
-                cx.error(lit.span(), format!("`{what}` must name {hint}"));
+                cx.error(lit.span(), msg);
                 None
             }
         }

@@ -11,7 +11,7 @@ import {
   isForbiddenError,
   isTaskStatus,
   isUnauthorizedError,
-} from "@resourceful-example/client";
+} from "@resourceful-example/client-v1";
 import type {
   Page,
   Project,
@@ -23,7 +23,7 @@ import type {
   TaskPatch,
   TaskSort,
   TaskStatus,
-} from "@resourceful-example/client";
+} from "@resourceful-example/client-v1";
 import {
   ApiClientProvider,
   flattenPages,
@@ -34,7 +34,7 @@ import {
   useTaskInfinite,
   useTaskList,
   useUpdateTask,
-} from "@resourceful-example/client/react";
+} from "@resourceful-example/client-v1/react";
 
 /** The app's identity provider: a new access token, or null when signed out. */
 declare function renewAccessToken(): Promise<string | null>;

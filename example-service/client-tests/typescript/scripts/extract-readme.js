@@ -1,12 +1,17 @@
-// Writes every ```ts / ```tsx block of the generated package's README to
-// build/readme/<file named on the block's first line>, so that
-// tsconfig.examples.json type-checks the documentation as app code.
+// `node scripts/extract-readme.js <package>` writes every ```ts / ```tsx
+// block of the README of the generated package example-service/clients/<package>
+// (`typescript`, the newest API; `typescript-v1`, the API as of v1) to
+// build/readme/<package>/<file named on the block's first line>, so that
+// tsconfig.examples.json (typescript) and tsconfig.examples-v1.json
+// (typescript-v1) type-check the documentation as app code.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 
-const readme = path.join(__dirname, "..", "..", "..", "clients", "typescript", "README.md");
-const out = path.join(__dirname, "..", "build", "readme");
+const pkg = process.argv[2];
+if (!pkg || !/^[\w.-]+$/.test(pkg)) throw new Error("usage: node scripts/extract-readme.js <package directory under clients/, e.g. typescript>");
+const readme = path.join(__dirname, "..", "..", "..", "clients", pkg, "README.md");
+const out = path.join(__dirname, "..", "build", "readme", pkg);
 
 const text = fs.readFileSync(readme, "utf8");
 fs.rmSync(out, { recursive: true, force: true });
@@ -29,4 +34,4 @@ fs.writeFileSync(
   'export async function getToken(): Promise<string | null> {\n  return "token";\n}\n' +
     'export async function refreshToken(): Promise<string | null> {\n  return "new-token";\n}\n',
 );
-console.log(`extracted ${blocks.length} README examples`);
+console.log(`extracted ${blocks.length} README examples of clients/${pkg}`);

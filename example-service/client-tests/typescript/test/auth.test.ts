@@ -15,8 +15,8 @@ import {
   isForbiddenError,
   isRetryable,
   isUnauthorizedError,
-} from "../../../clients/typescript/src";
-import type { ApiClient, BookmarkCreate, CommentCreate, FetchInit, FetchLike, Task } from "../../../clients/typescript/src";
+} from "../../../clients/typescript-v1/src";
+import type { ApiClient, BookmarkCreate, CommentCreate, FetchInit, FetchLike, Task } from "../../../clients/typescript-v1/src";
 import { API_BASE, newClient, newProject, recordingFetch, sleep, token } from "./support";
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

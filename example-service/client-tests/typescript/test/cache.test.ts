@@ -4,8 +4,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EtagCache, MemoryStorage, createClient, parseCacheControl } from "../../../clients/typescript/src";
-import type { CacheStorage, FetchLike, ResponseInfo } from "../../../clients/typescript/src";
+import { EtagCache, MemoryStorage, createClient, parseCacheControl } from "../../../clients/typescript-v1/src";
+import type { CacheStorage, FetchLike, ResponseInfo } from "../../../clients/typescript-v1/src";
 import { API_BASE, newClient, newProject, recordingFetch } from "./support";
 
 /** An async store like AsyncStorage, over a Map we can inspect. */

@@ -3,8 +3,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createClient, isTaskStatus } from "../../../clients/typescript/src";
-import type { FetchLike, Task, TaskStatus } from "../../../clients/typescript/src";
+import { createClient, isTaskStatus } from "../../../clients/typescript-v1/src";
+import type { FetchLike, Task, TaskStatus } from "../../../clients/typescript-v1/src";
 
 const item = (id: number, status: string) => ({
   id,

@@ -2,8 +2,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ApiError } from "../../../clients/typescript/src";
-import type { Task } from "../../../clients/typescript/src";
+import { ApiError } from "../../../clients/typescript-v1/src";
+import type { Task } from "../../../clients/typescript-v1/src";
 import { newClient, newProject, recordingFetch, token } from "./support";
 
 test("create returns the stored item with server-set fields", async () => {

@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { ApiError, NetworkError, createClient, isRetryable, parseRetryAfter } from "../../../clients/typescript/src";
-import type { FetchInit, FetchLike, TaskCreate } from "../../../clients/typescript/src";
+import { ApiError, NetworkError, createClient, isRetryable, parseRetryAfter } from "../../../clients/typescript-v1/src";
+import type { FetchInit, FetchLike, TaskCreate } from "../../../clients/typescript-v1/src";
 import { newClient, newProject, uniqueKey } from "./support";
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

@@ -7,8 +7,8 @@ import { act, create } from "react-test-renderer";
 import type { ReactTestRenderer } from "react-test-renderer";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { UseQueryResult } from "@tanstack/react-query";
-import { ApiError } from "../../../clients/typescript/src";
-import type { ApiClient, ClientError, FetchLike, Page, Project, Task } from "../../../clients/typescript/src";
+import { ApiError } from "../../../clients/typescript-v1/src";
+import type { ApiClient, ClientError, FetchLike, Page, Project, Task } from "../../../clients/typescript-v1/src";
 import {
   ApiClientProvider,
   flattenPages,
@@ -19,7 +19,7 @@ import {
   useTaskInfinite,
   useTaskList,
   useUpdateTask,
-} from "../../../clients/typescript/src/react";
+} from "../../../clients/typescript-v1/src/react";
 import { newClient, newProject, recordingFetch, sleep } from "./support";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

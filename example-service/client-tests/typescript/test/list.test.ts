@@ -2,7 +2,7 @@
 
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import type { ApiClient, Project, Task, TaskListParams } from "../../../clients/typescript/src";
+import type { ApiClient, Project, Task, TaskListParams } from "../../../clients/typescript-v1/src";
 import { newClient, newProject, recordingFetch } from "./support";
 
 let client: ApiClient;

@@ -13,9 +13,9 @@ import {
   createClient,
   isMaintenanceError,
   parseMaintenanceHeader,
-} from "../../../clients/typescript/src";
-import type { AnnouncedWindow, FetchLike, MaintenanceWindow } from "../../../clients/typescript/src";
-import { ApiClientProvider, useMaintenance } from "../../../clients/typescript/src/react";
+} from "../../../clients/typescript-v1/src";
+import type { AnnouncedWindow, FetchLike, MaintenanceWindow } from "../../../clients/typescript-v1/src";
+import { ApiClientProvider, useMaintenance } from "../../../clients/typescript-v1/src/react";
 import { API_BASE, newClient, newProject, recordingFetch, sleep, token } from "./support";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

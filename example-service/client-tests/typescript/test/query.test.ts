@@ -2,8 +2,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeComponent, encodeQuery, filterPairs, listQuery } from "../../../clients/typescript/src";
-import type { TaskListParams } from "../../../clients/typescript/src";
+import { encodeComponent, encodeQuery, filterPairs, listQuery } from "../../../clients/typescript-v1/src";
+import type { TaskListParams } from "../../../clients/typescript-v1/src";
 
 test("keys and values are percent-encoded, brackets included", () => {
   assert.equal(encodeQuery([["title[contains]", "a&b=c d/é"]]), "title%5Bcontains%5D=a%26b%3Dc%20d%2F%C3%A9");

@@ -3,8 +3,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ApiError, NetworkError, createClient, newIdempotencyKey } from "../../../clients/typescript/src";
-import type { FetchInit, FetchLike } from "../../../clients/typescript/src";
+import { ApiError, NetworkError, createClient, newIdempotencyKey } from "../../../clients/typescript-v1/src";
+import type { FetchInit, FetchLike } from "../../../clients/typescript-v1/src";
 import { API_BASE, newClient, recordingFetch, uniqueKey } from "./support";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -2,8 +2,8 @@
 // records the wire traffic, and fresh projects so tests never see each
 // other's rows.
 
-import { createClient } from "../../../clients/typescript/src";
-import type { ApiClient, ClientConfig, FetchInit, FetchLike, Project } from "../../../clients/typescript/src";
+import { createClient } from "../../../clients/typescript-v1/src";
+import type { ApiClient, ClientConfig, FetchInit, FetchLike, Project } from "../../../clients/typescript-v1/src";
 
 export const API_BASE = (() => {
   const base = process.env.API_BASE;

@@ -7,6 +7,7 @@ import 'api/bookmarks_api.dart';
 import 'runtime/cache.dart';
 import 'runtime/changes.dart';
 import 'runtime/core.dart';
+import 'runtime/deprecation.dart';
 import 'runtime/default_transport.dart'
     if (dart.library.io) 'runtime/default_transport_io.dart';
 import 'runtime/transport.dart';
@@ -35,6 +36,10 @@ class ApiClient {
   /// answered 401: the request is sent once more with the token it returns
   /// (null gives up); a second 401 throws `UnauthorizedException`. Requests
   /// answered 401 meanwhile share the one call.
+  ///
+  /// [onDeprecation] is called once per route, the first time one of its
+  /// responses announces the route's retirement (`Deprecation`, `Sunset`,
+  /// `Link: <…>; rel="successor-version"`), with a `DeprecationNotice`.
   factory ApiClient({
     required String baseUrl,
     ApiTransport? transport,
@@ -45,6 +50,7 @@ class ApiClient {
     Duration maxRetryDelay = const Duration(seconds: 5),
     TokenProvider? getToken,
     TokenProvider? refreshToken,
+    DeprecationCallback? onDeprecation,
   }) {
     final core = ApiCore(
       baseUrl: baseUrl,
@@ -56,6 +62,7 @@ class ApiClient {
       maxRetryDelay: maxRetryDelay,
       getToken: getToken,
       refreshToken: refreshToken,
+      onDeprecation: onDeprecation,
     );
     return ApiClient._(core, cacheTtl);
   }

@@ -6,6 +6,7 @@ import 'dart:math';
 
 import 'cache.dart';
 import 'changes.dart';
+import 'deprecation.dart';
 import 'errors.dart';
 import 'json.dart';
 import 'maintenance.dart';
@@ -46,6 +47,7 @@ class ApiCore {
     this.maxRetryDelay = const Duration(seconds: 5),
     this.getToken,
     this.refreshToken,
+    this.onDeprecation,
   })  : baseUrl = baseUrl.endsWith('/') ? baseUrl.substring(0, baseUrl.length - 1) : baseUrl,
         headers = <String, String>{
           for (final e in headers.entries) e.key.toLowerCase(): e.value,
@@ -79,6 +81,13 @@ class ApiCore {
   /// more with it; a second 401 throws [UnauthorizedException]. Requests
   /// answered 401 meanwhile share the one call.
   final TokenProvider? refreshToken;
+
+  /// Called once per route, the first time a response announces its
+  /// retirement (`Deprecation`, `Sunset`, a `successor-version` link).
+  final DeprecationCallback? onDeprecation;
+
+  /// The routes already announced to [onDeprecation].
+  final Set<String> _deprecatedRoutes = <String>{};
 
   Future<String?>? _refreshing;
 
@@ -116,6 +125,32 @@ class ApiCore {
     _announcedField = field;
     _announced = AnnouncedWindow.parseHeader(field);
     if (!_announcements.isClosed) _announcements.add(_announced);
+  }
+
+  /// The registered collection route [path] is in (the longest), else
+  /// [path] itself.
+  String routeOf(String path) {
+    String? best;
+    for (final r in _routes.values) {
+      if ((path == r || path.startsWith('$r/')) && (best == null || r.length > best.length)) best = r;
+    }
+    return best ?? path;
+  }
+
+  void _noteDeprecation(ApiRequest request, ApiResponse response) {
+    final callback = onDeprecation;
+    if (callback == null) return;
+    final route = routeOf(request.url.path);
+    if (_deprecatedRoutes.contains(route)) return;
+    final notice = DeprecationNotice.fromHeaders(route, request.url, response.headers);
+    if (notice == null) return;
+    _deprecatedRoutes.add(route);
+    try {
+      callback(notice);
+    } catch (e, s) {
+      // The app's callback never fails the request.
+      Zone.current.handleUncaughtError(e, s);
+    }
   }
 
   void register(String resource, String route) => _routes[resource] = route;
@@ -273,6 +308,7 @@ class ApiCore {
       }
       if (response != null) {
         _noteAnnouncement(response);
+        _noteDeprecation(request, response);
         final retryAfter = parseRetryAfter(response.header('retry-after'));
         if (response.status < 400) return response;
         if (attempt >= retries || !_retryable(response.status, keyed, retryAfter)) return response;
