@@ -13,9 +13,10 @@
 #      tokens and permissions, React hooks) with the v1 package, which must
 #      keep working against the new server, and test/versions.test.ts with
 #      both packages side by side (one table, two representations, the v1
-#      retirement announcement, a document per version). The callers' tokens
-#      come from the service's development issuer (POST /dev/token): ana
-#      (editor), ben (no role) and root (admin).
+#      retirement announcement and the clients' `onDeprecation` notices, a
+#      document per version). The callers' tokens come from the service's
+#      development issuer (POST /dev/token): ana (editor), ben (no role) and
+#      root (admin).
 # Expects target/debug/example-service to be built already (building it
 # also regenerates the clients). Node.js and npm are required: without them
 # this fails, it never skips. The closing line reads

@@ -9,6 +9,10 @@ const STATIC: &[(&str, &str)] = &[
         include_str!("../templates/runtime/cache.ts"),
     ),
     (
+        "src/runtime/deprecation.ts",
+        include_str!("../templates/runtime/deprecation.ts"),
+    ),
+    (
         "src/runtime/errors.ts",
         include_str!("../templates/runtime/errors.ts"),
     ),

@@ -86,6 +86,7 @@ fn emits_the_package_files_sorted() {
         "src/models.ts",
         "src/react.ts",
         "src/runtime/cache.ts",
+        "src/runtime/deprecation.ts",
         "src/runtime/errors.ts",
         "src/runtime/hooks.ts",
         "src/runtime/http.ts",
@@ -560,6 +561,93 @@ fn maintenance_is_announced_typed_and_hooked() {
     assert!(r.contains("## Maintenance windows"));
     assert!(r.contains("useMaintenance()"));
     assert!(r.contains("MaintenanceError"));
+}
+
+#[test]
+fn retirement_announcements_reach_the_app() {
+    let files = generate(&decl(), &opts());
+    let d = file(&files, "src/runtime/deprecation.ts");
+    assert_eq!(d, templates::text("src/runtime/deprecation.ts"));
+    let notice = block(d, "export interface DeprecationNotice {");
+    for field in [
+        "  readonly route: string;",
+        "  readonly deprecatedAt?: Date;",
+        "  readonly sunset?: Date;",
+        "  readonly successor?: string;",
+    ] {
+        assert!(notice.contains(field), "DeprecationNotice lacks {field}");
+    }
+    assert!(d.contains("export type DeprecationListener = (notice: DeprecationNotice) => void;"));
+    // The fields as the platform's `Headers` give them (CORS-exposed names).
+    for name in ["deprecation", "sunset", "link"] {
+        assert!(
+            d.contains(&format!("headers.get(\"{name}\")")),
+            "{name} is not read through headers.get"
+        );
+    }
+    assert!(d.contains("types.includes(\"successor-version\")"));
+    // Once per route: marked before the listener runs, whose failure is
+    // rethrown apart from the request.
+    let observe = &d[d.find("  observe(path: string").unwrap()..];
+    let marked = observe.find("this.announced.add(route);").unwrap();
+    let called = observe.find("listener(notice);").unwrap();
+    assert!(observe.contains("if (this.announced.has(route)) return;"));
+    assert!(marked < called);
+    assert!(observe.contains("} catch (e) {\n      reportUncaught(e);"));
+    assert!(d.contains("g.queueMicrotask(rethrow)"));
+
+    let http = file(&files, "src/runtime/http.ts");
+    assert!(http.contains("  onDeprecation?: DeprecationListener;\n}"));
+    assert!(http.contains("this.deprecations = new DeprecationWatch(config.onDeprecation);"));
+    // Every answer of every attempt, errors included, before its status.
+    assert!(http.contains(
+        "        this.maintenance.observe(res.headers.get(\"maintenance\"));\n        // Every answer, errors included, before its status is looked at.\n        this.deprecations.observe(path, url, res.headers);\n        retryAfter ="
+    ));
+    let resource = file(&files, "src/runtime/resource.ts");
+    assert!(resource.contains("http.deprecations.register(descriptor.route);"));
+
+    let index = file(&files, "src/index.ts");
+    assert!(index.contains(
+        "export { DeprecationWatch, parseDeprecation, parseDeprecationNotice, successorLink } from \"./runtime/deprecation\";"
+    ));
+    assert!(index.contains(
+        "export type { DeprecationListener, DeprecationNotice } from \"./runtime/deprecation\";"
+    ));
+    for name in [
+        "DeprecationListener",
+        "DeprecationNotice",
+        "DeprecationWatch",
+    ] {
+        assert!(RESERVED.contains(&name), "{name} is not reserved");
+    }
+
+    let r = file(&files, "README.md");
+    assert!(r.contains("## Retirement announcements\n"));
+    assert!(r.contains("[Retirement announcements](#retirement-announcements)"));
+    assert!(r.contains(
+        "```ts\n// retirement.ts\nimport { createClient } from \"@acme/client\";\nimport type { ApiClient, DeprecationNotice } from \"@acme/client\";\n"
+    ));
+    assert!(r.contains("    onDeprecation: (notice) => log(describeRetirement(notice)),\n"));
+    assert!(r.contains("rethrown in a microtask (`queueMicrotask`)"));
+    let sections: Vec<&str> = r.lines().filter(|l| l.starts_with("## ")).collect();
+    let at = |s: &str| {
+        sections
+            .iter()
+            .position(|l| *l == s)
+            .unwrap_or_else(|| panic!("no {s}"))
+    };
+    assert_eq!(
+        at("## Retirement announcements"),
+        at("## Maintenance windows") + 1
+    );
+}
+
+#[test]
+#[should_panic(expected = "a name the package itself exports")]
+fn a_deprecation_notice_resource_is_refused() {
+    let src = r#"#[api_resource(path = "notices")] pub struct DeprecationNotice { #[api(id)] pub id: i64 }"#;
+    let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+    generate(&d, &opts());
 }
 
 #[test]

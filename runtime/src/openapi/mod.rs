@@ -54,7 +54,7 @@ pub fn router_with_info(
     rate_limit: HeaderStyle,
     fragments: &[utoipa::openapi::OpenApi],
 ) -> Router {
-    let spec = |services, version: &str| {
+    let spec = |services| {
         let mut doc = document::document_of(registry, services, title, version, rate_limit);
         for f in fragments {
             doc.merge(f.clone());
@@ -74,7 +74,7 @@ pub fn router_with_info(
         ApiError::new(Kind::MethodNotAllowed, "allowed methods: GET, HEAD")
             .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
     };
-    let newest = spec(registry.services.iter().collect(), version);
+    let newest = spec(registry.services.iter().collect());
     let mut r = Router::new().route(
         "/openapi.json",
         get(move |h: HeaderMap| async move { newest.respond(&h) }).fallback(not_allowed),
@@ -82,8 +82,9 @@ pub fn router_with_info(
     // With older versions served, one document per API version too.
     if !registry.older.is_empty() {
         for v in registry.api_versions() {
-            // `info.version` names the API version the document describes.
-            let doc = spec(registry.as_of(v), &v.to_string());
+            // The document of the newest version is `/openapi.json`'s,
+            // `info` included.
+            let doc = spec(registry.as_of(v));
             r = r.route(
                 &version_document(v),
                 get(move |h: HeaderMap| async move { doc.respond(&h) }).fallback(not_allowed),

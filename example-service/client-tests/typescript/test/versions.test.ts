@@ -13,13 +13,14 @@ import {
 } from "../../../clients/typescript-v1/src";
 import type {
   ApiClient as ApiClientV1,
+  DeprecationNotice as DeprecationNoticeV1,
   FetchLike as FetchLikeV1,
   Project as ProjectV1,
   ProjectCreate as ProjectCreateV1,
   ProjectPatch as ProjectPatchV1,
 } from "../../../clients/typescript-v1/src";
 import { ApiError, createClient, projectResource } from "../../../clients/typescript/src";
-import type { ApiClient, FetchLike, Project, ProjectCreate } from "../../../clients/typescript/src";
+import type { ApiClient, DeprecationNotice, FetchLike, Project, ProjectCreate } from "../../../clients/typescript/src";
 import { API_BASE, token, uniqueKey } from "./support";
 
 /** The retirement the service announces for /v1/projects. */
@@ -50,13 +51,13 @@ function headerFetch(): { fetch: FetchLike & FetchLikeV1; calls: Exchange[] } {
 }
 
 /** ana (editor) on the API as of v1. */
-function v1Client(fetch?: FetchLikeV1): ApiClientV1 {
-  return createClientV1({ baseUrl: API_BASE, getToken: () => token("ana"), ...(fetch ? { fetch } : {}) });
+function v1Client(fetch?: FetchLikeV1, onDeprecation?: (notice: DeprecationNoticeV1) => void): ApiClientV1 {
+  return createClientV1({ baseUrl: API_BASE, getToken: () => token("ana"), ...(fetch ? { fetch } : {}), ...(onDeprecation ? { onDeprecation } : {}) });
 }
 
 /** ana (editor) on the newest API. */
-function v2Client(fetch?: FetchLike): ApiClient {
-  return createClient({ baseUrl: API_BASE, getToken: () => token("ana"), ...(fetch ? { fetch } : {}) });
+function v2Client(fetch?: FetchLike, onDeprecation?: (notice: DeprecationNotice) => void): ApiClient {
+  return createClient({ baseUrl: API_BASE, getToken: () => token("ana"), ...(fetch ? { fetch } : {}), ...(onDeprecation ? { onDeprecation } : {}) });
 }
 
 /** A date no other test uses (YYYY-MM-DD), `days` after a random far-future day. */
@@ -275,6 +276,126 @@ test("v1 responses announce the retirement (Deprecation, Sunset, successor-versi
   assert.equal(v1Delete.headers.get("deprecation"), DEPRECATION, "a v1 delete is announced too");
   assert.equal(v1Delete.headers.get("sunset"), SUNSET);
   assert.deepEqual(links(v1Delete.headers.get("link")), [{ uri: `/v2/projects/${p.id}`, rel: "successor-version" }]);
+});
+
+/** The notice the v1 clients are to report for /v1/projects, its successor at `successorPath`. */
+function v1Notice(successorPath: string): DeprecationNoticeV1 {
+  return {
+    route: "/v1/projects",
+    deprecatedAt: new Date(Number(DEPRECATION.slice(1)) * 1000),
+    sunset: new Date(Date.parse(SUNSET)),
+    successor: API_BASE + successorPath,
+  };
+}
+
+test("onDeprecation: a v1 client hears of the projects' retirement once, whatever it calls; a v2 client never", async () => {
+  // Two projects, so that the v1 list page links to the next one as well.
+  const seed = v2Client();
+  const key = uniqueKey();
+  const a = await seed.projects.create({ name: `Notice ${key}`, key, visibility: "team" });
+  const b = await seed.projects.create({ name: `Notice 2 ${key}`, key: uniqueKey(), visibility: "team" });
+
+  const rec = headerFetch();
+  const notices: DeprecationNoticeV1[] = [];
+  const v1 = v1Client(rec.fetch, (n) => notices.push(n));
+  const page = await v1.projects.list({ limit: 1 });
+  assert.ok(page.next_cursor);
+  assert.deepEqual(links(rec.calls[0]!.headers.get("link")).map((l) => l.rel).sort(), ["next", "successor-version"], "one Link field, two values");
+  assert.deepEqual(notices, [v1Notice("/v2/projects")], "the first response reports it: the dates read, the successor resolved");
+  assert.equal(notices[0]!.deprecatedAt!.toISOString(), "2026-12-01T00:00:00.000Z");
+  assert.equal(notices[0]!.sunset!.toISOString(), "2027-06-30T00:00:00.000Z");
+
+  // Every other v1 project call, successes and error answers, announces it again.
+  await v1.projects.get(a.id);
+  await v1.projects.get(b.id, { revalidate: true });
+  await v1.projects.update(a.id, { description: "noticed" });
+  await v1.projects.replace(b.id, { name: `Notice 2 ${key}`, key: b.key, visibility: "team", description: "replaced" });
+  const c = await v1.projects.create({ name: `Notice 3 ${key}`, key: uniqueKey(), visibility: "team" });
+  await v1.projects.list({ filter: { key } });
+  await assert.rejects(v1.projects.get(2_000_000_000), (e: unknown) => e instanceof ApiErrorV1 && e.status === 404);
+  await assert.rejects(
+    v1.projects.create({ name: "x", key: "9", visibility: "team" }),
+    (e: unknown) => e instanceof ApiErrorV1 && e.status === 422,
+  );
+  await v1.projects.delete(c.id);
+  // Tasks (one version, not retired) report nothing.
+  await v1.tasks.list({ limit: 1 });
+  const projectCalls = rec.calls.filter((call) => call.url.startsWith(`${API_BASE}/v1/projects`));
+  assert.equal(projectCalls.length, 10, "every call went to the server");
+  for (const call of projectCalls) assert.equal(call.headers.get("deprecation"), DEPRECATION, `${call.method} ${call.url} announced it`);
+  assert.equal(rec.calls[rec.calls.length - 1]!.headers.get("deprecation"), null, "the tasks list is not retired");
+  assert.deepEqual(notices, [v1Notice("/v2/projects")], "one notice per route and client");
+
+  // Another client hears of it anew, here from an item's response.
+  const other: DeprecationNoticeV1[] = [];
+  const v1b = v1Client(undefined, (n) => other.push(n));
+  await v1b.projects.get(a.id);
+  await v1b.projects.list({ limit: 1 });
+  assert.deepEqual(other, [v1Notice(`/v2/projects/${a.id}`)], "an item stands for its collection route");
+  assert.equal(notices.length, 1, "the first client is not told again");
+
+  // The newest package on the same server: nothing is retired.
+  const current: DeprecationNotice[] = [];
+  const rec2 = headerFetch();
+  const v2 = v2Client(rec2.fetch, (n) => current.push(n));
+  await v2.projects.list({ limit: 1 });
+  await v2.projects.get(a.id);
+  await v2.projects.update(a.id, { color: "#0a0b0c" });
+  await assert.rejects(v2.projects.get(2_000_000_000), (e: unknown) => e instanceof ApiError && e.status === 404);
+  await v2.tasks.list({ limit: 1 });
+  await v2.projects.delete(a.id);
+  await v2.projects.delete(b.id);
+  assert.equal(rec2.calls.length, 7, "every call went to the server");
+  assert.deepEqual(current, [], "a v2 client gets no notice");
+});
+
+test("onDeprecation: an error answer is reported too, when it comes first", async () => {
+  const notices: DeprecationNoticeV1[] = [];
+  const v1 = v1Client(undefined, (n) => notices.push(n));
+  await assert.rejects(v1.projects.get(2_000_000_000), (e: unknown) => e instanceof ApiErrorV1 && e.status === 404);
+  assert.deepEqual(notices, [v1Notice("/v2/projects/2000000000")]);
+  await assert.rejects(v1.projects.update(2_000_000_000, { description: "x" }), (e: unknown) => e instanceof ApiErrorV1 && e.status === 404);
+  assert.equal(notices.length, 1);
+});
+
+test("onDeprecation: a callback that throws fails no call; its error is rethrown apart, once", async () => {
+  const boom = new Error("the app's callback failed");
+  const rethrown: unknown[] = [];
+  let called = 0;
+  // The client rethrows the callback's error in a microtask: catch it there
+  // (only that error), or the test runner would take it as this test's.
+  const g = globalThis as unknown as { queueMicrotask: (callback: () => void) => void };
+  const real = g.queueMicrotask;
+  g.queueMicrotask = (callback) =>
+    real(() => {
+      try {
+        callback();
+      } catch (e) {
+        if (e !== boom) throw e;
+        rethrown.push(e);
+      }
+    });
+  try {
+    const v1 = v1Client(undefined, () => {
+      called++;
+      throw boom;
+    });
+    const key = uniqueKey();
+    const p = await v1.projects.create({ name: `Throwing ${key}`, key, visibility: "team" });
+    assert.equal(p.key, key, "the create that announced it resolves with the project");
+    assert.equal((await v1.projects.get(p.id, { revalidate: true })).id, p.id);
+    await assert.rejects(
+      v1.projects.get(2_000_000_000),
+      (e: unknown) => e instanceof ApiErrorV1 && e.status === 404,
+      "an error answer rejects with its own error, not the callback's",
+    );
+    await v1.projects.delete(p.id);
+    await new Promise<void>((resolve) => setTimeout(resolve, 10));
+  } finally {
+    g.queueMicrotask = real;
+  }
+  assert.equal(called, 1, "called once, though every response announced it");
+  assert.deepEqual(rethrown, [boom], "the callback's error is reported, not swallowed");
 });
 
 test("/v1/openapi.json and /v2/openapi.json describe each version; /openapi.json the newest", async () => {

@@ -21,6 +21,8 @@ export {
 export type { AuthChallenge, ClientError, FieldError, HeaderReader, NetworkErrorReason, ProblemSlug } from "./runtime/errors";
 export { EtagCache, MemoryStorage, isFresh, parseCacheControl } from "./runtime/cache";
 export type { CachePolicy, CacheStorage, CachedResponse, EtagCacheOptions } from "./runtime/cache";
+export { DeprecationWatch, parseDeprecation, parseDeprecationNotice, successorLink } from "./runtime/deprecation";
+export type { DeprecationListener, DeprecationNotice } from "./runtime/deprecation";
 export { HttpClient, newIdempotencyKey } from "./runtime/http";
 export type {
   AbortSignalLike,

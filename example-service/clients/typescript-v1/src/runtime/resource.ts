@@ -60,7 +60,10 @@ export class ResourceApi<R extends ResourceTypes> {
   constructor(
     readonly http: HttpClient,
     readonly descriptor: ResourceDescriptor,
-  ) {}
+  ) {
+    // Retirement announcements of its items count as the collection's.
+    http.deprecations.register(descriptor.route);
+  }
 
   /** The id of an item. */
   idOf(item: R["item"]): R["id"] {
