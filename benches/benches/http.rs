@@ -24,7 +24,7 @@
 //! when 48k is not sustained, find the highest rate that is),
 //! `BENCH_DATABASE_URL` (postgres://postgres@127.0.0.1:5432/test),
 //! `BENCH_SKIP_BUILD`, `BENCH_KEEP_SCHEMA`, `BENCH_ONLY=cached` (only the
-//! cached-read scenarios).
+//! cached-read scenarios), `BENCH_ONLY=create` (only the creates).
 
 #[path = "support/loadgen.rs"]
 mod loadgen;
@@ -999,6 +999,9 @@ fn main() {
 
     // `BENCH_ONLY=cached`: only the cached-read scenarios (a quick check).
     let only_cached = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "cached");
+    // `BENCH_ONLY=create`: only the creates (group commit against the
+    // hand-written insert and against the same service writing each alone).
+    let only_create = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "create");
     let mut bench = Bench {
         settings: settings.clone(),
         lua,
@@ -1045,6 +1048,13 @@ fn main() {
             &db_env(&[("GRAPHQL_RESPONSE_CACHE", "false")]),
             &logs,
         );
+        let mut ungrouped = spawn(
+            "example-ungrouped",
+            &example_bin,
+            &[],
+            &db_env(&[("GROUP_COMMIT_MAX", "0")]),
+            &logs,
+        );
         let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
         let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
         let mut plain = spawn("example-plain", &plain_bin, &[], &db_env(&[]), &logs);
@@ -1054,6 +1064,7 @@ fn main() {
             (&mut batched, "/health/ready"),
             (&mut logged, "/health/ready"),
             (&mut executed, "/health/ready"),
+            (&mut ungrouped, "/health/ready"),
             (&mut baseline, "/hello"),
             (&mut bare, "/hello"),
         ] {
@@ -1087,144 +1098,7 @@ fn main() {
         let rate = settings.rate;
         let frac = settings.fixed_fraction;
 
-        // 1. Cached reads against the ceiling, both at the fixed target rate.
-        let h = bench.saturate(
-            "hello",
-            "bare axum JSON handler, no middleware (ceiling)",
-            &bare,
-            &hello,
-            false,
-        );
-        bench.fixed(h, &bare, &hello, rate, settings.stepdown);
-        let hello_task = spec(Method::GET, "/hello-task", None);
-        let ht = bench.saturate(
-            "hello_task",
-            "bare axum handler sending a task-sized JSON body from memory",
-            &bare,
-            &hello_task,
-            false,
-        );
-        bench.compare(ht, h);
-        let c = bench.saturate(
-            "get_by_id_cached",
-            "GET /v1/tasks/{id}, full stack, cache on",
-            &example,
-            &get_one,
-            true,
-        );
-        bench.fixed(c, &example, &get_one, rate, settings.stepdown);
-        bench.compare(c, h);
-        let p = bench.saturate(
-            "get_by_id_cached",
-            "same resources without the example's hooks, route and compression layer",
-            &plain,
-            &get_one,
-            true,
-        );
-        bench.compare(p, h);
-        let l = bench.saturate(
-            "get_by_id_cached",
-            "same, with the info access log on (JSON lines to /dev/null)",
-            &logged,
-            &get_one,
-            true,
-        );
-        bench.compare(l, c);
-
-        if !only_cached {
-            // 2. GraphQL single item (cached instance). A 200 can still carry
-            // errors, so one response is checked before it is measured.
-            bench.rt.block_on(async {
-                let body = gql
-                    .body
-                    .as_deref()
-                    .expect("query")
-                    .replace("{id}", &ids.0.to_string());
-                let r = client
-                    .post(format!("http://{}/graphql", example.addr))
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("graphql");
-                let v: serde_json::Value = r.json().await.expect("graphql json");
-                assert!(
-                    v.get("errors").is_none() && v["data"]["task"].is_object(),
-                    "the GraphQL query fails: {v}"
-                );
-            });
-            let g = bench.saturate(
-                "graphql_task_by_id",
-                "POST /graphql { task(id) { all fields } }",
-                &example,
-                &gql,
-                true,
-            );
-            let grate = (bench.results[g].wrk.rps * frac).round();
-            bench.fixed(g, &example, &gql, grate, false);
-            bench.compare(g, c);
-            let e = bench.saturate("graphql_task_by_id", "same, GRAPHQL_RESPONSE_CACHE=false: parsed, validated, resolved through the item cache", &executed, &gql, true);
-            bench.compare(e, c);
-
-            // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
-            let b = bench.saturate(
-                "get_by_id_uncached",
-                "hand-written axum + sqlx, one query per request",
-                &baseline,
-                &get_one,
-                false,
-            );
-            let u = bench.saturate(
-                "get_by_id_uncached",
-                "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false",
-                &uncached,
-                &get_one,
-                true,
-            );
-            let x = bench.saturate(
-                "get_by_id_uncached",
-                "cache capacity 1, id batching on",
-                &batched,
-                &get_one,
-                true,
-            );
-            let urate = (bench.results[u].wrk.rps.min(bench.results[b].wrk.rps) * frac).round();
-            bench.fixed(b, &baseline, &get_one, urate, false);
-            bench.fixed(u, &uncached, &get_one, urate, false);
-            bench.fixed(x, &batched, &get_one, urate, false);
-            bench.compare(u, b);
-            bench.compare(x, b);
-
-            // 4. A list page of 50.
-            let bl = bench.saturate(
-                "list_50",
-                "hand-written: WHERE project_id ORDER BY id LIMIT 51",
-                &baseline,
-                &list,
-                false,
-            );
-            let ul = bench.saturate(
-                "list_50",
-                "GET /v1/tasks?project_id=&limit=50, uncached",
-                &uncached,
-                &list,
-                true,
-            );
-            let cl = bench.saturate(
-                "list_50",
-                "same, cache on (5 distinct pages)",
-                &example,
-                &list,
-                true,
-            );
-            let lrate = (bench.results[ul].wrk.rps.min(bench.results[bl].wrk.rps) * frac).round();
-            bench.fixed(bl, &baseline, &list, lrate, false);
-            bench.fixed(ul, &uncached, &list, lrate, false);
-            bench.fixed(cl, &example, &list, lrate, false);
-            bench.compare(ul, bl);
-            bench.compare(cl, bl);
-
-            // 5. Creates (last: they add rows and invalidate caches).
+        if only_create {
             let bc = bench.saturate(
                 "create",
                 "hand-written INSERT … RETURNING",
@@ -1234,17 +1108,190 @@ fn main() {
             );
             let ec = bench.saturate(
                 "create",
-                "POST /v1/tasks, full stack (transaction, validation, invalidation)",
+                "POST /v1/tasks, full stack, group commit",
                 &example,
                 &create,
                 true,
             );
-            let crate_ = (bench.results[ec].wrk.rps.min(bench.results[bc].wrk.rps) * frac).round();
-            bench.fixed(bc, &baseline, &create, crate_, false);
-            bench.fixed(ec, &example, &create, crate_, false);
+            let uc = bench.saturate(
+                "create",
+                "POST /v1/tasks, full stack, each create alone (GROUP_COMMIT_MAX=0)",
+                &ungrouped,
+                &create,
+                true,
+            );
             bench.compare(ec, bc);
-        }
+            bench.compare(uc, bc);
+            bench.compare(ec, uc);
+        } else {
+            // 1. Cached reads against the ceiling, both at the fixed target rate.
+            let h = bench.saturate(
+                "hello",
+                "bare axum JSON handler, no middleware (ceiling)",
+                &bare,
+                &hello,
+                false,
+            );
+            bench.fixed(h, &bare, &hello, rate, settings.stepdown);
+            let hello_task = spec(Method::GET, "/hello-task", None);
+            let ht = bench.saturate(
+                "hello_task",
+                "bare axum handler sending a task-sized JSON body from memory",
+                &bare,
+                &hello_task,
+                false,
+            );
+            bench.compare(ht, h);
+            let c = bench.saturate(
+                "get_by_id_cached",
+                "GET /v1/tasks/{id}, full stack, cache on",
+                &example,
+                &get_one,
+                true,
+            );
+            bench.fixed(c, &example, &get_one, rate, settings.stepdown);
+            bench.compare(c, h);
+            let p = bench.saturate(
+                "get_by_id_cached",
+                "same resources without the example's hooks, route and compression layer",
+                &plain,
+                &get_one,
+                true,
+            );
+            bench.compare(p, h);
+            let l = bench.saturate(
+                "get_by_id_cached",
+                "same, with the info access log on (JSON lines to /dev/null)",
+                &logged,
+                &get_one,
+                true,
+            );
+            bench.compare(l, c);
 
+            if !only_cached {
+                // 2. GraphQL single item (cached instance). A 200 can still carry
+                // errors, so one response is checked before it is measured.
+                bench.rt.block_on(async {
+                    let body = gql
+                        .body
+                        .as_deref()
+                        .expect("query")
+                        .replace("{id}", &ids.0.to_string());
+                    let r = client
+                        .post(format!("http://{}/graphql", example.addr))
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("graphql");
+                    let v: serde_json::Value = r.json().await.expect("graphql json");
+                    assert!(
+                        v.get("errors").is_none() && v["data"]["task"].is_object(),
+                        "the GraphQL query fails: {v}"
+                    );
+                });
+                let g = bench.saturate(
+                    "graphql_task_by_id",
+                    "POST /graphql { task(id) { all fields } }",
+                    &example,
+                    &gql,
+                    true,
+                );
+                let grate = (bench.results[g].wrk.rps * frac).round();
+                bench.fixed(g, &example, &gql, grate, false);
+                bench.compare(g, c);
+                let e = bench.saturate("graphql_task_by_id", "same, GRAPHQL_RESPONSE_CACHE=false: parsed, validated, resolved through the item cache", &executed, &gql, true);
+                bench.compare(e, c);
+
+                // 3. Uncached GET by id on PostgreSQL vs the hand-written baseline.
+                let b = bench.saturate(
+                    "get_by_id_uncached",
+                    "hand-written axum + sqlx, one query per request",
+                    &baseline,
+                    &get_one,
+                    false,
+                );
+                let u = bench.saturate(
+                    "get_by_id_uncached",
+                    "GET /v1/tasks/{id}, API_OPTIMIZATION_ENABLED=false",
+                    &uncached,
+                    &get_one,
+                    true,
+                );
+                let x = bench.saturate(
+                    "get_by_id_uncached",
+                    "cache capacity 1, id batching on",
+                    &batched,
+                    &get_one,
+                    true,
+                );
+                let urate = (bench.results[u].wrk.rps.min(bench.results[b].wrk.rps) * frac).round();
+                bench.fixed(b, &baseline, &get_one, urate, false);
+                bench.fixed(u, &uncached, &get_one, urate, false);
+                bench.fixed(x, &batched, &get_one, urate, false);
+                bench.compare(u, b);
+                bench.compare(x, b);
+
+                // 4. A list page of 50.
+                let bl = bench.saturate(
+                    "list_50",
+                    "hand-written: WHERE project_id ORDER BY id LIMIT 51",
+                    &baseline,
+                    &list,
+                    false,
+                );
+                let ul = bench.saturate(
+                    "list_50",
+                    "GET /v1/tasks?project_id=&limit=50, uncached",
+                    &uncached,
+                    &list,
+                    true,
+                );
+                let cl = bench.saturate(
+                    "list_50",
+                    "same, cache on (5 distinct pages)",
+                    &example,
+                    &list,
+                    true,
+                );
+                let lrate =
+                    (bench.results[ul].wrk.rps.min(bench.results[bl].wrk.rps) * frac).round();
+                bench.fixed(bl, &baseline, &list, lrate, false);
+                bench.fixed(ul, &uncached, &list, lrate, false);
+                bench.fixed(cl, &example, &list, lrate, false);
+                bench.compare(ul, bl);
+                bench.compare(cl, bl);
+
+                // 5. Creates (last: they add rows and invalidate caches).
+                let bc = bench.saturate(
+                    "create",
+                    "hand-written INSERT … RETURNING",
+                    &baseline,
+                    &create,
+                    false,
+                );
+                let ec = bench.saturate(
+                    "create",
+                    "POST /v1/tasks, full stack (transaction, validation, invalidation)",
+                    &example,
+                    &create,
+                    true,
+                );
+                let crate_ =
+                    (bench.results[ec].wrk.rps.min(bench.results[bc].wrk.rps) * frac).round();
+                bench.fixed(bc, &baseline, &create, crate_, false);
+                bench.fixed(ec, &example, &create, crate_, false);
+                bench.compare(ec, bc);
+                let uc = bench.saturate(
+                    "create",
+                    "same, each create alone (GROUP_COMMIT_MAX=0)",
+                    &ungrouped,
+                    &create,
+                    true,
+                );
+                bench.compare(ec, uc);
+            }
+        }
         // Services stop here (dropped in reverse order).
     }
     if std::env::var_os("BENCH_KEEP_SCHEMA").is_none() {

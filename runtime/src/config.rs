@@ -97,6 +97,10 @@ pub struct Config {
     /// 128) ids at most per query; `BATCH_WAIT_US` (default 0) how long a
     /// batch with a free slot lingers for more.
     pub batch: BatchOptions,
+    /// `GROUP_COMMIT_MAX` (default 256): concurrent single-item creates of
+    /// a resource that arrive while one is being written leave together,
+    /// at most this many in one transaction; 0 writes each on its own.
+    pub group_commit_max: usize,
     /// `ADMIN_TOKEN`: enables `/admin/*` for `Authorization: Bearer <token>`.
     pub admin_token: Option<String>,
     /// Bearer tokens: `AUTH_ISSUER`, `AUTH_AUDIENCE`, … (see
@@ -182,6 +186,7 @@ impl Default for Config {
             cors_allowed_origins: Vec::new(),
             cache_ttl: Duration::from_secs(600),
             cache_max_entries: 10_000,
+            group_commit_max: crate::service::DEFAULT_GROUP_COMMIT_MAX,
             batch: BatchOptions::default(),
             admin_token: None,
             auth: crate::auth::AuthSettings::default(),
@@ -324,6 +329,7 @@ impl Config {
         num(&get, "CACHE_TTL_SECS", &mut secs)?;
         c.cache_ttl = Duration::from_secs(secs);
         num(&get, "CACHE_MAX_ENTRIES", &mut c.cache_max_entries)?;
+        num(&get, "GROUP_COMMIT_MAX", &mut c.group_commit_max)?;
         let mut us = c.batch.wait.as_micros() as u64;
         num(&get, "BATCH_WAIT_US", &mut us)?;
         c.batch.wait = Duration::from_micros(us);

@@ -229,6 +229,7 @@ impl App {
             default_ttl: config.cache_ttl,
             max_entries: config.cache_max_entries,
             batch: config.batch,
+            group_commit_max: config.group_commit_max,
         };
         let registry = Arc::new(
             Registry::with_options(&self.models, db.clone(), &opts, redis.clone())

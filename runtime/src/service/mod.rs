@@ -7,6 +7,7 @@ pub mod hooks;
 pub mod tx;
 mod write;
 
+mod group;
 pub use hooks::{Change, DynHooks};
 pub use tx::WriteTx;
 pub use write::MAX_BULK;
@@ -47,6 +48,9 @@ pub struct ServiceOptions {
     pub max_entries: u64,
     /// How cache misses by id are gathered into queries.
     pub batch: BatchOptions,
+    /// The most single-item creates one group commit writes together; 0
+    /// or 1 writes each on its own.
+    pub group_commit_max: usize,
 }
 
 impl Default for ServiceOptions {
@@ -59,9 +63,13 @@ impl Default for ServiceOptions {
             default_ttl: Duration::from_secs(600),
             max_entries: 10_000,
             batch: BatchOptions::default(),
+            group_commit_max: DEFAULT_GROUP_COMMIT_MAX,
         }
     }
 }
+
+/// `GROUP_COMMIT_MAX` unless configured.
+pub const DEFAULT_GROUP_COMMIT_MAX: usize = 256;
 
 pub struct ResourceService {
     pub model: &'static ResourceModel,
@@ -82,6 +90,10 @@ pub struct ResourceService {
     auditor: OnceLock<Arc<crate::audit::Auditor>>,
     /// Refuses writes while the service cannot take them.
     write_gate: OnceLock<Arc<dyn WriteGate>>,
+    /// Concurrent single-item creates, written together.
+    pub(crate) group: group::Group,
+    /// This service, for the task that writes a group's batch.
+    me: std::sync::Weak<ResourceService>,
 }
 
 /// Refuses writes the service cannot take now (an active maintenance
@@ -163,7 +175,9 @@ impl ResourceService {
             sql: sql.clone(),
             db: db.clone(),
         });
-        Arc::new(ResourceService {
+        Arc::new_cyclic(|me| ResourceService {
+            group: group::Group::new(opts.group_commit_max),
+            me: me.clone(),
             model,
             sql,
             db,

@@ -1,6 +1,7 @@
 //! Creates, updates and deletes: validation, hooks, the statements, and
 //! the invalidations a commit releases.
 
+use super::group;
 use super::hooks::Change;
 use super::tx::WriteTx;
 use super::{observe, ResourceService};
@@ -11,6 +12,8 @@ use crate::permissions::{self, Action};
 use crate::representation::{etag_matches, Representation};
 use crate::store::Param;
 use crate::value::{Key, Record, Value};
+use futures::future::BoxFuture;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The largest bulk create accepted in one request.
@@ -45,21 +48,65 @@ impl ResourceService {
             .collect()
     }
 
-    /// Creates one record per item, all or nothing.
+    /// Creates one record per item, all or nothing. A single item joins
+    /// the group commit of its resource (see `group.rs`).
     pub async fn create(
         &self,
         ctx: &Context,
         items: &[serde_json::Value],
         bulk: bool,
     ) -> ApiResult<Vec<Record>> {
+        if let ([item], false, Some(me)) = (items, bulk, self.me.upgrade()) {
+            if self.group.enabled() {
+                return Ok(vec![me.create_grouped(ctx, item).await?]);
+            }
+        }
         let records = self.prepare_create(ctx, items, bulk).await?;
-        if let ([rec], None, false) = (records.as_slice(), self.hooks(), self.audited()) {
-            // One INSERT … RETURNING is atomic by itself: no BEGIN/COMMIT
-            // round trips.
+        if let [rec] = records.as_slice() {
+            return Ok(vec![self.insert_alone(ctx, rec.clone()).await?]);
+        }
+        let mut tx = WriteTx::begin(&self.db).await?;
+        let out = self.insert_all(ctx, &mut tx, records, bulk).await;
+        tx.finish(out).await
+    }
+
+    /// One create through the group: at once when nothing is in flight,
+    /// else with the batch that forms behind it.
+    async fn create_grouped(
+        self: &Arc<Self>,
+        ctx: &Context,
+        item: &serde_json::Value,
+    ) -> ApiResult<Record> {
+        match self.group.enter(self, ctx, item) {
+            group::Turn::Alone(turn) => {
+                let out = async {
+                    let mut recs = self
+                        .prepare_create(ctx, std::slice::from_ref(item), false)
+                        .await?;
+                    let rec = recs
+                        .pop()
+                        .ok_or_else(|| ApiError::internal("no record to create"))?;
+                    self.insert_alone(ctx, rec).await
+                }
+                .await;
+                drop(turn);
+                out
+            }
+            group::Turn::Queued(rx) => rx.await.unwrap_or_else(|_| {
+                Err(ApiError::internal("the batch of this create was abandoned"))
+            }),
+        }
+    }
+
+    /// Writes one prepared record on its own: a lone `INSERT … RETURNING`
+    /// (atomic by itself, no BEGIN/COMMIT round trips) unless hooks or the
+    /// audit trail need a transaction.
+    async fn insert_alone(&self, ctx: &Context, rec: Record) -> ApiResult<Record> {
+        if self.hooks().is_none() && !self.audited() {
             let start = Instant::now();
             let row = self
                 .db
-                .fetch(self.model, &self.sql.insert, self.insert_params(rec))
+                .fetch(self.model, &self.sql.insert, self.insert_params(&rec))
                 .await?
                 .pop()
                 .ok_or_else(|| ApiError::internal("insert returned no row"))?;
@@ -68,11 +115,104 @@ impl ResourceService {
                 let key = Key::from_value(&row[self.model.id_index()]);
                 inv.invalidate(self.model.path, key.as_ref()).await;
             }
-            return Ok(vec![row]);
+            return Ok(row);
         }
         let mut tx = WriteTx::begin(&self.db).await?;
-        let out = self.insert_all(ctx, &mut tx, records, bulk).await;
-        tx.finish(out).await
+        let out = self.insert_all(ctx, &mut tx, vec![rec], false).await;
+        let mut rows = tx.finish(out).await?;
+        rows.pop()
+            .ok_or_else(|| ApiError::internal("insert returned no row"))
+    }
+
+    /// A group's batch: each create prepared on its own (a refusal answers
+    /// that request alone), then all written together, or, if that fails,
+    /// each written on its own.
+    pub(super) async fn create_batch(&self, batch: Vec<group::Pending>) {
+        let prepared = futures::future::join_all(
+            batch
+                .iter()
+                .map(|p| self.prepare_create(&p.ctx, std::slice::from_ref(&p.body), false)),
+        )
+        .await;
+        let mut ready: Vec<(group::Pending, Record)> = Vec::with_capacity(batch.len());
+        for (p, out) in batch.into_iter().zip(prepared) {
+            match out.and_then(|mut r| {
+                r.pop()
+                    .ok_or_else(|| ApiError::internal("no record to create"))
+            }) {
+                Ok(rec) => ready.push((p, rec)),
+                Err(e) => {
+                    let _ = p.reply.send(Err(e));
+                }
+            }
+        }
+        self.write_group(ready).await;
+    }
+
+    /// Writes `ready` together; if that fails, each half again, so one bad
+    /// row costs a few smaller transactions, not one per row. A single row
+    /// is written alone and gets its own outcome.
+    fn write_group(&self, mut ready: Vec<(group::Pending, Record)>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if ready.is_empty() {
+                return;
+            }
+            if ready.len() == 1 {
+                let (p, rec) = ready.pop().expect("one");
+                let out = self.insert_alone(&p.ctx, rec).await;
+                let _ = p.reply.send(out);
+                return;
+            }
+            match self.insert_together(&ready).await {
+                Ok(rows) => {
+                    for ((p, _), row) in ready.into_iter().zip(rows) {
+                        let _ = p.reply.send(Ok(row));
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(resource = self.model.path, error = %e, rows = ready.len(),
+                        "a group commit failed; writing each half again");
+                    let right = ready.split_off(ready.len() / 2);
+                    self.write_group(ready).await;
+                    self.write_group(right).await;
+                }
+            }
+        })
+    }
+
+    /// Every record of `ready` in one transaction, through multi-row
+    /// inserts; rows come back in the order of `ready`.
+    async fn insert_together(&self, ready: &[(group::Pending, Record)]) -> ApiResult<Vec<Record>> {
+        let start = Instant::now();
+        let mut tx = WriteTx::begin(&self.db).await?;
+        let mut rows: Vec<Record> = Vec::with_capacity(ready.len());
+        for chunk in ready.chunks(self.sql.rows_per_insert()) {
+            let params: Vec<Param> = chunk
+                .iter()
+                .flat_map(|(_, rec)| self.insert_params(rec))
+                .collect();
+            let mut got = tx
+                .store()
+                .fetch(self.model, &self.sql.insert_many(chunk.len()), params)
+                .await?;
+            if got.len() != chunk.len() {
+                return Err(ApiError::internal(
+                    "a multi-row insert returned another number of rows",
+                ));
+            }
+            in_input_order(self.model, chunk.iter().map(|(_, r)| r), &mut got)?;
+            rows.append(&mut got);
+        }
+        for ((p, _), row) in ready.iter().zip(&rows) {
+            if let Some(h) = self.hooks() {
+                h.after_write(&p.ctx, &mut tx, Change::Created(row)).await?;
+            }
+            self.record_change(&p.ctx, &mut tx, "create", row).await?;
+            tx.written(self, Key::from_value(&row[self.model.id_index()]), false);
+        }
+        tx.commit().await?;
+        observe(self.model, "create", start, rows.len());
+        Ok(rows)
     }
 
     /// [`ResourceService::create`] inside a caller's transaction.
@@ -397,4 +537,33 @@ impl ResourceService {
             _ => Ok(()),
         }
     }
+}
+
+/// Puts the rows a multi-row insert returned in the order of the records
+/// sent: by id where the records carry it (client or UUID ids), else by the
+/// generated id, which the database assigns in the order of the values.
+fn in_input_order<'a>(
+    model: &'static crate::model::ResourceModel,
+    sent: impl Iterator<Item = &'a Record>,
+    rows: &mut [Record],
+) -> ApiResult<()> {
+    let i = model.id_index();
+    let ids: Vec<&Value> = sent.map(|r| &r[i]).collect();
+    if ids.iter().all(|v| v.is_null()) {
+        rows.sort_by_key(|r| match r[i] {
+            Value::Int(n) => n,
+            _ => i64::MAX,
+        });
+        return Ok(());
+    }
+    let mut ordered = Vec::with_capacity(rows.len());
+    for id in ids {
+        let row = rows
+            .iter()
+            .find(|r| &r[i] == id)
+            .ok_or_else(|| ApiError::internal("a multi-row insert lost a row"))?;
+        ordered.push(row.clone());
+    }
+    rows.clone_from_slice(&ordered);
+    Ok(())
 }

@@ -63,6 +63,39 @@ fn placeholders(d: Dialect, from: usize, n: usize) -> String {
         .join(", ")
 }
 
+impl ResourceSql {
+    /// `INSERT … VALUES (…), (…) RETURNING …` for `rows` rows (group
+    /// commit); the values bound row after row in `insert_fields` order.
+    pub fn insert_many(&self, rows: usize) -> String {
+        let d = self.dialect;
+        let width = self.insert_fields.len();
+        let values: Vec<String> = (0..rows)
+            .map(|r| format!("({})", placeholders(d, r * width, width)))
+            .collect();
+        let head = self
+            .insert
+            .split_once(" VALUES ")
+            .map(|(h, _)| h)
+            .expect("an INSERT … VALUES statement");
+        let returning = self
+            .insert
+            .rsplit_once(" RETURNING ")
+            .map(|(_, r)| r)
+            .expect("an INSERT … RETURNING statement");
+        format!("{head} VALUES {} RETURNING {returning}", values.join(", "))
+    }
+
+    /// How many rows one multi-row insert may carry: SQLite binds at most
+    /// 32766 values, PostgreSQL 65535.
+    pub fn rows_per_insert(&self) -> usize {
+        let limit = match self.dialect {
+            Dialect::Sqlite => 32_000,
+            Dialect::Postgres => 65_000,
+        };
+        (limit / self.insert_fields.len().max(1)).max(1)
+    }
+}
+
 /// Statements that do not depend on the request, built once.
 #[derive(Debug)]
 pub struct ResourceSql {
