@@ -107,7 +107,8 @@ async fn mixed_batch(backend: Backend) {
     let existing = c.post("/v1/authors", json!({"name": "Taken"})).await;
     assert_eq!(existing.status, 201);
     // A clean batch leaves together, in one transaction: on PostgreSQL its
-    // rows share the inserting transaction id; on SQLite it takes far
+    // rows share the inserting transaction id (the second of PostgreSQL's
+    // two lanes may write the first row alone); on SQLite it takes far
     // fewer statements than a transaction per row (BEGIN, INSERT author,
     // INSERT book, two change records, COMMIT: 6).
     let before = c.statements();

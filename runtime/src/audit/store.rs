@@ -166,6 +166,17 @@ pub async fn insert_in(tx: &mut Tx, record: &Record) -> Result<(), sqlx::Error> 
     Ok(())
 }
 
+/// Inserts records inside a write's transaction, many rows a statement
+/// (a group commit's change records).
+pub async fn insert_all_in(tx: &mut Tx, records: &[Record]) -> Result<(), sqlx::Error> {
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let p = chunk.iter().flat_map(params).collect();
+        tx.execute(&insert_sql(tx.dialect(), chunk.len()), p)
+            .await?;
+    }
+    Ok(())
+}
+
 fn record_of(row: &[Value]) -> Record {
     let t = |i: usize| match &row[i] {
         Value::Null => None,

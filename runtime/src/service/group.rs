@@ -36,12 +36,15 @@ pub(crate) struct Group {
     /// The most rows one batch writes (`GROUP_COMMIT_MAX`); 0 turns
     /// grouping off.
     max: usize,
+    /// Batches written at once: two on PostgreSQL, so one forms and starts
+    /// while another commits; one on SQLite, which has one writer.
+    lanes: usize,
 }
 
 #[derive(Default)]
 struct State {
-    /// A batch (or a lone write) is being written.
-    busy: bool,
+    /// Batches (or lone writes) being written.
+    in_flight: usize,
     queue: Vec<Pending>,
 }
 
@@ -68,10 +71,11 @@ impl Drop for Alone {
 }
 
 impl Group {
-    pub fn new(max: usize) -> Group {
+    pub fn new(max: usize, lanes: usize) -> Group {
         Group {
             state: Mutex::new(State::default()),
             max,
+            lanes: lanes.max(1),
         }
     }
 
@@ -87,8 +91,8 @@ impl Group {
         body: &serde_json::Value,
     ) -> Turn {
         let mut s = self.state.lock().expect("group lock");
-        if !s.busy {
-            s.busy = true;
+        if s.in_flight < self.lanes && s.queue.is_empty() {
+            s.in_flight += 1;
             return Turn::Alone(Alone {
                 svc: Arc::downgrade(svc),
             });
@@ -102,12 +106,12 @@ impl Group {
         Turn::Queued(rx)
     }
 
-    /// The write in flight is done: the next batch starts in a task of its
-    /// own, or the group is idle again.
+    /// A write in flight is done: its lane writes the next batch in a task
+    /// of its own, or is free again.
     fn hand_over(&self, svc: &Arc<ResourceService>) {
         let mut s = self.state.lock().expect("group lock");
         if s.queue.is_empty() {
-            s.busy = false;
+            s.in_flight -= 1;
             return;
         }
         drop(s);
@@ -121,7 +125,7 @@ impl Group {
             let batch: Vec<Pending> = {
                 let mut s = self.state.lock().expect("group lock");
                 if s.queue.is_empty() {
-                    s.busy = false;
+                    s.in_flight -= 1;
                     return;
                 }
                 let n = s.queue.len().min(self.max);

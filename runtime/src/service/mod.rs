@@ -176,7 +176,13 @@ impl ResourceService {
             db: db.clone(),
         });
         Arc::new_cyclic(|me| ResourceService {
-            group: group::Group::new(opts.group_commit_max),
+            group: group::Group::new(
+                opts.group_commit_max,
+                match db.dialect() {
+                    crate::store::Dialect::Sqlite => 1,
+                    crate::store::Dialect::Postgres => 2,
+                },
+            ),
             me: me.clone(),
             model,
             sql,
@@ -231,8 +237,21 @@ impl ResourceService {
         action: &'static str,
         row: &crate::value::Record,
     ) -> ApiResult<()> {
+        if let Some(record) = self.change_record(ctx, action, row) {
+            crate::audit::Auditor::record_change(tx.store(), &record).await?;
+        }
+        Ok(())
+    }
+
+    /// What the audit trail keeps of a change; `None` when it is off.
+    pub(crate) fn change_record(
+        &self,
+        ctx: &Context,
+        action: &'static str,
+        row: &crate::value::Record,
+    ) -> Option<crate::audit::Record> {
         if !self.audited() {
-            return Ok(());
+            return None;
         }
         let p = ctx.principal();
         let claim = |name: &str| {
@@ -240,7 +259,7 @@ impl ResourceService {
                 .and_then(|v| v.as_str())
                 .map(String::from)
         };
-        let record = crate::audit::Record {
+        Some(crate::audit::Record {
             at: crate::audit::now(),
             kind: "change".into(),
             request_id: ctx.request_id().map(String::from),
@@ -252,9 +271,7 @@ impl ResourceService {
             record_id: Some(row[self.model.id_index()].to_text()),
             action: Some(action.into()),
             ..Default::default()
-        };
-        crate::audit::Auditor::record_change(tx.store(), &record).await?;
-        Ok(())
+        })
     }
 
     /// Installs the resource's hooks (once, at start-up).

@@ -203,13 +203,16 @@ impl ResourceService {
             in_input_order(self.model, chunk.iter().map(|(_, r)| r), &mut got)?;
             rows.append(&mut got);
         }
+        let mut changes = Vec::new();
         for ((p, _), row) in ready.iter().zip(&rows) {
             if let Some(h) = self.hooks() {
                 h.after_write(&p.ctx, &mut tx, Change::Created(row)).await?;
             }
-            self.record_change(&p.ctx, &mut tx, "create", row).await?;
+            changes.extend(self.change_record(&p.ctx, "create", row));
             tx.written(self, Key::from_value(&row[self.model.id_index()]), false);
         }
+        // The batch's change records in as few statements as its rows.
+        crate::audit::store::insert_all_in(tx.store(), &changes).await?;
         tx.commit().await?;
         observe(self.model, "create", start, rows.len());
         Ok(rows)
