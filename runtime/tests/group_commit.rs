@@ -129,10 +129,11 @@ async fn mixed_batch(backend: Backend) {
             )
             .await
             .unwrap();
-        assert_eq!(
-            tx[0][0],
-            resourceful::Value::Int(1),
-            "one transaction for the batch"
+        // The second lane may take the first of them alone.
+        assert!(
+            matches!(tx[0][0], resourceful::Value::Int(1..=2)),
+            "twenty rows in at most two transactions: {:?}",
+            tx[0][0]
         );
     }
     assert!(spent < 20 * 6, "{spent} statements for 21 rows");
