@@ -122,14 +122,18 @@ def check(path, ignore_path=None):
                 from_flags = [f for f in c.flags if f.startswith("--from=")]
                 srcs, dest = list(c.value[:-1]), c.value[-1]
                 if not from_flags or len(srcs) != 1:
-                    bad.append(f"line {c.start_line}: the final stage copies only the binary, from a build stage")
-                elif binary and dest != binary:
-                    bad.append(f"line {c.start_line}: COPY to {dest}, but the ENTRYPOINT runs {binary}")
+                    bad.append(f"line {c.start_line}: the final stage copies only the binary (and its data), from a build stage")
+                elif binary and dest != binary and not dest.startswith(DATA_DIR):
+                    bad.append(f"line {c.start_line}: COPY to {dest}, but the ENTRYPOINT runs {binary} (data goes under {DATA_DIR})")
         exposed = [p for c in final["cmds"] if c.cmd.upper() == "EXPOSE" for p in c.value]
         if not any(p.split("/")[0] == "8080" for p in exposed):
             bad.append("final stage: EXPOSE 8080 (the service's port) is missing")
     return bad
 
+
+# Read-only files the binary reads (the committed migrations) may be
+# copied from a build stage here; nothing else but the binary.
+DATA_DIR = "/usr/local/share/"
 
 MUTATIONS = [
     ("a FROM without digest", lambda t: re.sub(r"(FROM rust:[^@\s]+)@sha256:[0-9a-f]{64}", r"\1", t, count=1)),

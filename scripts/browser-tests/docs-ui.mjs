@@ -66,14 +66,14 @@ if (browser) try {
       await route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(doc) });
       return true;
     }
-    if (req.method() === "GET" && url.pathname === "/v1/projects") {
+    if (req.method() === "GET" && url.pathname === "/v2/projects") {
       projectRequests.push(await req.allHeaders());
     }
     return false;
   });
 
   const listOp = () =>
-    page.locator(".opblock.opblock-get", { has: page.locator('.opblock-summary-path[data-path="/v1/projects"]') }).first();
+    page.locator(".opblock.opblock-get", { has: page.locator('.opblock-summary-path[data-path="/v2/projects"]') }).first();
   let rendered = false;
   await check("GET /docs renders the operations", async () => {
     const res = await page.goto(`${base}/docs`, { waitUntil: "load" });
@@ -104,7 +104,7 @@ if (browser) try {
     const before = projectRequests.length;
     await op.locator("button.execute").click();
     await op.locator(".responses-inner .live-responses-table").first().waitFor({ timeout: 15000 });
-    assert(projectRequests.length > before, "Execute sent no GET /v1/projects");
+    assert(projectRequests.length > before, "Execute sent no GET /v2/projects");
     const auth = projectRequests[projectRequests.length - 1]["authorization"];
     assert(
       auth === `Bearer ${TOKEN}`,
