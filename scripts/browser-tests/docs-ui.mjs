@@ -133,7 +133,7 @@ if (browser) try {
   await check("no request blocked or failed, no console error or CSP violation", async () => {
     // The service answers 401 to a token it does not know; that is the
     // API's answer, not a failure of the page.
-    const real = problems.filter((p) => !/^HTTP 401: GET .*\/v1\/projects/.test(p) && !/status of 401/.test(p));
+    const real = problems.filter((p) => !/^HTTP 401: GET .*\/v2\/projects/.test(p) && !/status of 401/.test(p));
     assert(real.length === 0, real.join("\n"));
   });
 } finally {
