@@ -125,8 +125,7 @@ impl ResourceService {
     }
 
     /// A group's batch: each create prepared on its own (a refusal answers
-    /// that request alone), then all written together, or, if that fails,
-    /// each written on its own.
+    /// that request alone), then all written together (see `write_group`).
     pub(super) async fn create_batch(&self, batch: Vec<group::Pending>) {
         let prepared = futures::future::join_all(
             batch
