@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-log() { printf '\n==> %s\n' "$*"; }
+START=$SECONDS
+# Each step prints the seconds since the start, so a slow run shows where it went.
+log() { printf '\n==> [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
@@ -112,7 +114,7 @@ run_suite deploy bash scripts/check-deploy.sh
 run_suite browser bash scripts/browser-tests/run.sh
 run_suite fuzz bash scripts/fuzz/api.sh
 
-echo
+log "done"
 echo "$summary"
 total_passed=$(echo "$summary" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 total_failed=$(echo "$summary" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
