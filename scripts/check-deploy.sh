@@ -75,35 +75,8 @@ reject() {
   fi
 }
 
-SUDO=""
-if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
-APT_UPDATED=""
-# apt_install PACKAGE SERVICE: installs a Debian package without starting
-# its service (policy-rc.d denies it for the time of the install).
-apt_install() {
-  local pkg=$1 service=$2
-  if ! command -v apt-get >/dev/null; then
-    echo "apt-get is not available: install $pkg by hand" >&2
-    return 1
-  fi
-  echo "==> installing $pkg (Debian package; its service is not started)"
-  local policy=/usr/sbin/policy-rc.d added="" rc=0 was_active=""
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && added=1
-  fi
-  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then was_active=1; fi
-  if [ -z "$APT_UPDATED" ]; then
-    # A failed update (a mirror mid-sync) leaves the previous lists.
-    $SUDO apt-get update -qq || echo "apt-get update failed; trying with the current package lists" >&2
-    APT_UPDATED=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null || rc=$?
-  if [ -n "$added" ]; then $SUDO rm -f "$policy"; fi
-  if [ -z "$was_active" ] && command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
-    $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
-  fi
-  return "$rc"
-}
+# shellcheck source=lib/apt.sh
+. scripts/lib/apt.sh
 
 # --- tools ------------------------------------------------------------------------
 echo "==> tools"
@@ -111,10 +84,10 @@ tools_ok=1
 need() { # need NAME: counted presence check
   if command -v "$1" >/dev/null; then pass "$1 available"; else fail "$1 available"; tools_ok=""; fi
 }
-if ! command -v promtool >/dev/null; then apt_install prometheus prometheus || true; fi
-if ! command -v haproxy >/dev/null; then apt_install haproxy haproxy || true; fi
-if ! command -v node >/dev/null; then apt_install nodejs nodejs || true; fi
-if ! command -v npm >/dev/null; then apt_install npm npm || true; fi
+if ! command -v promtool >/dev/null; then apt_install prometheus || true; fi
+if ! command -v haproxy >/dev/null; then apt_install haproxy || true; fi
+if ! command -v node >/dev/null; then apt_install nodejs || true; fi
+if ! command -v npm >/dev/null; then apt_install npm || true; fi
 for t in kubectl promtool haproxy node npm python3; do need "$t"; done
 
 # Python tools at the pinned versions.

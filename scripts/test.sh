@@ -11,12 +11,9 @@ log() { printf '\n==> [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
-APT_UPDATED=""
-apt_install() {
-  command -v apt-get >/dev/null || { echo "cannot install $*: no apt-get" >&2; return 1; }
-  if [ -z "$APT_UPDATED" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
-}
+# apt_install PACKAGE...
+# shellcheck source=lib/apt.sh
+. scripts/lib/apt.sh
 
 # --- PostgreSQL (127.0.0.1:5432, trust auth, database `test`) -------------
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
@@ -73,30 +70,48 @@ if [ ! -d scripts/idp/node_modules/oidc-provider ]; then
   npm ci --prefix scripts/idp --no-audit --no-fund >/dev/null
 fi
 
-# --- Rust tests -------------------------------------------------------------
+# --- System packages of the later suites, installed while the build runs --
+# (chromium for the browser suite, promtool and haproxy for the deploy and
+# cluster suites, wrk for the cluster's spike.) The suites install what is
+# still missing themselves.
+prepare_packages() {
+  local missing=()
+  command -v promtool >/dev/null || missing+=(prometheus)
+  command -v haproxy >/dev/null || missing+=(haproxy)
+  command -v wrk >/dev/null || missing+=(wrk)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+  if [ ! -x /usr/bin/chromium ]; then APT_RECOMMENDS=1 apt_install chromium; fi
+}
+prepare_packages > "$ROOT/target/packages.txt" 2>&1 &
+packages_pid=$!
+
+# --- Build ------------------------------------------------------------------
 log "checking formatting (cargo fmt)"
 cargo fmt --all --check >/dev/null || { echo "the code is not formatted: run cargo fmt --all" >&2; exit 1; }
 log "building tests"
-cargo test --workspace --no-run --locked 2>&1 | tail -3
-# Benches are not run here, but they must keep compiling.
-cargo check -p resourceful-benches --benches --locked 2>&1 | tail -1
+# Benches are not run here, but they must keep compiling: built with the
+# tests (same profile, so the dependencies are compiled once).
+cargo test --workspace --all-targets --no-run --locked 2>&1 | tail -3
 # build.rs regenerates the client packages: the committed ones must match.
 if [ -d .git ] && ! git diff --quiet -- example-service/clients || [ -n "$(git status --porcelain -- example-service/clients 2>/dev/null)" ]; then
   echo "example-service/clients differs from what the generators produce now; commit the regenerated files:" >&2
   git status --short -- example-service/clients >&2
   exit 1
 fi
-log "running Rust tests (SQLite, PostgreSQL, Redis)"
-set +e
-cargo test --workspace --locked 2>&1 | tee "$ROOT/target/test-output.txt" | grep -Ev '^test .* \.\.\. ok$'
-rust_status=${PIPESTATUS[0]}
-set -e
-passed=$(grep -Eo '[0-9]+ passed' "$ROOT/target/test-output.txt" | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' "$ROOT/target/test-output.txt" | awk '{s+=$1} END {print s+0}')
-summary="rust: $passed passed, $failed failed"
+export RESOURCEFUL_TESTS_BUILT=1
+log "waiting for the system packages"
+wait "$packages_pid" || { cat "$ROOT/target/packages.txt"; echo "installing the suites' packages failed" >&2; }
 
-# --- Monitoring, clients ----------------------------------------------------
-other_status=0
+# --- Suites -----------------------------------------------------------------
+# Three stages. First the compile-fail cases (CPU-bound, nothing timed)
+# beside the suites that test through a running service; then the Rust
+# tests alone, since some assert on timing under load; then the cluster
+# alone, which kills and restarts replicas under constant load.
+summary=""
+status=0
+add_summary() { # name file: the suite's closing count line
+  summary="$summary${summary:+$'\n'}$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$2" | tail -1 || echo "$1: did not report")"
+}
 run_suite() {
   local name=$1; shift
   log "$name"
@@ -104,19 +119,66 @@ run_suite() {
   "$@" 2>&1 | tee "$ROOT/target/$name.txt"
   local st=${PIPESTATUS[0]}
   set -e
-  summary="$summary"$'\n'"$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$ROOT/target/$name.txt" | tail -1 || echo "$name: did not report")"
-  [ "$st" = 0 ] || other_status=$st
+  add_summary "$name" "$ROOT/target/$name.txt"
+  [ "$st" = 0 ] || status=$st
 }
+# Cargo's test output without the passing lines, and its counts summed.
+rust_tests() { # output file, cargo test arguments...
+  local out=$1; shift
+  set +e
+  cargo test --locked "$@" 2>&1 | tee "$out" | grep -Ev '^test .* \.\.\. ok$'
+  local st=${PIPESTATUS[0]}
+  set -e
+  local p f
+  p=$(grep -Eo '[0-9]+ passed' "$out" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$out" | awk '{s+=$1} END {print s+0}')
+  echo "$(basename "$out" .txt): $p passed, $f failed"
+  return "$st"
+}
+
+log "compile-fail cases (in the background) beside the service suites"
+# (`--workspace` with every selection: the features, and so the build, stay
+# the ones built above.)
+rust_tests "$ROOT/target/macros.txt" --workspace --test compile_fail > "$ROOT/target/macros-run.txt" 2>&1 &
+macros_pid=$!
 run_suite monitoring bash scripts/check-monitoring.sh
 run_suite deploy bash scripts/check-deploy.sh
-[ -f scripts/client-tests/typescript.sh ] && run_suite typescript bash scripts/client-tests/typescript.sh
-[ -f scripts/client-tests/dart.sh ] && run_suite dart bash scripts/client-tests/dart.sh
+run_suite typescript bash scripts/client-tests/typescript.sh
+run_suite dart bash scripts/client-tests/dart.sh
 run_suite browser bash scripts/browser-tests/run.sh
 run_suite fuzz bash scripts/fuzz/api.sh
+log "compile-fail cases"
+set +e
+wait "$macros_pid"
+macros_status=$?
+set -e
+cat "$ROOT/target/macros-run.txt"
+[ "$macros_status" = 0 ] || status=$macros_status
+
+log "running Rust tests (SQLite, PostgreSQL, Redis)"
+set +e
+rust_tests "$ROOT/target/rust.txt" --workspace -- --exact --skip compile_fail_cases > "$ROOT/target/rust-run.txt" 2>&1
+rust_status=$?
+set -e
+cat "$ROOT/target/rust-run.txt"
+[ "$rust_status" = 0 ] || status=$rust_status
+# The Rust count covers the compile-fail cases too.
+rust_passed=$(grep -hEo '[0-9]+ passed' "$ROOT/target/rust.txt" "$ROOT/target/macros.txt" | awk '{s+=$1} END {print s+0}')
+rust_failed=$(grep -hEo '[0-9]+ failed' "$ROOT/target/rust.txt" "$ROOT/target/macros.txt" | awk '{s+=$1} END {print s+0}')
+summary="rust: $rust_passed passed, $rust_failed failed"$'\n'"$summary"
+
+# The debug build: the cluster cases test drain, crash, restart and
+# invalidation, and the autoscaling arithmetic, not the release build's
+# speed (a release build does not fit this command's time). The debug
+# replicas serve about a third of what release ones do, so the spike lasts
+# 120 s instead of 50: the adapter's 2-minute rate then reaches the in-spike
+# rate (about 700 per pod here) and crosses the HPA's target of 500.
+run_suite cluster env CLUSTER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/example-service" \
+  SPIKE_SECS=120 bash scripts/cluster-tests/run.sh
 
 log "done"
 echo "$summary"
 total_passed=$(echo "$summary" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 total_failed=$(echo "$summary" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 echo "$total_passed passed, $total_failed failed"
-[ "$rust_status" = 0 ] && [ "$other_status" = 0 ]
+[ "$status" = 0 ]

@@ -719,6 +719,24 @@ fn targets(r: &[Measurement], rate: f64) -> Vec<TargetCheck> {
             ),
         });
     }
+    if let (Some(c), Some(l)) = (cached, find(r, "get_by_id_cached", "example-redis-leased")) {
+        let ratio = l.wrk.rps / c.wrk.rps;
+        let exact =
+            find(r, "get_by_id_cached", "example-redis-exact").map(|e| e.wrk.rps / c.wrk.rps);
+        out.push(TargetCheck {
+            target: "cached GET with Redis-shared limits ≥ 90 % of in-process limits".into(),
+            met: ratio >= 0.9,
+            detail: format!(
+                "leased {:.0} vs in process {:.0} req/s = {:.0} %{}",
+                l.wrk.rps,
+                c.wrk.rps,
+                ratio * 100.0,
+                exact
+                    .map(|e| format!("; one round trip per request: {:.0} %", e * 100.0))
+                    .unwrap_or_default()
+            ),
+        });
+    }
     if let (Some(x), Some(b)) = (
         find(r, "get_by_id_uncached", "example-batched"),
         find(r, "get_by_id_uncached", "baseline"),
@@ -1055,6 +1073,32 @@ fn main() {
             &db_env(&[("GROUP_COMMIT_MAX", "0")]),
             &logs,
         );
+        // Rate limits shared through Redis: with token leases (the default)
+        // and with one round trip per request, against `example` (in process).
+        let redis_url =
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let redis_prefix = format!("bench-{}", std::process::id());
+        let mut shared = spawn(
+            "example-redis-leased",
+            &example_bin,
+            &[],
+            &db_env(&[
+                ("REDIS_URL", redis_url.as_str()),
+                ("REDIS_KEY_PREFIX", redis_prefix.as_str()),
+            ]),
+            &logs,
+        );
+        let mut exact = spawn(
+            "example-redis-exact",
+            &example_bin,
+            &[],
+            &db_env(&[
+                ("REDIS_URL", redis_url.as_str()),
+                ("REDIS_KEY_PREFIX", redis_prefix.as_str()),
+                ("RATE_LIMIT_LEASE_PERCENT", "0"),
+            ]),
+            &logs,
+        );
         let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
         let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
         let mut plain = spawn("example-plain", &plain_bin, &[], &db_env(&[]), &logs);
@@ -1065,6 +1109,8 @@ fn main() {
             (&mut logged, "/health/ready"),
             (&mut executed, "/health/ready"),
             (&mut ungrouped, "/health/ready"),
+            (&mut shared, "/health/ready"),
+            (&mut exact, "/health/ready"),
             (&mut baseline, "/hello"),
             (&mut bare, "/hello"),
         ] {
@@ -1167,6 +1213,22 @@ fn main() {
                 true,
             );
             bench.compare(l, c);
+            let sl = bench.saturate(
+                "get_by_id_cached",
+                "same, rate limits shared through Redis (token leases, RATE_LIMIT_LEASE_PERCENT=5)",
+                &shared,
+                &get_one,
+                true,
+            );
+            bench.compare(sl, c);
+            let se = bench.saturate(
+                "get_by_id_cached",
+                "same, rate limits shared through Redis, one round trip per request (RATE_LIMIT_LEASE_PERCENT=0)",
+                &exact,
+                &get_one,
+                true,
+            );
+            bench.compare(se, c);
 
             if !only_cached {
                 // 2. GraphQL single item (cached instance). A 200 can still carry

@@ -94,7 +94,7 @@ def check_configmap_values(data, where):
     num = re.compile(r"^\d+$")
     for k, v in data.items():
         v = str(v)
-        if re.search(r"(_SECS|_MS|_US|_BYTES|_ENTRIES|_CONNECTIONS|_DEPTH|_COMPLEXITY|^PORT|^BATCH_MAX|^BATCH_CONCURRENCY)$", k):
+        if re.search(r"(_SECS|_MS|_US|_BYTES|_ENTRIES|_CONNECTIONS|_DEPTH|_COMPLEXITY|_PERCENT|^PORT|^BATCH_MAX|^BATCH_CONCURRENCY)$", k):
             if not num.match(v):
                 bad.append(f"{where}: {k}={v!r} is not a whole number")
         elif k in ("RATE_LIMIT_ENABLED", "API_OPTIMIZATION_ENABLED", "GRAPHQL_RESPONSE_CACHE", "SEED_DEMO"):

@@ -5,7 +5,7 @@
 //! and review the diff.
 
 #[test]
-fn ui() {
+fn compile_fail_cases() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
 }

@@ -63,6 +63,12 @@ pub struct Config {
     /// `RATE_LIMIT_ON_REDIS_FAILURE`: `open` (default; fall back to the
     /// in-process limiter) or `closed` (503 until Redis is back).
     pub rate_limit_on_redis_failure: OnFailure,
+    /// `RATE_LIMIT_LEASE_PERCENT` (default 5, at most 100): with Redis, a
+    /// replica leases this share of a policy's count at a time and spends
+    /// it in process, so the fleet may admit up to `replicas × share` more
+    /// than the limit in a window; 0 decides every request on Redis.
+    /// Policies whose share is under two tokens are always exact.
+    pub rate_limit_lease_percent: u8,
     /// `RATE_LIMIT_HEADERS`: `draft-09` (default; `RateLimit` and
     /// `RateLimit-Policy`) or `draft-06` (the four older fields).
     pub rate_limit_headers: HeaderStyle,
@@ -187,6 +193,7 @@ impl Default for Config {
             cache_ttl: Duration::from_secs(600),
             cache_max_entries: 10_000,
             group_commit_max: crate::service::DEFAULT_GROUP_COMMIT_MAX,
+            rate_limit_lease_percent: 5,
             batch: BatchOptions::default(),
             admin_token: None,
             auth: crate::auth::AuthSettings::default(),
@@ -286,6 +293,17 @@ impl Config {
         if let Some(v) = get("RATE_LIMIT_ON_REDIS_FAILURE") {
             c.rate_limit_on_redis_failure =
                 OnFailure::parse(&v).map_err(|e| format!("RATE_LIMIT_ON_REDIS_FAILURE: {e}"))?;
+        }
+        num(
+            &get,
+            "RATE_LIMIT_LEASE_PERCENT",
+            &mut c.rate_limit_lease_percent,
+        )?;
+        if c.rate_limit_lease_percent > 100 {
+            return Err(format!(
+                "RATE_LIMIT_LEASE_PERCENT={}: use 0 to 100",
+                c.rate_limit_lease_percent
+            ));
         }
         if let Some(v) = get("RATE_LIMIT_HEADERS") {
             c.rate_limit_headers =

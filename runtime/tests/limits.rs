@@ -348,3 +348,165 @@ async fn declared_limits_override_the_defaults() {
     assert_eq!(m.rate_limit.fail_closed, Some(true));
     db.cleanup().await;
 }
+
+/// `rate_limit_leases_total` of a policy, as the process's recorder has it.
+async fn leases(ctx: &Ctx, policy: &str) -> f64 {
+    let text = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
+    metric(
+        &text,
+        &format!("rate_limit_leases_total{{policy=\"{policy}\"}}"),
+    )
+}
+
+/// Three replicas sharing Redis with leases of 5 % (10 tokens of 200/s),
+/// flooded by one client: over the whole run the fleet admits at most what
+/// one exact GCRA would (`count + elapsed / interval`) plus `replicas ×
+/// lease size`, the bound the limits module documents, and refusals are
+/// answered without a round trip each.
+#[tokio::test]
+async fn leased_tokens_overshoot_a_shared_limit_by_at_most_one_lease_per_replica() {
+    const REPLICAS: usize = 3;
+    let mut c = config("200/s");
+    c.redis_url = Some(redis_url());
+    c.redis_prefix = unique_prefix();
+    c.rate_limit_lease_percent = 5;
+    let size = resourceful::limits::lease_size(200, 5).unwrap();
+    assert_eq!(size, 10);
+    let mut fleet = Vec::new();
+    for _ in 0..REPLICAS {
+        fleet.push(Ctx::with(Backend::Sqlite, c.clone()).await);
+    }
+    let leases_before = leases(&fleet[0], "tasks:read").await;
+    let peer = "203.0.113.70:1";
+    let started = std::time::Instant::now();
+    let run_for = Duration::from_millis(1500);
+    // Two request loops per replica, each one request at a time.
+    let loops = fleet
+        .iter()
+        .flat_map(|ctx| [ctx, ctx])
+        .map(|ctx| async move {
+            let (mut allowed, mut refused) = (0u32, 0u32);
+            while started.elapsed() < run_for {
+                let r = get_from(ctx, "/v1/tasks", peer, None).await;
+                match r.status.as_u16() {
+                    200 => allowed += 1,
+                    429 => {
+                        assert!(r.header("retry-after").is_some());
+                        refused += 1
+                    }
+                    other => panic!("unexpected {other}: {}", r.json),
+                }
+            }
+            (allowed, refused)
+        });
+    let counts = futures::future::join_all(loops).await;
+    let elapsed = started.elapsed();
+    let allowed: u32 = counts.iter().map(|c| c.0).sum();
+    let refused: u32 = counts.iter().map(|c| c.1).sum();
+    let round_trips = leases(&fleet[0], "tasks:read").await - leases_before;
+    // GCRA with a burst of `count` admits at most count + T / interval
+    // over a span T (one more for the boundary); leases add at most one
+    // lease per replica.
+    let exact = 200 + (elapsed.as_secs_f64() * 200.0).ceil() as u32 + 1;
+    let bound = exact + REPLICAS as u32 * size;
+    eprintln!(
+        "{allowed} admitted, {refused} refused in {elapsed:?}; exact GCRA {exact}, bound {bound}; {round_trips} leases"
+    );
+    assert!(allowed <= bound, "{allowed} admitted > bound {bound}");
+    assert!(
+        allowed + REPLICAS as u32 * size >= 200,
+        "{allowed} admitted: more than one lease per replica was stranded"
+    );
+    assert!(refused > allowed, "the flood was not limited: {refused}");
+    assert!(
+        round_trips * 4.0 < f64::from(allowed + refused),
+        "{round_trips} leases for {} requests: refusals were not answered in process",
+        allowed + refused
+    );
+    for ctx in fleet {
+        ctx.cleanup().await;
+    }
+}
+
+/// Under a generous limit a replica spends a whole lease in process: a
+/// few hundred requests through each of three replicas cost one round
+/// trip per replica, and every answer carries the fleet-wide remainder.
+#[tokio::test]
+async fn a_generous_shared_limit_costs_one_round_trip_per_lease() {
+    let mut c = config("6000/s");
+    c.redis_url = Some(redis_url());
+    c.redis_prefix = unique_prefix();
+    c.rate_limit_lease_percent = 5;
+    // Other tests of this file use the tasks policy; this one counts
+    // the projects policy's leases alone.
+    let size = resourceful::limits::lease_size(6000, 5).unwrap();
+    assert_eq!(size, 300);
+    let a = Ctx::with(Backend::Sqlite, c.clone()).await;
+    let b = Ctx::with(Backend::Sqlite, c.clone()).await;
+    let d = Ctx::with(Backend::Sqlite, c).await;
+    let before = leases(&a, "projects:read").await;
+    let peer = "203.0.113.71:1";
+    let mut last_remaining = Vec::new();
+    for ctx in [&a, &b, &d] {
+        for _ in 0..100 {
+            let r = get_from(ctx, "/v1/projects", peer, None).await;
+            assert_eq!(r.status, 200);
+            let field = r.header("ratelimit").unwrap().to_string();
+            last_remaining.push(field);
+        }
+    }
+    let round_trips = leases(&a, "projects:read").await - before;
+    assert_eq!(
+        round_trips, 3.0,
+        "one lease per replica for 100 requests each (size {size}, refill at half)"
+    );
+    // The first answer of the first replica: 6000 - 300 leased + 299 held.
+    assert!(
+        last_remaining[0].starts_with("\"projects:read\";r=5999;"),
+        "{}",
+        last_remaining[0]
+    );
+    for ctx in [a, b, d] {
+        ctx.cleanup().await;
+    }
+}
+
+/// Leases with Redis unreachable: every request falls back to the
+/// in-process limiter at once (fail-open) instead of queueing behind the
+/// key's one lease request, and the fallback is counted.
+#[tokio::test]
+async fn leased_limits_fall_back_at_once_when_redis_is_down() {
+    let mut c = config("6000/min");
+    c.redis_url = Some(closed_port_url());
+    c.rate_limit_on_redis_failure = OnFailure::Open;
+    c.rate_limit_lease_percent = 5;
+    let ctx = Ctx::with(Backend::Sqlite, c).await;
+    let peer = "203.0.113.72:1";
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all((0..20).map(|_| async {
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            get_from(&ctx, "/v1/comments", peer, None),
+        )
+        .await
+        .expect("never hangs")
+        .status
+        .as_u16()
+    }))
+    .await;
+    assert!(answers.iter().all(|&s| s == 200), "{answers:?}");
+    // One connection attempt at most, not one timeout per queued request.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = String::from_utf8(ctx.get("/metrics").await.raw).unwrap();
+    assert!(
+        metric(
+            &text,
+            "rate_limit_backend_failures_total{policy=\"comments:read\",action=\"fail_open\"}"
+        ) >= 20.0
+    );
+    ctx.cleanup().await;
+}

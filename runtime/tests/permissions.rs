@@ -324,6 +324,14 @@ async fn the_document_states_who_may_call_each_operation() {
         post["patch"]["security"],
         json!([{"bearer": ["role:admin", "owner"]}])
     );
+    // A field some callers may not read is left out of their responses:
+    // the representation does not require it.
+    let required = doc["components"]["schemas"]["Post"]["required"]
+        .as_array()
+        .expect("Post lists its required fields");
+    assert!(required.contains(&json!("body")), "{required:?}");
+    assert!(!required.contains(&json!("score")), "{required:?}");
+    assert!(doc["components"]["schemas"]["Post"]["properties"]["score"].is_object());
     let gql = &doc["paths"]["/graphql"]["post"]["security"];
     assert_eq!(
         gql,

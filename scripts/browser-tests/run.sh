@@ -21,15 +21,10 @@ fail() {
 }
 
 if [ ! -x "$CHROMIUM" ]; then
-  echo "==> installing chromium"
-  command -v apt-get >/dev/null || fail "$CHROMIUM is missing and there is no apt-get"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || fail "$CHROMIUM is missing and there is no sudo to install it"
-    SUDO=sudo
-  fi
-  $SUDO apt-get update -qq || fail "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null || fail "could not install chromium"
+  # shellcheck source=../lib/apt.sh
+  . "$ROOT/scripts/lib/apt.sh"
+  # With its recommended fonts, so pages render as users see them.
+  APT_RECOMMENDS=1 apt_install chromium || fail "could not install chromium"
 fi
 command -v node >/dev/null || fail "node is not installed (Node.js 20 or newer is required)"
 command -v npm >/dev/null || fail "npm is not installed"
@@ -37,10 +32,14 @@ command -v npm >/dev/null || fail "npm is not installed"
 echo "==> installing playwright-core"
 (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
 
-echo "==> building the example service"
-cargo build -p example-service 2>&1 | tail -n 3
-[ "${PIPESTATUS[0]}" = 0 ] || fail "cargo build -p example-service failed"
-[ -x "$BIN" ] || fail "$BIN is missing after the build"
+# The test command builds it with the tests (and says so); on its own the
+# suite builds it.
+if [ "${RESOURCEFUL_TESTS_BUILT:-}" != 1 ] || [ ! -x "$BIN" ]; then
+  echo "==> building the example service"
+  cargo build -p example-service 2>&1 | tail -n 3
+  [ "${PIPESTATUS[0]}" = 0 ] || fail "cargo build -p example-service failed"
+  [ -x "$BIN" ] || fail "$BIN is missing after the build"
+fi
 
 WORK=$(mktemp -d)
 SERVICE_PID=""

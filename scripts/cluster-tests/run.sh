@@ -28,6 +28,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# What the suite drives: HAProxy in front, Prometheus scraping, wrk for
+# the spike. Installed when missing (Debian packages, services not started).
+# shellcheck source=../lib/apt.sh
+. scripts/lib/apt.sh
+missing=()
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v prometheus >/dev/null || missing+=(prometheus)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}" || true; fi
+
 # A schema and key prefix of their own, emptied at every start: the runs
 # do not depend on what earlier runs (or a cluster started by hand) left.
 export DATABASE_SCHEMA=${CLUSTER_TEST_SCHEMA:-cluster_test}
@@ -43,7 +53,8 @@ if url=$(bash scripts/local-cluster.sh start | tail -1) && [ -n "$url" ]; then
   echo "PASS the cluster starts with every replica in rotation: $url" | tee -a "$RESULTS"
   bash scripts/local-cluster.sh status || true
   timeout 150 python3 "$here/cases.py" || echo "FAIL cases.py exited with status $?" | tee -a "$RESULTS"
-  timeout 150 python3 "$here/autoscaling.py" || echo "FAIL autoscaling.py exited with status $?" | tee -a "$RESULTS"
+  # The spike and the time after it, plus Prometheus' start and the syncs.
+  timeout $((${SPIKE_SECS:-50} + ${AFTER_SPIKE_SECS:-30} + 90)) python3 "$here/autoscaling.py" || echo "FAIL autoscaling.py exited with status $?" | tee -a "$RESULTS"
 else
   echo "FAIL the cluster starts (logs: $RUN_DIR/*.log)" | tee -a "$RESULTS"
 fi

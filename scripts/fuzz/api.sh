@@ -2,8 +2,8 @@
 # Fuzzes the running example service against its own OpenAPI document with
 # schemathesis: every check (server errors, status codes, content types,
 # headers, response schemas, schema-valid data accepted, schema-violating
-# data refused, stateful links), on SQLite and on PostgreSQL, each run
-# bounded by FUZZ_SECONDS (default 75). What no schema can say is in
+# data refused, stateful links), on SQLite and on PostgreSQL at once, each
+# run bounded by FUZZ_SECONDS (default 75). What no schema can say is in
 # schemathesis.toml and hooks.py, each with its reason.
 #
 # Expects target/debug/example-service to be built and a Python virtualenv
@@ -74,13 +74,16 @@ psql "$PG_URL" -qc "CREATE SCHEMA \"$SCHEMA\"" >/dev/null || fail "PostgreSQL at
 mode=(--generation-deterministic)
 [ "${FUZZ_RANDOM:-0}" = 1 ] && mode=()
 
-passed=0
-failed=0
-for db in sqlite postgres; do
+# One database's run; its report goes to $WORK/report-<db>.txt and its
+# verdict (pass or fail) to $WORK/verdict-<db>.
+fuzz_db() {
+  local db=$1 base token
+  exec >"$WORK/report-$db.txt" 2>&1
+  echo fail >"$WORK/verdict-$db"
   case $db in
     sqlite) base=$(start sqlite DATABASE_URL="sqlite:$WORK/fuzz.db") ;;
     postgres) base=$(start postgres DATABASE_URL="$PG_URL" DATABASE_SCHEMA="$SCHEMA") ;;
-  esac || { echo "FAILED: the service did not start on $db" >&2; failed=$((failed + 1)); continue; }
+  esac || { echo "FAILED: the service did not start on $db"; return; }
   # A caller who may do everything (the development issuer mints it), so
   # every operation is reached; the `ignored_auth` check sends requests
   # without it and expects 401.
@@ -91,21 +94,29 @@ req = urllib.request.Request(sys.argv[1] + "/dev/token", method="POST",
     headers={"content-type": "application/json"})
 print(json.load(urllib.request.urlopen(req, timeout=5))["access_token"])
 PY
-  ) || { echo "FAILED: no development token on $db" >&2; failed=$((failed + 1)); continue; }
+  ) || { echo "FAILED: no development token on $db"; return; }
   echo "==> schemathesis against $base on $db (${SECONDS_EACH}s)"
   if (cd "$HERE" && SCHEMATHESIS_HOOKS=hooks timeout $((SECONDS_EACH + 60)) \
     "$VENV/bin/st" --config-file schemathesis.toml run "$base/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks all --max-examples 25 --max-time "$SECONDS_EACH" "${mode[@]}" \
     >"$WORK/st-$db.txt" 2>&1); then
-    passed=$((passed + 1))
+    echo pass >"$WORK/verdict-$db"
     grep -E "generated|passed|⚠" "$WORK/st-$db.txt" | tail -6
   else
-    failed=$((failed + 1))
-    echo "FAILED: schemathesis on $db" >&2
+    echo "FAILED: schemathesis on $db"
     # The report without the (long) reproduction commands.
-    grep -v '^    curl ' "$WORK/st-$db.txt" | tail -80 >&2
+    grep -v '^    curl ' "$WORK/st-$db.txt" | tail -80
   fi
+}
+# Both databases at once: each run is bounded in time, not in examples.
+for db in sqlite postgres; do fuzz_db "$db" & done
+wait
+passed=0
+failed=0
+for db in sqlite postgres; do
+  cat "$WORK/report-$db.txt"
+  if [ "$(cat "$WORK/verdict-$db" 2>/dev/null)" = pass ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" = 0 ]

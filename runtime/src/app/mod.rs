@@ -307,6 +307,7 @@ impl App {
                     api_keys: config.api_keys.iter().cloned().collect(),
                 },
                 config.rate_limit_headers,
+                config.rate_limit_lease_percent,
             )),
         };
         let redis_required = config.rate_limit_enabled

@@ -10,24 +10,27 @@
 //! problem+json body.
 
 pub mod client;
+mod lease;
 mod local;
 pub mod rate;
 mod redis;
 
 pub use client::{ClientId, ClientKeys};
+pub use lease::lease_size;
 pub use local::LocalLimiter;
 pub use rate::Rate;
 
 use crate::error::{ApiError, Kind};
 use crate::observe::names;
 use crate::observe::striped::PublishedCounter;
-use crate::redis_conn::RedisHandle;
+use crate::redis_conn::{RedisFailure, RedisHandle};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
+use lease::{KeyLease, Leases, Spend};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which revision of draft-ietf-httpapi-ratelimit-headers responses follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,6 +107,9 @@ struct PolicyState {
     field_prefix: Box<[u8]>,
     /// Decision counters, made once: [allowed, limited].
     decisions: std::sync::OnceLock<[Arc<PublishedCounter>; 2]>,
+    /// Tokens leased from Redis, when it is shared and the policy's budget
+    /// is large enough (see `lease.rs`); `None`: exact, a round trip each.
+    leases: Option<Leases>,
 }
 
 impl PolicyState {
@@ -129,7 +135,7 @@ pub struct Limiter {
     policies: Vec<PolicyState>,
     /// Route template → policy index for reads (GET/HEAD) and writes.
     routes: HashMap<&'static str, (Option<usize>, Option<usize>)>,
-    redis: Option<(Arc<RedisHandle>, redis::RedisLimiter)>,
+    redis: Option<(Arc<RedisHandle>, Arc<redis::RedisLimiter>)>,
     keys: ClientKeys,
     style: HeaderStyle,
 }
@@ -142,12 +148,17 @@ pub struct RouteLimits {
 }
 
 impl Limiter {
+    /// `lease_percent`: the share of a policy's count a replica leases from
+    /// Redis at a time (`RATE_LIMIT_LEASE_PERCENT`; 0 decides every request
+    /// on Redis).
     pub fn new(
         routes: Vec<RouteLimits>,
         redis: Option<Arc<RedisHandle>>,
         keys: ClientKeys,
         style: HeaderStyle,
+        lease_percent: u8,
     ) -> Arc<Self> {
+        let shared = redis.is_some();
         let mut policies: Vec<PolicyState> = Vec::new();
         let mut index = |p: Option<Policy>| -> Option<usize> {
             let p = p?;
@@ -167,7 +178,11 @@ impl Limiter {
                 .into_boxed_slice();
             // `field_value` relies on this check.
             HeaderValue::from_bytes(&field_prefix).expect("policy names are visible ASCII");
+            let leases = lease_size(p.rate.count, lease_percent)
+                .filter(|_| shared)
+                .map(Leases::new);
             policies.push(PolicyState {
+                leases,
                 local: LocalLimiter::new(p.rate),
                 policy: p,
                 header_policy,
@@ -184,7 +199,7 @@ impl Limiter {
         }
         let redis = redis.map(|h| {
             let prefix = h.prefix.clone();
-            (h, redis::RedisLimiter::new(prefix))
+            (h, Arc::new(redis::RedisLimiter::new(prefix)))
         });
         let limiter = Arc::new(Limiter {
             policies,
@@ -202,6 +217,9 @@ impl Limiter {
                 let Some(l) = weak.upgrade() else { break };
                 for p in &l.policies {
                     p.local.prune();
+                    if let Some(leases) = &p.leases {
+                        leases.prune(p.policy.rate.per.max(Duration::from_secs(60)));
+                    }
                 }
             }
         });
@@ -218,14 +236,19 @@ impl Limiter {
         let Some((handle, gcra)) = &self.redis else {
             return Ok(st.local.check(client.hash64()));
         };
-        let key = &client.to_string();
         let (name, rate) = (st.policy.name, st.policy.rate);
         // Boxed: the Redis round trip's future is large, and the in-process
         // path above should not carry its size.
-        let res = Box::pin(handle.run("rate_limit", |mut c| async move {
-            gcra.check(&mut c, name, rate, key).await
-        }))
-        .await;
+        let res = match &st.leases {
+            Some(leases) => Box::pin(self.decide_leased(st, leases, client)).await,
+            None => {
+                let key = &gcra.key(name, &client.to_string());
+                Box::pin(handle.run("rate_limit", |mut c| async move {
+                    gcra.check(&mut c, rate, key).await
+                }))
+                .await
+            }
+        };
         match res {
             Ok(d) => Ok(d),
             Err(e) => {
@@ -246,6 +269,96 @@ impl Limiter {
                 }
             }
         }
+    }
+
+    /// Spends a leased token, or leases more when there is none: one
+    /// request per key waits for Redis, the others for its answer.
+    async fn decide_leased(
+        &self,
+        st: &PolicyState,
+        leases: &Leases,
+        client: ClientId<'_>,
+    ) -> Result<Decision, RedisFailure> {
+        let (handle, gcra) = self.redis.as_ref().expect("leases need Redis");
+        let lease = self.lease_of(st, leases, client);
+        if let Some(d) = self.spend(st, leases, &lease) {
+            return Ok(d);
+        }
+        let _one = lease.refill.lock().await;
+        // Another request may have leased while this one waited.
+        if let Some(d) = self.spend(st, leases, &lease) {
+            return Ok(d);
+        }
+        // Redis failed a moment ago: fall back at once rather than queue
+        // behind this mutex for one timeout each.
+        if lease.failing(Instant::now()) {
+            return Err(RedisFailure::Backoff);
+        }
+        let (rate, want, key) = (st.policy.rate, leases.size, &lease.key);
+        let granted = handle
+            .run("rate_limit", |mut c| async move {
+                gcra.lease(&mut c, rate, key, want).await
+            })
+            .await
+            .inspect_err(|_| lease.failed(Instant::now()))?;
+        metrics::counter!(names::RATE_LIMIT_LEASES, "policy" => st.policy.name).increment(1);
+        Ok(lease.grant(granted, true, rate.count, Instant::now()))
+    }
+
+    fn lease_of(&self, st: &PolicyState, leases: &Leases, client: ClientId<'_>) -> Arc<KeyLease> {
+        let (_, gcra) = self.redis.as_ref().expect("leases need Redis");
+        leases.of(client.hash64(), || {
+            gcra.key(st.policy.name, &client.to_string())
+        })
+    }
+
+    /// Spends from the lease without waiting: `None` when it is empty.
+    fn spend(&self, st: &PolicyState, leases: &Leases, lease: &Arc<KeyLease>) -> Option<Decision> {
+        match lease.spend(st.policy.rate.count, leases.size, Instant::now()) {
+            Spend::Allowed { decision, refill } => {
+                if refill {
+                    self.refill_ahead(st, leases.size, lease.clone());
+                }
+                Some(decision)
+            }
+            Spend::Refused(d) => Some(d),
+            Spend::Empty => None,
+        }
+    }
+
+    /// Tops the lease up in the background before it runs out. A failure
+    /// is left to the next request that finds the lease empty: it asks
+    /// again and falls back as the policy says.
+    fn refill_ahead(&self, st: &PolicyState, size: u32, lease: Arc<KeyLease>) {
+        let (handle, gcra) = self.redis.clone().expect("leases need Redis");
+        let (name, rate) = (st.policy.name, st.policy.rate);
+        tokio::spawn(async move {
+            let _one = lease.refill.lock().await;
+            let now = Instant::now();
+            let want = match lease.failing(now) {
+                true => 0,
+                false => lease.shortfall(size, now),
+            };
+            if want > 0 {
+                let (gcra, key) = (&gcra, &lease.key);
+                let res = handle
+                    .run("rate_limit", |mut c| async move {
+                        gcra.lease(&mut c, rate, key, want).await
+                    })
+                    .await;
+                match res {
+                    Ok(g) => {
+                        metrics::counter!(names::RATE_LIMIT_LEASES, "policy" => name).increment(1);
+                        lease.grant(g, false, rate.count, Instant::now());
+                    }
+                    Err(e) => {
+                        lease.failed(Instant::now());
+                        tracing::debug!(policy = name, error = %e, "lease refill failed");
+                    }
+                }
+            }
+            lease.prefetched();
+        });
     }
 }
 
@@ -336,7 +449,8 @@ impl Limiter {
     }
 
     /// [`Limiter::check`] without waiting, when the decision is made in
-    /// process (no Redis): `None` when it needs the shared backend.
+    /// process (no Redis, or a leased token): `None` when it needs the
+    /// shared backend.
     pub fn check_now(
         &self,
         i: usize,
@@ -344,11 +458,15 @@ impl Limiter {
         peer: Option<SocketAddr>,
         subject: Option<&str>,
     ) -> Option<Verdict> {
-        if self.redis.is_some() {
-            return None;
-        }
+        let st = &self.policies[i];
         let client = self.keys.key(headers, peer, subject);
-        Some(self.verdict(i, self.policies[i].local.check(client.hash64())))
+        if self.redis.is_none() {
+            return Some(self.verdict(i, st.local.check(client.hash64())));
+        }
+        let leases = st.leases.as_ref()?;
+        let lease = self.lease_of(st, leases, client);
+        let decision = self.spend(st, leases, &lease)?;
+        Some(self.verdict(i, decision))
     }
 
     fn verdict(&self, i: usize, decision: Decision) -> Verdict {

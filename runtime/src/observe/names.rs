@@ -20,6 +20,7 @@ pub const DB_POOL_ACQUIRE: &str = "db_pool_acquire_duration_seconds";
 pub const CACHE: &str = "cache_requests_total";
 pub const RATE_LIMIT: &str = "rate_limit_decisions_total";
 pub const RATE_LIMIT_BACKEND: &str = "rate_limit_backend_failures_total";
+pub const RATE_LIMIT_LEASES: &str = "rate_limit_leases_total";
 pub const REDIS_ERRORS: &str = "redis_errors_total";
 pub const HEALTH: &str = "health_check_status";
 pub const HEALTH_DURATION: &str = "health_check_duration_seconds";
@@ -108,6 +109,10 @@ pub fn describe() {
     describe_counter!(
         RATE_LIMIT_BACKEND,
         "Rate-limit decisions taken without the shared backend (fail_open, fail_closed)"
+    );
+    describe_counter!(
+        RATE_LIMIT_LEASES,
+        "Batches of tokens leased from the shared backend, by policy"
     );
     describe_counter!(REDIS_ERRORS, "Redis command failures by operation");
     describe_counter!(

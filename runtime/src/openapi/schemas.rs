@@ -153,14 +153,16 @@ impl<'a> Catalog<'a> {
         let names = Names::of(m);
         let doc = non_empty(m.doc);
 
-        // Every exposed field is always present in responses (null when unset).
+        // Every exposed field is present in responses (null when unset),
+        // except one with a read rule: callers outside it get no such key.
         let mut object = ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(doc.clone());
         for (_, f) in m.exposed() {
-            object = object
-                .property(f.api_name, self.field(m, f, true))
-                .required(f.api_name);
+            object = object.property(f.api_name, self.field(m, f, true));
+            if f.access.read.is_none() {
+                object = object.required(f.api_name);
+            }
         }
 
         // Unknown and server-set fields are refused with 422, hence
