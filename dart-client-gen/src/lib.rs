@@ -116,8 +116,24 @@ impl FieldCtx {
     pub fn optional(&self) -> bool {
         self.model.optional
     }
+    /// The declared type: what inputs (create, replace, patch) take.
     pub fn dart_type(&self) -> String {
         self.kind.dart_opt(self.model.optional)
+    }
+    /// Whether responses may leave the field out: it has a read rule, and
+    /// callers outside it get no such key (GraphQL: null). The id is
+    /// exempt: a record is addressed by it, so it must be there.
+    pub fn read_restricted(&self) -> bool {
+        self.model.access.read.is_some() && self.model.id.is_none()
+    }
+    /// Whether the model (what a read returns) holds null for the field:
+    /// optional, or possibly not visible to the caller.
+    pub fn nullable(&self) -> bool {
+        self.optional() || self.read_restricted()
+    }
+    /// The field's type in the model (nullable when [`Self::nullable`]).
+    pub fn model_type(&self) -> String {
+        self.kind.dart_opt(self.nullable())
     }
 }
 
@@ -143,6 +159,11 @@ impl ResCtx {
         self.fields
             .iter()
             .filter(|f| f.model.sortable || f.model.id.is_some())
+    }
+    /// Whether a response may leave out some field (see
+    /// [`FieldCtx::read_restricted`]).
+    pub fn has_read_restricted(&self) -> bool {
+        self.fields.iter().any(|f| f.read_restricted())
     }
     pub fn uses_enums(&self) -> bool {
         self.fields

@@ -111,7 +111,9 @@ pub fn resource(ctx: &Ctx, r: &ResCtx) -> String {
     o
 }
 
-fn field_doc(o: &mut String, f: &FieldCtx) {
+/// The field's doc comment; `model` for the model class (what a read
+/// returns), where a field with a read rule may be missing.
+fn field_doc(o: &mut String, f: &FieldCtx, model: bool) {
     let mut text = f.model.doc.trim().to_string();
     let mut notes = Vec::new();
     if f.wire() != f.name {
@@ -124,6 +126,13 @@ fn field_doc(o: &mut String, f: &FieldCtx) {
         notes.push("Set by the server.".to_string());
     }
     notes.extend(crate::access::field_notes(&f.model, true));
+    if model && f.read_restricted() {
+        notes.push(if f.optional() {
+            "Null when it is not set, or not visible to this caller.".to_string()
+        } else {
+            "Null only when it is not visible to this caller (always set otherwise).".to_string()
+        });
+    }
     let v = &f.model.validation;
     match (v.min_length, v.max_length) {
         (Some(a), Some(b)) => notes.push(format!("{a} to {b} characters.")),
@@ -184,7 +193,7 @@ fn model(o: &mut String, r: &ResCtx) {
     // Constructor.
     let _ = writeln!(o, "  const {c}({{");
     for f in &r.fields {
-        let req = if f.optional() { "" } else { "required " };
+        let req = if f.nullable() { "" } else { "required " };
         let _ = writeln!(o, "    {req}this.{},", f.name);
         if enum_of(f).is_some() {
             let _ = writeln!(o, "    this.{}Raw,", f.name);
@@ -198,6 +207,12 @@ fn model(o: &mut String, r: &ResCtx) {
          /// mismatch. An enum value this client does not know reads as `unknown`\n  \
          /// (its wire value kept in the field's `…Raw`); unknown fields go to [extra].\n",
     );
+    if r.has_read_restricted() {
+        o.push_str(
+            "  /// A field with a read rule may be missing (left out for callers outside\n  \
+             /// the rule): it reads as null.\n",
+        );
+    }
     let _ = writeln!(
         o,
         "  factory {c}.fromJson(Map<String, dynamic> json) => {c}("
@@ -207,7 +222,7 @@ fn model(o: &mut String, r: &ResCtx) {
             o,
             "        {}: {},",
             f.name,
-            f.kind.read(&f.wire_lit(), f.optional())
+            f.kind.read(&f.wire_lit(), f.nullable())
         );
         if let Some(e) = enum_of(f) {
             let _ = writeln!(
@@ -227,8 +242,8 @@ fn model(o: &mut String, r: &ResCtx) {
     o.push_str("      );\n\n");
     // Fields.
     for f in &r.fields {
-        field_doc(o, f);
-        let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
+        field_doc(o, f, true);
+        let _ = writeln!(o, "  final {} {};\n", f.model_type(), f.name);
         if let Some(e) = enum_of(f) {
             raw_doc(o, f, e);
         }
@@ -240,8 +255,25 @@ fn model(o: &mut String, r: &ResCtx) {
     o.push_str("  final Map<String, dynamic> extra;\n\n");
     // toJson.
     o.push_str("  /// The record as JSON (as the server sends it).\n");
+    if r.has_read_restricted() {
+        o.push_str(
+            "  /// A field with a read rule is left out when null, as the server leaves\n  \
+             /// it out for callers outside the rule.\n",
+        );
+    }
     o.push_str("  Map<String, dynamic> toJson() => <String, dynamic>{\n        ...extra,\n");
     for f in &r.fields {
+        if f.read_restricted() {
+            // Present only when set: `x!` (fields do not promote).
+            let n = format!("{}!", f.name);
+            let v = if enum_of(f).is_some() {
+                enum_json(f, &n, false)
+            } else {
+                f.kind.to_json(&n, false)
+            };
+            let _ = writeln!(o, "        if ({} != null) {}: {v},", f.name, f.wire_lit());
+            continue;
+        }
         let v = if enum_of(f).is_some() {
             enum_json(f, &f.name, f.optional())
         } else {
@@ -258,16 +290,16 @@ fn model(o: &mut String, r: &ResCtx) {
     } else {
         let _ = writeln!(o, "  {c} copyWith({{");
         for f in &r.fields {
-            if f.optional() {
-                let _ = writeln!(o, "    Optional<{}>? {},", f.dart_type(), f.name);
+            if f.nullable() {
+                let _ = writeln!(o, "    Optional<{}>? {},", f.model_type(), f.name);
             } else {
-                let _ = writeln!(o, "    {}? {},", f.dart_type(), f.name);
+                let _ = writeln!(o, "    {}? {},", f.model_type(), f.name);
             }
         }
         let _ = writeln!(o, "  }}) =>\n      {c}(");
         for f in &r.fields {
             let n = &f.name;
-            if f.optional() {
+            if f.nullable() {
                 let _ = writeln!(o, "        {n}: {n} == null ? this.{n} : {n}.value,");
             } else {
                 let _ = writeln!(o, "        {n}: {n} ?? this.{n},");
@@ -348,17 +380,47 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         }
         o.push_str("  });\n\n");
     }
-    let _ = writeln!(
-        o,
-        "  /// The writable fields of [model], e.g. to edit them for a replace."
-    );
+    // Required fields the model may lack (not visible to whoever read it).
+    let missing: Vec<String> = fields
+        .iter()
+        .filter(|f| f.read_restricted() && !f.optional())
+        .map(|f| format!("[{}]", f.name))
+        .collect();
+    if missing.is_empty() {
+        let _ = writeln!(
+            o,
+            "  /// The writable fields of [model], e.g. to edit them for a replace."
+        );
+    } else {
+        let text = format!(
+            "The writable fields of [model], e.g. to edit them for a replace. \
+             Throws [StateError] when a required field with a read rule ({}) is \
+             null in [model]: not visible to the caller who read it.",
+            missing.join(", ")
+        );
+        o.push_str(&doc(&text, "  "));
+    }
     if fields.is_empty() {
         let _ =
             writeln!(o, "  // ignore: avoid_unused_constructor_parameters\n  factory {c}.fromModel({} model) => const {c}();\n", r.class);
     } else {
         let _ = writeln!(o, "  factory {c}.fromModel({} model) => {c}(", r.class);
         for f in &fields {
-            let _ = writeln!(o, "        {n}: model.{n},", n = f.name);
+            if f.read_restricted() && !f.optional() {
+                let msg = format!(
+                    "{}.fromModel: `{}` is not visible to this caller (read rule)",
+                    c,
+                    f.wire()
+                );
+                let _ = writeln!(
+                    o,
+                    "        {n}: model.{n} ?? (throw StateError({})),",
+                    string_lit(&msg),
+                    n = f.name
+                );
+            } else {
+                let _ = writeln!(o, "        {n}: model.{n},", n = f.name);
+            }
             if enum_of(f).is_some() {
                 let _ = writeln!(o, "        {n}Raw: model.{n}Raw,", n = f.name);
             }
@@ -366,7 +428,7 @@ fn create(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         o.push_str("      );\n\n");
     }
     for f in &fields {
-        field_doc(o, f);
+        field_doc(o, f, false);
         let _ = writeln!(o, "  final {} {};\n", f.dart_type(), f.name);
         if let Some(e) = enum_of(f) {
             raw_doc(o, f, e);
@@ -426,7 +488,7 @@ fn patch(o: &mut String, ctx: &Ctx, r: &ResCtx) {
         o.push_str("  });\n\n");
     }
     for f in &fields {
-        field_doc(o, f);
+        field_doc(o, f, false);
         if f.optional() {
             let _ = writeln!(o, "  final Optional<{}>? {};\n", f.dart_type(), f.name);
         } else {

@@ -144,7 +144,7 @@ fn showcase<'c>(ctx: &'c Ctx) -> Option<(&'c ResCtx, Option<&'c FieldCtx>)> {
     for r in &ctx.resources {
         if let Some(b) = r
             .updatable()
-            .find(|f| f.kind == Kind::Bool && !f.optional())
+            .find(|f| f.kind == Kind::Bool && !f.nullable())
         {
             return Some((r, Some(b)));
         }
@@ -156,7 +156,7 @@ fn label_expr(r: &ResCtx, var: &str) -> String {
     match r
         .fields
         .iter()
-        .find(|f| f.kind == Kind::String && f.model.id.is_none() && !f.optional())
+        .find(|f| f.kind == Kind::String && f.model.id.is_none() && !f.nullable())
     {
         Some(f) => format!("{var}.{}", f.name),
         None => format!("'${{{var}.{}}}'", r.id().name),
@@ -839,6 +839,21 @@ fn readme(ctx: &Ctx) -> String {
             );
         }
         o.push('\n');
+        let restricted: Vec<String> = r
+            .fields
+            .iter()
+            .filter(|f| f.read_restricted())
+            .map(|f| format!("`{}`", f.name))
+            .collect();
+        if !restricted.is_empty() {
+            let _ = writeln!(
+                o,
+                "With a read rule, left out of the responses to callers outside it: {}. \
+                 `{}` holds them nullable (null: not visible, or not set).\n",
+                restricted.join(", "),
+                r.class
+            );
+        }
     }
     if !ctx.enums.is_empty() {
         o.push_str("### Enums\n\n| enum | values (Dart → wire) |\n|---|---|\n");

@@ -338,7 +338,11 @@ pub struct Note {
     #[api(owner, filter)] pub author: String,
     pub body: String,
     #[api(access(read = "role:admin", write = "role:admin"))] pub flag: Option<String>,
+    #[api(filter, sort, access(read = "role:admin"))] pub secret_score: i64,
+    #[api(access(read = "role:admin"))] pub level: Level,
+    pub done: bool,
 }
+#[api_enum] pub enum Level { Low, High }
 #[api_resource(path = "pins", access(read = "owner", write = "owner"))]
 pub struct Pin { #[api(id)] pub id: i64, #[api(owner)] pub owner: String }
 #[api_resource(path = "tags")]
@@ -562,4 +566,91 @@ fn retirement_announcements_reach_the_app() {
     };
     assert!(at("## Maintenance windows") < at("## Retirement announcements"));
     assert!(at("## Retirement announcements") < at("## Cache"));
+}
+
+/// A field with a read rule may be missing from a response: the model holds
+/// it nullable, required or not, and the inputs keep the declared type.
+#[test]
+fn read_rules_make_model_fields_nullable() {
+    let files = access_files();
+    let n = file(&files, "lib/src/models/note.dart");
+    let model = &n[n.find("class Note {").unwrap()..n.find("class NoteCreate").unwrap()];
+    // Required without a read rule: unchanged.
+    assert!(model.contains("    required this.body,\n"));
+    assert!(model.contains("  final String body;\n"));
+    assert!(model.contains("        body: _rt.readString(json, 'body'),\n"));
+    assert!(model.contains("        'body': body,\n"));
+    assert!(model.contains("        body: body ?? this.body,\n"));
+    assert!(model.contains("    required this.done,\n"));
+    assert!(model.contains("  final bool done;\n"));
+    // Required with a read rule: nullable, and absent reads as null.
+    assert!(model.contains("    this.secretScore,\n"), "{model}");
+    assert!(!model.contains("required this.secretScore"));
+    assert!(model.contains("  final int? secretScore;\n"));
+    assert!(model.contains("        secretScore: _rt.readIntOrNull(json, 'secret_score'),\n"));
+    assert!(!model.contains("_rt.readInt(json, 'secret_score')"));
+    assert!(model.contains("        if (secretScore != null) 'secret_score': secretScore!,\n"));
+    assert!(model.contains("    Optional<int?>? secretScore,\n"));
+    assert!(model.contains(
+        "        secretScore: secretScore == null ? this.secretScore : secretScore.value,\n"
+    ));
+    // An enum, too; its raw value still goes back.
+    assert!(model.contains("  final Level? level;\n"));
+    assert!(model.contains(
+        "        level: _rt.readEnumOrNull<Level>(json, 'level', LevelWire.fromWireOrUnknown),\n"
+    ));
+    assert!(model.contains("        if (level != null) 'level': levelRaw ?? level!.wire,\n"));
+    assert!(model.contains("    Optional<Level?>? level,\n"));
+    // Optional with a read rule: nullable as before, left out when null.
+    assert!(model.contains("  final String? flag;\n"));
+    assert!(model.contains("        flag: _rt.readStringOrNull(json, 'flag'),\n"));
+    assert!(model.contains("        if (flag != null) 'flag': flag!,\n"));
+    assert!(model.contains("int get hashCode => Object.hashAll(<Object?>[id, author, body, flag, secretScore, level, levelRaw, done]);"));
+    // What null means.
+    let docs = flat(model);
+    assert!(docs.contains(
+        "Visible to callers with role `admin` only; left out of other callers' responses. \
+         Null only when it is not visible to this caller (always set otherwise). final int? secretScore;"
+    ), "{docs}");
+    assert!(docs
+        .contains("Null when it is not set, or not visible to this caller. final String? flag;"));
+    assert!(!docs.contains("not visible to this caller (always set otherwise). final String body;"));
+    assert!(docs.contains("A field with a read rule may be missing"));
+    assert!(docs.contains("A field with a read rule is left out when null"));
+
+    // Inputs follow the declaration (and write rules), not the read rule.
+    let create = &n[n.find("class NoteCreate").unwrap()..n.find("class NotePatch").unwrap()];
+    assert!(create.contains("    required this.secretScore,\n"));
+    assert!(create.contains("  final int secretScore;\n"));
+    assert!(create.contains("        'secret_score': secretScore,\n"));
+    assert!(create.contains("  final Level level;\n"));
+    // A replace from a model that lacks a required field cannot be built.
+    assert!(create.contains(
+        "        secretScore: model.secretScore ?? (throw StateError('NoteCreate.fromModel: `secret_score` is not visible to this caller (read rule)')),\n"
+    ), "{create}");
+    assert!(create.contains("        flag: model.flag,\n"));
+    assert!(create.contains("        body: model.body,\n"));
+    assert!(flat(create).contains("Throws [StateError] when a required field with a read rule ([secretScore], [level]) is null"));
+    let patch = &n[n.find("class NotePatch").unwrap()..n.find("class NoteFilter").unwrap()];
+    assert!(patch.contains("  final int? secretScore;\n"));
+    assert!(patch.contains("  final Optional<String?>? flag;\n"));
+    // Filters and sort keys follow the column, which is not nullable.
+    assert!(n.contains("late final OrderedFilter<NoteFilter, int> secretScore"));
+    assert!(n.contains("static const SortKey<Note> secretScore = SortKey<Note>('secret_score');"));
+
+    // Models without read rules say nothing of it.
+    let b = file(&files, "lib/src/models/board.dart");
+    assert!(!b.contains("read rule"));
+    assert!(b.contains("  final String title;\n"));
+    assert!(b.contains("        'title': title,\n"));
+
+    // The README's examples use no field that may be missing, and its
+    // reference names those that may.
+    let r = file(&files, "README.md");
+    assert!(r.contains("| `secretScore` | `int` | `secret_score` | required |"));
+    assert!(r.contains(
+        "With a read rule, left out of the responses to callers outside it: `flag`, `secretScore`, `level`. `Note` holds them nullable"
+    ), "{r}");
+    assert!(r.contains("title: Text(item.author),"));
+    assert!(r.contains("optimistic: item.copyWith(done: value),"));
 }

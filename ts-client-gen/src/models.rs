@@ -1,7 +1,9 @@
 //! `src/models.ts`: enums, resource interfaces, input, filter and sort types.
 
 use crate::names::{clean_doc, doc, prop, screaming, string};
-use crate::types::{field_doc, filter_value_type, nullable, ops_for, output_type, ts_type};
+use crate::types::{
+    field_doc, filter_value_type, may_be_absent, nullable, ops_for, output_type, ts_type,
+};
 use crate::{Api, Res};
 use resourceful_spec::{EnumModel, FieldModel, FieldType, OnDelete};
 use std::fmt::Write;
@@ -174,7 +176,10 @@ fn resource_block(api: &Api, r: &Res) -> String {
     writeln!(out, "export interface {} {{", r.ty).unwrap();
     for (_, f) in m.exposed() {
         out.push_str(&doc(&field_doc(&api.models, m, f, true), "  "));
-        writeln!(out, "  {}: {};", prop(f.api_name), output_type(f)).unwrap();
+        // Every key is present (null when unset), but a field with a read
+        // rule: callers outside it get responses without the key.
+        let q = if may_be_absent(f) { "?" } else { "" };
+        writeln!(out, "  {}{q}: {};", prop(f.api_name), output_type(f)).unwrap();
     }
     out.push_str("}\n\n");
 

@@ -4,7 +4,7 @@
 
 use crate::models::{filter_fields, sort_fields};
 use crate::names::{prop, screaming, string};
-use crate::types::{ops_for, ts_type};
+use crate::types::{may_be_absent, ops_for, ts_type};
 use crate::{Api, Res};
 use resourceful_spec::{AutoValue, FieldModel, FieldType};
 use std::fmt::Write;
@@ -14,18 +14,21 @@ const GUIDE: &str = include_str!("../templates/README.guide.md");
 /// The resource the examples use, and the fields they touch.
 struct Example<'a> {
     r: &'a Res,
-    /// A text field to display (falls back to the id).
+    /// A text field every caller gets (falls back to the id).
     label: &'static FieldModel,
-    /// A non-optional, updatable boolean for the optimistic toggle.
+    /// A non-optional, updatable boolean every caller gets, for the
+    /// optimistic toggle.
     toggle: Option<&'static FieldModel>,
 }
 
 fn pick<'a>(api: &'a Api<'_>) -> Option<Example<'a>> {
     let toggle_of = |r: &Res| {
-        r.model
-            .exposed()
-            .map(|(_, f)| f)
-            .find(|f| matches!(f.ty, FieldType::Bool) && !f.optional && f.is_client_updatable())
+        r.model.exposed().map(|(_, f)| f).find(|f| {
+            matches!(f.ty, FieldType::Bool)
+                && !f.optional
+                && !may_be_absent(f)
+                && f.is_client_updatable()
+        })
     };
     let r = api
         .resources
@@ -36,7 +39,9 @@ fn pick<'a>(api: &'a Api<'_>) -> Option<Example<'a>> {
         .model
         .exposed()
         .map(|(_, f)| f)
-        .find(|f| matches!(f.ty, FieldType::String) && !f.optional && f.id.is_none())
+        .find(|f| {
+            matches!(f.ty, FieldType::String) && !f.optional && !may_be_absent(f) && f.id.is_none()
+        })
         .unwrap_or(r.model.id_field());
     Some(Example {
         r,
@@ -168,6 +173,15 @@ fn resources_table(api: &Api) -> String {
     out
 }
 
+/// A rule's grants in backticks: `` `role:admin` or `scope:x` ``.
+fn rule_text(rule: &resourceful_spec::AccessRule) -> String {
+    rule.describe()
+        .split(" | ")
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
 /// Who may read, create, update and delete, per resource.
 fn access_table(api: &Api) -> String {
     use crate::access::{sentence, Action};
@@ -248,6 +262,25 @@ fn fields_section(api: &Api) -> String {
             .unwrap();
         }
         out.push('\n');
+        let restricted: Vec<String> = r
+            .model
+            .exposed()
+            .map(|(_, f)| f)
+            .filter_map(|f| {
+                let rule = f.access.read.as_ref()?;
+                Some(format!("`{}` ({})", f.api_name, rule_text(rule)))
+            })
+            .collect();
+        if !restricted.is_empty() {
+            writeln!(
+                out,
+                "Read rules: {}. Other callers' responses lack the key, so `{}` declares {} optional (`?:`).\n",
+                restricted.join(", "),
+                r.ty,
+                if restricted.len() == 1 { "it" } else { "them" }
+            )
+            .unwrap();
+        }
         let relations = relations_line(api, r);
         if !relations.is_empty() {
             writeln!(out, "Relations: {relations}.\n").unwrap();

@@ -668,3 +668,190 @@ fn the_maintenance_property_is_taken() {
     let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
     generate(&d, &opts());
 }
+
+/// Fields with read rules of every shape: optional or not, filterable,
+/// sortable, a date-time, an enum, the README's toggle and label kinds.
+const READ_RULES_SRC: &str = r#"
+    use resourceful::prelude::*;
+
+    #[api_enum] pub enum Level { Low, High }
+
+    #[api_resource(path = "audits", access(read = "authenticated", write = "role:editor"))]
+    pub struct Audit {
+        #[api(id)] pub id: i64,
+        #[api(filter, sort)] pub title: String,
+        #[api(filter, sort, access(read = "role:admin"))] pub score: i32,
+        #[api(filter, sort, access(read = "role:admin"))] pub checked_at: Option<chrono::DateTime<chrono::Utc>>,
+        #[api(filter, access(read = "role:admin | scope:audit:read", write = "role:admin"))] pub level: Option<Level>,
+        #[api(access(read = "role:admin"))] pub secret_label: String,
+        #[api(access(read = "role:admin"))] pub hidden_done: bool,
+        pub done: bool,
+    }
+"#;
+
+/// `READ_RULES_SRC` and the same declarations with every field read rule
+/// taken out.
+fn read_rule_files() -> (Vec<File>, Vec<File>) {
+    let gen = |src: &str| {
+        let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+        generate(&d, &opts())
+    };
+    let without = READ_RULES_SRC
+        .replace(
+            "access(read = \"role:admin | scope:audit:read\", write = \"role:admin\")",
+            "access(write = \"role:admin\")",
+        )
+        .replace(", access(read = \"role:admin\")", "")
+        .replace("#[api(access(read = \"role:admin\"))] ", "");
+    assert!(!without.contains("access(read = \"role"), "{without}");
+    (gen(READ_RULES_SRC), gen(&without))
+}
+
+/// The interface's property lines, without their doc comments.
+fn props(block: &str) -> Vec<&str> {
+    block
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.starts_with("  ")
+                && !l.trim_start().starts_with('*')
+                && !l.trim_start().starts_with("/**")
+        })
+        .collect()
+}
+
+#[test]
+fn read_rules_make_response_properties_optional() {
+    let files = access_files();
+    let m = file(&files, "src/models.ts");
+    let note = block(m, "export interface Note {");
+    // Callers outside the rule get no `flag` key; the value stays nullable.
+    assert!(note.contains("  flag?: string | null;"), "{note}");
+    assert!(!note.contains("  flag: "), "{note}");
+    // Fields without a read rule are always there.
+    for line in ["  id: number;", "  author: string;", "  body: string;"] {
+        assert!(note.contains(line), "Note lacks `{line}`:\n{note}");
+    }
+    // The note stays, on the property it describes.
+    let at = note.find("  flag?:").unwrap();
+    let flag_doc = flat(&note[note[..at].rfind("/**").unwrap()..at]);
+    assert!(
+        flag_doc.contains(
+            "Visible to callers with role `admin` only; left out of other callers' responses."
+        ),
+        "{note}"
+    );
+    // Inputs follow write rules: a read rule changes nothing there.
+    assert!(block(m, "export interface NoteCreate {").contains("  flag?: string | null;"));
+    assert!(block(m, "export interface NoteReplace {").contains("  flag?: string | null;"));
+    assert!(block(m, "export interface NotePatch {").contains("  flag?: string | null;"));
+    // The other resources have no read rule: every property is required.
+    for ty in ["Board", "Pin", "Tag"] {
+        let b = block(m, &format!("export interface {ty} {{"));
+        assert!(
+            props(b).iter().all(|l| !l.contains("?:")),
+            "{ty} has an optional property:\n{b}"
+        );
+    }
+    let r = file(&files, "README.md");
+    assert!(r.contains(
+        "Read rules: `flag` (`role:admin`). Other callers' responses lack the key, so `Note` declares it optional (`?:`)."
+    ));
+    assert_eq!(
+        r.matches("Read rules: ").count(),
+        1,
+        "only Note has read rules"
+    );
+}
+
+#[test]
+fn read_rules_change_presence_only() {
+    let (with, without) = read_rule_files();
+    let m = file(&with, "src/models.ts");
+    let plain = file(&without, "src/models.ts");
+    let audit = block(m, "export interface Audit {");
+    let plain_audit = block(plain, "export interface Audit {");
+    assert_eq!(
+        props(audit),
+        [
+            "  id: number;",
+            "  title: string;",
+            "  score?: number;",
+            "  checked_at?: string | null;",
+            "  level?: Level | (string & {}) | null;",
+            "  secret_label?: string;",
+            "  hidden_done?: boolean;",
+            "  done: boolean;",
+        ],
+        "{audit}"
+    );
+    // The same properties and types, only the `?` added.
+    assert_eq!(
+        props(audit)
+            .iter()
+            .map(|l| l.replacen("?:", ":", 1))
+            .collect::<Vec<_>>(),
+        props(plain_audit),
+    );
+    assert!(flat(audit).contains(
+        "Visible to callers with role `admin` or callers with scope `audit:read` only; left out of other callers' responses."
+    ));
+    // Everything else in the models (inputs, filters, sort keys, the
+    // `…Types` bundle) is the same as without the rules.
+    assert_eq!(m.replace(audit, ""), plain.replace(plain_audit, ""));
+    for input in ["AuditCreate", "AuditReplace", "AuditPatch"] {
+        let b = block(m, &format!("export interface {input} {{"));
+        assert_eq!(b, block(plain, &format!("export interface {input} {{")));
+        assert!(
+            !b.contains("Visible to"),
+            "{input}: read rules concern responses only"
+        );
+    }
+    assert!(block(m, "export interface AuditCreate {").contains("  score: number;"));
+    assert!(block(m, "export interface AuditPatch {").contains("  score?: number;"));
+    assert!(m.contains(r#"export type AuditSortField = "id" | "title" | "score" | "checked_at";"#));
+    // The client, hooks and runtime modules do not depend on presence.
+    for path in [
+        "src/client.ts",
+        "src/react.ts",
+        "src/index.ts",
+        "src/runtime/hooks.ts",
+        "src/runtime/resource.ts",
+    ] {
+        assert_eq!(file(&with, path), file(&without, path), "{path}");
+    }
+    // The README's examples use fields every caller gets.
+    let r = file(&with, "README.md");
+    assert!(
+        r.contains("item.done"),
+        "the toggle is the unrestricted boolean"
+    );
+    assert!(!r.contains("item.hidden_done"));
+    assert!(
+        r.contains("{item.title}"),
+        "the label is the unrestricted text"
+    );
+    assert!(!r.contains("item.secret_label"));
+    assert!(r.contains(
+        "Read rules: `score` (`role:admin`), `checked_at` (`role:admin`), `level` (`role:admin` or `scope:audit:read`), `secret_label` (`role:admin`), `hidden_done` (`role:admin`). Other callers' responses lack the key, so `Audit` declares them optional (`?:`)."
+    ));
+    let plain_r = file(&without, "README.md");
+    assert!(!plain_r.contains("Read rules: "));
+}
+
+/// A cached item lacking a restricted key keeps lacking it through an
+/// optimistic patch that does not set it: nothing fills in `null`.
+#[test]
+fn optimistic_patches_leave_absent_keys_absent() {
+    let hooks = templates::text("src/runtime/hooks.ts");
+    let apply = block(hooks, "export function applyPatch<");
+    assert!(
+        apply.contains("{ ...(item as Record<string, unknown>) }"),
+        "{apply}"
+    );
+    assert!(
+        apply.contains("if (v !== undefined) out[k] = v;"),
+        "{apply}"
+    );
+    assert!(!apply.contains("null"), "{apply}");
+}

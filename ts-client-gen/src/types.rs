@@ -28,6 +28,15 @@ pub fn output_type(f: &FieldModel) -> String {
     nullable(t, f.optional)
 }
 
+/// Whether a response may lack the field's key: one with a read rule is
+/// left out of the responses of callers outside the rule (the runtime drops
+/// the key; the OpenAPI document does not list it as required), so its
+/// property is optional (`flag?: string | null`). The value's own type,
+/// null included, is unchanged.
+pub fn may_be_absent(f: &FieldModel) -> bool {
+    f.access.read.is_some()
+}
+
 pub fn nullable(t: String, optional: bool) -> String {
     if optional {
         format!("{t} | null")
