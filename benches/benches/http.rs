@@ -1141,6 +1141,11 @@ fn main() {
                 r#"{"title":"Created under load {id}","status":"todo","done":false,"priority":3,"estimate_hours":1.5,"project_id":{pid}}"#,
             ),
         );
+        let update = spec(
+            Method::PATCH,
+            "/v1/tasks/{id}",
+            Some(r#"{"notes":"patched under load {pid}"}"#),
+        );
         let rate = settings.rate;
         let frac = settings.fixed_fraction;
 
@@ -1169,6 +1174,30 @@ fn main() {
             bench.compare(ec, bc);
             bench.compare(uc, bc);
             bench.compare(ec, uc);
+            let bu = bench.saturate(
+                "update",
+                "hand-written UPDATE … RETURNING",
+                &baseline,
+                &update,
+                false,
+            );
+            let eu = bench.saturate(
+                "update",
+                "PATCH /v1/tasks/{id}, full stack, group commit",
+                &example,
+                &update,
+                true,
+            );
+            let uu = bench.saturate(
+                "update",
+                "PATCH /v1/tasks/{id}, full stack, each alone (GROUP_COMMIT_MAX=0)",
+                &ungrouped,
+                &update,
+                true,
+            );
+            bench.compare(eu, bu);
+            bench.compare(uu, bu);
+            bench.compare(eu, uu);
         } else {
             // 1. Cached reads against the ceiling, both at the fixed target rate.
             let h = bench.saturate(

@@ -103,9 +103,10 @@ pub struct Config {
     /// 128) ids at most per query; `BATCH_WAIT_US` (default 0) how long a
     /// batch with a free slot lingers for more.
     pub batch: BatchOptions,
-    /// `GROUP_COMMIT_MAX` (default 256): concurrent single-item creates of
-    /// a resource that arrive while one is being written leave together,
-    /// at most this many in one transaction; 0 writes each on its own.
+    /// `GROUP_COMMIT_MAX` (default 256): concurrent single-item writes
+    /// (creates, updates, deletes) of a resource that arrive while one is
+    /// being written leave together, at most this many in one transaction;
+    /// 0 writes each on its own.
     pub group_commit_max: usize,
     /// `ADMIN_TOKEN`: enables `/admin/*` for `Authorization: Bearer <token>`.
     pub admin_token: Option<String>,

@@ -203,6 +203,34 @@ async fn create_task(
         .into_response())
 }
 
+/// `PATCH /v1/tasks/{id}` with `{"notes": …}`: one `UPDATE … RETURNING`
+/// in its own (implicit) transaction, the hand-written equivalent.
+#[derive(Deserialize)]
+struct NotesPatch {
+    notes: Option<String>,
+}
+
+async fn update_task(
+    State(pool): State<PgPool>,
+    Path(id): Path<i64>,
+    Json(p): Json<NotesPatch>,
+) -> Result<Json<Task>, AppError> {
+    if p.notes.as_ref().is_some_and(|n| n.chars().count() > 10_000) {
+        return Err(AppError::Invalid(
+            "notes are at most 10000 characters".into(),
+        ));
+    }
+    let sql =
+        format!("UPDATE tasks SET notes = $1, updated_at = $2 WHERE id = $3 RETURNING {COLUMNS}");
+    let task = sqlx::query_as::<_, Task>(&sql)
+        .bind(&p.notes)
+        .bind(Utc::now())
+        .bind(id)
+        .fetch_optional(&pool)
+        .await?;
+    task.map(Json).ok_or(AppError::NotFound)
+}
+
 async fn hello() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "message": "hello, world" }))
 }
@@ -245,7 +273,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Router::new()
             .route("/hello", get(hello))
             .route("/v1/tasks", get(list_tasks).post(create_task))
-            .route("/v1/tasks/{id}", get(get_task))
+            .route("/v1/tasks/{id}", get(get_task).patch(update_task))
             .with_state(pool)
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));

@@ -1,17 +1,25 @@
-//! Group commit: single-item creates of one resource that arrive while
-//! one is in flight leave together, in one transaction and one multi-row
-//! `INSERT … RETURNING`, so a commit (and its flush to disk) is shared by
-//! every row of the batch.
+//! Group commit: single-item writes of one resource that arrive while one
+//! is in flight leave together, in one transaction, so a commit (and its
+//! flush to disk) is shared by every row of the batch.
 //!
-//! Each request keeps its own outcome. Validation, permissions and
-//! `before_create` hooks run per request before the batch is written (a
-//! refusal answers that request alone). If writing the batch fails (one
-//! row's unique or foreign-key violation, an `after_write` hook's refusal,
-//! the commit), nothing of it stays and each half is written again the
-//! same way, down to single rows, so only the rows that fail by themselves
-//! fail. A 201 still means
+//! Each request keeps its own outcome, and a 201 or 200 still means
 //! committed. A write that finds no batch in flight runs at once, in its
 //! own request: it waits for nothing.
+//!
+//! - **Creates** share one multi-row `INSERT … RETURNING`. Validation,
+//!   permissions and `before_create` hooks run per request before the batch
+//!   is written (a refusal answers that request alone). If writing the
+//!   batch fails (one row's unique or foreign-key violation, an
+//!   `after_write` hook's refusal, the commit), nothing of it stays and
+//!   each half is written again the same way, down to single rows, so only
+//!   the rows that fail by themselves fail.
+//! - **Updates and deletes** run one after another in the batch's
+//!   transaction, each inside a savepoint: one that fails (404, 412, 422, a
+//!   hook's refusal, a constraint) is rolled back to its savepoint and
+//!   answered alone, its neighbours commit. They run in id order, so two
+//!   batches lock shared rows in the same order; writes to one row keep
+//!   their order of arrival. Each needs the row it changes first, so the
+//!   statements stay one row each; what is shared is the transaction.
 //!
 //! The batch runs in a task of its own (not in a request's future), so a
 //! client that goes away does not strand the requests queued behind it.
@@ -19,18 +27,62 @@
 use super::ResourceService;
 use crate::context::Context;
 use crate::error::ApiResult;
-use crate::value::Record;
+use crate::input::Mode;
+use crate::value::{Record, Value};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::oneshot;
 
-/// One queued create: its caller, its body and where its outcome goes.
+tokio::task_local! {
+    /// The resources whose writes this task is making (a lone write or a
+    /// batch). A write it makes to one of them meanwhile (a hook's typed
+    /// call) goes straight through: queued, it would wait for itself.
+    static WRITING: Vec<&'static str>;
+}
+
+/// Runs `f` as the writer of `resource`'s group (see [`WRITING`]).
+pub(crate) async fn as_writer<F: std::future::Future>(resource: &'static str, f: F) -> F::Output {
+    let mut writing = WRITING.try_with(|w| w.clone()).unwrap_or_default();
+    writing.push(resource);
+    WRITING.scope(writing, f).await
+}
+
+fn writing(resource: &str) -> bool {
+    WRITING.try_with(|w| w.contains(&resource)).unwrap_or(false)
+}
+
+/// One queued write: its caller, what it does and where its outcome goes.
 pub(crate) struct Pending {
     pub ctx: Context,
-    pub body: serde_json::Value,
+    pub op: Op,
     pub reply: oneshot::Sender<ApiResult<Record>>,
 }
 
-/// The queue of one resource's creates.
+/// A single-item write.
+pub(crate) enum Op {
+    Create(serde_json::Value),
+    Update {
+        id: Value,
+        body: serde_json::Value,
+        mode: Mode,
+        if_match: Option<String>,
+    },
+    Delete {
+        id: Value,
+        if_match: Option<String>,
+    },
+}
+
+impl Op {
+    /// The row an update or delete changes.
+    pub fn target(&self) -> Option<&Value> {
+        match self {
+            Op::Create(_) => None,
+            Op::Update { id, .. } | Op::Delete { id, .. } => Some(id),
+        }
+    }
+}
+
+/// The queue of one resource's single-item writes.
 pub(crate) struct Group {
     state: Mutex<State>,
     /// The most rows one batch writes (`GROUP_COMMIT_MAX`); 0 turns
@@ -83,13 +135,18 @@ impl Group {
         self.max > 1
     }
 
-    /// Writes now when nothing is in flight, else queues `ctx` and `body`.
+    /// Writes now when nothing is in flight, else queues `ctx` and `op`
+    /// (made only then).
     pub fn enter(
         &self,
         svc: &Arc<ResourceService>,
         ctx: &Context,
-        body: &serde_json::Value,
+        op: impl FnOnce() -> Op,
     ) -> Turn {
+        if writing(svc.model.path) {
+            // Inside this group's own write: through at once, on no lane.
+            return Turn::Alone(Alone { svc: Weak::new() });
+        }
         let mut s = self.state.lock().expect("group lock");
         if s.in_flight < self.lanes && s.queue.is_empty() {
             s.in_flight += 1;
@@ -100,7 +157,7 @@ impl Group {
         let (reply, rx) = oneshot::channel();
         s.queue.push(Pending {
             ctx: ctx.clone(),
-            body: body.clone(),
+            op: op(),
             reply,
         });
         Turn::Queued(rx)
@@ -133,9 +190,10 @@ impl Group {
             };
             // A hook that panics fails its batch's requests (their replies
             // are dropped), not the queue behind them.
-            let run = std::panic::AssertUnwindSafe(svc.create_batch(batch));
+            let run =
+                std::panic::AssertUnwindSafe(as_writer(svc.model.path, svc.write_batch(batch)));
             if futures::FutureExt::catch_unwind(run).await.is_err() {
-                tracing::error!(resource = svc.model.path, "a batch of creates panicked");
+                tracing::error!(resource = svc.model.path, "a batch of writes panicked");
             }
         }
     }

@@ -48,7 +48,7 @@ pub struct ServiceOptions {
     pub max_entries: u64,
     /// How cache misses by id are gathered into queries.
     pub batch: BatchOptions,
-    /// The most single-item creates one group commit writes together; 0
+    /// The most single-item writes one group commit writes together; 0
     /// or 1 writes each on its own.
     pub group_commit_max: usize,
 }

@@ -49,6 +49,32 @@ impl WriteTx {
         }
     }
 
+    /// Opens a savepoint (one at a time): [`WriteTx::release`] keeps what
+    /// was written since, [`WriteTx::rollback_to`] with the returned mark
+    /// undoes it and the invalidations it noted.
+    pub(crate) async fn savepoint(&mut self) -> ApiResult<usize> {
+        self.tx.execute("SAVEPOINT group_write", Vec::new()).await?;
+        Ok(self.pending.len())
+    }
+
+    pub(crate) async fn release(&mut self) -> ApiResult<()> {
+        self.tx
+            .execute("RELEASE SAVEPOINT group_write", Vec::new())
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rollback_to(&mut self, mark: usize) -> ApiResult<()> {
+        self.tx
+            .execute("ROLLBACK TO SAVEPOINT group_write", Vec::new())
+            .await?;
+        self.tx
+            .execute("RELEASE SAVEPOINT group_write", Vec::new())
+            .await?;
+        self.pending.truncate(mark);
+        Ok(())
+    }
+
     /// Commits, then drops cached copies here and on every replica.
     /// Commits when the work done in it succeeded (`out` is `Ok`), rolls
     /// back otherwise; returns `out`.
@@ -59,7 +85,9 @@ impl WriteTx {
     }
 
     pub async fn commit(self) -> ApiResult<()> {
+        let db = self.tx.db().clone();
         self.tx.commit().await?;
+        db.count_write_commit();
         if let Some(inv) = &self.invalidator {
             for (resource, key) in collapse(self.pending) {
                 inv.invalidate(resource, key.as_ref()).await;

@@ -77,9 +77,12 @@ impl ResourceService {
         ctx: &Context,
         item: &serde_json::Value,
     ) -> ApiResult<Record> {
-        match self.group.enter(self, ctx, item) {
+        match self
+            .group
+            .enter(self, ctx, || group::Op::Create(item.clone()))
+        {
             group::Turn::Alone(turn) => {
-                let out = async {
+                let write = async {
                     let mut recs = self
                         .prepare_create(ctx, std::slice::from_ref(item), false)
                         .await?;
@@ -87,14 +90,12 @@ impl ResourceService {
                         .pop()
                         .ok_or_else(|| ApiError::internal("no record to create"))?;
                     self.insert_alone(ctx, rec).await
-                }
-                .await;
+                };
+                let out = group::as_writer(self.model.path, write).await;
                 drop(turn);
                 out
             }
-            group::Turn::Queued(rx) => rx.await.unwrap_or_else(|_| {
-                Err(ApiError::internal("the batch of this create was abandoned"))
-            }),
+            group::Turn::Queued(rx) => rx.await.unwrap_or_else(|_| Err(abandoned())),
         }
     }
 
@@ -124,14 +125,26 @@ impl ResourceService {
             .ok_or_else(|| ApiError::internal("insert returned no row"))
     }
 
-    /// A group's batch: each create prepared on its own (a refusal answers
-    /// that request alone), then all written together (see `write_group`).
-    pub(super) async fn create_batch(&self, batch: Vec<group::Pending>) {
-        let prepared = futures::future::join_all(
-            batch
-                .iter()
-                .map(|p| self.prepare_create(&p.ctx, std::slice::from_ref(&p.body), false)),
-        )
+    /// A group's batch: its creates together (see `create_batch`), then its
+    /// updates and deletes (see `change_batch`), each set in a transaction.
+    pub(super) async fn write_batch(&self, batch: Vec<group::Pending>) {
+        let (creates, changes): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|p| matches!(p.op, group::Op::Create(_)));
+        self.create_batch(creates).await;
+        self.change_batch(changes).await;
+    }
+
+    /// Creates, each prepared on its own (a refusal answers that request
+    /// alone), then all written together (see `write_group`).
+    async fn create_batch(&self, batch: Vec<group::Pending>) {
+        let prepared = futures::future::join_all(batch.iter().map(|p| {
+            let body = match &p.op {
+                group::Op::Create(b) => b,
+                _ => unreachable!("only creates are prepared"),
+            };
+            self.prepare_create(&p.ctx, std::slice::from_ref(body), false)
+        }))
         .await;
         let mut ready: Vec<(group::Pending, Record)> = Vec::with_capacity(batch.len());
         for (p, out) in batch.into_iter().zip(prepared) {
@@ -146,6 +159,130 @@ impl ResourceService {
             }
         }
         self.write_group(ready).await;
+    }
+
+    /// Updates and deletes in one transaction, each inside a savepoint: a
+    /// write that fails is rolled back to it and answered alone, the others
+    /// are answered once the transaction commits. If the commit fails, each
+    /// is written again on its own. In id order (stable, so writes to one
+    /// row keep their order): two batches lock shared rows in one order.
+    async fn change_batch(&self, mut batch: Vec<group::Pending>) {
+        batch.sort_by(|a, b| {
+            let key = |p: &group::Pending| p.op.target().map(Key::from_value);
+            key(a).cmp(&key(b))
+        });
+        if batch.len() <= 1 {
+            for p in batch {
+                let out = self.change_alone(&p.ctx, &p.op).await;
+                let _ = p.reply.send(out);
+            }
+            return;
+        }
+        let mut tx = match WriteTx::begin(&self.db).await {
+            Ok(tx) => tx,
+            Err(e) => {
+                for p in batch {
+                    let _ = p.reply.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let mut done: Vec<(group::Pending, Record)> = Vec::with_capacity(batch.len());
+        let mut rest = batch.into_iter();
+        for p in rest.by_ref() {
+            let mark = match tx.savepoint().await {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = p.reply.send(Err(e));
+                    break;
+                }
+            };
+            match self.change_in(&p.ctx, &mut tx, &p.op).await {
+                Ok(row) => match tx.release().await {
+                    Ok(()) => done.push((p, row)),
+                    Err(e) => {
+                        let _ = p.reply.send(Err(e));
+                        break;
+                    }
+                },
+                Err(e) => {
+                    let undone = tx.rollback_to(mark).await;
+                    let _ = p.reply.send(Err(e));
+                    if undone.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // The transaction broke (a savepoint could not be taken or undone):
+        // what it held and what was not reached are written on their own.
+        let left: Vec<group::Pending> = rest.collect();
+        if !left.is_empty() {
+            drop(tx);
+            for p in done.into_iter().map(|(p, _)| p).chain(left) {
+                let out = self.change_alone(&p.ctx, &p.op).await;
+                let _ = p.reply.send(out);
+            }
+            return;
+        }
+        match tx.commit().await {
+            Ok(()) => {
+                for (p, row) in done {
+                    let _ = p.reply.send(Ok(row));
+                }
+            }
+            Err(e) => {
+                tracing::debug!(resource = self.model.path, error = %e, rows = done.len(),
+                    "a group commit of changes failed; writing each alone");
+                for (p, _) in done {
+                    let out = self.change_alone(&p.ctx, &p.op).await;
+                    let _ = p.reply.send(out);
+                }
+            }
+        }
+    }
+
+    /// An update or delete in its own transaction.
+    async fn change_alone(&self, ctx: &Context, op: &group::Op) -> ApiResult<Record> {
+        match op {
+            group::Op::Update {
+                id,
+                body,
+                mode,
+                if_match,
+            } => {
+                self.update_alone(ctx, id, body, *mode, if_match.as_deref())
+                    .await
+            }
+            group::Op::Delete { id, if_match } => {
+                self.delete_alone(ctx, id, if_match.as_deref()).await
+            }
+            group::Op::Create(_) => Err(ApiError::internal("a create among the changes")),
+        }
+    }
+
+    /// An update or delete inside the batch's transaction.
+    async fn change_in(
+        &self,
+        ctx: &Context,
+        tx: &mut WriteTx,
+        op: &group::Op,
+    ) -> ApiResult<Record> {
+        match op {
+            group::Op::Update {
+                id,
+                body,
+                mode,
+                if_match,
+            } => {
+                self.update_in(ctx, tx, id, body, *mode, if_match.as_deref())
+                    .await
+            }
+            group::Op::Delete { id, if_match } => {
+                self.delete_in(ctx, tx, id, if_match.as_deref()).await
+            }
+            group::Op::Create(_) => Err(ApiError::internal("a create among the changes")),
+        }
     }
 
     /// Writes `ready` together; if that fails, each half again, so one bad
@@ -350,8 +487,37 @@ impl ResourceService {
         Ok(out)
     }
 
-    /// PUT or PATCH, honouring `If-Match`.
+    /// PUT or PATCH, honouring `If-Match`; joins the group commit of its
+    /// resource (see `group.rs`).
     pub async fn update(
+        &self,
+        ctx: &Context,
+        id: &Value,
+        body: &serde_json::Value,
+        mode: Mode,
+        if_match: Option<&str>,
+    ) -> ApiResult<Record> {
+        if let Some(me) = self.me.upgrade().filter(|_| self.group.enabled()) {
+            let op = || group::Op::Update {
+                id: id.clone(),
+                body: body.clone(),
+                mode,
+                if_match: if_match.map(String::from),
+            };
+            return match me.group.enter(&me, ctx, op) {
+                group::Turn::Alone(turn) => {
+                    let write = self.update_alone(ctx, id, body, mode, if_match);
+                    let out = group::as_writer(self.model.path, write).await;
+                    drop(turn);
+                    out
+                }
+                group::Turn::Queued(rx) => rx.await.unwrap_or_else(|_| Err(abandoned())),
+            };
+        }
+        self.update_alone(ctx, id, body, mode, if_match).await
+    }
+
+    async fn update_alone(
         &self,
         ctx: &Context,
         id: &Value,
@@ -430,8 +596,33 @@ impl ResourceService {
         Ok(row)
     }
 
-    /// Deletes a record, honouring `If-Match`. Returns the deleted row.
+    /// Deletes a record, honouring `If-Match`; joins the group commit of
+    /// its resource. Returns the deleted row.
     pub async fn delete(
+        &self,
+        ctx: &Context,
+        id: &Value,
+        if_match: Option<&str>,
+    ) -> ApiResult<Record> {
+        if let Some(me) = self.me.upgrade().filter(|_| self.group.enabled()) {
+            let op = || group::Op::Delete {
+                id: id.clone(),
+                if_match: if_match.map(String::from),
+            };
+            return match me.group.enter(&me, ctx, op) {
+                group::Turn::Alone(turn) => {
+                    let write = self.delete_alone(ctx, id, if_match);
+                    let out = group::as_writer(self.model.path, write).await;
+                    drop(turn);
+                    out
+                }
+                group::Turn::Queued(rx) => rx.await.unwrap_or_else(|_| Err(abandoned())),
+            };
+        }
+        self.delete_alone(ctx, id, if_match).await
+    }
+
+    async fn delete_alone(
         &self,
         ctx: &Context,
         id: &Value,
@@ -568,4 +759,9 @@ fn in_input_order<'a>(
     }
     rows.clone_from_slice(&ordered);
     Ok(())
+}
+
+/// The answer of a queued write whose batch went away without one.
+fn abandoned() -> ApiError {
+    ApiError::internal("the batch of this write was abandoned")
 }

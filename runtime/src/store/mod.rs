@@ -48,6 +48,8 @@ struct DbInner {
     /// read-then-write transaction races another writer.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     statements: AtomicU64,
+    /// Resource write transactions committed (tests see group commits by it).
+    commits: AtomicU64,
     waiters: AtomicU64,
     max_connections: u32,
 }
@@ -115,6 +117,7 @@ impl Db {
                 pool,
                 write_lock,
                 statements: AtomicU64::new(0),
+                commits: AtomicU64::new(0),
                 waiters: AtomicU64::new(0),
                 max_connections: opts.max_connections,
             }),
@@ -131,6 +134,16 @@ impl Db {
     /// Statements executed so far (tests use it to prove batching).
     pub fn statement_count(&self) -> u64 {
         self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    /// Resource write transactions committed so far (tests use it to prove
+    /// group commits; the audit writer's and migrations' are not counted).
+    pub fn commit_count(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_write_commit(&self) {
+        self.inner.commits.fetch_add(1, Ordering::Relaxed);
     }
 
     fn count(&self) {
@@ -351,6 +364,10 @@ enum TxInner {
 impl Tx {
     pub fn dialect(&self) -> Dialect {
         self.db.dialect()
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
     pub async fn fetch(
