@@ -88,9 +88,10 @@ pub(crate) struct Group {
     /// The most rows one batch writes (`GROUP_COMMIT_MAX`); 0 turns
     /// grouping off.
     max: usize,
-    /// Batches written at once: two on PostgreSQL, so one forms and starts
-    /// while another commits; one on SQLite, which has one writer.
+    /// Batches written at once (see `ResourceService::new`); one on
+    /// SQLite, which has one writer.
     lanes: usize,
+    select: Select,
 }
 
 #[derive(Default)]
@@ -112,22 +113,27 @@ pub(crate) enum Turn {
 /// the batch of whatever queued meanwhile.
 pub(crate) struct Alone {
     svc: Weak<ResourceService>,
+    group: Select,
 }
+
+/// Which of a service's groups (creates, or updates and deletes).
+pub(crate) type Select = fn(&ResourceService) -> &Group;
 
 impl Drop for Alone {
     fn drop(&mut self) {
         if let Some(svc) = self.svc.upgrade() {
-            svc.group.hand_over(&svc);
+            (self.group)(&svc).hand_over(&svc);
         }
     }
 }
 
 impl Group {
-    pub fn new(max: usize, lanes: usize) -> Group {
+    pub fn new(max: usize, lanes: usize, select: Select) -> Group {
         Group {
             state: Mutex::new(State::default()),
             max,
             lanes: lanes.max(1),
+            select,
         }
     }
 
@@ -145,13 +151,17 @@ impl Group {
     ) -> Turn {
         if writing(svc.model.path) {
             // Inside this group's own write: through at once, on no lane.
-            return Turn::Alone(Alone { svc: Weak::new() });
+            return Turn::Alone(Alone {
+                svc: Weak::new(),
+                group: self.select,
+            });
         }
         let mut s = self.state.lock().expect("group lock");
         if s.in_flight < self.lanes && s.queue.is_empty() {
             s.in_flight += 1;
             return Turn::Alone(Alone {
                 svc: Arc::downgrade(svc),
+                group: self.select,
             });
         }
         let (reply, rx) = oneshot::channel();
@@ -173,7 +183,8 @@ impl Group {
         }
         drop(s);
         let svc = svc.clone();
-        tokio::spawn(async move { svc.group.drain(&svc).await });
+        let select = self.select;
+        tokio::spawn(async move { select(&svc).drain(&svc).await });
     }
 
     /// Writes batches until the queue is empty.

@@ -92,6 +92,8 @@ pub struct ResourceService {
     write_gate: OnceLock<Arc<dyn WriteGate>>,
     /// Concurrent single-item creates, written together.
     pub(crate) group: group::Group,
+    /// The group commit of single-item updates and deletes.
+    pub(crate) changes: group::Group,
     /// This service, for the task that writes a group's batch.
     me: std::sync::Weak<ResourceService>,
 }
@@ -176,12 +178,26 @@ impl ResourceService {
             db: db.clone(),
         });
         Arc::new_cyclic(|me| ResourceService {
+            // Creates: two lanes on PostgreSQL, so one batch forms and
+            // starts while another commits. Updates and deletes run one
+            // row after another inside a batch, so they keep half the pool
+            // as lanes: measured with two, grouped PATCHes were 0.80× of
+            // ungrouped ones (1,742 against 2,170 req/s).
             group: group::Group::new(
                 opts.group_commit_max,
                 match db.dialect() {
                     crate::store::Dialect::Sqlite => 1,
                     crate::store::Dialect::Postgres => 2,
                 },
+                |s| &s.group,
+            ),
+            changes: group::Group::new(
+                opts.group_commit_max,
+                match db.dialect() {
+                    crate::store::Dialect::Sqlite => 1,
+                    crate::store::Dialect::Postgres => (db.max_connections() as usize / 2).max(2),
+                },
+                |s| &s.changes,
             ),
             me: me.clone(),
             model,

@@ -497,14 +497,14 @@ impl ResourceService {
         mode: Mode,
         if_match: Option<&str>,
     ) -> ApiResult<Record> {
-        if let Some(me) = self.me.upgrade().filter(|_| self.group.enabled()) {
+        if let Some(me) = self.me.upgrade().filter(|_| self.changes.enabled()) {
             let op = || group::Op::Update {
                 id: id.clone(),
                 body: body.clone(),
                 mode,
                 if_match: if_match.map(String::from),
             };
-            return match me.group.enter(&me, ctx, op) {
+            return match me.changes.enter(&me, ctx, op) {
                 group::Turn::Alone(turn) => {
                     let write = self.update_alone(ctx, id, body, mode, if_match);
                     let out = group::as_writer(self.model.path, write).await;
@@ -604,12 +604,12 @@ impl ResourceService {
         id: &Value,
         if_match: Option<&str>,
     ) -> ApiResult<Record> {
-        if let Some(me) = self.me.upgrade().filter(|_| self.group.enabled()) {
+        if let Some(me) = self.me.upgrade().filter(|_| self.changes.enabled()) {
             let op = || group::Op::Delete {
                 id: id.clone(),
                 if_match: if_match.map(String::from),
             };
-            return match me.group.enter(&me, ctx, op) {
+            return match me.changes.enter(&me, ctx, op) {
                 group::Turn::Alone(turn) => {
                     let write = self.delete_alone(ctx, id, if_match);
                     let out = group::as_writer(self.model.path, write).await;
