@@ -100,6 +100,20 @@ impl TestDb {
         }
     }
 
+    /// A new pool on the same database, for reading what a stopped
+    /// server (whose pool is closed) left behind.
+    pub async fn reopen(&self) -> Db {
+        let opts = match self.backend {
+            Backend::Sqlite => PoolOptions::default(),
+            Backend::Postgres => PoolOptions {
+                max_connections: 2,
+                schema: Some(self.isolation.clone()),
+                ..Default::default()
+            },
+        };
+        Db::connect(&self.url, &opts).await.expect("reopen")
+    }
+
     /// Drops the schema / removes the file.
     pub async fn cleanup(self) {
         self.db.close().await;
