@@ -8,9 +8,10 @@
 //! configured (`AUDIT_ON_FULL`: `drop` counts and drops, `reject` answers
 //! 503 until there is room) and counted (`audit_records_dropped_total`).
 //! A write's own record (`kind = change`) is inserted in the write's
-//! transaction, so a committed change never lacks its record. A sealer
-//! links records into the chain in the background; shutdown flushes the
-//! queue and seals what is left. `verify` recomputes the chain.
+//! transaction, so a committed change never lacks its record, and is
+//! linked into the chain later; request records are linked as they are
+//! written (one sealer at a time, so the chain has one tail). Shutdown
+//! flushes the queue and seals what is left. `verify` recomputes the chain.
 
 pub mod chain;
 pub mod store;
@@ -177,7 +178,8 @@ impl Auditor {
     }
 }
 
-/// Takes what the queue holds (up to 1000), writes it in one go, seals.
+/// Takes what the queue holds (up to 1000) and writes it sealed; when
+/// nothing is queued, seals what writes left.
 async fn write_batches(a: std::sync::Weak<Auditor>, mut rx: mpsc::Receiver<Record>) {
     let mut batch = Vec::with_capacity(1000);
     let every = a
@@ -189,17 +191,22 @@ async fn write_batches(a: std::sync::Weak<Auditor>, mut rx: mpsc::Receiver<Recor
         if matches!(got, Ok(0)) {
             return; // every sender is gone
         }
-        if !batch.is_empty() {
+        if batch.is_empty() {
+            if let Err(e) = store::seal(&a.db, 1000).await {
+                tracing::warn!(error = %e, "audit records could not be sealed");
+            }
+            continue;
+        }
+        if let Err(e) = store::insert_sealed(&a.db, &batch).await {
+            // Stored unsealed, the records are sealed by a later round.
+            tracing::warn!(error = %e, records = batch.len(), "audit records could not be sealed as written");
             if let Err(e) = store::insert(&a.db, &batch).await {
                 tracing::warn!(error = %e, records = batch.len(), "audit records could not be written");
                 a.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 metrics::counter!(crate::observe::names::AUDIT_DROPPED)
                     .increment(batch.len() as u64);
             }
-            batch.clear();
         }
-        if let Err(e) = store::seal(&a.db, 1000).await {
-            tracing::warn!(error = %e, "audit records could not be sealed");
-        }
+        batch.clear();
     }
 }

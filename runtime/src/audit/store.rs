@@ -122,8 +122,7 @@ fn params(r: &Record) -> Vec<Param> {
     ]
 }
 
-fn placeholders(d: Dialect, rows: usize) -> String {
-    let n = COLUMNS.len();
+fn placeholders(d: Dialect, rows: usize, n: usize) -> String {
     (0..rows)
         .map(|row| {
             let cells: Vec<String> = (0..n)
@@ -142,7 +141,16 @@ fn insert_sql(d: Dialect, rows: usize) -> String {
     format!(
         "INSERT INTO {TABLE} ({}) VALUES {}",
         COLUMNS.join(", "),
-        placeholders(d, rows)
+        placeholders(d, rows, COLUMNS.len())
+    )
+}
+
+/// The same with the chain's three columns filled in.
+fn insert_sealed_sql(d: Dialect, rows: usize) -> String {
+    format!(
+        "INSERT INTO {TABLE} ({}, seq, prev_hash, hash) VALUES {}",
+        COLUMNS.join(", "),
+        placeholders(d, rows, COLUMNS.len() + 3)
     )
 }
 
@@ -158,6 +166,38 @@ pub async fn insert(db: &Db, records: &[Record]) -> Result<(), sqlx::Error> {
     }
     Ok(())
 }
+
+/// Inserts `records` already sealed: in one transaction holding the
+/// sealer's lock, what is left unsealed (writes' own records) is sealed
+/// first, then the batch takes the next sequence numbers, its hashes
+/// computed from the records in memory. Inserting unsealed and sealing
+/// afterwards read every record back and rewrote it (a second row version
+/// and five index entries each); this writes each once.
+pub async fn insert_sealed(db: &Db, records: &[Record]) -> Result<(), sqlx::Error> {
+    let mut tx = lock_chain(db).await?;
+    let (_, mut seq, mut prev) = seal_in(&mut tx, PENDING_PER_BATCH).await?;
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut p: Vec<Param> = Vec::with_capacity(chunk.len() * (COLUMNS.len() + 3));
+        for r in chunk {
+            seq += 1;
+            let hash = chain::link(&prev, seq, r);
+            p.extend(params(r));
+            p.push((Value::Int(seq), FieldType::I64));
+            p.push((
+                Value::Text(std::mem::replace(&mut prev, hash.clone())),
+                FieldType::String,
+            ));
+            p.push((Value::Text(hash), FieldType::String));
+        }
+        tx.execute(&insert_sealed_sql(tx.dialect(), chunk.len()), p)
+            .await?;
+    }
+    tx.commit().await
+}
+
+/// Writes' records sealed ahead of a batch at most (the rest wait for the
+/// next batch or an idle round).
+const PENDING_PER_BATCH: usize = 5000;
 
 /// Inserts one record inside a write's transaction.
 pub async fn insert_in(tx: &mut Tx, record: &Record) -> Result<(), sqlx::Error> {
@@ -218,12 +258,26 @@ fn select(extra: &str) -> String {
 /// Seals up to `limit` unsealed records into the chain, in id order.
 /// Returns how many it sealed.
 pub async fn seal(db: &Db, limit: usize) -> Result<usize, sqlx::Error> {
+    let mut tx = lock_chain(db).await?;
+    let (sealed, _, _) = seal_in(&mut tx, limit).await?;
+    tx.commit().await?;
+    Ok(sealed)
+}
+
+/// A transaction that alone may extend the chain.
+async fn lock_chain(db: &Db) -> Result<Tx, sqlx::Error> {
     let mut tx = db.begin().await?;
     if db.dialect() == Dialect::Postgres {
         // One sealer across replicas: the chain has one tail.
         tx.execute("SELECT pg_advisory_xact_lock(7418820011)", Vec::new())
             .await?;
     }
+    Ok(tx)
+}
+
+/// [`seal`] inside `tx`: how many it sealed, and the chain's tail after
+/// them (its last sequence number and hash).
+async fn seal_in(tx: &mut Tx, limit: usize) -> Result<(usize, i64, String), sqlx::Error> {
     let last = tx
         .fetch_typed(
             &[FieldType::I64, FieldType::String],
@@ -256,7 +310,7 @@ pub async fn seal(db: &Db, limit: usize) -> Result<usize, sqlx::Error> {
         ]);
         prev = hash;
     }
-    match db.dialect() {
+    match tx.dialect() {
         // In process, one statement per row costs microseconds.
         Dialect::Sqlite => {
             let update =
@@ -291,8 +345,7 @@ pub async fn seal(db: &Db, limit: usize) -> Result<usize, sqlx::Error> {
             }
         }
     }
-    tx.commit().await?;
-    Ok(rows.len())
+    Ok((rows.len(), seq, prev))
 }
 
 /// What [`verify`] found.
