@@ -175,12 +175,11 @@ async fn readiness_fails_first_then_accepting_stops_and_in_flight_requests_finis
         .build_with_db(test_db.db.clone())
         .await
         .expect("build");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(server.serve_on(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let support::Serving {
+        addr,
+        stop: stop_tx,
+        done,
+    } = support::serve(server).await;
 
     // Before: ready, and a kept-alive connection that stays idle.
     let mut idle = Conn::open(addr).await.unwrap();
@@ -298,12 +297,11 @@ async fn without_a_delay_accepting_stops_at_once() {
         .build_with_db(test_db.db.clone())
         .await
         .expect("build");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(server.serve_on(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let support::Serving {
+        addr,
+        stop: stop_tx,
+        done,
+    } = support::serve(server).await;
     assert_eq!(get_new(addr, "/health/ready").await.unwrap().status, 200);
     let t0 = Instant::now();
     stop_tx.send(()).unwrap();

@@ -125,16 +125,11 @@ fn config() -> Config {
 
 async fn serve(app: App, db: Db) -> Service {
     let server = app.build_with_db(db.clone()).await.expect("build");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(server.serve_on(listener, async {
-        let _ = rx.await;
-    }));
+    let support::Serving { addr, stop, done } = support::serve(server).await;
     Service {
         addr,
         db,
-        stop: Some(tx),
+        stop: Some(stop),
         done,
     }
 }

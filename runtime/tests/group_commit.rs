@@ -519,12 +519,11 @@ async fn shutdown_with_a_batch_in_flight(backend: Backend) {
         .build_with_db(test_db.db.clone())
         .await
         .expect("build");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(server.serve_on(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let support::Serving {
+        addr,
+        stop: stop_tx,
+        done: served,
+    } = support::serve(server).await;
     let client = reqwest::Client::new();
     let post = |name: String| {
         let client = client.clone();

@@ -23,13 +23,8 @@ async fn start(
         .build_with_db(test_db.db.clone())
         .await
         .expect("build");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.serve_on(listener, async {
-        let _ = rx.await;
-    }));
-    (addr, tx, test_db)
+    let s = support::serve(server).await;
+    (s.addr, s.stop, test_db)
 }
 
 /// Sends `head` (and nothing more) and reads until the server closes the

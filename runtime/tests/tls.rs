@@ -92,12 +92,7 @@ async fn start(tls: Option<TlsSettings>) -> Running {
         .build_with_db(db.db.clone())
         .await
         .expect("build");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(server.serve_on(listener, async {
-        let _ = rx.await;
-    }));
+    let support::Serving { addr, stop, done } = support::serve(server).await;
     Running {
         addr,
         stop,

@@ -322,3 +322,22 @@ macro_rules! on_both_app {
         }
     )*};
 }
+
+/// A server on a loopback socket: `stop` starts its shutdown (so does
+/// dropping it), `done` is how serving ended.
+pub struct Serving {
+    pub addr: std::net::SocketAddr,
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Serves `server` on a free port of 127.0.0.1 until told to stop.
+pub async fn serve(server: Server) -> Serving {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(server.serve_on(listener, async {
+        let _ = rx.await;
+    }));
+    Serving { addr, stop, done }
+}
