@@ -170,12 +170,33 @@ pub async fn insert(db: &Db, records: &[Record]) -> Result<(), sqlx::Error> {
 /// Inserts `records` already sealed: in one transaction holding the
 /// sealer's lock, what is left unsealed (writes' own records) is sealed
 /// first, then the batch takes the next sequence numbers, its hashes
-/// computed from the records in memory. Inserting unsealed and sealing
+/// computed from the records in memory (PostgreSQL takes them through
+/// `COPY`: no statement of thousands of parameters to parse, plan and
+/// bind per batch). Inserting unsealed and sealing
 /// afterwards read every record back and rewrote it (a second row version
 /// and five index entries each); this writes each once.
 pub async fn insert_sealed(db: &Db, records: &[Record]) -> Result<(), sqlx::Error> {
     let mut tx = lock_chain(db).await?;
     let (_, mut seq, mut prev) = seal_in(&mut tx, PENDING_PER_BATCH).await?;
+    if tx.dialect() == Dialect::Postgres {
+        let mut data = Vec::with_capacity(records.len() * 400);
+        for r in records {
+            seq += 1;
+            let hash = chain::link(&prev, seq, r);
+            let mut row: Vec<Value> = params(r).into_iter().map(|(v, _)| v).collect();
+            row.push(Value::Int(seq));
+            row.push(Value::Text(std::mem::replace(&mut prev, hash.clone())));
+            row.push(Value::Text(hash));
+            crate::store::copy::push_row(&mut data, &row);
+        }
+        let columns: Vec<&str> = COLUMNS
+            .iter()
+            .copied()
+            .chain(["seq", "prev_hash", "hash"])
+            .collect();
+        tx.copy_in(TABLE, &columns, data).await?;
+        return tx.commit().await;
+    }
     for chunk in records.chunks(ROWS_PER_INSERT) {
         let mut p: Vec<Param> = Vec::with_capacity(chunk.len() * (COLUMNS.len() + 3));
         for r in chunk {

@@ -6,6 +6,7 @@
 
 mod codec;
 pub mod connect;
+pub mod copy;
 use codec::Columns;
 pub mod idempotency;
 pub mod schema;
@@ -410,6 +411,28 @@ impl Tx {
         match &mut self.inner {
             TxInner::Sqlite(t) => codec::sqlite_execute(&mut **t, sql, params).await,
             TxInner::Postgres(t) => codec::pg_execute(&mut **t, sql, params).await,
+        }
+    }
+
+    /// PostgreSQL only: `data` (rows made with [`copy::push_row`]) copied
+    /// into `columns` of `table`; the number of rows copied.
+    pub async fn copy_in(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        data: Vec<u8>,
+    ) -> Result<u64, sqlx::Error> {
+        self.db.count();
+        match &mut self.inner {
+            TxInner::Sqlite(_) => Err(sqlx::Error::Protocol(
+                "COPY is PostgreSQL's; SQLite inserts rows".into(),
+            )),
+            TxInner::Postgres(t) => {
+                let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+                let mut copy = t.copy_in_raw(&sql).await?;
+                copy.send(data).await?;
+                copy.finish().await
+            }
         }
     }
 
