@@ -34,7 +34,7 @@ pub fn link(prev: &str, seq: i64, r: &Record) -> String {
     h.update(seq.to_string().as_bytes());
     h.update(b"\n");
     h.update(fields.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 #[cfg(test)]

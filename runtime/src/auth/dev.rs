@@ -62,7 +62,7 @@ impl DevIssuer {
         let key = SigningKey::from_bytes(&secret);
         let der = key.to_pkcs8_der().expect("an Ed25519 key encodes");
         let public = key.verifying_key().to_bytes();
-        let kid = hex(&Sha256::digest(public)[..8]);
+        let kid = hex::encode(&Sha256::digest(public)[..8]);
         DevIssuer {
             kid: format!("dev-{kid}"),
             encoding: EncodingKey::from_ed_der(der.as_bytes()),
@@ -141,10 +141,6 @@ impl DevIssuer {
                 get(move || async move { Json(self.jwks()) }),
             )
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

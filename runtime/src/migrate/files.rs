@@ -21,10 +21,7 @@ pub struct Migration {
 impl Migration {
     /// SHA-256 of the up script: an applied file edited later shows.
     pub fn checksum(&self) -> String {
-        Sha256::digest(self.up.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(Sha256::digest(self.up.as_bytes()))
     }
 
     pub fn own_transaction(&self) -> bool {
