@@ -6,11 +6,10 @@
 //! Validation still runs on every request, inside the executor.
 
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::Request;
 use std::sync::Arc;
 
 /// How many distinct documents are kept (the least recently used go).
-const CAPACITY: usize = 1024;
+pub(crate) const CAPACITY: usize = 1024;
 /// Longer documents are parsed every time rather than kept.
 const MAX_KEPT_BYTES: usize = 16 * 1024;
 
@@ -27,20 +26,27 @@ impl Default for Documents {
 }
 
 impl Documents {
-    /// Gives `req` its parsed document: the kept one, or parsed now and
-    /// kept. A document that does not parse is left to the executor, which
-    /// reports the syntax error.
-    pub fn attach(&self, req: &mut Request) {
-        if req.query.len() > MAX_KEPT_BYTES {
-            return;
+    /// The parsed document of `query` and its key: the kept one, or parsed
+    /// now and kept. `None` for a document too long to keep or that does
+    /// not parse (the executor parses it and reports the syntax error).
+    pub fn kept(&self, query: &str) -> Option<(u128, Arc<ExecutableDocument>)> {
+        if query.len() > MAX_KEPT_BYTES {
+            return None;
         }
-        let key = xxhash_rust::xxh3::xxh3_128(req.query.as_bytes());
+        let key = xxhash_rust::xxh3::xxh3_128(query.as_bytes());
         if let Some(doc) = self.cache.get(&key) {
-            req.set_parsed_query(ExecutableDocument::clone(&doc));
-            return;
+            return Some((key, doc));
         }
-        if let Ok(doc) = req.parsed_query() {
-            self.cache.insert(key, Arc::new(doc.clone()));
+        let doc = Arc::new(async_graphql::parser::parse_query(query).ok()?);
+        self.cache.insert(key, doc.clone());
+        Some((key, doc))
+    }
+
+    /// Gives `req` its parsed document (see [`Documents::kept`]).
+    #[cfg(test)]
+    fn attach(&self, req: &mut async_graphql::Request) {
+        if let Some((_, doc)) = self.kept(&req.query) {
+            req.set_parsed_query(ExecutableDocument::clone(&doc));
         }
     }
 

@@ -16,7 +16,7 @@ use super::response_cache::{Entry, Reads, ResponseCache};
 use crate::context::Context;
 use crate::error::{ApiError, Kind};
 use async_graphql::dynamic::Schema;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Request, ServerError, Variables};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -37,6 +37,8 @@ pub struct GraphqlState {
     pub responses: ResponseCache,
     /// Parsed documents (see [`super::documents`]).
     pub documents: super::documents::Documents,
+    /// Documents answered without the executor (see [`super::plan`]).
+    pub plans: super::plan::Planner,
     /// Document texts by their SHA-256 (see [`super::persisted`]).
     pub persisted: super::persisted::PersistedQueries,
     /// Announced windows go in every response's `extensions.maintenance`.
@@ -119,7 +121,7 @@ pub async fn get(
             }
         }
     }
-    execute(&st, req.data(ctx), true, key, start).await
+    execute(&st, req, ctx, true, key, start).await
 }
 
 pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -> Response {
@@ -183,7 +185,7 @@ pub async fn post(State(st): St, ctx: Context, headers: HeaderMap, body: Body) -
     if let Err(res) = persisted(&st, &mut req.query, &req.extensions) {
         return res;
     }
-    execute(&st, req.data(ctx), false, Some(key), start).await
+    execute(&st, req, ctx, false, Some(key), start).await
 }
 
 /// Applies automatic persisted queries (see [`super::persisted`]): the
@@ -260,6 +262,7 @@ pub async fn not_allowed() -> Response {
 async fn execute(
     st: &GraphqlState,
     mut req: Request,
+    ctx: Context,
     via_get: bool,
     key: Option<bytes::Bytes>,
     start: std::time::Instant,
@@ -267,7 +270,27 @@ async fn execute(
     let mut schema = &st.data;
     let name = req.operation_name.clone();
     let mut op_type = "unknown";
-    st.documents.attach(&mut req);
+    let kept = st.documents.kept(&req.query);
+    if let Some((key_of_doc, doc)) = &kept {
+        if let Some(plan) = st.plans.of(*key_of_doc, doc) {
+            if plan.serves(name.as_deref()) {
+                let reads = Arc::new(Reads::new());
+                let res = plan.run(&ctx, &req.variables, Some(&reads)).await;
+                let outcome = if res.is_some() {
+                    "answered"
+                } else {
+                    "executor"
+                };
+                metrics::counter!(crate::observe::names::GRAPHQL_PLANNED, "outcome" => outcome)
+                    .increment(1);
+                if let Some(res) = res {
+                    return answer(st, res, "query", name.as_deref(), key, Some(reads), start);
+                }
+            }
+        }
+        req.set_parsed_query(ExecutableDocument::clone(doc));
+    }
+    let mut req = req.data(ctx);
     // Unparsable documents go on to the executor, which reports them.
     if let Ok(doc) = req.parsed_query() {
         if let Some(op) = introspection::select(doc, name.as_deref()) {
@@ -307,7 +330,21 @@ async fn execute(
         req = req.data(r.clone());
     }
     let res = schema.execute(req).await;
-    let op_name = metric_name(name.as_deref());
+    answer(st, res, op_type, name.as_deref(), key, reads, start)
+}
+
+/// Counts, renders and (for a data query whose every read was cacheable)
+/// keeps the response.
+fn answer(
+    st: &GraphqlState,
+    res: async_graphql::Response,
+    op_type: &'static str,
+    name: Option<&str>,
+    key: Option<bytes::Bytes>,
+    reads: Option<Arc<Reads>>,
+    start: std::time::Instant,
+) -> Response {
+    let op_name = metric_name(name);
     observe(op_type, op_name, start);
     let body: bytes::Bytes = match serde_json::to_vec(&res) {
         Ok(b) => b.into(),

@@ -18,6 +18,7 @@ mod introspection;
 mod loaders;
 mod names;
 mod persisted;
+mod plan;
 mod resolvers;
 mod response_cache;
 mod scalars;
@@ -68,6 +69,11 @@ pub fn router(
             registry.services[0].flags.clone(),
         ),
         documents: documents::Documents::default(),
+        plans: plan::Planner::new(
+            &registry,
+            config.graphql_max_depth,
+            config.graphql_max_complexity,
+        ),
         persisted: persisted::PersistedQueries::default(),
         maintenance,
     };

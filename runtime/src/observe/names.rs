@@ -11,6 +11,7 @@ pub const SPIKE_RATIO: &str = "http_traffic_spike_ratio";
 pub const SPIKES: &str = "http_traffic_spikes_total";
 pub const GRAPHQL_OPS: &str = "graphql_operations_total";
 pub const GRAPHQL_DURATION: &str = "graphql_operation_duration_seconds";
+pub const GRAPHQL_PLANNED: &str = "graphql_planned_operations_total";
 pub const DB_QUERY: &str = "db_query_duration_seconds";
 pub const DB_ROWS: &str = "db_rows_returned";
 pub const DB_POOL: &str = "db_pool_connections";
@@ -87,6 +88,10 @@ pub fn describe() {
     describe_counter!(SPIKES, "Times the spike ratio crossed the spike threshold");
     describe_counter!(GRAPHQL_OPS, "GraphQL operations by type and name");
     describe_histogram!(GRAPHQL_DURATION, Unit::Seconds, "GraphQL operation latency");
+    describe_counter!(
+        GRAPHQL_PLANNED,
+        "Queries with a plan: answered by it, or left to the executor"
+    );
     describe_histogram!(
         DB_QUERY,
         Unit::Seconds,
