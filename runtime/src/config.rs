@@ -27,6 +27,9 @@ pub struct Config {
     /// `MAX_HEADER_BYTES` (default 32 KiB, at least 8 KiB): the request
     /// line and headers together; more gets 431.
     pub max_header_bytes: usize,
+    /// `LISTEN_BACKLOG` (default 4096, capped by the kernel's
+    /// `net.core.somaxconn`): connections that may wait to be accepted.
+    pub listen_backlog: u32,
     /// `IDEMPOTENCY_TTL_SECS` (default 86400): how long the outcome of a
     /// write sent with an `Idempotency-Key` is replayed to its retries.
     pub idempotency_ttl: Duration,
@@ -158,6 +161,7 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             max_header_bytes: 32 << 10,
+            listen_backlog: 4096,
             header_read_timeout: Duration::from_secs(30),
             idempotency_ttl: Duration::from_secs(86400),
             shutdown_timeout: Duration::from_secs(30),
@@ -250,6 +254,10 @@ impl Config {
         num(&get, "REQUEST_TIMEOUT_SECS", &mut secs)?;
         c.request_timeout = Duration::from_secs(secs);
         num(&get, "MAX_HEADER_BYTES", &mut c.max_header_bytes)?;
+        num(&get, "LISTEN_BACKLOG", &mut c.listen_backlog)?;
+        if c.listen_backlog == 0 {
+            return Err("LISTEN_BACKLOG=0: at least 1 connection must be able to wait".into());
+        }
         let mut secs = c.header_read_timeout.as_secs();
         num(&get, "HEADER_READ_TIMEOUT_SECS", &mut secs)?;
         c.header_read_timeout = Duration::from_secs(secs);

@@ -375,7 +375,7 @@ impl App {
         if args.first().map(String::as_str) == Some("migrate") {
             return self.migrate(&args[1..]).await;
         }
-        let listener = std::net::TcpListener::bind(self.config.addr)?;
+        let listener = bind(self.config.addr, self.config.listen_backlog)?;
         self.serve_on(listener, shutdown_signal(), prepare).await
     }
 
@@ -587,7 +587,7 @@ impl Server {
     /// (see [`Server::serve_on`]). A second signal during the drain delay
     /// ends the delay (a second Ctrl-C in a terminal).
     pub async fn serve(self) -> std::io::Result<()> {
-        let listener = TcpListener::bind(self.config.addr).await?;
+        let listener = TcpListener::from_std(bind(self.config.addr, self.config.listen_backlog)?)?;
         tracing::info!(addr = %listener.local_addr()?, "listening");
         // Polled only once the first signal has arrived, so it waits for
         // another one.
@@ -650,6 +650,22 @@ impl Server {
     }
 }
 
+/// A listener on `addr` where `backlog` connections may wait to be
+/// accepted (the kernel caps it at `net.core.somaxconn`). The standard
+/// library's 128 overflowed when 1,024 clients connected at once
+/// (`cargo bench --bench curves`): each dropped handshake waits a second
+/// for its retry.
+fn bind(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)?.into_std()
+}
+
 /// Completes on SIGTERM (orchestrators) or Ctrl-C (terminals).
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -669,5 +685,35 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The backlog a listening socket was given, as `ss` reports it.
+    fn backlog_of(port: u16) -> u32 {
+        let out = std::process::Command::new("ss")
+            .args(["-ltnH", &format!("sport = :{port}")])
+            .output()
+            .expect("ss (iproute2) runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no listener on {port}"));
+        // State, Recv-Q, Send-Q (the backlog of a listener), …
+        line.split_whitespace().nth(2).unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_listener_takes_the_configured_backlog() {
+        let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let l = super::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), 1000).unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert_eq!(backlog_of(port), 1000.min(somaxconn));
     }
 }

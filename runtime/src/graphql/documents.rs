@@ -59,6 +59,7 @@ impl Documents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::Request;
 
     #[test]
     fn a_document_is_parsed_once_and_bad_ones_are_not_kept() {
