@@ -26,32 +26,34 @@
 //! `BENCH_SKIP_BUILD`, `BENCH_KEEP_SCHEMA`, `BENCH_ONLY=cached` (only the
 //! cached-read scenarios), `BENCH_ONLY=create` (only the creates).
 
+#[path = "support/auth.rs"]
+mod auth;
 #[path = "support/loadgen.rs"]
 mod loadgen;
+#[path = "support/pg.rs"]
+mod pg;
+#[path = "support/procfs.rs"]
+mod procfs;
+#[path = "support/seed.rs"]
+mod seed;
+#[path = "support/services.rs"]
+mod services;
+#[path = "support/wrk.rs"]
+mod wrk;
 
 use hyper::Method;
 use loadgen::FixedRateResult;
+use procfs::{
+    children_cpu_secs, cpu_secs, loadavg, machine_busy_secs, reset_peak, self_cpu_secs, status_kb,
+};
+use seed::{PROJECTS, TASKS_PER_PROJECT};
 use serde::Serialize;
+use services::{env_or, example_env, spawn, wait_ready, Paths, Service, UNLIMITED};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-const WRK_LUA: &str = include_str!("support/wrk.lua");
-/// High enough that one load generator on one IP is never limited, while
-/// every request still goes through the limiter.
-const UNLIMITED: &str = "100000000/min";
-const PROJECTS: i64 = 5;
-const TASKS_PER_PROJECT: i64 = 200;
-
-fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use wrk::{Spec, WrkResult, WrkRun};
 
 #[derive(Debug, Clone, Serialize)]
 struct Settings {
@@ -82,282 +84,6 @@ impl Settings {
             database_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
         }
-    }
-}
-
-// ---------------------------------------------------------------- processes
-
-/// A service process; stopped (SIGTERM, then SIGKILL) when dropped.
-struct Service {
-    name: &'static str,
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Service {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn spawn(
-    name: &'static str,
-    bin: &Path,
-    args: &[&str],
-    env: &[(&str, String)],
-    logs: &Path,
-) -> Service {
-    let port = free_port();
-    let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("log file");
-    // The access-log variant writes a line per request to stdout: measure
-    // formatting and the write, but do not fill the disk.
-    let stdout = if name == "example-access-log" {
-        Stdio::null()
-    } else {
-        Stdio::from(log.try_clone().expect("log"))
-    };
-    let mut cmd = Command::new(bin);
-    cmd.args(args)
-        .env("PORT", port.to_string())
-        .env("BIND", "127.0.0.1")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(log);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-    Service {
-        name,
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-    }
-}
-
-async fn wait_ready(client: &reqwest::Client, svc: &mut Service, path: &str) {
-    let url = format!("http://{}{path}", svc.addr);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = svc.child.try_wait() {
-            panic!(
-                "{} exited during start-up ({status}); see target/bench-results/logs/{}.log",
-                svc.name, svc.name
-            );
-        }
-        if let Ok(r) = client.get(&url).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} did not become ready in 60 s",
-            svc.name
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// utime + stime of a process, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // After the command name: state is field 3, utime 14, stime 15.
-    let ticks = |i: usize| {
-        f.get(i - 3)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(14) + ticks(15)) / clk_tck()
-}
-
-fn clk_tck() -> f64 {
-    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
-}
-
-/// Busy time of the whole machine (all cores), in seconds.
-fn machine_busy_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let line = stat.lines().next().unwrap_or("");
-    let v: Vec<f64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal
-    let busy = v
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
-        .map(|(_, x)| x)
-        .sum::<f64>();
-    busy / clk_tck()
-}
-
-/// CPU of waited-for children (wrk), in seconds.
-fn children_cpu_secs() -> f64 {
-    unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
-        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-        t(ru.ru_utime) + t(ru.ru_stime)
-    }
-}
-
-/// This process's own CPU (the fixed-rate generator), in seconds.
-fn self_cpu_secs() -> f64 {
-    cpu_secs(std::process::id())
-}
-
-fn status_kb(pid: u32, key: &str) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resets VmHWM (peak RSS) to the current RSS.
-fn reset_peak(pid: u32) {
-    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-// ---------------------------------------------------------------- load
-
-#[derive(Debug, Clone)]
-struct Spec {
-    method: Method,
-    path: String,
-    body: Option<String>,
-    ids: (i64, i64),
-    pids: (i64, i64),
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-struct WrkResult {
-    requests: u64,
-    duration_s: f64,
-    rps: f64,
-    socket_errors: u64,
-    timeouts: u64,
-    non_2xx_3xx: u64,
-    /// wrk's own latency (closed loop, so subject to coordinated omission).
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-/// The development issuer's seed shared by every benchmarked service.
-const DEV_SECRET: &str = "resourceful-benchmark";
-
-/// A bearer token of an editor, valid for a day: every request carries it,
-/// so the example's cost includes its check (a cached verification).
-fn bearer_token() -> &'static str {
-    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TOKEN.get_or_init(|| {
-        use resourceful::auth::dev::{DevIssuer, TokenRequest, AUDIENCE};
-        let issuer = DevIssuer::new(Some(DEV_SECRET), AUDIENCE);
-        let minted = issuer
-            .mint(&TokenRequest {
-                sub: "bench".into(),
-                roles: vec!["editor".into()],
-                scope: None,
-                ttl_secs: Some(86_400),
-            })
-            .expect("a development token");
-        minted["access_token"].as_str().expect("token").to_string()
-    })
-}
-
-fn auth_headers() -> reqwest::header::HeaderMap {
-    let mut h = reqwest::header::HeaderMap::new();
-    let v = format!("Bearer {}", bearer_token());
-    h.insert(
-        reqwest::header::AUTHORIZATION,
-        v.parse().expect("header value"),
-    );
-    h
-}
-
-fn run_wrk(s: &Settings, lua: &Path, addr: SocketAddr, spec: &Spec, secs: u64) -> WrkResult {
-    let out = Command::new("wrk")
-        .arg("-H")
-        .arg(format!("Authorization: Bearer {}", bearer_token()))
-        .arg(format!("-t{}", s.wrk_threads))
-        .arg(format!("-c{}", s.wrk_conns))
-        .arg(format!("-d{secs}s"))
-        .arg("--timeout")
-        .arg("5s")
-        .arg("-s")
-        .arg(lua)
-        .arg(format!("http://{addr}"))
-        .arg("--")
-        .arg(spec.method.as_str())
-        .arg(&spec.path)
-        .arg(spec.body.as_deref().unwrap_or("-"))
-        .args([spec.ids.0, spec.ids.1, spec.pids.0, spec.pids.1].map(|v| v.to_string()))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wrk (install it: apt-get install -y wrk)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("WRKJSON "))
-        .unwrap_or_else(|| {
-            panic!(
-                "wrk printed no summary:\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        });
-    let v: serde_json::Value = serde_json::from_str(line).expect("wrk summary JSON");
-    let n = |k: &str| v[k].as_u64().unwrap_or(0);
-    let duration_s = n("duration_us") as f64 / 1e6;
-    WrkResult {
-        requests: n("requests"),
-        duration_s,
-        rps: n("requests") as f64 / duration_s.max(1e-9),
-        socket_errors: n("connect") + n("read") + n("write"),
-        timeouts: n("timeout"),
-        non_2xx_3xx: n("status"),
-        p50_ms: n("p50_us") as f64 / 1000.0,
-        p99_ms: n("p99_us") as f64 / 1000.0,
     }
 }
 
@@ -440,6 +166,17 @@ impl Bench {
         Some((hits, misses))
     }
 
+    fn wrk_run(&self, svc: &Service, secs: u64) -> WrkRun<'_> {
+        WrkRun {
+            lua: &self.lua,
+            addr: svc.addr,
+            threads: self.settings.wrk_threads,
+            conns: self.settings.wrk_conns,
+            secs,
+            timeout_secs: 5,
+        }
+    }
+
     /// Warm-up, then a wrk run at saturation.
     fn saturate(
         &mut self,
@@ -453,7 +190,7 @@ impl Bench {
         println!("-- {scenario} on {} ({what})", svc.name);
         let load = loadavg();
         if s.warmup_secs > 0 {
-            run_wrk(&s, &self.lua, svc.addr, spec, s.warmup_secs);
+            wrk::run(&self.wrk_run(svc, s.warmup_secs), spec);
         }
         let cache0 = if metrics {
             self.rt.block_on(self.cache_counts(svc))
@@ -466,7 +203,7 @@ impl Bench {
             children_cpu_secs(),
             machine_busy_secs(),
         );
-        let wrk = run_wrk(&s, &self.lua, svc.addr, spec, s.secs);
+        let wrk = wrk::run(&self.wrk_run(svc, s.secs), spec);
         let (cpu1, gen1, busy1) = (
             cpu_secs(svc.pid()),
             children_cpu_secs(),
@@ -482,7 +219,7 @@ impl Bench {
         let generator = gen1 - gen0;
         let m = Measurement {
             scenario: scenario.into(),
-            service: svc.name.into(),
+            service: svc.name.clone(),
             what: what.into(),
             compared_to: None,
             ratio: None,
@@ -519,17 +256,8 @@ impl Bench {
     }
 
     fn fixed_run(&self, svc: &Service, spec: &Spec, rate: f64, secs: u64) -> FixedRateResult {
-        let target = loadgen::Target {
-            addr: svc.addr,
-            method: spec.method.clone(),
-            path: spec.path.clone(),
-            body: spec.body.clone(),
-            ids: spec.ids,
-            pids: spec.pids,
-            headers: format!("authorization: Bearer {}\r\n", bearer_token()),
-        };
         let r = loadgen::run(
-            target,
+            spec.fixed_target(svc.addr),
             rate,
             self.settings.fixed_conns,
             self.settings.fixed_threads,
@@ -589,79 +317,6 @@ impl Bench {
         m.compared_to = Some(name);
         m.ratio = Some(ratio);
     }
-}
-
-// ---------------------------------------------------------------- seeding
-
-async fn seed(client: &reqwest::Client, svc: &Service) -> ((i64, i64), (i64, i64)) {
-    let base = format!("http://{}", svc.addr);
-    let mut pids = Vec::new();
-    for p in 0..PROJECTS {
-        let visibility = ["private", "team", "public"][p as usize % 3];
-        let body = serde_json::json!({
-            "name": format!("Benchmark project {p}"),
-            "key": format!("BP{p}"),
-            "description": "Seeded by the HTTP benchmark.",
-            "visibility": visibility,
-        });
-        let r = client
-            .post(format!("{base}/v1/projects"))
-            .json(&body)
-            .send()
-            .await
-            .expect("create project");
-        assert_eq!(
-            r.status(),
-            201,
-            "create project: {}",
-            r.text().await.unwrap_or_default()
-        );
-        let v: serde_json::Value = r.json().await.expect("json");
-        pids.push(v["id"].as_i64().expect("project id"));
-    }
-    let statuses = ["todo", "in_progress", "blocked", "done"];
-    let mut ids = Vec::new();
-    for (pn, pid) in pids.iter().enumerate() {
-        let items: Vec<serde_json::Value> = (0..TASKS_PER_PROJECT)
-            .map(|n| {
-                let status = statuses[(n as usize + pn) % 4];
-                serde_json::json!({
-                    "title": format!("Task {n} of project {pn}: measure and improve the hot path"),
-                    "notes": if n % 2 == 0 { serde_json::Value::from("Seeded for the benchmark; notes on every other task.") } else { serde_json::Value::Null },
-                    "status": status,
-                    "done": status == "done",
-                    "priority": 1 + n % 5,
-                    "estimate_hours": if n % 3 == 0 { serde_json::Value::Null } else { serde_json::Value::from((n % 40) as f64 * 0.5) },
-                    "project_id": pid,
-                    "due_at": if n % 4 == 0 { serde_json::Value::from("2026-12-31T17:00:00Z") } else { serde_json::Value::Null },
-                })
-            })
-            .collect();
-        let r = client
-            .post(format!("{base}/v1/tasks"))
-            .json(&items)
-            .send()
-            .await
-            .expect("create tasks");
-        assert_eq!(
-            r.status(),
-            201,
-            "create tasks: {}",
-            r.text().await.unwrap_or_default()
-        );
-        let v: Vec<serde_json::Value> = r.json().await.expect("json");
-        ids.extend(v.iter().map(|t| t["id"].as_i64().expect("task id")));
-    }
-    ids.sort();
-    let (lo, hi) = (ids[0], *ids.last().unwrap());
-    assert_eq!(
-        hi - lo + 1,
-        ids.len() as i64,
-        "seeded task ids are contiguous"
-    );
-    let (plo, phi) = (*pids.iter().min().unwrap(), *pids.iter().max().unwrap());
-    assert_eq!(phi - plo + 1, PROJECTS, "seeded project ids are contiguous");
-    ((lo, hi), (plo, phi))
 }
 
 // ---------------------------------------------------------------- report
@@ -921,48 +576,17 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
 fn main() {
     // `cargo bench` passes `--bench`; a name filter is not supported here.
     let settings = Settings::from_env();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let out_dir = target_dir.join("bench-results");
-    let logs = out_dir.join("logs");
-    std::fs::create_dir_all(&logs).expect("results dir");
-    let lua = out_dir.join("wrk.lua");
-    std::fs::write(&lua, WRK_LUA).expect("write wrk script");
-
-    if std::env::var_os("BENCH_SKIP_BUILD").is_none() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        println!("building the services: cargo build --release -p example-service -p resourceful-benches --bin example-service --bin baseline --bin example-plain");
-        let started = Instant::now();
-        let status = Command::new(cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "example-service",
-                "-p",
-                "resourceful-benches",
-                "--bin",
-                "example-service",
-                "--bin",
-                "baseline",
-                "--bin",
-                "example-plain",
-            ])
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "release build failed");
-        println!("built in {:.0} s", started.elapsed().as_secs_f64());
-    }
-    let bin = target_dir.join("release");
-    let example_bin = bin.join("example-service");
-    let baseline_bin = bin.join("baseline");
-    let plain_bin = bin.join("example-plain");
+    let paths = Paths::new();
+    let (out_dir, logs) = (paths.out.clone(), paths.logs.clone());
+    let lua = wrk::write_script(&out_dir);
+    services::build_release(
+        &paths,
+        &["example-service", "resourceful-benches"],
+        &["example-service", "baseline", "example-plain"],
+    );
+    let example_bin = paths.release_bin("example-service");
+    let baseline_bin = paths.release_bin("baseline");
+    let plain_bin = paths.release_bin("example-plain");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -970,50 +594,22 @@ fn main() {
         .expect("runtime");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
-        .default_headers(auth_headers())
+        .default_headers(auth::auth_headers())
         .build()
         .expect("client");
-    let unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
+    let unix = services::unix_now();
     let schema = format!("bench_http_{unix}");
 
     // A fresh schema; the example service creates its tables there.
     let pool = rt.block_on(async {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&settings.database_url)
-            .await
-            .expect("connect to PostgreSQL");
-        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-            .execute(&pool)
-            .await
-            .expect("create schema");
+        let pool = pg::connect(&settings.database_url).await;
+        pg::create_schema(&pool, &schema).await;
         pool
     });
     println!("PostgreSQL schema {schema}");
 
-    let db_env = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
-        let mut v = vec![
-            ("DATABASE_URL", settings.database_url.clone()),
-            ("DATABASE_SCHEMA", schema.clone()),
-            ("DATABASE_MAX_CONNECTIONS", "16".to_string()),
-            ("RATE_LIMIT_READ", UNLIMITED.into()),
-            ("RATE_LIMIT_WRITE", UNLIMITED.into()),
-            ("RATE_LIMIT_GRAPHQL", UNLIMITED.into()),
-            ("RUST_LOG", "warn".into()),
-            ("LOG_FORMAT", "json".into()),
-            // Every example instance trusts the same development key, so one
-            // token (minted here) is valid on all; the baseline ignores it.
-            ("AUTH_DEV_SECRET", DEV_SECRET.into()),
-        ];
-        for (k, val) in extra {
-            v.retain(|(x, _)| x != k);
-            v.push((k, val.to_string()));
-        }
-        v
-    };
+    let db_env =
+        |extra: &[(&'static str, &str)]| example_env(&settings.database_url, &schema, extra);
 
     // `BENCH_ONLY=cached`: only the cached-read scenarios (a quick check).
     let only_cached = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "cached");
@@ -1034,7 +630,7 @@ fn main() {
             .rt
             .block_on(wait_ready(&client, &mut example, "/health/ready"));
         let startup_rss = status_kb(example.pid(), "VmHWM:") as f64 / 1024.0;
-        let (ids, pids) = bench.rt.block_on(seed(&client, &example));
+        let (ids, pids) = bench.rt.block_on(seed::seed(&client, &example));
         println!("seeded {} tasks (ids {}..={}) in {} projects; example start-up peak RSS {startup_rss:.1} MB", ids.1 - ids.0 + 1, ids.0, ids.1, PROJECTS);
 
         let mut uncached = spawn(
@@ -1386,21 +982,10 @@ fn main() {
         // Services stop here (dropped in reverse order).
     }
     if std::env::var_os("BENCH_KEEP_SCHEMA").is_none() {
-        bench.rt.block_on(async {
-            let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                .execute(&pool)
-                .await;
-        });
+        bench.rt.block_on(pg::drop_schema(&pool, &schema));
     }
 
     let checks = targets(&bench.results, settings.rate);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split(':').nth(1))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
     let mut meta = BTreeMap::new();
     meta.insert(
         "command",
@@ -1410,10 +995,8 @@ fn main() {
     meta.insert(
         "machine",
         format!(
-            "{} cores ({cpu}); services and load generators share them",
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(0)
+            "{}; services and load generators share them",
+            procfs::machine()
         ),
     );
     meta.insert(

@@ -9,7 +9,8 @@
 //! on this machine.
 //!
 //! Environment: `PORT` (default 8090), `DATABASE_URL`, `DATABASE_SCHEMA`,
-//! `DATABASE_MAX_CONNECTIONS` (default 16, like the example service).
+//! `DATABASE_MAX_CONNECTIONS` (default 16, like the example service),
+//! `LISTEN_BACKLOG` (default 4096, like the example service).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -277,7 +278,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with_state(pool)
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // The same accept backlog as the example service (`LISTEN_BACKLOG`),
+    // so thousands of connections opening at once compare like with like.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(env_or("LISTEN_BACKLOG", 4096))?;
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
