@@ -8,14 +8,11 @@
 mod support;
 
 use axum::body::Body;
-use axum::extract::Request;
 use chrono::{DateTime, Utc};
-use resourceful::identity::AuthResult;
 use resourceful::prelude::*;
 use resourceful::testing::Backend;
-use resourceful::{App, Config, Principal};
+use resourceful::{App, Config};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use support::Ctx;
 
 #[api_enum]
@@ -45,16 +42,6 @@ pub struct Note {
     pub due: Option<DateTime<Utc>>,
     #[api(created_at)]
     pub created_at: DateTime<Utc>,
-}
-
-/// `X-User: ana` or `X-User: root;admin`.
-fn from_header(req: &Request) -> AuthResult {
-    let Some(v) = req.headers().get("x-user").and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let mut parts = v.split(';');
-    let subject = parts.next().unwrap_or_default().to_string();
-    Ok(Some(Arc::new(Principal::new(subject).with_roles(parts))))
 }
 
 async fn post(ctx: &Ctx, user: Option<&str>, uri: &str, body: Value) -> support::Resp {
@@ -106,7 +93,7 @@ const ALL: &str = "id owner title mood done weight secret due created_at _etag _
 async fn answers_like_the_executor(backend: Backend) {
     let app = App::new(Config::default())
         .resource::<Note>()
-        .authenticate(from_header);
+        .authenticate(support::x_user);
     let ctx = Ctx::from_app(backend, app).await;
     let mine = post(&ctx, Some("ana"), "/v1/notes", json!({"title": "a \"quoted\"\ttab", "mood": "in_a_hurry", "done": false, "weight": 0.1, "due": "2026-12-24T18:00:00Z"})).await;
     assert_eq!(mine.status, 201, "{}", mine.json);

@@ -6,12 +6,9 @@
 mod support;
 
 use axum::body::Body;
-use axum::extract::Request;
-use resourceful::identity::AuthResult;
 use resourceful::prelude::*;
-use resourceful::{App, Config, Principal};
+use resourceful::{App, Config};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use support::{Ctx, Resp};
 
 #[api_resource(
@@ -47,15 +44,6 @@ pub struct Plan {
     pub name: String,
 }
 
-fn from_header(req: &Request) -> AuthResult {
-    let Some(v) = req.headers().get("x-user").and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let mut parts = v.split(';');
-    let subject = parts.next().unwrap_or_default().to_string();
-    Ok(Some(Arc::new(Principal::new(subject).with_roles(parts))))
-}
-
 fn app() -> App {
     let mut config = Config::default();
     config.max_body_bytes = 4096;
@@ -63,7 +51,7 @@ fn app() -> App {
     App::new(config)
         .resource::<Account>()
         .resource::<Plan>()
-        .authenticate(from_header)
+        .authenticate(support::x_user)
 }
 
 async fn send(ctx: &Ctx, user: Option<&str>, method: &str, uri: &str, body: Option<Value>) -> Resp {

@@ -9,14 +9,11 @@
 mod support;
 
 use axum::body::Body;
-use axum::extract::Request;
 use resourceful::error::Kind;
-use resourceful::identity::AuthResult;
 use resourceful::prelude::*;
 use resourceful::testing::Backend;
 use resourceful::{App, Config, Principal};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use support::{Ctx, Resp};
 
 /// Readable by any caller, written by editors.
@@ -70,22 +67,12 @@ pub struct Mark {
     pub note: Option<String>,
 }
 
-/// `X-User: ana` or `X-User: ana;editor;admin`.
-fn from_header(req: &Request) -> AuthResult {
-    let Some(v) = req.headers().get("x-user").and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let mut parts = v.split(';');
-    let subject = parts.next().unwrap_or_default().to_string();
-    Ok(Some(Arc::new(Principal::new(subject).with_roles(parts))))
-}
-
 fn app() -> App {
     App::new(Config::default())
         .resource::<Board>()
         .resource::<Post>()
         .resource::<Mark>()
-        .authenticate(from_header)
+        .authenticate(support::x_user)
 }
 
 async fn send(ctx: &Ctx, user: Option<&str>, method: &str, uri: &str, body: Option<Value>) -> Resp {

@@ -341,3 +341,16 @@ pub async fn serve(server: Server) -> Serving {
     }));
     Serving { addr, stop, done }
 }
+
+/// The caller from `X-User: ana` or `X-User: ana;editor;admin` (subject,
+/// then roles): a test double of the identity seam.
+pub fn x_user(req: &axum::extract::Request) -> resourceful::identity::AuthResult {
+    let Some(v) = req.headers().get("x-user").and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let mut parts = v.split(';');
+    let subject = parts.next().unwrap_or_default().to_string();
+    Ok(Some(std::sync::Arc::new(
+        resourceful::Principal::new(subject).with_roles(parts),
+    )))
+}
