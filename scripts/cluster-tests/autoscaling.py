@@ -362,8 +362,14 @@ def main():
                        default=0.0)
         peak_cpu = max(sampler.cpu_cores(t, 5) for t in [s[0] for s in sampler.samples])
         rss = {n: v[1] for n, v in sampler.samples[-1][1].items()}
-        rec_rule = prom.query("sum(resourceful:pod_http_requests:rate2m{namespace=\"local\"})")
-        adapter_now = prom.query(f"sum({q})")
+        # Both at the instant the rule was last evaluated: the rule lags the
+        # live query by up to one evaluation interval, and right after the
+        # spike the rate falls by about 1 % per second.
+        rule_sel = "resourceful:pod_http_requests:rate2m{namespace=\"local\"}"
+        rule_at = prom.query(f"max(timestamp({rule_sel}))")
+        at = float(rule_at[0]["value"][1]) if rule_at else None
+        rec_rule = prom.query(f"sum({rule_sel})", at=at) if at else []
+        adapter_now = prom.query(f"sum({q})", at=at) if at else []
         print(f"measured: {total_rps:.0f} req/s through HAProxy ({total_rps / c.replicas:.0f} per replica); "
               f"adapter value (2-minute rate) peaked at {peak_avg:.0f} per pod; replicas' CPU peaked at "
               f"{peak_cpu:.2f} cores together (5 s windows); RSS {', '.join(f'{v / 2**20:.0f} MiB' for v in rss.values())}")
