@@ -112,6 +112,8 @@ struct Measurement {
     stepdown: Vec<FixedRateResult>,
     cache_hits: Option<u64>,
     cache_misses: Option<u64>,
+    /// Audit records the service dropped during the wrk run (queue full).
+    audit_dropped: Option<u64>,
     loadavg_before: String,
 }
 
@@ -136,7 +138,9 @@ struct Bench {
 }
 
 impl Bench {
-    async fn cache_counts(&self, svc: &Service) -> Option<(u64, u64)> {
+    /// Cache hits and misses on tasks and GraphQL, and audit records
+    /// dropped, as the service's `/metrics` counts them so far.
+    async fn counts(&self, svc: &Service) -> Option<(u64, u64, u64)> {
         let text = self
             .client
             .get(format!("http://{}/metrics", svc.addr))
@@ -148,6 +152,11 @@ impl Bench {
             .ok()?;
         let mut hits = 0;
         let mut misses = 0;
+        let dropped = text
+            .lines()
+            .find_map(|l| l.strip_prefix("audit_records_dropped_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0) as u64;
         for l in text.lines().filter(|l| {
             l.starts_with("cache_requests_total{")
                 && (l.contains("resource=\"tasks\"") || l.contains("resource=\"graphql\""))
@@ -163,7 +172,7 @@ impl Bench {
                 misses += v;
             }
         }
-        Some((hits, misses))
+        Some((hits, misses, dropped))
     }
 
     fn wrk_run(&self, svc: &Service, secs: u64) -> WrkRun<'_> {
@@ -193,7 +202,7 @@ impl Bench {
             wrk::run(&self.wrk_run(svc, s.warmup_secs), spec);
         }
         let cache0 = if metrics {
-            self.rt.block_on(self.cache_counts(svc))
+            self.rt.block_on(self.counts(svc))
         } else {
             None
         };
@@ -210,7 +219,7 @@ impl Bench {
             machine_busy_secs(),
         );
         let cache1 = if metrics {
-            self.rt.block_on(self.cache_counts(svc))
+            self.rt.block_on(self.counts(svc))
         } else {
             None
         };
@@ -235,6 +244,7 @@ impl Bench {
             stepdown: Vec::new(),
             cache_hits: cache0.zip(cache1).map(|(a, b)| b.0 - a.0),
             cache_misses: cache0.zip(cache1).map(|(a, b)| b.1 - a.1),
+            audit_dropped: cache0.zip(cache1).map(|(a, b)| b.2 - a.2),
             loadavg_before: load,
         };
         println!(
@@ -248,6 +258,10 @@ impl Bench {
             m.peak_rss_mb,
             match (m.cache_hits, m.cache_misses) {
                 (Some(h), Some(mi)) => format!(", cache {h} hits / {mi} misses"),
+                _ => String::new(),
+            },
+            match m.audit_dropped {
+                Some(d) if d > 0 => format!(", {d} audit records dropped"),
                 _ => String::new(),
             }
         );
@@ -540,11 +554,11 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
             }
         }
     }
-    s.push_str("\nCPU and noise (cores; the machine has 2). wrk run: the service, wrk, and everything else on the machine (PostgreSQL for database scenarios, plus whatever else runs); fixed-rate run: the service and the generator:\n\n| scenario | service | wrk: service | wrk: wrk | wrk: other | fixed: service | fixed: generator | load avg before | cache hits / misses |\n|---|---|---:|---:|---:|---:|---:|---|---|\n");
+    s.push_str("\nCPU and noise (cores; the machine has 2). wrk run: the service, wrk, and everything else on the machine (PostgreSQL for database scenarios, plus whatever else runs); fixed-rate run: the service and the generator:\n\n| scenario | service | wrk: service | wrk: wrk | wrk: other | fixed: service | fixed: generator | load avg before | cache hits / misses | audit records dropped |\n|---|---|---:|---:|---:|---:|---:|---|---|---:|\n");
     let opt = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or("—".into());
     for m in r {
         s.push_str(&format!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} |\n",
             m.scenario,
             m.service,
             m.service_cpu_cores,
@@ -556,7 +570,8 @@ fn markdown(r: &[Measurement], checks: &[TargetCheck], meta: &BTreeMap<&str, Str
             match (m.cache_hits, m.cache_misses) {
                 (Some(h), Some(x)) => format!("{h} / {x}"),
                 _ => "—".into(),
-            }
+            },
+            m.audit_dropped.map_or("—".into(), |d| d.to_string())
         ));
     }
     s.push_str("\nTargets:\n\n| target | met | measured |\n|---|---|---|\n");
@@ -662,6 +677,14 @@ fn main() {
             &db_env(&[("GRAPHQL_RESPONSE_CACHE", "false")]),
             &logs,
         );
+        // The audit trail off: what recording every request costs.
+        let mut unaudited = spawn(
+            "example-no-audit",
+            &example_bin,
+            &[],
+            &db_env(&[("AUDIT_ENABLED", "false")]),
+            &logs,
+        );
         let mut ungrouped = spawn(
             "example-ungrouped",
             &example_bin,
@@ -704,6 +727,7 @@ fn main() {
             (&mut batched, "/health/ready"),
             (&mut logged, "/health/ready"),
             (&mut executed, "/health/ready"),
+            (&mut unaudited, "/health/ready"),
             (&mut ungrouped, "/health/ready"),
             (&mut shared, "/health/ready"),
             (&mut exact, "/health/ready"),
@@ -830,6 +854,15 @@ fn main() {
                 true,
             );
             bench.compare(p, h);
+            let na = bench.saturate(
+                "get_by_id_cached",
+                "same, audit trail off (AUDIT_ENABLED=false)",
+                &unaudited,
+                &get_one,
+                true,
+            );
+            bench.compare(na, h);
+            bench.compare(c, na);
             let l = bench.saturate(
                 "get_by_id_cached",
                 "same, with the info access log on (JSON lines to /dev/null)",

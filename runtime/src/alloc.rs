@@ -27,6 +27,29 @@ fn plain(align: usize, size: usize) -> bool {
 
 pub struct MiMalloc;
 
+/// mimalloc's `arena_eager_commit` option: its index in mimalloc 3's
+/// `mi_option_e` (the bindings name no constant for it).
+const ARENA_EAGER_COMMIT: mi::mi_option_t = 4;
+
+/// Arena memory committed as it is used, not the whole first chunk at
+/// start: mimalloc's default on Linux commits eagerly, transparent huge
+/// pages then back what it touches, and the idle example service held
+/// 38 MB instead of 22 (24 MB of it huge pages). `MIMALLOC_ARENA_EAGER_COMMIT`
+/// still wins. A load-time constructor, so it runs before the program's
+/// first allocation reserves an arena.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static COMMIT_ON_DEMAND: extern "C" fn() = commit_on_demand;
+
+#[cfg(target_os = "linux")]
+extern "C" fn commit_on_demand() {
+    // SAFETY: sets an option value; callable before mimalloc's own
+    // initialisation (which keeps a value set here unless the
+    // environment names one).
+    unsafe { mi::mi_option_set_default(ARENA_EAGER_COMMIT, 0) }
+}
+
 unsafe impl GlobalAlloc for MiMalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -70,6 +93,16 @@ unsafe impl GlobalAlloc for MiMalloc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn arenas_commit_on_demand_unless_the_environment_says() {
+        let wanted = std::env::var("MIMALLOC_ARENA_EAGER_COMMIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        assert_eq!(unsafe { mi::mi_option_get(ARENA_EAGER_COMMIT) }, wanted);
+    }
 
     #[test]
     fn blocks_have_the_alignment_asked_for() {
