@@ -240,3 +240,78 @@ async fn a_full_queue_is_counted_or_refuses_requests() {
     assert!(strict.refuses());
     db.cleanup().await;
 }
+
+/// A table made before the indexed text columns compared bytewise is
+/// changed at start; its records and chain are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_postgres_table_gets_bytewise_columns_and_keeps_its_chain() {
+    let db = resourceful::testing::TestDb::postgres().await;
+    db.db
+        .execute(
+            "CREATE TABLE resourceful_audit (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, \
+             kind TEXT NOT NULL, request_id TEXT, subject TEXT, issuer TEXT, client_id TEXT, \
+             roles TEXT, method TEXT, route TEXT, resource TEXT, record_id TEXT, action TEXT, \
+             status BIGINT, latency_ms DOUBLE PRECISION, peer TEXT, seq BIGINT UNIQUE, \
+             prev_hash TEXT, hash TEXT)",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let record = |n: usize| resourceful::audit::Record {
+        at: resourceful::audit::now(),
+        kind: "request".into(),
+        request_id: Some(format!("old-{n}")),
+        subject: Some("ana".into()),
+        status: Some(200),
+        ..Default::default()
+    };
+    let first = Auditor::start(db.db.clone(), settings()).await.unwrap();
+    let collations = || async {
+        let rows = db
+            .db
+            .fetch_typed(
+                &[resourceful::model::FieldType::String],
+                "SELECT column_name::text || '=' || coalesce(collation_name::text, '-') \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name = 'resourceful_audit' \
+                 AND column_name IN ('at', 'request_id', 'subject') ORDER BY column_name",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        rows.iter().map(|r| r[0].to_text()).collect::<Vec<_>>()
+    };
+    assert_eq!(collations().await, ["at=C", "request_id=C", "subject=C"]);
+    for n in 0..3 {
+        first.record(record(n));
+    }
+    first.flush().await.unwrap();
+    // Back to the old collation, as an older release left it, with records.
+    db.db
+        .execute(
+            "ALTER TABLE resourceful_audit ALTER COLUMN at TYPE TEXT COLLATE \"default\", \
+             ALTER COLUMN request_id TYPE TEXT COLLATE \"default\", \
+             ALTER COLUMN subject TYPE TEXT COLLATE \"default\"",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert!(collations().await.iter().all(|c| !c.ends_with("=C")));
+    let again = Auditor::start(db.db.clone(), settings()).await.unwrap();
+    assert_eq!(collations().await, ["at=C", "request_id=C", "subject=C"]);
+    again.record(record(3));
+    again.flush().await.unwrap();
+    let v = again.verify().await.unwrap();
+    assert!(v.ok() && v.sealed == 4 && v.unsealed == 0, "{v:?}");
+    let (page, _) = resourceful::audit::store::list(
+        &db.db,
+        &resourceful::audit::Filter {
+            request_id: Some("old-1".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.len(), 1);
+    db.cleanup().await;
+}

@@ -53,18 +53,32 @@ const READ_TYPES: [FieldType; 19] = [
     FieldType::String,
 ];
 
+/// The indexed text columns. On PostgreSQL they compare bytewise
+/// (`COLLATE "C"`): a database's own collation compares through the
+/// locale, and with it the index inserts of every record took an eighth
+/// of PostgreSQL's time under load (`_bt_compare`). Bytewise order is also
+/// the right order for `at` (RFC 3339, UTC, fixed width).
+const BYTEWISE: [&str; 3] = ["at", "request_id", "subject"];
+
 pub async fn ensure_table(db: &Db) -> Result<(), sqlx::Error> {
-    let (id, real) = match db.dialect() {
-        Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL"),
-        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "DOUBLE PRECISION"),
+    let (id, real, c) = match db.dialect() {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL", ""),
+        Dialect::Postgres => (
+            "BIGSERIAL PRIMARY KEY",
+            "DOUBLE PRECISION",
+            " COLLATE \"C\"",
+        ),
     };
     let ddl = format!(
-        "CREATE TABLE IF NOT EXISTS {TABLE} (id {id}, at TEXT NOT NULL, kind TEXT NOT NULL, \
-         request_id TEXT, subject TEXT, issuer TEXT, client_id TEXT, roles TEXT, method TEXT, \
+        "CREATE TABLE IF NOT EXISTS {TABLE} (id {id}, at TEXT{c} NOT NULL, kind TEXT NOT NULL, \
+         request_id TEXT{c}, subject TEXT{c}, issuer TEXT, client_id TEXT, roles TEXT, method TEXT, \
          route TEXT, resource TEXT, record_id TEXT, action TEXT, status BIGINT, latency_ms {real}, \
          peer TEXT, seq BIGINT UNIQUE, prev_hash TEXT, hash TEXT)"
     );
     db.execute(&ddl, Vec::new()).await?;
+    if db.dialect() == Dialect::Postgres {
+        make_bytewise(db).await?;
+    }
     for (name, cols) in [
         ("at", "at"),
         ("subject", "subject, id"),
@@ -77,6 +91,37 @@ pub async fn ensure_table(db: &Db) -> Result<(), sqlx::Error> {
         .await?;
     }
     Ok(())
+}
+
+/// A table made before its text columns were bytewise is changed once
+/// (the indexes on them are rebuilt); later starts find nothing to do.
+async fn make_bytewise(db: &Db) -> Result<(), sqlx::Error> {
+    let names = BYTEWISE.map(|c| format!("'{c}'")).join(", ");
+    let rows = db
+        .fetch_typed(
+            &[FieldType::String],
+            &format!(
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{TABLE}' \
+                 AND column_name IN ({names}) AND collation_name IS DISTINCT FROM 'C'"
+            ),
+            Vec::new(),
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let alters: Vec<String> = rows
+        .iter()
+        .map(|r| format!("ALTER COLUMN {} TYPE TEXT COLLATE \"C\"", r[0].to_text()))
+        .collect();
+    let mut tx = lock_chain(db).await?;
+    tx.execute(
+        &format!("ALTER TABLE {TABLE} {}", alters.join(", ")),
+        Vec::new(),
+    )
+    .await?;
+    tx.commit().await
 }
 
 trait PipeInt {
