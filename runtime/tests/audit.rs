@@ -241,8 +241,9 @@ async fn a_full_queue_is_counted_or_refuses_requests() {
     db.cleanup().await;
 }
 
-/// A table made before the indexed text columns compared bytewise is
-/// changed at start; its records and chain are kept.
+/// A table made before the indexed text columns compared bytewise (and
+/// with a B-tree on `at`) is changed at start; its records and chain are
+/// kept, and time ranges still find them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_postgres_table_gets_bytewise_columns_and_keeps_its_chain() {
     let db = resourceful::testing::TestDb::postgres().await;
@@ -265,7 +266,32 @@ async fn an_older_postgres_table_gets_bytewise_columns_and_keeps_its_chain() {
         status: Some(200),
         ..Default::default()
     };
+    db.db
+        .execute(
+            "CREATE INDEX resourceful_audit_at ON resourceful_audit (at)",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
     let first = Auditor::start(db.db.clone(), settings()).await.unwrap();
+    let index_kinds = db
+        .db
+        .fetch_typed(
+            &[resourceful::model::FieldType::String],
+            "SELECT indexname::text || ' ' || split_part(indexdef, 'USING ', 2) FROM pg_indexes \
+             WHERE schemaname = current_schema() AND indexname LIKE 'resourceful_audit_at%'",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        index_kinds
+            .iter()
+            .map(|r| r[0].to_text())
+            .collect::<Vec<_>>(),
+        ["resourceful_audit_at_brin brin (at)"],
+        "the B-tree on `at` gives way to a BRIN"
+    );
     let collations = || async {
         let rows = db
             .db
@@ -313,5 +339,16 @@ async fn an_older_postgres_table_gets_bytewise_columns_and_keeps_its_chain() {
     .await
     .unwrap();
     assert_eq!(page.len(), 1);
+    let (recent, _) = resourceful::audit::store::list(
+        &db.db,
+        &resourceful::audit::Filter {
+            from: Some("2000-01-01T00:00:00Z".into()),
+            to: Some("2999-01-01T00:00:00Z".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(recent.len(), 4);
     db.cleanup().await;
 }
