@@ -248,7 +248,7 @@ impl Bench {
             loadavg_before: load,
         };
         println!(
-            "   wrk: {:.0} req/s, errors {}, service CPU {:.2} cores ({:.1} µs/req), wrk {:.2} cores, other {:.2} cores, peak RSS {:.1} MB{}",
+            "   wrk: {:.0} req/s, errors {}, service CPU {:.2} cores ({:.1} µs/req), wrk {:.2} cores, other {:.2} cores, peak RSS {:.1} MB{}{}",
             m.wrk.rps,
             m.wrk.socket_errors + m.wrk.timeouts + m.wrk.non_2xx_3xx,
             m.service_cpu_cores,
