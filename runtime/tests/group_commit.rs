@@ -470,6 +470,129 @@ async fn mixed_updates_and_deletes_on_postgres() {
     mixed_changes(Backend::Postgres).await;
 }
 
+/// Updates alone queued behind a slow one: on PostgreSQL they share
+/// statements (one lock, one `UPDATE … FROM (VALUES …)`, one insert of
+/// their change records), and a row that fails inside the shared statement
+/// (a unique violation) is found by halving and fails alone. Each request
+/// answers for itself on both databases.
+/// With `audit` off, the statements the batch took are counted (the
+/// audit writer's would be counted too).
+async fn shared_updates(backend: Backend, audit: bool) {
+    let mut config = Config::default();
+    config.audit.enabled = audit;
+    let app = App::new(config)
+        .resource::<Author>()
+        .resource::<Book>()
+        .hooks(Rules);
+    let c = Ctx::from_app(backend, app).await;
+    let rows: Vec<String> = (0..24).map(|i| format!("row {i:02}")).collect();
+    let ids = authors(&c, &rows).await;
+    // Cached before the batch, so the read after it shows invalidation.
+    assert_eq!(
+        c.get(&format!("/v1/authors/{}", ids[3])).await.json["name"],
+        "row 03"
+    );
+    let statements_before = c.test_db.db.statement_count();
+    let slow = patch(&c, ids[0], "slow rename");
+    let rest = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut writes: Vec<
+            std::pin::Pin<Box<dyn std::future::Future<Output = support::Resp> + Send + '_>>,
+        > = Vec::new();
+        for (n, &id) in ids.iter().enumerate().skip(1).take(16) {
+            writes.push(Box::pin(patch(&c, id, &format!("renamed {n:02}"))));
+        }
+        writes.push(Box::pin(patch(&c, ids[17], ""))); // 422: too short
+        writes.push(Box::pin(patch(&c, ids[18], "row 23"))); // 409: taken
+        writes.push(Box::pin(patch(&c, ids[19], "refused"))); // 403: the hook
+        writes.push(Box::pin(patch(&c, 999_999, "nobody"))); // 404
+        writes.push(Box::pin(async {
+            let req = axum::http::Request::patch(format!("/v1/authors/{}", ids[20]))
+                .header("content-type", "application/merge-patch+json")
+                .header("if-match", "\"stale\"");
+            c.send(
+                req.body(axum::body::Body::from(r#"{"name":"stale"}"#))
+                    .unwrap(),
+            )
+            .await
+        })); // 412
+        futures::future::join_all(writes).await
+    };
+    let (first, out) = tokio::join!(slow, rest);
+    let statements = c.test_db.db.statement_count() - statements_before;
+    assert_eq!(first.status, 200, "{}", first.json);
+    let status: Vec<u16> = out.iter().map(|r| r.status.as_u16()).collect();
+    let bodies: Vec<&Value> = out.iter().map(|r| &r.json).collect();
+    assert!(
+        status[..16].iter().all(|&s| s == 200),
+        "{status:?} {bodies:?}"
+    );
+    for (n, r) in out[..16].iter().enumerate() {
+        assert_eq!(
+            r.json["name"],
+            format!("renamed {:02}", n + 1),
+            "its own row"
+        );
+        assert_eq!(r.json["id"], ids[n + 1]);
+    }
+    assert_eq!(&status[16..], &[422, 409, 403, 404, 412], "{bodies:?}");
+    let mut expected: Vec<String> = (1..17).map(|n| format!("renamed {n:02}")).collect();
+    expected.push("slow rename".into());
+    expected.extend((17..24).map(|i| format!("row {i:02}")));
+    expected.sort();
+    assert_eq!(names(&c).await, expected, "exactly the accepted changes");
+    if audit {
+        let changes = c
+            .test_db
+            .db
+            .fetch_typed(
+                &[resourceful::model::FieldType::I64],
+                "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'change' AND action = 'update' AND resource = 'authors'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            changes[0][0],
+            resourceful::Value::Int(17),
+            "one change record per accepted update, none for the refused"
+        );
+    } else if backend == Backend::Postgres {
+        // A statement per row takes four a row (savepoint, lock, update,
+        // release): 72 for a batch of 18, besides the first queued writes
+        // that go alone on the other lanes (three statements each).
+        // Shared, the batch takes one lock and, for the row that fails
+        // inside the shared update, four statements per halving step on
+        // each side: under 45.
+        let lanes = (c.test_db.db.max_connections() as u64 / 2).max(2);
+        let alone = 3 * lanes;
+        assert!(
+            statements < 45 + alone,
+            "{statements} statements for 22 updates ({lanes} lanes)"
+        );
+    }
+    // A read after the batch sees each row's new version (the cache was
+    // dropped per row after the commit).
+    let r = c.get(&format!("/v1/authors/{}", ids[3])).await;
+    assert_eq!(r.json["name"], "renamed 03");
+    c.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_alone_share_statements_on_sqlite() {
+    shared_updates(Backend::Sqlite, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_alone_share_statements_on_postgres() {
+    shared_updates(Backend::Postgres, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_alone_share_statements_on_postgres_counted() {
+    shared_updates(Backend::Postgres, false).await;
+}
+
 /// A hook that updates another row of its own resource through typed
 /// access (its own transaction), from inside the group's write: it neither
 /// waits for itself nor blocks the queue (bounded here so a regression

@@ -8,6 +8,7 @@ pub mod tx;
 mod write;
 
 mod group;
+mod update_batch;
 pub use hooks::{Change, DynHooks};
 pub use tx::WriteTx;
 pub use write::MAX_BULK;

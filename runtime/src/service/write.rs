@@ -171,6 +171,9 @@ impl ResourceService {
             let key = |p: &group::Pending| p.op.target().map(Key::from_value);
             key(a).cmp(&key(b))
         });
+        if self.updates_together(&batch) {
+            return self.update_batch(batch).await;
+        }
         if batch.len() <= 1 {
             for p in batch {
                 let out = self.change_alone(&p.ctx, &p.op).await;
@@ -243,7 +246,7 @@ impl ResourceService {
     }
 
     /// An update or delete in its own transaction.
-    async fn change_alone(&self, ctx: &Context, op: &group::Op) -> ApiResult<Record> {
+    pub(super) async fn change_alone(&self, ctx: &Context, op: &group::Op) -> ApiResult<Record> {
         match op {
             group::Op::Update {
                 id,
@@ -544,31 +547,9 @@ impl ResourceService {
         let reach = permissions::admit(self.model, Action::Update, ctx)?;
         self.refuse_if_paused(ctx)?;
         let current = self.lock_current(ctx, tx, id).await?;
-        permissions::check_owner(self.model, Action::Update, ctx, reach, &current)?;
-        let kept;
-        let body = match self.keep_unwritable(ctx, &current, body, mode)? {
-            Some(b) => {
-                kept = b;
-                &kept
-            }
-            None => body,
-        };
-        let rules = self.hooks().is_none();
-        let mut rec = input::to_record_with(self.model, body, mode, Some(&current), "", rules)
-            .map_err(ApiError::validation)?;
-        if let Some(h) = self.hooks() {
-            h.before_update(ctx, &current, &mut rec).await?;
-            // A hook may normalise values, not move the row.
-            let i = self.model.id_index();
-            rec[i] = current[i].clone();
-            let problems = input::recheck(self.model, &rec, mode, "");
-            if !problems.is_empty() {
-                return Err(ApiError::validation(problems));
-            }
-        }
-        // A body that would be refused is refused (422) before the
-        // precondition is (412).
-        self.check_if_match(ctx, &current, if_match)?;
+        let rec = self
+            .prepare_update(ctx, reach, &current, body, mode, if_match)
+            .await?;
         let (_, ty) = self.id_field();
         let mut params: Vec<Param> = self
             .sql
@@ -594,6 +575,46 @@ impl ResourceService {
         observe(self.model, "update", start, 1);
         tx.written(self, Key::from_value(id), false);
         Ok(row)
+    }
+
+    /// What an update writes, checked against the row it changes (locked,
+    /// inside the caller's read scope): ownership, the fields the caller
+    /// may write, validation, `before_update` hooks, then `If-Match`.
+    pub(super) async fn prepare_update(
+        &self,
+        ctx: &Context,
+        reach: permissions::Reach,
+        current: &Record,
+        body: &serde_json::Value,
+        mode: Mode,
+        if_match: Option<&str>,
+    ) -> ApiResult<Record> {
+        permissions::check_owner(self.model, Action::Update, ctx, reach, current)?;
+        let kept;
+        let body = match self.keep_unwritable(ctx, current, body, mode)? {
+            Some(b) => {
+                kept = b;
+                &kept
+            }
+            None => body,
+        };
+        let rules = self.hooks().is_none();
+        let mut rec = input::to_record_with(self.model, body, mode, Some(current), "", rules)
+            .map_err(ApiError::validation)?;
+        if let Some(h) = self.hooks() {
+            h.before_update(ctx, current, &mut rec).await?;
+            // A hook may normalise values, not move the row.
+            let i = self.model.id_index();
+            rec[i] = current[i].clone();
+            let problems = input::recheck(self.model, &rec, mode, "");
+            if !problems.is_empty() {
+                return Err(ApiError::validation(problems));
+            }
+        }
+        // A body that would be refused is refused (422) before the
+        // precondition is (412).
+        self.check_if_match(ctx, current, if_match)?;
+        Ok(rec)
     }
 
     /// Deletes a record, honouring `If-Match`; joins the group commit of
@@ -677,10 +698,19 @@ impl ResourceService {
                 vec![(id.clone(), ty)],
             )
             .await?
-            .pop()
-            .filter(|r| scope.as_ref().is_none_or(|s| s.admits(r)))
-            .ok_or_else(|| self.missing(id))?;
-        Ok(current)
+            .pop();
+        self.within_scope(id, scope.as_ref(), current)
+    }
+
+    /// The row, if the read scope lets the caller see it; else 404.
+    pub(super) fn within_scope(
+        &self,
+        id: &Value,
+        scope: Option<&crate::query::scope::Resolved>,
+        row: Option<Record>,
+    ) -> ApiResult<Record> {
+        row.filter(|r| scope.is_none_or(|s| s.admits(r)))
+            .ok_or_else(|| self.missing(id))
     }
 
     /// Fields the caller may not write: a change to one is refused (403);

@@ -85,6 +85,84 @@ impl ResourceSql {
         format!("{head} VALUES {} RETURNING {returning}", values.join(", "))
     }
 
+    /// PostgreSQL: `SELECT … WHERE id IN (…) ORDER BY id FOR UPDATE`, the
+    /// rows of a group commit's updates locked in id order (so two batches
+    /// take shared rows in one order).
+    pub fn select_many_for_update(&self, ids: Vec<Value>) -> (String, Vec<Param>) {
+        let d = self.dialect;
+        let id = quote(d, self.model.id_field().column);
+        let ty = self.model.id_field().ty;
+        let mut b = Builder::new(
+            d,
+            format!(
+                "SELECT {} FROM {} WHERE {id} IN (",
+                self.columns,
+                quote(d, self.model.table)
+            ),
+        );
+        for (n, v) in ids.into_iter().enumerate() {
+            if n > 0 {
+                b.push(", ");
+            }
+            b.bind(v, ty);
+        }
+        b.push(&format!(") ORDER BY {id} FOR UPDATE"));
+        b.finish()
+    }
+
+    /// PostgreSQL: one `UPDATE … FROM (VALUES …)` for `rows` rows (a group
+    /// commit's updates). Each row binds its id, then `update_fields`; the
+    /// first row's values are cast to the columns' types so the `VALUES`
+    /// list has them. Every name is qualified: a column may share a name
+    /// with the list's own.
+    pub fn update_many(&self, rows: usize) -> String {
+        let d = self.dialect;
+        let m = self.model;
+        let width = self.update_fields.len() + 1;
+        let cast = |i: usize| crate::store::schema::column_type(&m.fields[i], d);
+        let row = |r: usize| {
+            let cells: Vec<String> = std::iter::once(m.id_index())
+                .chain(self.update_fields.iter().copied())
+                .enumerate()
+                .map(|(c, i)| {
+                    let ph = format!("${}", r * width + c + 1);
+                    if r == 0 {
+                        format!("{ph}::{}", cast(i))
+                    } else {
+                        ph
+                    }
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        };
+        let names: Vec<String> = (0..width).map(|c| format!("\"_v{c}\"")).collect();
+        let sets: Vec<String> = self
+            .update_fields
+            .iter()
+            .enumerate()
+            .map(|(c, &i)| format!("{} = v.\"_v{}\"", quote(d, m.fields[i].column), c + 1))
+            .collect();
+        let returning: Vec<String> = m
+            .stored()
+            .map(|(_, f)| format!("t.{}", quote(d, f.column)))
+            .collect();
+        format!(
+            "UPDATE {} AS t SET {} FROM (VALUES {}) AS v({}) WHERE t.{} = v.\"_v0\" RETURNING {}",
+            quote(d, m.table),
+            sets.join(", "),
+            (0..rows).map(row).collect::<Vec<_>>().join(", "),
+            names.join(", "),
+            quote(d, m.id_field().column),
+            returning.join(", ")
+        )
+    }
+
+    /// How many rows one multi-row update may carry (PostgreSQL binds at
+    /// most 65535 values).
+    pub fn rows_per_update(&self) -> usize {
+        (65_000 / (self.update_fields.len() + 1)).max(1)
+    }
+
     /// How many rows one multi-row insert may carry: SQLite binds at most
     /// 32766 values, PostgreSQL 65535.
     pub fn rows_per_insert(&self) -> usize {
