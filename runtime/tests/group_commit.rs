@@ -349,6 +349,40 @@ fn patch<'a>(
     }
 }
 
+type Write<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = support::Resp> + Send + 'a>>;
+
+/// Renames of `good` to "renamed 01", "renamed 02", …, then five updates
+/// each refused for its own reason, in this order: 422 (too short), 409
+/// (`taken` is another row's name), 403 (the hook), 404 (no such row), 412
+/// (a stale ETag); `refused` names the rows of the 422, 409, 403 and 412.
+fn renames_and_refusals<'a>(
+    c: &'a Ctx,
+    good: &[i64],
+    refused: [i64; 4],
+    taken: &str,
+) -> Vec<Write<'a>> {
+    let mut writes: Vec<Write<'a>> = Vec::new();
+    for (n, &id) in good.iter().enumerate() {
+        writes.push(Box::pin(patch(c, id, &format!("renamed {:02}", n + 1))));
+    }
+    writes.push(Box::pin(patch(c, refused[0], "")));
+    writes.push(Box::pin(patch(c, refused[1], taken)));
+    writes.push(Box::pin(patch(c, refused[2], "refused")));
+    writes.push(Box::pin(patch(c, 999_999, "nobody")));
+    let stale = refused[3];
+    writes.push(Box::pin(async move {
+        let req = axum::http::Request::patch(format!("/v1/authors/{stale}"))
+            .header("content-type", "application/merge-patch+json")
+            .header("if-match", "\"stale\"");
+        c.send(
+            req.body(axum::body::Body::from(r#"{"name":"stale"}"#))
+                .unwrap(),
+        )
+        .await
+    }));
+    writes
+}
+
 /// Updates and deletes queued behind a slow one leave in one transaction;
 /// each answers for itself and only the accepted ones change anything.
 async fn mixed_changes(backend: Backend) {
@@ -359,27 +393,12 @@ async fn mixed_changes(backend: Backend) {
     let slow = patch(&c, ids[0], "slow rename");
     let rest = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut writes: Vec<
-            std::pin::Pin<Box<dyn std::future::Future<Output = support::Resp> + Send + '_>>,
-        > = Vec::new();
-        for (n, &id) in ids.iter().enumerate().skip(1).take(12) {
-            writes.push(Box::pin(patch(&c, id, &format!("renamed {n:02}"))));
-        }
-        writes.push(Box::pin(patch(&c, ids[13], ""))); // 422: too short
-        writes.push(Box::pin(patch(&c, ids[14], "row 15"))); // 409: taken
-        writes.push(Box::pin(patch(&c, ids[15], "refused"))); // 403: the hook
-        writes.push(Box::pin(patch(&c, 999_999, "nobody"))); // 404
-        writes.push(Box::pin(async {
-            // 412: a stale ETag.
-            let req = axum::http::Request::patch(format!("/v1/authors/{}", ids[16]))
-                .header("content-type", "application/merge-patch+json")
-                .header("if-match", "\"stale\"");
-            c.send(
-                req.body(axum::body::Body::from(r#"{"name":"stale"}"#))
-                    .unwrap(),
-            )
-            .await
-        }));
+        let mut writes = renames_and_refusals(
+            &c,
+            &ids[1..13],
+            [ids[13], ids[14], ids[15], ids[16]],
+            "row 15",
+        );
         for &id in &ids[17..22] {
             writes.push(Box::pin(delete(&c, id)));
         }
@@ -496,26 +515,12 @@ async fn shared_updates(backend: Backend, audit: bool) {
     let slow = patch(&c, ids[0], "slow rename");
     let rest = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut writes: Vec<
-            std::pin::Pin<Box<dyn std::future::Future<Output = support::Resp> + Send + '_>>,
-        > = Vec::new();
-        for (n, &id) in ids.iter().enumerate().skip(1).take(16) {
-            writes.push(Box::pin(patch(&c, id, &format!("renamed {n:02}"))));
-        }
-        writes.push(Box::pin(patch(&c, ids[17], ""))); // 422: too short
-        writes.push(Box::pin(patch(&c, ids[18], "row 23"))); // 409: taken
-        writes.push(Box::pin(patch(&c, ids[19], "refused"))); // 403: the hook
-        writes.push(Box::pin(patch(&c, 999_999, "nobody"))); // 404
-        writes.push(Box::pin(async {
-            let req = axum::http::Request::patch(format!("/v1/authors/{}", ids[20]))
-                .header("content-type", "application/merge-patch+json")
-                .header("if-match", "\"stale\"");
-            c.send(
-                req.body(axum::body::Body::from(r#"{"name":"stale"}"#))
-                    .unwrap(),
-            )
-            .await
-        })); // 412
+        let writes = renames_and_refusals(
+            &c,
+            &ids[1..17],
+            [ids[17], ids[18], ids[19], ids[20]],
+            "row 23",
+        );
         futures::future::join_all(writes).await
     };
     let (first, out) = tokio::join!(slow, rest);
