@@ -89,25 +89,10 @@ impl ResourceSql {
     /// rows of a group commit's updates locked in id order (so two batches
     /// take shared rows in one order).
     pub fn select_many_for_update(&self, ids: Vec<Value>) -> (String, Vec<Param>) {
-        let d = self.dialect;
-        let id = quote(d, self.model.id_field().column);
-        let ty = self.model.id_field().ty;
-        let mut b = Builder::new(
-            d,
-            format!(
-                "SELECT {} FROM {} WHERE {id} IN (",
-                self.columns,
-                quote(d, self.model.table)
-            ),
-        );
-        for (n, v) in ids.into_iter().enumerate() {
-            if n > 0 {
-                b.push(", ");
-            }
-            b.bind(v, ty);
-        }
-        b.push(&format!(") ORDER BY {id} FOR UPDATE"));
-        b.finish()
+        let (mut sql, params) = self.select_where_in(self.model.id_index(), ids);
+        let id = quote(self.dialect, self.model.id_field().column);
+        sql.push_str(&format!(" ORDER BY {id} FOR UPDATE"));
+        (sql, params)
     }
 
     /// PostgreSQL: one `UPDATE … FROM (VALUES …)` for `rows` rows (a group
