@@ -33,6 +33,17 @@ pub struct Book {
     pub title: String,
 }
 
+/// A prize keeps its author: deleting an author with one fails on the
+/// foreign key (`on_delete` restricts by default).
+#[api_resource(path = "prizes")]
+#[derive(Debug, Clone)]
+pub struct Prize {
+    #[api(id)]
+    pub id: i64,
+    #[api(relation(resource = "authors"))]
+    pub author_id: i64,
+}
+
 /// `slow…` holds the write in flight long enough for a batch to queue
 /// behind it; `refused` is turned down by the rule itself; every written
 /// author leaves a book in the same transaction (`after_write`).
@@ -596,6 +607,114 @@ async fn updates_alone_share_statements_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_alone_share_statements_on_postgres_counted() {
     shared_updates(Backend::Postgres, false).await;
+}
+
+/// Deletes alone queued behind a slow one: on PostgreSQL they share
+/// statements (one lock, one `DELETE … WHERE id IN (…)`, one insert of
+/// their change records); a row still referenced fails inside the shared
+/// delete, is found by halving and fails alone. Each request answers for
+/// itself on both databases, and a deleted row cached before is gone.
+async fn shared_deletes(backend: Backend, audit: bool) {
+    let mut config = Config::default();
+    config.audit.enabled = audit;
+    let app = App::new(config)
+        .resource::<Author>()
+        .resource::<Book>()
+        .resource::<Prize>()
+        .hooks(Rules);
+    let c = Ctx::from_app(backend, app).await;
+    let mut rows: Vec<String> = (0..20).map(|i| format!("row {i:02}")).collect();
+    rows.push("kept".into());
+    rows.push("stale".into());
+    let ids = authors(&c, &rows).await;
+    let prized = ids[18];
+    let r = c.post("/v1/prizes", json!({ "author_id": prized })).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let cached = c.get(&format!("/v1/authors/{}", ids[3])).await;
+    assert_eq!(cached.status, 200);
+    let statements_before = c.test_db.db.statement_count();
+    let _ = patch(&c, ids[0], "slow delete").await;
+    let cx = &c;
+    let slow = delete(cx, ids[0]);
+    let rest = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut writes: Vec<Write<'_>> = Vec::new();
+        for &id in &ids[1..18] {
+            writes.push(Box::pin(delete(cx, id)));
+        }
+        writes.push(Box::pin(delete(cx, prized)));
+        writes.push(Box::pin(delete(cx, ids[20])));
+        writes.push(Box::pin(delete(cx, 999_999)));
+        let stale = ids[21];
+        writes.push(Box::pin(async move {
+            let req = axum::http::Request::delete(format!("/v1/authors/{stale}"))
+                .header("if-match", "\"stale\"");
+            cx.send(req.body(axum::body::Body::empty()).unwrap()).await
+        }));
+        futures::future::join_all(writes).await
+    };
+    let (first, out) = tokio::join!(slow, rest);
+    let statements = c.test_db.db.statement_count() - statements_before;
+    assert_eq!(first.status, 204, "{}", first.json);
+    println!("{statements} statements for 22 deletes");
+    let status: Vec<u16> = out.iter().map(|r| r.status.as_u16()).collect();
+    let bodies: Vec<&Value> = out.iter().map(|r| &r.json).collect();
+    assert!(
+        status[..17].iter().all(|&s| s == 204),
+        "{status:?} {bodies:?}"
+    );
+    assert_eq!(&status[17..], &[409, 409, 404, 412], "{bodies:?}");
+    let expected: Vec<String> = ["kept", "row 18", "row 19", "stale"]
+        .map(String::from)
+        .into();
+    assert_eq!(names(&c).await, expected, "exactly the accepted deletes");
+    let gone = c.get(&format!("/v1/authors/{}", ids[3])).await;
+    assert_eq!(gone.status, 404, "the cached row went with its delete");
+    if audit {
+        let audit = c.server.auditor.as_ref().expect("audit on");
+        audit.flush().await.unwrap();
+        let changes = c
+            .test_db
+            .db
+            .fetch_typed(
+                &[resourceful::model::FieldType::I64],
+                "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'change' AND action = 'delete' AND resource = 'authors'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            changes[0][0],
+            resourceful::Value::Int(18),
+            "one change record per accepted delete, none for the refused"
+        );
+    } else if backend == Backend::Postgres {
+        // A statement per row takes four a row (savepoint, lock, delete,
+        // release): 84 for the 21 queued. Shared: one lock, and for the
+        // referenced row four statements per halving step on each side.
+        let lanes = (c.test_db.db.max_connections() as u64 / 2).max(2);
+        let alone = 3 * lanes;
+        assert!(
+            statements < 45 + alone,
+            "{statements} statements for 22 deletes ({lanes} lanes)"
+        );
+    }
+    c.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_alone_share_statements_on_sqlite() {
+    shared_deletes(Backend::Sqlite, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_alone_share_statements_on_postgres() {
+    shared_deletes(Backend::Postgres, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_alone_share_statements_on_postgres_counted() {
+    shared_deletes(Backend::Postgres, false).await;
 }
 
 /// A hook that updates another row of its own resource through typed

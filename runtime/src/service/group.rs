@@ -13,13 +13,15 @@
 //!   `after_write` hook's refusal, the commit), nothing of it stays and
 //!   each half is written again the same way, down to single rows, so only
 //!   the rows that fail by themselves fail.
-//! - **Updates and deletes** run one after another in the batch's
-//!   transaction, each inside a savepoint: one that fails (404, 412, 422, a
-//!   hook's refusal, a constraint) is rolled back to its savepoint and
-//!   answered alone, its neighbours commit. They run in id order, so two
-//!   batches lock shared rows in the same order; writes to one row keep
-//!   their order of arrival. Each needs the row it changes first, so the
-//!   statements stay one row each; what is shared is the transaction.
+//! - **Updates and deletes** lock their rows in id order (two batches take
+//!   shared rows in one order) and are checked one by one against them; a
+//!   refusal (404, 412, 422, a hook's) answers that request alone. On
+//!   PostgreSQL, a batch of changes to distinct rows is then written with
+//!   shared statements (`change_batch.rs`), halved on failure as creates
+//!   are. Otherwise (SQLite, two writes to one row, which keep their order
+//!   of arrival) they run one after another in the batch's transaction,
+//!   each inside a savepoint: one that fails is rolled back to it and
+//!   answered alone, its neighbours commit.
 //!
 //! The batch runs in a task of its own (not in a request's future), so a
 //! client that goes away does not strand the requests queued behind it.

@@ -7,8 +7,8 @@ pub mod hooks;
 pub mod tx;
 mod write;
 
+mod change_batch;
 mod group;
-mod update_batch;
 pub use hooks::{Change, DynHooks};
 pub use tx::WriteTx;
 pub use write::MAX_BULK;

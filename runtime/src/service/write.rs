@@ -171,8 +171,8 @@ impl ResourceService {
             let key = |p: &group::Pending| p.op.target().map(Key::from_value);
             key(a).cmp(&key(b))
         });
-        if self.updates_together(&batch) {
-            return self.update_batch(batch).await;
+        if self.changes_together(&batch) {
+            return self.change_batch_together(batch).await;
         }
         if batch.len() <= 1 {
             for p in batch {
@@ -667,11 +667,7 @@ impl ResourceService {
         let reach = permissions::admit(self.model, Action::Delete, ctx)?;
         self.refuse_if_paused(ctx)?;
         let current = self.lock_current(ctx, tx, id).await?;
-        permissions::check_owner(self.model, Action::Delete, ctx, reach, &current)?;
-        self.check_if_match(ctx, &current, if_match)?;
-        if let Some(h) = self.hooks() {
-            h.before_delete(ctx, &current).await?;
-        }
+        self.prepare_delete(ctx, reach, &current, if_match).await?;
         tx.store()
             .execute(&self.sql.delete, vec![(id.clone(), ty)])
             .await?;
@@ -682,6 +678,23 @@ impl ResourceService {
         observe(self.model, "delete", start, 1);
         tx.written(self, Key::from_value(id), true);
         Ok(current)
+    }
+
+    /// Whether the row (locked, inside the caller's read scope) may go:
+    /// ownership, `If-Match`, then `before_delete` hooks.
+    pub(super) async fn prepare_delete(
+        &self,
+        ctx: &Context,
+        reach: permissions::Reach,
+        current: &Record,
+        if_match: Option<&str>,
+    ) -> ApiResult<()> {
+        permissions::check_owner(self.model, Action::Delete, ctx, reach, current)?;
+        self.check_if_match(ctx, current, if_match)?;
+        if let Some(h) = self.hooks() {
+            h.before_delete(ctx, current).await?;
+        }
+        Ok(())
     }
 
     /// The current row, locked where the database supports it, inside the

@@ -142,6 +142,13 @@ impl ResourceSql {
         )
     }
 
+    /// PostgreSQL: `DELETE … WHERE id IN (…)` of a group commit's deletes
+    /// (their rows locked and checked already).
+    pub fn delete_many(&self, ids: Vec<Value>) -> (String, Vec<Param>) {
+        let head = format!("DELETE FROM {}", quote(self.dialect, self.model.table));
+        self.where_in(head, self.model.id_index(), ids)
+    }
+
     /// How many rows one multi-row update may carry (PostgreSQL binds at
     /// most 65535 values).
     pub fn rows_per_update(&self) -> usize {
@@ -252,16 +259,19 @@ impl ResourceSql {
 
     /// `SELECT … WHERE field IN (…)` for batched loads.
     pub fn select_where_in(&self, field: usize, values: Vec<Value>) -> (String, Vec<Param>) {
-        let f = &self.model.fields[field];
-        let mut b = Builder::new(
-            self.dialect,
-            format!(
-                "SELECT {} FROM {} WHERE {} IN (",
-                self.columns,
-                quote(self.dialect, self.model.table),
-                quote(self.dialect, f.column)
-            ),
+        let head = format!(
+            "SELECT {} FROM {}",
+            self.columns,
+            quote(self.dialect, self.model.table)
         );
+        self.where_in(head, field, values)
+    }
+
+    /// `head WHERE field IN (…)`, a placeholder per value.
+    fn where_in(&self, head: String, field: usize, values: Vec<Value>) -> (String, Vec<Param>) {
+        let f = &self.model.fields[field];
+        let column = quote(self.dialect, f.column);
+        let mut b = Builder::new(self.dialect, format!("{head} WHERE {column} IN ("));
         for (n, v) in values.into_iter().enumerate() {
             if n > 0 {
                 b.push(", ");
