@@ -14,6 +14,7 @@
 //! flushes the queue and seals what is left. `verify` recomputes the chain.
 
 pub mod chain;
+mod request;
 pub mod store;
 
 use crate::store::{Db, Tx};
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+pub use request::RequestEntry;
 pub use store::{Filter, Verification};
 
 /// One audit record.
@@ -49,7 +51,28 @@ pub struct Record {
 }
 
 pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    format_time(std::time::SystemTime::now())
+}
+
+/// RFC 3339, UTC, microseconds (fixed width: text order is time order).
+pub fn format_time(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// What the queue carries: a request's parts (rendered by the writer) or
+/// a record made elsewhere (boxed: a queue slot is sized for the larger).
+enum Queued {
+    Request(RequestEntry),
+    Record(Box<Record>),
+}
+
+impl Queued {
+    fn render(self) -> Record {
+        match self {
+            Queued::Request(e) => e.render(),
+            Queued::Record(r) => *r,
+        }
+    }
 }
 
 /// `AUDIT_ENABLED`, `AUDIT_QUEUE`, `AUDIT_ON_FULL`.
@@ -106,7 +129,7 @@ impl AuditSettings {
 /// The queue to the writer and its counters.
 pub struct Auditor {
     db: Db,
-    tx: mpsc::Sender<Record>,
+    tx: mpsc::Sender<Queued>,
     settings: AuditSettings,
     dropped: AtomicU64,
 }
@@ -127,9 +150,18 @@ impl Auditor {
         Ok(a)
     }
 
-    /// Queues a request's record; never waits.
+    /// Queues a record; never waits.
     pub fn record(&self, r: Record) {
-        if self.tx.try_send(r).is_err() {
+        self.queue(Queued::Record(Box::new(r)));
+    }
+
+    /// Queues a request's record, rendered by the writer; never waits.
+    pub fn record_request(&self, e: RequestEntry) {
+        self.queue(Queued::Request(e));
+    }
+
+    fn queue(&self, q: Queued) {
+        if self.tx.try_send(q).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             metrics::counter!(crate::observe::names::AUDIT_DROPPED).increment(1);
         }
@@ -180,17 +212,19 @@ impl Auditor {
 
 /// Takes what the queue holds (up to 1000) and writes it sealed; when
 /// nothing is queued, seals what writes left.
-async fn write_batches(a: std::sync::Weak<Auditor>, mut rx: mpsc::Receiver<Record>) {
+async fn write_batches(a: std::sync::Weak<Auditor>, mut rx: mpsc::Receiver<Queued>) {
+    let mut queued = Vec::with_capacity(1000);
     let mut batch = Vec::with_capacity(1000);
     let every = a
         .upgrade()
         .map_or(Duration::from_millis(200), |a| a.settings.flush_every);
     loop {
-        let got = tokio::time::timeout(every, rx.recv_many(&mut batch, 1000)).await;
+        let got = tokio::time::timeout(every, rx.recv_many(&mut queued, 1000)).await;
         let Some(a) = a.upgrade() else { return };
         if matches!(got, Ok(0)) {
             return; // every sender is gone
         }
+        batch.extend(queued.drain(..).map(Queued::render));
         if batch.is_empty() {
             if let Err(e) = store::seal(&a.db, 1000).await {
                 tracing::warn!(error = %e, "audit records could not be sealed");

@@ -19,7 +19,7 @@ use crate::limits::{Decision, Limiter, Verdict};
 use crate::observe::middleware::{Observer, UNMATCHED};
 use crate::observe::request_id::MakeFastRequestId;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use std::convert::Infallible;
@@ -363,7 +363,7 @@ fn attach(
         after.audit = Some(Box::new(AuditSeed {
             principal: principal.clone(),
             peer: peer_of(peer, req),
-            path: req.uri().path().to_string(),
+            uri: req.uri().clone(),
         }));
     }
     // The limiter reads the subject from the context too.
@@ -416,11 +416,12 @@ struct After {
     audit: Option<Box<AuditSeed>>,
 }
 
-/// The caller, peer and path of a request, for its audit record.
+/// The caller, peer and URI of a request, for its audit record (a URI
+/// clone shares its bytes: nothing is copied on the request path).
 struct AuditSeed {
     principal: Option<Arc<Principal>>,
     peer: Option<SocketAddr>,
-    path: String,
+    uri: Uri,
 }
 
 impl After {
@@ -461,9 +462,9 @@ impl After {
             self.start.elapsed(),
         );
         if self.shared.config.audit.is_some() {
-            let record = self.audit_record(&res);
+            let entry = self.audit_entry(&res);
             if let Some(a) = &self.shared.config.audit {
-                a.record(record);
+                a.record_request(entry);
             }
         }
         // Moved, not cloned: a clone of a fresh value would allocate.
@@ -489,43 +490,25 @@ impl After {
 }
 
 impl After {
-    /// The request's audit record (refused before routing: no caller).
-    fn audit_record(&mut self, res: &Response) -> crate::audit::Record {
+    /// The request's audit entry (refused before routing: no caller).
+    fn audit_entry(&mut self, res: &Response) -> crate::audit::RequestEntry {
         let seed = self.audit.take();
-        let (principal, peer, path) = match seed.as_deref() {
-            Some(s) => (s.principal.as_deref(), s.peer, s.path.as_str()),
-            None => (None, None, ""),
+        let (principal, peer, uri) = match seed.map(|s| *s) {
+            Some(s) => (s.principal, s.peer, Some(s.uri)),
+            None => (None, None, None),
         };
-        let template = self.shared.config.observer.route_label(self.route);
-        let (resource, record_id) = self
-            .shared
-            .config
-            .observer
-            .resource_of(self.route, template, path);
-        let claim = |name: &str| {
-            principal
-                .and_then(|p| p.claim(name))
-                .and_then(|v| v.as_str())
-                .map(String::from)
-        };
-        crate::audit::Record {
-            at: crate::audit::now(),
-            kind: "request".into(),
-            request_id: self.request_id.to_str().ok().map(String::from),
-            subject: principal.map(|p| p.subject.clone()),
-            issuer: claim("iss"),
-            client_id: claim("client_id").or_else(|| claim("azp")),
-            roles: principal
-                .filter(|p| !p.roles.is_empty())
-                .map(|p| p.roles.join(",")),
-            method: Some(self.method.to_string()),
-            route: Some(template.to_string()),
-            resource,
-            record_id,
-            action: None,
-            status: Some(res.status().as_u16() as i64),
-            latency_ms: Some(self.start.elapsed().as_secs_f64() * 1000.0),
-            peer: peer.map(|p| p.ip().to_string()),
+        let observer = &self.shared.config.observer;
+        crate::audit::RequestEntry {
+            at: std::time::SystemTime::now(),
+            request_id: self.request_id.clone(),
+            principal,
+            method: self.method.clone(),
+            route: observer.route_label(self.route),
+            resource: observer.resource_label(self.route),
+            uri,
+            status: res.status().as_u16(),
+            latency: self.start.elapsed(),
+            peer: peer.map(|p| p.ip()),
         }
     }
 }

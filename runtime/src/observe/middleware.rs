@@ -113,28 +113,9 @@ impl Observer {
         self.labels[i].0
     }
 
-    /// The resource a route serves (`None` for others) and, on an item
-    /// route (`…/{id}`), the id in `path`.
-    pub fn resource_of(
-        &self,
-        i: usize,
-        template: &str,
-        path: &str,
-    ) -> (Option<String>, Option<String>) {
-        let resource = self.labels[i].1;
-        if resource == "-" {
-            return (None, None);
-        }
-        let id = template
-            .ends_with("/{id}")
-            .then(|| path.rsplit('/').next())
-            .flatten()
-            .map(|raw| {
-                percent_encoding::percent_decode_str(raw)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            });
-        (Some(resource.to_string()), id)
+    /// The resource route index `i` serves (`None` for other routes).
+    pub fn resource_label(&self, i: usize) -> Option<&'static str> {
+        Some(self.labels[i].1).filter(|r| *r != "-")
     }
 
     /// The route index of a request path; paths no route serves share one.
