@@ -162,6 +162,7 @@ pub fn client(ctx: &Ctx) -> String {
     o.push_str("import 'runtime/core.dart';\n");
     o.push_str("import 'runtime/deprecation.dart';\n");
     o.push_str("import 'runtime/default_transport.dart'\n    if (dart.library.io) 'runtime/default_transport_io.dart';\n");
+    o.push_str("import 'runtime/graphql.dart';\n");
     o.push_str("import 'runtime/transport.dart';\n\n");
 
     o.push_str(
@@ -200,22 +201,26 @@ pub fn client(ctx: &Ctx) -> String {
          \x20 ///\n\
          \x20 /// [onDeprecation] is called once per route, the first time one of its\n\
          \x20 /// responses announces the route's retirement (`Deprecation`, `Sunset`,\n\
-         \x20 /// `Link: <…>; rel=\"successor-version\"`), with a `DeprecationNotice`.\n",
+         \x20 /// `Link: <…>; rel=\"successor-version\"`), with a `DeprecationNotice`.\n\
+         \x20 ///\n\
+         \x20 /// [persistedQueries]: whether [graphql] sends a document's hash first\n\
+         \x20 /// (automatic persisted queries; `persisted:` per call).\n",
     );
     o.push_str(
-        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n    DeprecationCallback? onDeprecation,\n  }) {\n",
+        "  factory ApiClient({\n    required String baseUrl,\n    ApiTransport? transport,\n    CacheStorage? cache,\n    Map<String, String> headers = const <String, String>{},\n    Duration? cacheTtl,\n    int retries = 2,\n    Duration maxRetryDelay = const Duration(seconds: 5),\n    TokenProvider? getToken,\n    TokenProvider? refreshToken,\n    DeprecationCallback? onDeprecation,\n    bool persistedQueries = true,\n  }) {\n",
     );
     o.push_str(
-        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n      getToken: getToken,\n      refreshToken: refreshToken,\n      onDeprecation: onDeprecation,\n    );\n    return ApiClient._(core, cacheTtl);\n  }\n\n",
+        "    final core = ApiCore(\n      baseUrl: baseUrl,\n      transport: transport ?? createDefaultTransport(),\n      cache: cache ?? MemoryCacheStorage(),\n      headers: headers,\n      cascades: _cascades,\n      retries: retries,\n      maxRetryDelay: maxRetryDelay,\n      getToken: getToken,\n      refreshToken: refreshToken,\n      onDeprecation: onDeprecation,\n    );\n    return ApiClient._(core, cacheTtl, persistedQueries);\n  }\n\n",
     );
-    o.push_str("  ApiClient._(this._core, Duration? cacheTtl)\n");
+    o.push_str("  ApiClient._(this._core, Duration? cacheTtl, bool persistedQueries)\n");
     let inits: Vec<String> = ctx
         .resources
         .iter()
         .map(|r| format!("{} = {}(_core, cacheTtl: cacheTtl)", r.member, r.api_class))
-        .chain(std::iter::once(
+        .chain([
             "maintenance = MaintenanceApi(_core)".to_string(),
-        ))
+            "_graphql = GraphQLApi(_core, persistedQueries: persistedQueries)".to_string(),
+        ])
         .collect();
     for (i, init) in inits.iter().enumerate() {
         let lead = if i == 0 { "      : " } else { "        " };
@@ -223,7 +228,7 @@ pub fn client(ctx: &Ctx) -> String {
         let _ = writeln!(o, "{lead}{init}{end}");
     }
     o.push('\n');
-    o.push_str("  final ApiCore _core;\n\n");
+    o.push_str("  final ApiCore _core;\n\n  final GraphQLApi _graphql;\n\n");
     for r in &ctx.resources {
         let mut text = format!("`{}`", r.model.route());
         if !r.model.doc.trim().is_empty() {
@@ -242,7 +247,34 @@ pub fn client(ctx: &Ctx) -> String {
          \x20 final MaintenanceApi maintenance;\n\n",
     );
     o.push_str(
-        "  /// Every change made through this client (creates, updates, deletes).\n\
+        "  /// Runs a GraphQL operation at `/graphql` (the server's current schema)\n\
+         \x20 /// and returns its `data`:\n\
+         \x20 ///\n\
+         \x20 /// ```dart\n\
+         \x20 /// final data = await client.graphql(\n\
+         \x20 ///   r'query Task($id: ID!) { task(id: $id) { title } }',\n\
+         \x20 ///   variables: {'id': '1'},\n\
+         \x20 /// );\n\
+         \x20 /// ```\n\
+         \x20 ///\n\
+         \x20 /// Automatic persisted queries: the document's SHA-256 goes first and\n\
+         \x20 /// its text only when the server answers `PERSISTED_QUERY_NOT_FOUND` (the\n\
+         \x20 /// hash is computed once per document). `persisted: false`, or\n\
+         \x20 /// `persistedQueries: false` for the client, sends the text every time.\n\
+         \x20 /// An answer with `errors` throws `GraphQLException` (`errors`, `code`,\n\
+         \x20 /// `path`, and the partial `data`); a refused token, a maintenance window\n\
+         \x20 /// or a network failure throws what every other call throws. Mutations\n\
+         \x20 /// are not sent again after a lost answer.\n\
+         \x20 Future<Map<String, dynamic>> graphql(\n\
+         \x20   String document, {\n\
+         \x20   Map<String, Object?>? variables,\n\
+         \x20   String? operationName,\n\
+         \x20   bool? persisted,\n\
+         \x20   Map<String, String> headers = const <String, String>{},\n\
+         \x20 }) =>\n\
+         \x20     _graphql.request(document,\n\
+         \x20         variables: variables, operationName: operationName, persisted: persisted, headers: headers);\n\n\
+         \x20 /// Every change made through this client (creates, updates, deletes).\n\
          \x20 Stream<ResourceChange> get changes => _core.changes;\n\n\
          \x20 /// The response cache.\n\
          \x20 CacheStorage get cache => _core.cache;\n\n\

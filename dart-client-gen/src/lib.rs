@@ -6,7 +6,8 @@
 //! keys; one API class per resource over a pluggable HTTP transport; typed
 //! errors from problem+json; an ETag cache that follows `Cache-Control`; `watch` streams; and
 //! maintenance windows (the schedule, the `Maintenance` response field,
-//! `MaintenanceException`).
+//! `MaintenanceException`); and `client.graphql` with automatic persisted
+//! queries (a SHA-256 in plain Dart).
 //!
 //! Layout of the generated package:
 //!
@@ -18,7 +19,7 @@
 //! | `lib/src/client.dart` | `ApiClient`, one member per resource, and `maintenance` |
 //! | `lib/src/models/*.dart` | enums; per resource the model, `…Create`, `…Patch`, `…Filter`, `…Sort` |
 //! | `lib/src/api/*_api.dart` | per resource the API class |
-//! | `lib/src/runtime/*.dart` | transport, errors, cache, queries, maintenance windows, the shared `ResourceApi` (static) |
+//! | `lib/src/runtime/*.dart` | transport, errors, cache, queries, maintenance windows, GraphQL and SHA-256, the shared `ResourceApi` (static) |
 
 use resourceful_spec::access_text as access;
 mod api;

@@ -101,7 +101,7 @@ const MEMBER_RESERVED: &[&str] = &[
 ];
 
 /// `ApiClient` members besides the resources.
-const CLIENT_RESERVED: &[&str] = &["cache", "maintenance"];
+const CLIENT_RESERVED: &[&str] = &["cache", "maintenance", "graphql"];
 
 /// Enum value names that clash with members of every Dart enum.
 const ENUM_RESERVED: &[&str] = &[
@@ -134,6 +134,10 @@ pub const TYPE_RESERVED: &[&str] = &[
     "FieldError",
     "Fetched",
     "FilterCondition",
+    "GraphQLApi",
+    "GraphQLError",
+    "GraphQLException",
+    "GraphQLLocation",
     "InvalidResponseException",
     "IoHttpTransport",
     "JsonInput",

@@ -55,9 +55,12 @@ fn library(ctx: &Ctx) -> String {
     );
     exports.push("export 'src/runtime/deprecation.dart';".into());
     exports.push("export 'src/runtime/errors.dart' hide parseHttpDate, parseRetryAfter;".into());
+    exports
+        .push("export 'src/runtime/graphql.dart' show graphqlOperationType, graphqlPath;".into());
     exports.push("export 'src/runtime/maintenance.dart';".into());
     exports.push("export 'src/runtime/optional.dart';".into());
     exports.push("export 'src/runtime/query.dart';".into());
+    exports.push("export 'src/runtime/sha256.dart';".into());
     exports.push("export 'src/runtime/transport.dart';".into());
     exports.sort();
     exports.dedup();
@@ -229,6 +232,124 @@ fn maintenance(o: &mut String, pkg: &str, m: &str, path: &str) {
     );
 }
 
+/// The server's GraphQL name for a resource's name or path: `Task` →
+/// `task`, `task_items` → `taskItems` (lower camel, as the schema has it).
+fn graphql_name(s: &str) -> String {
+    let mut out = String::new();
+    let mut upper_next = false;
+    for c in s.chars() {
+        if c == '-' || c == '_' {
+            upper_next = !out.is_empty();
+        } else if out.is_empty() {
+            out.extend(c.to_lowercase());
+        } else if upper_next {
+            out.extend(c.to_uppercase());
+            upper_next = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The README's section on `client.graphql`, with a query of `r` and a
+/// mutation of its `toggle` (or label).
+fn graphql(o: &mut String, pkg: &str, r: &ResCtx, toggle: Option<&FieldCtx>) {
+    let one = graphql_name(r.model.name);
+    let many = graphql_name(r.model.path);
+    let ty = r.model.name;
+    let id = r.id().wire();
+    let label = r
+        .fields
+        .iter()
+        .find(|f| f.kind == Kind::String && f.model.id.is_none() && !f.nullable());
+    let selection = match label {
+        Some(l) => format!("{id} {}", l.wire()),
+        None => id.to_string(),
+    };
+    let read = label.map(|l| l.wire()).unwrap_or(id);
+    let input = match (toggle, label) {
+        (Some(t), _) => format!("<String, Object?>{{'{}': true}}", t.wire()),
+        (None, Some(l)) if l.model.is_client_updatable() => {
+            format!("<String, Object?>{{'{}': 'Renamed'}}", l.wire())
+        }
+        _ => "<String, Object?>{}".to_string(),
+    };
+    let lc = crate::names::lower_first(&r.class);
+    o.push_str("## GraphQL\n\n");
+    let _ = writeln!(
+        o,
+        "The server also answers GraphQL at `/graphql`, with the schema of its\n\
+         newest API version (whichever version this package was generated for):\n\
+         `{one}(id)`, `{many}(filter, sort, first, after)`, `create{ty}`,\n\
+         `update{ty}`, `delete{ty}` and the same for every resource.\n\
+         `client.graphql(document, variables: …)` sends an operation through the\n\
+         same core as every other call (base URL, `headers`, `getToken`, the one\n\
+         `refreshToken` retry after a 401, the transport, maintenance and\n\
+         retirement announcements) and returns its `data` map.\n"
+    );
+    o.push_str(
+        "- **Automatic persisted queries.** A request carries the document's\n\
+         \x20 SHA-256 (`extensions.persistedQuery`, the Apollo protocol) instead of\n\
+         \x20 its text; only when the server answers `PERSISTED_QUERY_NOT_FOUND` does\n\
+         \x20 the client send the text with the hash, and the server keeps it. A\n\
+         \x20 document costs one extra round trip the first time a server sees it,\n\
+         \x20 and small requests after that. The hash is computed once per document\n\
+         \x20 string, in plain Dart (`sha256Hex` is exported). `persistedQueries:\n\
+         \x20 false` on the `ApiClient`, or `persisted: false` for one call, sends\n\
+         \x20 the text every time; a server that answers\n\
+         \x20 `PERSISTED_QUERY_NOT_SUPPORTED` gets the text from then on.\n\
+         - **POST.** The server takes hashed queries over GET too, but its GraphQL\n\
+         \x20 answers carry neither `Cache-Control` nor `ETag` and the requests carry\n\
+         \x20 `authorization`, so no HTTP cache could reuse them: every operation is\n\
+         \x20 a `POST` (the server keeps recent answers itself, per caller).\n\
+         - **Errors.** An answer with `errors` throws `GraphQLException`: `errors`\n\
+         \x20 (`GraphQLError`s with `message`, `path`, `locations`, `extensions` and\n\
+         \x20 its `code`: `FORBIDDEN`, `NOT_FOUND`, `VALIDATION`, …, or `UNAUTHORIZED`\n\
+         \x20 when no token was sent), `code` and `path` (of the first error that has\n\
+         \x20 one), `hasCode(code)`, `fieldMessages` (a `VALIDATION` error's\n\
+         \x20 per-field messages) and `data`, the fields that did resolve (partial\n\
+         \x20 data; null when none did). `status` is 200 when the operation ran and\n\
+         \x20 4xx when the server could not run it. A token the server refuses, a\n\
+         \x20 maintenance window or a network failure throws what every other call\n\
+         \x20 throws (`UnauthorizedException` after the one refresh,\n\
+         \x20 `MaintenanceException`, `NetworkException`).\n\
+         - **Retries.** Queries are retried like reads. The server keeps no\n\
+         \x20 idempotency keys for GraphQL, so a mutation is only sent again when\n\
+         \x20 the server said it did not act on it (408, 429, 503), never after a\n\
+         \x20 lost answer.\n\n```dart\n",
+    );
+    let _ = writeln!(o, "import 'package:{pkg}/{pkg}.dart';\n");
+    let _ = writeln!(
+        o,
+        "const String {lc}ById = r'''\n\
+         \x20 query {ty}ById($id: ID!) {{\n\
+         \x20   {one}(id: $id) {{ {selection} }}\n\
+         \x20 }}\n\
+         ''';\n\n\
+         /// The `{read}` of a {one}, or null when there is none.\n\
+         Future<String?> {one}{cap}(ApiClient client, String id) async {{\n\
+         \x20 final data = await client.graphql({lc}ById, variables: <String, Object?>{{'id': id}});\n\
+         \x20 final found = data['{one}'] as Map<String, dynamic>?;\n\
+         \x20 return found?['{read}'] as String?;\n\
+         }}\n\n\
+         /// Changes it; a refusal comes back as a message.\n\
+         Future<String?> change{ty}(ApiClient client, String id) async {{\n\
+         \x20 try {{\n\
+         \x20   await client.graphql(\n\
+         \x20     r'mutation Change{ty}($id: ID!, $input: {ty}PatchInput!) {{ update{ty}(id: $id, input: $input) {{ {id} }} }}',\n\
+         \x20     variables: <String, Object?>{{'id': id, 'input': {input}}},\n\
+         \x20   );\n\
+         \x20   return null;\n\
+         \x20 }} on GraphQLException catch (e) {{\n\
+         \x20   // e.code: FORBIDDEN, NOT_FOUND, VALIDATION (e.fieldMessages), …; e.data: what did resolve.\n\
+         \x20   return '${{e.code}}: ${{e.message}}';\n\
+         \x20 }}\n\
+         }}\n```\n",
+        cap = crate::names::pascal(read),
+    );
+}
+
 /// The README's section on retirement announcements (`onDeprecation`).
 fn retirement(o: &mut String, pkg: &str) {
     o.push_str("## Retirement announcements\n\n");
@@ -280,6 +401,8 @@ fn readme(ctx: &Ctx) -> String {
          \x20 announces (a stream), `MaintenanceException` for refused requests\n\
          - retirement announcements (`Deprecation`, `Sunset`, the successor\n\
          \x20 version) reported once per route (`onDeprecation`)\n\
+         - `client.graphql` with automatic persisted queries (a SHA-256 in plain\n\
+         \x20 Dart) and typed GraphQL errors\n\
          - the HTTP transport behind a small interface: `dart:io` by default,\n\
          \x20 `package:http` or `dio` (for Flutter web) in a few lines\n\n\
          Dart 2.16 or later, no dependencies.\n\n",
@@ -503,7 +626,8 @@ fn readme(ctx: &Ctx) -> String {
          | `ForbiddenException` (an `ApiException`) | 403: the caller may not do this | the same, `challenge` (`insufficient_scope`) and `requiredScopes` |\n\
          | `MaintenanceException` (an `ApiException`) | 503: an active maintenance window refused the request | the same, `window` (`MaintenanceWindow`: `mode`, `message`, `resources`, `link`, …) and `endsAt` |\n\
          | `NetworkException` | no answer: connection refused, DNS, TLS, timeout | `message`, `cause` |\n\
-         | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\n\
+         | `InvalidResponseException` | an answer this client cannot read | `message`, `status`, `body` |\n\
+         | `GraphQLException` | `client.graphql`: an answer with `errors` (see [GraphQL](#graphql)) | `errors` (`GraphQLError`: `message`, `path`, `code`, …), `code`, `path`, partial `data`, `status` |\n\n\
          Before an exception reaches you, a failure a retry may fix (no answer, 408, 429, 502, 503, 504) is \
          retried up to `retries` times (default 2), after `Retry-After` or a short backoff; a `Retry-After` \
          longer than `maxRetryDelay` (5 s) ends the retries at once (a maintenance window that ends later than that \
@@ -713,6 +837,8 @@ fn readme(ctx: &Ctx) -> String {
         o,
         "class {c}ListCubit extends Cubit<ApiPage<{c}>?> {{\n  {c}ListCubit(ApiClient client) : super(null) {{\n    _sub = client.{m}.watchList().listen(emit, onError: addError);\n  }}\n\n  late final StreamSubscription<ApiPage<{c}>> _sub;\n\n  @override\n  Future<void> close() async {{\n    await _sub.cancel();\n    return super.close();\n  }}\n}}\n```\n"
     );
+
+    graphql(&mut o, pkg, r, toggle);
 
     // Transports.
     o.push_str("## Transports\n\n");

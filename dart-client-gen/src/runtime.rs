@@ -33,6 +33,10 @@ const RUNTIME: &[(&str, &str)] = &[
         "io_transport.dart",
         include_str!("../templates/runtime/io_transport.dart"),
     ),
+    (
+        "graphql.dart",
+        include_str!("../templates/runtime/graphql.dart"),
+    ),
     ("json.dart", include_str!("../templates/runtime/json.dart")),
     (
         "maintenance.dart",
@@ -45,6 +49,10 @@ const RUNTIME: &[(&str, &str)] = &[
     (
         "query.dart",
         include_str!("../templates/runtime/query.dart"),
+    ),
+    (
+        "sha256.dart",
+        include_str!("../templates/runtime/sha256.dart"),
     ),
     (
         "transport.dart",

@@ -454,7 +454,7 @@ fn maintenance_windows_reach_the_client() {
     let files = gen();
     let client = file(&files, "lib/src/client.dart");
     assert!(client.contains("  final MaintenanceApi maintenance;\n"));
-    assert!(client.contains("        maintenance = MaintenanceApi(_core);\n"));
+    assert!(client.contains("        maintenance = MaintenanceApi(_core),\n"));
     let lib = file(&files, "lib/demo_client.dart");
     assert!(lib.contains("export 'src/runtime/maintenance.dart';"));
     assert!(lib.contains("show MaintenanceApi, ResourceApi, TokenProvider;"));
@@ -472,6 +472,79 @@ fn maintenance_windows_reach_the_client() {
     assert!(r.contains("} on MaintenanceException catch (e) {"));
     assert!(r.contains("w.active && w.affects('tasks')"), "{r}");
     assert!(r.contains("| `MaintenanceException` (an `ApiException`) | 503"));
+}
+
+#[test]
+fn graphql_goes_through_the_core_with_persisted_queries() {
+    let files = gen();
+    let client = file(&files, "lib/src/client.dart");
+    assert!(client.contains("import 'runtime/graphql.dart';\n"));
+    assert!(client.contains("  final GraphQLApi _graphql;\n"));
+    assert!(client.contains("  Future<Map<String, dynamic>> graphql(\n    String document, {\n    Map<String, Object?>? variables,\n    String? operationName,\n    bool? persisted,\n"));
+    let g = file(&files, "lib/src/runtime/graphql.dart");
+    assert!(g.starts_with(HEADER));
+    // The hash first, the text with the hash on a miss, the text alone
+    // where the server has no persisted queries.
+    assert!(g.contains(
+        "var answer = await send(<String, Object?>{...base, 'extensions': extensions});"
+    ));
+    assert!(g.contains("answer = await send(<String, Object?>{...base, 'query': document, 'extensions': extensions});"));
+    assert!(
+        g.contains("'PERSISTED_QUERY_NOT_FOUND'") && g.contains("'PERSISTED_QUERY_NOT_SUPPORTED'")
+    );
+    // The same core, no idempotency key the server would ignore, and
+    // mutations never resent after a lost answer.
+    assert!(g.contains(
+        "json: body, headers: headers, keyed: false, unprocessedOnly: unprocessedOnly);"
+    ));
+    assert!(g.contains("_send(body, headers, unprocessedOnly: !query);"));
+    let core = file(&files, "lib/src/runtime/core.dart");
+    assert!(core.contains("Future<ApiResponse> sendForAnswer("));
+    assert!(core.contains("if (attempt >= retries || unprocessedOnly) rethrow;"));
+    let sha = file(&files, "lib/src/runtime/sha256.dart");
+    assert!(sha.contains("Uint8List sha256(List<int> bytes) {"));
+    assert!(!sha.contains("package:"), "no dependencies");
+    let errors = file(&files, "lib/src/runtime/errors.dart");
+    assert!(errors.contains("class GraphQLException implements ResourcefulException {"));
+    assert!(errors.contains("class GraphQLError {"));
+    let lib = file(&files, "lib/demo_client.dart");
+    assert!(
+        lib.contains("export 'src/runtime/graphql.dart' show graphqlOperationType, graphqlPath;")
+    );
+    assert!(lib.contains("export 'src/runtime/sha256.dart';"));
+    for name in [
+        "GraphQLApi",
+        "GraphQLError",
+        "GraphQLException",
+        "GraphQLLocation",
+    ] {
+        assert!(
+            crate::names::TYPE_RESERVED.contains(&name),
+            "{name} is not reserved"
+        );
+    }
+    let r = file(&files, "README.md");
+    assert!(r.contains("## GraphQL\n"));
+    assert!(r.contains("} on GraphQLException catch (e) {"));
+}
+
+#[test]
+fn a_graphql_resource_is_renamed_on_the_client() {
+    let src = r#"#[api_resource(path = "graphql")] pub struct Query { #[api(id)] pub id: i64 }"#;
+    let decl = parse_source(&[("r.rs".into(), src.into())]).unwrap();
+    let files = generate(
+        &decl,
+        &Options {
+            package: "p".into(),
+            version: "0.1.0".into(),
+        },
+    );
+    let client = file(&files, "lib/src/client.dart");
+    assert!(
+        client.contains("  final GraphqlApi graphql_;\n"),
+        "{client}"
+    );
+    assert!(client.contains("  Future<Map<String, dynamic>> graphql(\n"));
 }
 
 #[test]
@@ -513,7 +586,7 @@ fn a_client_without_resources_still_has_maintenance() {
     );
     let client = file(&files, "lib/src/client.dart");
     assert!(
-        client.contains("  ApiClient._(this._core, Duration? cacheTtl)\n      : maintenance = MaintenanceApi(_core);\n"),
+        client.contains("  ApiClient._(this._core, Duration? cacheTtl, bool persistedQueries)\n      : maintenance = MaintenanceApi(_core),\n        _graphql = GraphQLApi(_core, persistedQueries: persistedQueries);\n"),
         "{client}"
     );
 }
@@ -524,7 +597,7 @@ fn retirement_announcements_reach_the_app() {
     let client = file(&files, "lib/src/client.dart");
     assert!(client.contains("import 'runtime/deprecation.dart';\n"));
     assert!(client.contains(
-        "    TokenProvider? refreshToken,\n    DeprecationCallback? onDeprecation,\n  }) {\n"
+        "    TokenProvider? refreshToken,\n    DeprecationCallback? onDeprecation,\n    bool persistedQueries = true,\n  }) {\n"
     ));
     assert!(client.contains(
         "      refreshToken: refreshToken,\n      onDeprecation: onDeprecation,\n    );\n"

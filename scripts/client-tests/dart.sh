@@ -9,7 +9,8 @@
 #
 # Two packages are generated: example-service/clients/dart (the newest API)
 # and example-service/clients/dart-v1 (the API as of v1). The suite written
-# for v1 runs with the v1 package; versions_test.dart uses both.
+# for v1 runs with the v1 package; versions_test.dart uses both, and
+# graphql_test.dart the newest (GraphQL serves the newest API).
 #
 # Expects `cargo build -p example-service` to have run (it also regenerates
 # both packages). DART_TEST_FILTER=text runs matching tests.

@@ -14,7 +14,11 @@
 #      keep working against the new server, and test/versions.test.ts with
 #      both packages side by side (one table, two representations, the v1
 #      retirement announcement and the clients' `onDeprecation` notices, a
-#      document per version). The callers' tokens come from the service's
+#      document per version), and test/graphql.test.ts with the newest
+#      package (GraphQL serves the newest API): `client.graphql` with
+#      automatic persisted queries on the wire, typed GraphQL errors,
+#      permissions, the token refresh, and its SHA-256 against the standard
+#      vectors and node's crypto. The callers' tokens come from the service's
 #      development issuer (POST /dev/token): ana (editor), ben (no role) and
 #      root (admin).
 # Expects target/debug/example-service to be built already (building it

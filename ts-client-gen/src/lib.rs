@@ -1,7 +1,8 @@
 //! Resource model → a TypeScript (React Native) client package.
 //!
 //! The package has a fetch-only core (models, input/filter/sort types, one
-//! API object per resource, problem+json errors, an ETag cache) and a
+//! API object per resource, problem+json errors, an ETag cache,
+//! `client.graphql` with automatic persisted queries) and a
 //! separate `react` entry point with TanStack Query hooks. The static parts
 //! live in `templates/` as plain TypeScript; the modules here write the
 //! resource-specific parts.
@@ -123,6 +124,13 @@ const RESERVED: &[&str] = &[
     "FilterOp",
     "FilterOps",
     "ForbiddenError",
+    "GraphQLApi",
+    "GraphQLErrorEntry",
+    "GraphQLErrorExtensions",
+    "GraphQLLocation",
+    "GraphQLOptions",
+    "GraphQLResponseError",
+    "GraphQLVariables",
     "HeaderMap",
     "HttpClient",
     "HttpRequest",
@@ -215,7 +223,15 @@ impl<'a> Api<'a> {
         }
         let mut props = std::collections::BTreeSet::new();
         for r in &self.resources {
-            if ["http", "cache", "maintenance", "constructor"].contains(&r.prop.as_str())
+            if [
+                "http",
+                "cache",
+                "maintenance",
+                "graphql",
+                "graphqlApi",
+                "constructor",
+            ]
+            .contains(&r.prop.as_str())
                 || !props.insert(r.prop.clone())
             {
                 return Err(format!(

@@ -347,7 +347,33 @@ pub fn render(api: &Api) -> String {
         ("patch_literal", patch_literal(&ex)),
         ("screen", screen(&ex, pkg)),
     ]);
+    vars.extend(graphql_vars(&ex));
     fill(GUIDE, &vars)
+}
+
+/// The GraphQL example: the root fields of the resource (as the server
+/// names them: lower camel of the name and of the path) and a selection of
+/// its id and label (GraphQL IDs are strings).
+fn graphql_vars(ex: &Example) -> Vec<(&'static str, String)> {
+    let r = ex.r;
+    let id = r.model.id_field().api_name;
+    let label = ex.label.api_name;
+    let (fields, shape) = if ex.label.id.is_some() {
+        (id.to_string(), format!("{}: string", prop(id)))
+    } else {
+        (
+            format!("{id} {label}"),
+            format!("{}: string; {}: string", prop(id), prop(label)),
+        )
+    };
+    vec![
+        ("gql_one", r.camel.clone()),
+        ("gql_many", r.prop.clone()),
+        ("gql_fields", fields),
+        ("gql_shape", shape),
+        ("gql_label", prop(label)),
+        ("GQL_QUERY", format!("{}_BY_ID", screaming(r.model.name))),
+    ]
 }
 
 /// Replaces `{{NAME}}` placeholders.

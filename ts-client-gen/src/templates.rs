@@ -17,6 +17,10 @@ const STATIC: &[(&str, &str)] = &[
         include_str!("../templates/runtime/errors.ts"),
     ),
     (
+        "src/runtime/graphql.ts",
+        include_str!("../templates/runtime/graphql.ts"),
+    ),
+    (
         "src/runtime/hooks.ts",
         include_str!("../templates/runtime/hooks.ts"),
     ),
@@ -35,6 +39,10 @@ const STATIC: &[(&str, &str)] = &[
     (
         "src/runtime/resource.ts",
         include_str!("../templates/runtime/resource.ts"),
+    ),
+    (
+        "src/runtime/sha256.ts",
+        include_str!("../templates/runtime/sha256.ts"),
     ),
 ];
 

@@ -669,6 +669,81 @@ fn the_maintenance_property_is_taken() {
     generate(&d, &opts());
 }
 
+#[test]
+fn graphql_goes_through_the_transport_with_persisted_queries() {
+    let files = generate(&decl(), &opts());
+    let client = file(&files, "src/client.ts");
+    assert!(client.contains("import { GraphQLApi } from \"./runtime/graphql\";"));
+    assert!(client
+        .contains("this.graphqlApi = new GraphQLApi(this.http, config.persistedQueries ?? true);"));
+    assert!(client.contains("  graphql<TData = Record<string, unknown>, TVars extends object = GraphQLVariables>(\n    document: string,\n    variables?: TVars,\n    options?: GraphQLOptions,\n  ): Promise<TData> {"));
+
+    let g = file(&files, "src/runtime/graphql.ts");
+    assert_eq!(g, templates::text("src/runtime/graphql.ts"));
+    // The hash first, the text with the hash on a miss, the text alone
+    // where the server has no persisted queries.
+    assert!(g.contains(
+        "const extensions = { persistedQuery: { version: 1, sha256Hash: this.hashOf(source) } };"
+    ));
+    assert!(g.contains("let answer = await send({ ...base, extensions });"));
+    assert!(g.contains("answer = await send({ ...base, query: source, extensions });"));
+    assert!(g.contains("\"PERSISTED_QUERY_NOT_FOUND\""));
+    assert!(g.contains("\"PERSISTED_QUERY_NOT_SUPPORTED\""));
+    // The same transport, with no idempotency key the server would ignore,
+    // and mutations never resent after a lost answer.
+    assert!(g.contains("this.http.request<unknown>({ method: \"POST\", path: GRAPHQL_PATH, body, options, keyed: false, retryOn });"));
+    assert!(g.contains("const retryOn = type === \"query\" ? \"transient\" : \"unprocessed\";"));
+    assert!(
+        !g.contains("crypto"),
+        "the pure SHA-256, whatever the platform"
+    );
+    let http = file(&files, "src/runtime/http.ts");
+    assert!(http.contains("  persistedQueries?: boolean;\n"));
+    assert!(http.contains("const transient = !unprocessedOnly && e instanceof NetworkError"));
+
+    let index = file(&files, "src/index.ts");
+    for line in [
+        "export { GRAPHQL_PATH, GraphQLApi, operationType } from \"./runtime/graphql\";",
+        "export type { GraphQLOptions, GraphQLVariables } from \"./runtime/graphql\";",
+        "export { sha256, sha256Hex, utf8Bytes } from \"./runtime/sha256\";",
+        "  GraphQLResponseError,\n",
+        "  isGraphQLResponseError,\n",
+        "  GraphQLErrorEntry,\n",
+    ] {
+        assert!(index.contains(line), "index.ts lacks {line}");
+    }
+    for name in [
+        "GraphQLApi",
+        "GraphQLErrorEntry",
+        "GraphQLErrorExtensions",
+        "GraphQLLocation",
+        "GraphQLOptions",
+        "GraphQLResponseError",
+        "GraphQLVariables",
+    ] {
+        assert!(RESERVED.contains(&name), "{name} is not reserved");
+    }
+
+    let r = file(&files, "README.md");
+    assert!(r.contains("## GraphQL\n"));
+    assert!(r.contains("(see [GraphQL](#graphql))"));
+    // The example speaks the server's names: `task`/`taskItems` for `Task`
+    // at `task_items` (lower camel of the name, of the path), GraphQL IDs
+    // as strings.
+    assert!(r.contains("    task(id: $id) { id title }\n"));
+    assert!(r.contains("`task(id)`, `taskItems(filter, sort, first, after)`"));
+    assert!(r.contains("  task: { id: string; title: string } | null;\n"));
+    assert!(r.contains("updateTask(id: $id, input: $input) { id }"));
+}
+
+#[test]
+#[should_panic(expected = "gives the client property `graphql`, which is taken")]
+fn the_graphql_property_is_taken() {
+    let src = r#"#[api_resource(path = "graphql")] pub struct Query { #[api(id)] pub id: i64 }"#;
+    let d = parse_source(&[("lib.rs".into(), src.into())]).unwrap();
+    generate(&d, &opts());
+}
+
 /// Fields with read rules of every shape: optional or not, filterable,
 /// sortable, a date-time, an enum, the README's toggle and label kinds.
 const READ_RULES_SRC: &str = r#"

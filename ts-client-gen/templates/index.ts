@@ -6,11 +6,13 @@ export * from "./client";
 export {
   ApiError,
   ForbiddenError,
+  GraphQLResponseError,
   MaintenanceError,
   NetworkError,
   UnauthorizedError,
   isApiError,
   isForbiddenError,
+  isGraphQLResponseError,
   isMaintenanceError,
   isNetworkError,
   isRetryable,
@@ -18,11 +20,23 @@ export {
   parseAuthChallenge,
   parseRetryAfter,
 } from "./runtime/errors";
-export type { AuthChallenge, ClientError, FieldError, HeaderReader, NetworkErrorReason, ProblemSlug } from "./runtime/errors";
+export type {
+  AuthChallenge,
+  ClientError,
+  FieldError,
+  GraphQLErrorEntry,
+  GraphQLErrorExtensions,
+  GraphQLLocation,
+  HeaderReader,
+  NetworkErrorReason,
+  ProblemSlug,
+} from "./runtime/errors";
 export { EtagCache, MemoryStorage, isFresh, parseCacheControl } from "./runtime/cache";
 export type { CachePolicy, CacheStorage, CachedResponse, EtagCacheOptions } from "./runtime/cache";
 export { DeprecationWatch, parseDeprecation, parseDeprecationNotice, successorLink } from "./runtime/deprecation";
 export type { DeprecationListener, DeprecationNotice } from "./runtime/deprecation";
+export { GRAPHQL_PATH, GraphQLApi, operationType } from "./runtime/graphql";
+export type { GraphQLOptions, GraphQLVariables } from "./runtime/graphql";
 export { HttpClient, newIdempotencyKey } from "./runtime/http";
 export type {
   AbortSignalLike,
@@ -52,4 +66,5 @@ export type {
 export { ResourceApi } from "./runtime/resource";
 export type { ListAllOptions, ListParamsOf, Page, ResourceDescriptor, ResourceTypes, Versioned } from "./runtime/resource";
 export { encodeComponent, encodeQuery, filterPairs, listQuery } from "./runtime/query";
+export { sha256, sha256Hex, utf8Bytes } from "./runtime/sha256";
 export type { DateTimeValue, FilterOp, FilterOps, ListParams, Ops } from "./runtime/query";

@@ -14,6 +14,7 @@ import 'transport.dart';
 ///   answer in time.
 /// - [InvalidResponseException]: the server answered something this client
 ///   cannot read.
+/// - [GraphQLException]: a GraphQL answer with `errors` (`client.graphql`).
 abstract class ResourcefulException implements Exception {
   /// A sentence that describes the problem.
   String get message;
@@ -354,6 +355,196 @@ MaintenanceWindow? _windowOf(Object? json) {
   } catch (_) {
     return null;
   }
+}
+
+/// Where in the document a GraphQL error happened (1-based).
+class GraphQLLocation {
+  const GraphQLLocation(this.line, this.column);
+
+  final int line;
+  final int column;
+
+  @override
+  bool operator ==(Object other) => other is GraphQLLocation && other.line == line && other.column == column;
+
+  @override
+  int get hashCode => Object.hash(line, column);
+
+  @override
+  String toString() => '$line:$column';
+}
+
+/// One entry of a GraphQL response's `errors`.
+class GraphQLError {
+  const GraphQLError({
+    required this.message,
+    this.path,
+    this.locations = const <GraphQLLocation>[],
+    this.extensions = const <String, dynamic>{},
+  });
+
+  /// Reads one entry (a missing `message` reads as empty).
+  factory GraphQLError.fromJson(Map<String, dynamic> json) {
+    final path = json['path'];
+    final locations = json['locations'];
+    final extensions = json['extensions'];
+    final message = json['message'];
+    return GraphQLError(
+      message: message is String ? message : '',
+      path: path is List ? List<Object>.unmodifiable(path.where((p) => p is String || p is int)) : null,
+      locations: locations is List
+          ? List<GraphQLLocation>.unmodifiable(locations.whereType<Map<String, dynamic>>().map((l) {
+              final line = l['line'];
+              final column = l['column'];
+              return GraphQLLocation(line is int ? line : 0, column is int ? column : 0);
+            }))
+          : const <GraphQLLocation>[],
+      extensions: extensions is Map<String, dynamic>
+          ? Map<String, dynamic>.unmodifiable(extensions)
+          : const <String, dynamic>{},
+    );
+  }
+
+  /// The entries of a GraphQL response's `errors` member (entries that
+  /// are not objects are skipped).
+  static List<GraphQLError> listFrom(Object? json) => json is List
+      ? List<GraphQLError>.unmodifiable(json.whereType<Map<String, dynamic>>().map((e) => GraphQLError.fromJson(e)))
+      : const <GraphQLError>[];
+
+  final String message;
+
+  /// The response path of the field that failed (`['b']`, `['tasks',
+  /// 'items', 3, 'project']`: `String`s and `int`s); null for errors of
+  /// the whole request.
+  final List<Object>? path;
+
+  final List<GraphQLLocation> locations;
+
+  /// What the server adds: `code`, `status`, `type`, `errors`, ...
+  final Map<String, dynamic> extensions;
+
+  /// The problem type's last segment in SCREAMING_SNAKE_CASE:
+  /// `UNAUTHORIZED` (no token was sent), `FORBIDDEN`, `NOT_FOUND`,
+  /// `VALIDATION`, `CONFLICT`, `BAD_QUERY`, … Null on errors of the
+  /// document itself (an unknown field, a syntax error).
+  String? get code {
+    final c = extensions['code'];
+    return c is String ? c : null;
+  }
+
+  /// The HTTP status REST would have answered, e.g. 403.
+  int? get status {
+    final s = extensions['status'];
+    return s is int ? s : null;
+  }
+
+  /// The problem type URI (see [ProblemType]).
+  String? get type {
+    final t = extensions['type'];
+    return t is String ? t : null;
+  }
+
+  /// Per-field problems of a `VALIDATION` error (pointers into `input`).
+  List<FieldError> get fieldErrors {
+    final list = extensions['errors'];
+    return list is List
+        ? list.whereType<Map<String, dynamic>>().map((e) => FieldError.fromJson(e)).toList()
+        : const <FieldError>[];
+  }
+
+  @override
+  String toString() => '${code ?? 'GraphQL'}${path == null ? '' : ' at ${path!.join('.')}'}: $message';
+}
+
+/// A GraphQL answer with `errors`: the operation failed in part or in
+/// whole. The server answers 200 with `{data, errors}` when it ran the
+/// operation ([data] then holds every field that did resolve: partial
+/// data), and 400, 405, 413 or 415 with `{errors}` when it could not
+/// ([status] tells which). Failures of the transport itself stay what every
+/// other call throws: [UnauthorizedException] for a token the server
+/// refuses, [MaintenanceException], [NetworkException], …
+class GraphQLException implements ResourcefulException {
+  GraphQLException({
+    required this.errors,
+    this.data,
+    this.status = 200,
+    this.extensions,
+    this.headers = const <String, String>{},
+    this.request,
+  });
+
+  /// Every error, in the server's order (never empty).
+  final List<GraphQLError> errors;
+
+  /// What did resolve: partial data, or null when nothing ran or a
+  /// non-null field failed.
+  final Map<String, dynamic>? data;
+
+  /// The HTTP status: 200 when the operation ran, else 4xx.
+  final int status;
+
+  /// The response's top-level `extensions`, if any.
+  final Map<String, dynamic>? extensions;
+
+  /// The response headers.
+  final Map<String, String> headers;
+
+  /// The request that failed.
+  final ApiRequest? request;
+
+  /// The first error's `extensions.code` (`FORBIDDEN`, `NOT_FOUND`, …).
+  String? get code {
+    for (final e in errors) {
+      final c = e.code;
+      if (c != null) return c;
+    }
+    return null;
+  }
+
+  /// The first error's `path`.
+  List<Object>? get path {
+    for (final e in errors) {
+      if (e.path != null) return e.path;
+    }
+    return null;
+  }
+
+  /// Every distinct `extensions.code`, in order.
+  List<String> get codes {
+    final out = <String>[];
+    for (final e in errors) {
+      final c = e.code;
+      if (c != null && !out.contains(c)) out.add(c);
+    }
+    return out;
+  }
+
+  /// Whether some error has this `extensions.code`.
+  bool hasCode(String code) => errors.any((e) => e.code == code);
+
+  /// Messages by input field, from the `VALIDATION` errors (for forms,
+  /// like [ApiException.fieldMessages]).
+  Map<String, List<String>> get fieldMessages {
+    final out = <String, List<String>>{};
+    for (final e in errors) {
+      for (final f in e.fieldErrors) {
+        out.putIfAbsent(f.field, () => <String>[]).add(f.message);
+      }
+    }
+    return out;
+  }
+
+  /// The server's `x-request-id`, useful when reporting a problem.
+  String? get requestId => headers['x-request-id'];
+
+  @override
+  String get message {
+    final first = errors.isEmpty ? 'GraphQL error' : errors.first.message;
+    return errors.length > 1 ? '$first (and ${errors.length - 1} more)' : first;
+  }
+
+  @override
+  String toString() => 'GraphQLException(${code ?? status}): $message';
 }
 
 /// The server could not be reached or did not answer in time. Nothing is

@@ -112,6 +112,13 @@ export interface ClientConfig {
    * ignores `max-age` and revalidates every read.
    */
   cacheFreshness?: CacheFreshness;
+  /**
+   * Automatic persisted queries for `client.graphql` (default `true`): the
+   * document's SHA-256 goes first, its text only when the server does not
+   * know it yet. `false` sends the text every time (per call:
+   * `{ persisted: false }`).
+   */
+  persistedQueries?: boolean;
   /** Called after every request. */
   onResponse?: (info: ResponseInfo) => void;
   /**
@@ -195,6 +202,19 @@ export interface HttpRequest {
   contentType?: string;
   ifMatch?: string;
   options?: RequestOptions;
+  /**
+   * Whether an `Idempotency-Key` goes with the request; by default POST and
+   * PATCH carry one. `false` for endpoints that do not honour it.
+   */
+  keyed?: boolean;
+  /**
+   * Which failures are sent again (up to `retries` times): `"transient"`
+   * (the default) every failure a retry may fix; `"unprocessed"` only
+   * answers saying the server did not act on the request (408, 429, 503),
+   * for a write the server cannot recognise when repeated: after a lost
+   * answer or a 502/504 it may have been applied.
+   */
+  retryOn?: "transient" | "unprocessed";
 }
 
 export interface HttpResult<T> {
@@ -221,8 +241,11 @@ export function newIdempotencyKey(): string {
 }
 
 /** Statuses a retry of the same request may fix. */
-function retryableStatus(status: number, keyed: boolean, retryAfter: number | null): boolean {
-  if ([408, 429, 502, 503, 504].includes(status)) return true;
+function retryableStatus(status: number, keyed: boolean, retryAfter: number | null, unprocessedOnly: boolean): boolean {
+  // The server refused the request before acting on it.
+  if ([408, 429, 503].includes(status)) return true;
+  if (unprocessedOnly) return false;
+  if ([502, 504].includes(status)) return true;
   // A keyed write whose first attempt is still running on the server.
   return keyed && status === 409 && retryAfter !== null;
 }
@@ -345,16 +368,17 @@ export class HttpClient {
     if (req.ifMatch !== undefined) headers["If-Match"] = req.ifMatch;
 
     const cache = req.method === "GET" && !opts.noCache ? this.cache : null;
-    const keyed = req.method === "POST" || req.method === "PATCH";
+    const keyed = req.keyed ?? (req.method === "POST" || req.method === "PATCH");
+    const unprocessedOnly = req.retryOn === "unprocessed";
     // The same key on the retry after a refresh: the 401 wrote nothing.
     if (keyed) headers["Idempotency-Key"] = `"${opts.idempotencyKey ?? newIdempotencyKey()}"`;
 
     const token = this.config.getToken ? await this.config.getToken() : null;
-    let round = await this.round(req.method, req.path, url, headers, body, token, cache, opts, keyed, true);
+    let round = await this.round(req.method, req.path, url, headers, body, token, cache, opts, keyed, unprocessedOnly, true);
     if (round.res.status === 401 && this.config.refreshToken) {
       const fresh = await this.refreshAfter(token ?? null);
       // The cached entry belonged to the old token: no validator this time.
-      if (fresh) round = await this.round(req.method, req.path, url, headers, body, fresh, cache, opts, keyed, false);
+      if (fresh) round = await this.round(req.method, req.path, url, headers, body, fresh, cache, opts, keyed, unprocessedOnly, false);
     }
     const { res, cached, scope, fresh, receivedAt } = round;
     let text = res.text;
@@ -398,6 +422,7 @@ export class HttpClient {
     cache: EtagCache | null,
     opts: RequestOptions,
     keyed: boolean,
+    unprocessedOnly: boolean,
     conditional: boolean,
   ): Promise<Round> {
     const headers: HeaderMap = { ...base };
@@ -418,7 +443,7 @@ export class HttpClient {
       return { res, cached, scope, fresh: true, receivedAt: started };
     }
     if (cached) headers["If-None-Match"] = cached.etag;
-    const res = await this.exchangeWithRetries(path, url, { method, headers, ...(body !== undefined ? { body } : {}) }, opts, keyed);
+    const res = await this.exchangeWithRetries(path, url, { method, headers, ...(body !== undefined ? { body } : {}) }, opts, keyed, unprocessedOnly);
     const receivedAt = now();
     const fromCache = res.status === 304 && cached !== null;
     this.config.onResponse?.({ method, url, status: res.status, fromCache, durationMs: receivedAt - started });
@@ -464,7 +489,14 @@ export class HttpClient {
    * key) after a failure a retry may fix, waiting `Retry-After` or an
    * exponential backoff with jitter.
    */
-  private async exchangeWithRetries(path: string, url: string, init: FetchInit, opts: RequestOptions, keyed: boolean): Promise<Exchange> {
+  private async exchangeWithRetries(
+    path: string,
+    url: string,
+    init: FetchInit,
+    opts: RequestOptions,
+    keyed: boolean,
+    unprocessedOnly: boolean,
+  ): Promise<Exchange> {
     const retries = Math.max(0, opts.retries ?? this.config.retries ?? DEFAULT_RETRIES);
     const maxDelay = this.config.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
     for (let attempt = 0; ; attempt++) {
@@ -476,9 +508,10 @@ export class HttpClient {
         // Every answer, errors included, before its status is looked at.
         this.deprecations.observe(path, url, res.headers);
         retryAfter = parseRetryAfter(res.headers.get("retry-after"));
-        if (attempt >= retries || !retryableStatus(res.status, keyed, retryAfter)) return res;
+        if (attempt >= retries || !retryableStatus(res.status, keyed, retryAfter, unprocessedOnly)) return res;
       } catch (e) {
-        const transient = e instanceof NetworkError && (e.reason === "network" || e.reason === "timeout");
+        // Without an answer, the server may have acted on the request.
+        const transient = !unprocessedOnly && e instanceof NetworkError && (e.reason === "network" || e.reason === "timeout");
         if (attempt >= retries || !transient) throw e;
       }
       const backoff = 100 * 2 ** attempt * (0.5 + Math.random());

@@ -10,6 +10,7 @@ import 'runtime/core.dart';
 import 'runtime/deprecation.dart';
 import 'runtime/default_transport.dart'
     if (dart.library.io) 'runtime/default_transport_io.dart';
+import 'runtime/graphql.dart';
 import 'runtime/transport.dart';
 
 /// The API client: one member per resource.
@@ -40,6 +41,9 @@ class ApiClient {
   /// [onDeprecation] is called once per route, the first time one of its
   /// responses announces the route's retirement (`Deprecation`, `Sunset`,
   /// `Link: <…>; rel="successor-version"`), with a `DeprecationNotice`.
+  ///
+  /// [persistedQueries]: whether [graphql] sends a document's hash first
+  /// (automatic persisted queries; `persisted:` per call).
   factory ApiClient({
     required String baseUrl,
     ApiTransport? transport,
@@ -51,6 +55,7 @@ class ApiClient {
     TokenProvider? getToken,
     TokenProvider? refreshToken,
     DeprecationCallback? onDeprecation,
+    bool persistedQueries = true,
   }) {
     final core = ApiCore(
       baseUrl: baseUrl,
@@ -64,17 +69,20 @@ class ApiClient {
       refreshToken: refreshToken,
       onDeprecation: onDeprecation,
     );
-    return ApiClient._(core, cacheTtl);
+    return ApiClient._(core, cacheTtl, persistedQueries);
   }
 
-  ApiClient._(this._core, Duration? cacheTtl)
+  ApiClient._(this._core, Duration? cacheTtl, bool persistedQueries)
       : projects = ProjectsApi(_core, cacheTtl: cacheTtl),
         tasks = TasksApi(_core, cacheTtl: cacheTtl),
         comments = CommentsApi(_core, cacheTtl: cacheTtl),
         bookmarks = BookmarksApi(_core, cacheTtl: cacheTtl),
-        maintenance = MaintenanceApi(_core);
+        maintenance = MaintenanceApi(_core),
+        _graphql = GraphQLApi(_core, persistedQueries: persistedQueries);
 
   final ApiCore _core;
+
+  final GraphQLApi _graphql;
 
   /// `/v2/projects`: A project groups tasks.
   ///
@@ -110,6 +118,34 @@ class ApiClient {
   /// `changes` follow the `Maintenance` field of every response. A request
   /// an active window refuses throws `MaintenanceException`.
   final MaintenanceApi maintenance;
+
+  /// Runs a GraphQL operation at `/graphql` (the server's current schema)
+  /// and returns its `data`:
+  ///
+  /// ```dart
+  /// final data = await client.graphql(
+  ///   r'query Task($id: ID!) { task(id: $id) { title } }',
+  ///   variables: {'id': '1'},
+  /// );
+  /// ```
+  ///
+  /// Automatic persisted queries: the document's SHA-256 goes first and
+  /// its text only when the server answers `PERSISTED_QUERY_NOT_FOUND` (the
+  /// hash is computed once per document). `persisted: false`, or
+  /// `persistedQueries: false` for the client, sends the text every time.
+  /// An answer with `errors` throws `GraphQLException` (`errors`, `code`,
+  /// `path`, and the partial `data`); a refused token, a maintenance window
+  /// or a network failure throws what every other call throws. Mutations
+  /// are not sent again after a lost answer.
+  Future<Map<String, dynamic>> graphql(
+    String document, {
+    Map<String, Object?>? variables,
+    String? operationName,
+    bool? persisted,
+    Map<String, String> headers = const <String, String>{},
+  }) =>
+      _graphql.request(document,
+          variables: variables, operationName: operationName, persisted: persisted, headers: headers);
 
   /// Every change made through this client (creates, updates, deletes).
   Stream<ResourceChange> get changes => _core.changes;

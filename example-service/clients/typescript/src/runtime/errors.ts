@@ -273,7 +273,158 @@ export class NetworkError extends Error {
   }
 }
 
-/** Every error a client call rejects with. */
+/** Where in the document a GraphQL error happened (1-based line and column). */
+export interface GraphQLLocation {
+  line: number;
+  column: number;
+}
+
+/**
+ * What the server puts in a GraphQL error's `extensions`: the same facts a
+ * REST problem document carries.
+ */
+export interface GraphQLErrorExtensions {
+  /**
+   * The problem type's last segment in SCREAMING_SNAKE_CASE: `UNAUTHORIZED`
+   * (no token was sent), `FORBIDDEN`, `NOT_FOUND`, `VALIDATION`,
+   * `CONFLICT`, `PRECONDITION_FAILED`, `BAD_QUERY`, `RATE_LIMITED`,
+   * `MAINTENANCE`, ... Absent on errors of the document itself (an unknown
+   * field, a syntax error).
+   */
+  code?: string;
+  /** The HTTP status REST would have answered, e.g. 403. */
+  status?: number;
+  /** The problem type URI, e.g. `urn:resourceful:problem:forbidden`. */
+  type?: string;
+  /** Per-field problems of a `VALIDATION` error (pointers into `input`). */
+  errors?: FieldError[];
+  [key: string]: unknown;
+}
+
+/** One entry of a GraphQL response's `errors`. */
+export interface GraphQLErrorEntry {
+  message: string;
+  /** The response path of the field that failed (`["b"]`, `["tasks", "items", 3, "project"]`); `null` for errors of the whole request. */
+  path: readonly (string | number)[] | null;
+  locations: readonly GraphQLLocation[];
+  extensions: GraphQLErrorExtensions;
+}
+
+/**
+ * A GraphQL answer with `errors`: the operation failed in part or in whole.
+ * The server answers 200 with `{ data, errors }` when it executed the
+ * operation (`data` then holds every field that did resolve: the partial
+ * data is `error.data`), and 400, 405, 413 or 415 with `{ errors }` when it
+ * could not (`status` tells which). Errors of the transport itself stay
+ * what every other call rejects with: `UnauthorizedError` for a token the
+ * server refuses, `MaintenanceError`, `NetworkError`, ...
+ */
+export class GraphQLResponseError<TData = unknown> extends Error {
+  /** Every error, in the server's order (never empty). */
+  readonly errors: readonly GraphQLErrorEntry[];
+  /** What did resolve: partial data, or `null` when nothing ran or a non-null field failed. */
+  readonly data: TData | null;
+  /** The HTTP status: 200 when the operation ran, else 4xx. */
+  readonly status: number;
+  /** The response's top-level `extensions`, if any. */
+  readonly extensions: Record<string, unknown> | null;
+  /** The server's `x-request-id`, useful when reporting a problem. */
+  readonly requestId: string | null;
+
+  constructor(init: {
+    errors: readonly GraphQLErrorEntry[];
+    data?: TData | null;
+    status?: number;
+    extensions?: Record<string, unknown> | null;
+    requestId?: string | null;
+  }) {
+    const first = init.errors[0];
+    const more = init.errors.length > 1 ? ` (and ${init.errors.length - 1} more)` : "";
+    super(`${first?.message ?? "GraphQL error"}${more}`);
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "GraphQLResponseError";
+    this.errors = init.errors;
+    this.data = init.data ?? null;
+    this.status = init.status ?? 200;
+    this.extensions = init.extensions ?? null;
+    this.requestId = init.requestId ?? null;
+  }
+
+  /** The first error's `extensions.code` (`FORBIDDEN`, `NOT_FOUND`, ...), else `null`. */
+  get code(): string | null {
+    return this.errors.find((e) => e.extensions.code !== undefined)?.extensions.code ?? null;
+  }
+
+  /** The first error's `path`, else `null`. */
+  get path(): readonly (string | number)[] | null {
+    return this.errors.find((e) => e.path !== null)?.path ?? null;
+  }
+
+  /** Every distinct `extensions.code`, in order. */
+  get codes(): string[] {
+    const out: string[] = [];
+    for (const e of this.errors) {
+      const c = e.extensions.code;
+      if (c !== undefined && !out.includes(c)) out.push(c);
+    }
+    return out;
+  }
+
+  /** `err.is("FORBIDDEN")`: some error has this `extensions.code`. */
+  is(code: string): boolean {
+    return this.errors.some((e) => e.extensions.code === code);
+  }
+
+  /**
+   * Messages grouped by input field, from the `VALIDATION` errors'
+   * `extensions.errors`, for forms (like `ApiError.fieldErrors()`).
+   */
+  fieldErrors(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const e of this.errors) {
+      for (const f of e.extensions.errors ?? []) (out[f.field] ??= []).push(f.message);
+    }
+    return out;
+  }
+
+  /**
+   * Reads a GraphQL response's `errors` member (entries that are not
+   * objects are skipped; a missing `message` reads as empty).
+   */
+  static entries(value: unknown): GraphQLErrorEntry[] {
+    if (!Array.isArray(value)) return [];
+    return value.filter(isRecord).map((e) => {
+      const path = Array.isArray(e["path"])
+        ? (e["path"] as unknown[]).filter((p): p is string | number => typeof p === "string" || typeof p === "number")
+        : null;
+      const locations = Array.isArray(e["locations"])
+        ? (e["locations"] as unknown[]).filter(isRecord).map((l) => ({ line: Number(l["line"]), column: Number(l["column"]) }))
+        : [];
+      const ext = isRecord(e["extensions"]) ? { ...e["extensions"] } : {};
+      if (typeof ext["code"] !== "string") delete ext["code"];
+      if (typeof ext["status"] !== "number") delete ext["status"];
+      if (typeof ext["type"] !== "string") delete ext["type"];
+      if (ext["errors"] !== undefined) {
+        ext["errors"] = Array.isArray(ext["errors"])
+          ? (ext["errors"] as unknown[]).filter(isRecord).map((f) => ({
+              field: typeof f["field"] === "string" ? f["field"] : "",
+              pointer: typeof f["pointer"] === "string" ? f["pointer"] : "",
+              code: typeof f["code"] === "string" ? f["code"] : "",
+              message: typeof f["message"] === "string" ? f["message"] : "",
+            }))
+          : [];
+      }
+      return {
+        message: typeof e["message"] === "string" ? e["message"] : "",
+        path,
+        locations,
+        extensions: ext as GraphQLErrorExtensions,
+      };
+    });
+  }
+}
+
+/** Every error a resource call rejects with (`client.graphql` adds {@link GraphQLResponseError}). */
 export type ClientError = ApiError | NetworkError;
 
 export function isApiError(e: unknown): e is ApiError {
@@ -292,6 +443,11 @@ export function isUnauthorizedError(e: unknown): e is UnauthorizedError {
 /** A 403: the signed-in caller may not do this. */
 export function isForbiddenError(e: unknown): e is ForbiddenError {
   return e instanceof ForbiddenError;
+}
+
+/** A GraphQL answer with `errors` (partial data in `data`). */
+export function isGraphQLResponseError(e: unknown): e is GraphQLResponseError {
+  return e instanceof GraphQLResponseError;
 }
 
 /** A 503 of a maintenance window: try again after `endsAt`. */

@@ -97,6 +97,13 @@ class ApiCore {
   /// The scope each response was fetched under, for storing it.
   final Expando<String> _scopes = Expando<String>('scope');
 
+  /// The request (as last sent) each answer of [sendForAnswer] is to.
+  final Expando<ApiRequest> _requests = Expando<ApiRequest>('request');
+
+  /// The request [response] answers, as last sent (after a refresh, with
+  /// the new token).
+  ApiRequest? requestOf(ApiResponse response) => _requests[response];
+
   static final Random _random = Random.secure();
 
   /// Resource path → the resources whose records a delete there removes or
@@ -245,6 +252,24 @@ class ApiCore {
       _send(method, pathAndQuery,
           json: json, contentType: contentType, headers: headers, idempotencyKey: idempotencyKey);
 
+  /// Sends one request like [send], but returns the answer whatever its
+  /// status (after the retries and the refresh on 401): for protocols that
+  /// answer errors in the body, such as GraphQL. [keyed]: whether a POST or
+  /// PATCH carries an `Idempotency-Key`. With [unprocessedOnly], only
+  /// answers saying the server did not act on the request (408, 429, 503)
+  /// are sent again, never a request whose answer was lost: for writes the
+  /// server cannot recognise when repeated.
+  Future<ApiResponse> sendForAnswer(
+    String method,
+    String pathAndQuery, {
+    Object? json,
+    Map<String, String> headers = const <String, String>{},
+    bool keyed = true,
+    bool unprocessedOnly = false,
+  }) =>
+      _send(method, pathAndQuery,
+          json: json, headers: headers, keyed: keyed, unprocessedOnly: unprocessedOnly, check: false);
+
   Future<ApiResponse> _send(
     String method,
     String pathAndQuery, {
@@ -253,15 +278,18 @@ class ApiCore {
     Map<String, String> headers = const <String, String>{},
     String? idempotencyKey,
     _Token? token,
+    bool? keyed,
+    bool unprocessedOnly = false,
+    bool check = true,
   }) async {
-    final keyed = method == 'POST' || method == 'PATCH';
+    final key = (keyed ?? true) && (method == 'POST' || method == 'PATCH');
     // The same key on the retry after a refresh: the 401 wrote nothing.
     final base = <String, String>{
       'accept': 'application/json',
       ...this.headers,
       ...headers,
       if (json != null) 'content-type': contentType,
-      if (keyed) 'idempotency-key': '"${idempotencyKey ?? newIdempotencyKey()}"',
+      if (key) 'idempotency-key': '"${idempotencyKey ?? newIdempotencyKey()}"',
     };
     final body = json == null ? null : jsonEncode(json);
     ApiRequest build(String? token, {bool conditional = true}) {
@@ -275,22 +303,25 @@ class ApiCore {
     final first = token != null ? token.value : await _token();
     var request = build(first);
     await _noteScope(scopeOf(request.headers['authorization']));
-    var response = await _exchange(request, keyed);
+    var response = await _exchange(request, key, unprocessedOnly);
     if (response.status == 401 && refreshToken != null) {
       final fresh = await _refreshAfter(first);
       if (fresh != null) {
         request = build(fresh, conditional: false);
         await _noteScope(scopeOf(request.headers['authorization']));
-        response = await _exchange(request, keyed);
+        response = await _exchange(request, key, unprocessedOnly);
       }
     }
-    if (response.status >= 400) throw ApiException.fromResponse(response, request: request);
+    if (check && response.status >= 400) throw ApiException.fromResponse(response, request: request);
+    _requests[response] = request;
     _scopes[response] = scopeOf(request.headers['authorization']);
     return response;
   }
 
   /// The exchange with its retries; the last answer, whatever its status.
-  Future<ApiResponse> _exchange(ApiRequest request, bool keyed) async {
+  /// With [unprocessedOnly], only answers saying the server did not act on
+  /// the request are retried (see [sendForAnswer]).
+  Future<ApiResponse> _exchange(ApiRequest request, bool keyed, [bool unprocessedOnly = false]) async {
     for (var attempt = 0;; attempt++) {
       ApiResponse? response;
       try {
@@ -298,11 +329,12 @@ class ApiCore {
       } on NetworkException {
         // The transport's own "no answer" (a stale pooled connection the
         // server closed, a timeout): retried like any other failure.
-        if (attempt >= retries) rethrow;
+        if (attempt >= retries || unprocessedOnly) rethrow;
       } on ResourcefulException {
         rethrow;
       } catch (e) {
-        if (attempt >= retries) {
+        // Without an answer, the server may have acted on the request.
+        if (attempt >= retries || unprocessedOnly) {
           throw NetworkException(e.toString(), request: request, cause: e);
         }
       }
@@ -311,7 +343,9 @@ class ApiCore {
         _noteDeprecation(request, response);
         final retryAfter = parseRetryAfter(response.header('retry-after'));
         if (response.status < 400) return response;
-        if (attempt >= retries || !_retryable(response.status, keyed, retryAfter)) return response;
+        if (attempt >= retries || !_retryable(response.status, keyed, retryAfter, unprocessedOnly)) {
+          return response;
+        }
         if (retryAfter != null && retryAfter > maxRetryDelay) return response;
         await Future<void>.delayed(retryAfter ?? _backoff(attempt));
       } else {
@@ -324,14 +358,16 @@ class ApiCore {
     }
   }
 
-  static bool _retryable(int status, bool keyed, Duration? retryAfter) =>
+  static bool _retryable(int status, bool keyed, Duration? retryAfter, bool unprocessedOnly) =>
+      // The server refused the request before acting on it.
       status == 408 ||
       status == 429 ||
-      status == 502 ||
       status == 503 ||
-      status == 504 ||
-      // A keyed write whose first attempt is still running on the server.
-      (keyed && status == 409 && retryAfter != null);
+      (!unprocessedOnly &&
+          (status == 502 ||
+              status == 504 ||
+              // A keyed write whose first attempt is still running on the server.
+              (keyed && status == 409 && retryAfter != null)));
 
   /// 100 ms, 200 ms, 400 ms, … with jitter.
   static Duration _backoff(int attempt) =>
