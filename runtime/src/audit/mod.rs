@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-pub use request::RequestEntry;
+pub use request::{item_segment, RequestEntry};
 pub use store::{Filter, Verification};
 
 /// One audit record.

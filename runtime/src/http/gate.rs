@@ -19,7 +19,7 @@ use crate::limits::{Decision, Limiter, Verdict};
 use crate::observe::middleware::{Observer, UNMATCHED};
 use crate::observe::request_id::MakeFastRequestId;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{header, HeaderName, HeaderValue, Method, Uri};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use std::convert::Infallible;
@@ -363,7 +363,10 @@ fn attach(
         after.audit = Some(Box::new(AuditSeed {
             principal: principal.clone(),
             peer: peer_of(peer, req),
-            uri: req.uri().clone(),
+            item: config.observer.resource_label(after.route).and_then(|_| {
+                let template = config.observer.route_label(after.route);
+                crate::audit::item_segment(template, req.uri().path())
+            }),
         }));
     }
     // The limiter reads the subject from the context too.
@@ -416,12 +419,11 @@ struct After {
     audit: Option<Box<AuditSeed>>,
 }
 
-/// The caller, peer and URI of a request, for its audit record (a URI
-/// clone shares its bytes: nothing is copied on the request path).
+/// The caller, peer and record id of a request, for its audit record.
 struct AuditSeed {
     principal: Option<Arc<Principal>>,
     peer: Option<SocketAddr>,
-    uri: Uri,
+    item: Option<Box<str>>,
 }
 
 impl After {
@@ -493,8 +495,8 @@ impl After {
     /// The request's audit entry (refused before routing: no caller).
     fn audit_entry(&mut self, res: &Response) -> crate::audit::RequestEntry {
         let seed = self.audit.take();
-        let (principal, peer, uri) = match seed.map(|s| *s) {
-            Some(s) => (s.principal, s.peer, Some(s.uri)),
+        let (principal, peer, item) = match seed.map(|s| *s) {
+            Some(s) => (s.principal, s.peer, s.item),
             None => (None, None, None),
         };
         let observer = &self.shared.config.observer;
@@ -505,7 +507,7 @@ impl After {
             method: self.method.clone(),
             route: observer.route_label(self.route),
             resource: observer.resource_label(self.route),
-            uri,
+            item,
             status: res.status().as_u16(),
             latency: self.start.elapsed(),
             peer: peer.map(|p| p.ip()),
