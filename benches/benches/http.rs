@@ -775,14 +775,25 @@ fn main() {
         // Creates without the audit trail (what group commit gives against
         // the hand-written insert, which writes no trail): a full pool, so
         // it is started once the uncached scenarios gave theirs back.
-        let spawn_unaudited_writer = || {
-            spawn(
+        let unaudited_creates = |bench: &mut Bench, create: &Spec, baseline: usize| {
+            let mut writer = spawn(
                 "example-no-audit-writes",
                 &example_bin,
                 &[],
                 &db_env(&[("AUDIT_ENABLED", "false")]),
                 &logs,
-            )
+            );
+            bench
+                .rt
+                .block_on(wait_ready(&client, &mut writer, "/health/ready"));
+            let nc = bench.saturate(
+                "create",
+                "POST /v1/tasks, group commit, audit trail off (AUDIT_ENABLED=false)",
+                &writer,
+                create,
+                true,
+            );
+            bench.compare(nc, baseline);
         };
         let mut baseline = spawn("baseline", &baseline_bin, &[], &db_env(&[]), &logs);
         let mut bare = spawn("bare-axum", &baseline_bin, &["--hello-only"], &[], &logs);
@@ -866,18 +877,7 @@ fn main() {
             bench.compare(ec, bc);
             bench.compare(uc, bc);
             bench.compare(ec, uc);
-            let mut writer = spawn_unaudited_writer();
-            bench
-                .rt
-                .block_on(wait_ready(&client, &mut writer, "/health/ready"));
-            let nc = bench.saturate(
-                "create",
-                "POST /v1/tasks, group commit, audit trail off (AUDIT_ENABLED=false)",
-                &writer,
-                &create,
-                true,
-            );
-            bench.compare(nc, bc);
+            unaudited_creates(&mut bench, &create, bc);
             let bu = bench.saturate(
                 "update",
                 "hand-written UPDATE … RETURNING",
@@ -1096,18 +1096,7 @@ fn main() {
                 bench.compare(ec, uc);
                 // Done with: their pools' connections go back to PostgreSQL.
                 drop((uncached, batched));
-                let mut writer = spawn_unaudited_writer();
-                bench
-                    .rt
-                    .block_on(wait_ready(&client, &mut writer, "/health/ready"));
-                let nc = bench.saturate(
-                    "create",
-                    "same, group commit, audit trail off (AUDIT_ENABLED=false)",
-                    &writer,
-                    &create,
-                    true,
-                );
-                bench.compare(nc, bc);
+                unaudited_creates(&mut bench, &create, bc);
             }
         }
         // Services stop here (dropped in reverse order).
