@@ -232,31 +232,10 @@ fn maintenance(o: &mut String, pkg: &str, m: &str, path: &str) {
     );
 }
 
-/// The server's GraphQL name for a resource's name or path: `Task` →
-/// `task`, `task_items` → `taskItems` (lower camel, as the schema has it).
-fn graphql_name(s: &str) -> String {
-    let mut out = String::new();
-    let mut upper_next = false;
-    for c in s.chars() {
-        if c == '-' || c == '_' {
-            upper_next = !out.is_empty();
-        } else if out.is_empty() {
-            out.extend(c.to_lowercase());
-        } else if upper_next {
-            out.extend(c.to_uppercase());
-            upper_next = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The README's section on `client.graphql`, with a query of `r` and a
 /// mutation of its `toggle` (or label).
 fn graphql(o: &mut String, pkg: &str, r: &ResCtx, toggle: Option<&FieldCtx>) {
-    let one = graphql_name(r.model.name);
-    let many = graphql_name(r.model.path);
+    let (one, many) = resourceful_spec::graphql::query_names(&r.model);
     let ty = r.model.name;
     let id = r.id().wire();
     let label = r

@@ -6,6 +6,7 @@
 
 mod access;
 pub mod access_text;
+pub mod graphql;
 mod model;
 pub use access::*;
 pub use model::*;

@@ -356,6 +356,7 @@ pub fn render(api: &Api) -> String {
 /// its id and label (GraphQL IDs are strings).
 fn graphql_vars(ex: &Example) -> Vec<(&'static str, String)> {
     let r = ex.r;
+    let (one, many) = resourceful_spec::graphql::query_names(&r.model);
     let id = r.model.id_field().api_name;
     let label = ex.label.api_name;
     let (fields, shape) = if ex.label.id.is_some() {
@@ -367,8 +368,8 @@ fn graphql_vars(ex: &Example) -> Vec<(&'static str, String)> {
         )
     };
     vec![
-        ("gql_one", r.camel.clone()),
-        ("gql_many", r.prop.clone()),
+        ("gql_one", one),
+        ("gql_many", many),
         ("gql_fields", fields),
         ("gql_shape", shape),
         ("gql_label", prop(label)),

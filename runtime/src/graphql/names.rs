@@ -8,24 +8,7 @@
 //! - enum values: SCREAMING_SNAKE_CASE of the wire string (`in_progress` →
 //!   `IN_PROGRESS`), mapped back on input.
 
-/// `Task` → `task`; `task-items` / `task_items` → `taskItems`.
-pub fn lower_camel(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut upper_next = false;
-    for c in s.chars() {
-        if c == '-' || c == '_' {
-            upper_next = !out.is_empty();
-        } else if out.is_empty() {
-            out.extend(c.to_lowercase());
-        } else if upper_next {
-            out.extend(c.to_uppercase());
-            upper_next = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use resourceful_spec::graphql::lower_camel;
 
 /// `Task` → `Task`; `task` → `Task` (for `createTask`).
 pub fn upper_first(s: &str) -> String {

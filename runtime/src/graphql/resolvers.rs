@@ -25,15 +25,7 @@ use async_graphql::dynamic::{
 use async_graphql::{Error, Value as GqlValue};
 use std::sync::Arc;
 
-/// `task` and `tasks` (`taskList` if the path's camel case is the same word).
-pub fn query_names(model: &ResourceModel) -> (String, String) {
-    let one = names::lower_camel(model.name);
-    let mut many = names::lower_camel(model.path);
-    if many == one {
-        many = format!("{one}List");
-    }
-    (one, many)
-}
+pub use resourceful_spec::graphql::query_names;
 
 /// Root query fields, with their names.
 pub fn queries(svc: &Arc<ResourceService>) -> Vec<(String, Field)> {
