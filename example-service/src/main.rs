@@ -63,7 +63,7 @@ async fn audit_command(config: &Config, args: &[String]) -> Result<(), Box<dyn s
         v.unsealed,
         match v.first_broken {
             None => "the chain is intact".to_string(),
-            Some(seq) => format!("BROKEN at record {seq}"),
+            Some(seq) => format!("BROKEN at batch {seq}"),
         }
     );
     if v.ok() {

@@ -37,6 +37,9 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     admin_only(&ctx)?;
     let Query(filter) = filter.map_err(|e| ApiError::new(Kind::BadQuery, e.body_text()))?;
+    let filter = filter
+        .normalised()
+        .map_err(|e| ApiError::new(Kind::BadQuery, e))?;
     let (items, next) = crate::audit::store::list(a.db(), &filter).await?;
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }

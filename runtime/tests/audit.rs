@@ -151,6 +151,7 @@ on_both_app! {
         assert_eq!(send(ctx, Some("ben"), "x", "GET", "/admin/audit", None).await.status, 403);
         assert_eq!(send(ctx, None, "x", "GET", "/admin/audit", None).await.status, 401);
         send(ctx, Some("root;admin"), "x", "GET", "/admin/audit?bogus=1", None).await.assert_problem(400, "bad-query");
+        send(ctx, Some("root;admin"), "x", "GET", "/admin/audit?from=yesterday", None).await.assert_problem(400, "bad-query");
     }
 
     async fn the_chain_verifies_and_shows_an_edited_record(ctx: &Ctx) {
@@ -162,11 +163,17 @@ on_both_app! {
         let r = send(ctx, Some("root;admin"), "v1", "GET", "/admin/audit/verify", None).await;
         assert_eq!(r.json["ok"], true, "{}", r.json);
         assert!(r.json["sealed"].as_u64().unwrap() >= 10, "{}", r.json);
-        ctx.server.db().execute("UPDATE resourceful_audit SET status = 299 WHERE seq = 3", Vec::new()).await.unwrap();
+        let db = ctx.server.db();
+        let edited = db.execute("UPDATE resourceful_audit_batch SET body = replace(body, '\"ana\"', '\"eve\"') WHERE seq = 3", Vec::new()).await.unwrap();
+        assert_eq!(edited, 1);
         let v = ctx.server.auditor.as_ref().unwrap().verify().await.unwrap();
         assert_eq!(v.first_broken, Some(3), "{v:?}");
         let r = send(ctx, Some("root;admin"), "v2", "GET", "/admin/audit/verify", None).await;
         assert_eq!((r.json["ok"].as_bool(), r.json["first_broken"].as_i64()), (Some(false), Some(3)));
+        // The index is checked too: a batch hidden from time ranges shows.
+        db.execute("UPDATE resourceful_audit_batch SET last_at = '2000-01-01T00:00:00.000000Z' WHERE seq = 2", Vec::new()).await.unwrap();
+        let v = ctx.server.auditor.as_ref().unwrap().verify().await.unwrap();
+        assert_eq!(v.first_broken, Some(2), "{v:?}");
     }
 }
 
@@ -185,10 +192,12 @@ async fn a_crash_before_the_flush_loses_no_write_record() {
         .await;
         assert_eq!(r.status, 201);
         // The change record is in the table the moment the write commits.
-        let rows = ctx
-            .server
-            .db()
-            .execute("UPDATE resourceful_audit SET kind = kind WHERE kind = 'change' AND request_id = 'before-crash'", Vec::new())
+        let change = resourceful::audit::Filter {
+            kind: Some("change".into()),
+            request_id: Some("before-crash".into()),
+            ..Default::default()
+        };
+        let rows = resourceful::audit::store::count(ctx.server.db(), &change)
             .await
             .unwrap();
         assert_eq!(rows, 1, "committed with the write");
@@ -241,114 +250,173 @@ async fn a_full_queue_is_counted_or_refuses_requests() {
     db.cleanup().await;
 }
 
-/// A table made before the indexed text columns compared bytewise (and
-/// with a B-tree on `at`) is changed at start; its records and chain are
-/// kept, and time ranges still find them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_older_postgres_table_gets_bytewise_columns_and_keeps_its_chain() {
-    let db = resourceful::testing::TestDb::postgres().await;
-    db.db
-        .execute(
-            "CREATE TABLE resourceful_audit (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, \
-             kind TEXT NOT NULL, request_id TEXT, subject TEXT, issuer TEXT, client_id TEXT, \
-             roles TEXT, method TEXT, route TEXT, resource TEXT, record_id TEXT, action TEXT, \
-             status BIGINT, latency_ms DOUBLE PRECISION, peer TEXT, seq BIGINT UNIQUE, \
-             prev_hash TEXT, hash TEXT)",
-            Vec::new(),
+/// The older release's link: `sha256(prev \n seq \n fields-as-JSON)`.
+fn legacy_link(prev: &str, seq: i64, r: &resourceful::audit::Record) -> String {
+    use sha2::Digest;
+    let fields = serde_json::to_string(&(
+        &r.at,
+        &r.kind,
+        &r.request_id,
+        &r.subject,
+        &r.issuer,
+        &r.client_id,
+        &r.roles,
+        &r.method,
+        &r.route,
+        &r.resource,
+        &r.record_id,
+        &r.action,
+        r.status,
+        r.latency_ms.map(|l| format!("{l:.3}")),
+        &r.peer,
+    ))
+    .unwrap();
+    let mut h = sha2::Sha256::new();
+    h.update(format!("{prev}\n{seq}\n{fields}").as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// A PostgreSQL table of the older release (one row a record, each its
+/// own link), with `sealed` records chained and one write's record not
+/// sealed yet.
+async fn legacy_table(db: &resourceful::store::Db, sealed: usize) {
+    db.execute(
+        "CREATE TABLE resourceful_audit (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, \
+         kind TEXT NOT NULL, request_id TEXT, subject TEXT, issuer TEXT, client_id TEXT, \
+         roles TEXT, method TEXT, route TEXT, resource TEXT, record_id TEXT, action TEXT, \
+         status BIGINT, latency_ms DOUBLE PRECISION, peer TEXT, seq BIGINT UNIQUE, \
+         prev_hash TEXT, hash TEXT)",
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    let mut prev = resourceful::audit::chain::GENESIS.to_string();
+    let text = |v: &str| {
+        (
+            resourceful::Value::Text(v.into()),
+            resourceful::model::FieldType::String,
+        )
+    };
+    for n in 0..=sealed {
+        let r = resourceful::audit::Record {
+            at: format!("2026-11-0{}T00:00:00.000000Z", n + 1),
+            kind: if n < sealed { "request" } else { "change" }.into(),
+            request_id: Some(format!("old-{n}")),
+            subject: Some("ana".into()),
+            status: Some(200),
+            latency_ms: Some(1.5),
+            ..Default::default()
+        };
+        let seq = n as i64 + 1;
+        let hash = legacy_link(&prev, seq, &r);
+        let link = if n < sealed {
+            format!("{seq}, '{prev}', '{hash}'")
+        } else {
+            "NULL, NULL, NULL".into()
+        };
+        db.execute(
+            &format!(
+                "INSERT INTO resourceful_audit (at, kind, request_id, subject, status, latency_ms, \
+                 seq, prev_hash, hash) VALUES ($1, $2, $3, $4, 200, 1.5, {link})"
+            ),
+            vec![
+                text(&r.at),
+                text(&r.kind),
+                text(r.request_id.as_deref().unwrap()),
+                text("ana"),
+            ],
         )
         .await
         .unwrap();
-    let record = |n: usize| resourceful::audit::Record {
+        prev = hash;
+    }
+}
+
+/// The older release's table (one row a record) is moved into batches at
+/// start: its chain checked as it is read, its records found by the same
+/// filters and covered by the new chain, the table kept under another
+/// name; a tampered one stops the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_table_moves_into_batches_and_keeps_its_chain() {
+    let db = resourceful::testing::TestDb::postgres().await;
+    legacy_table(&db.db, 3).await;
+    let a = Auditor::start(db.db.clone(), settings()).await.unwrap();
+    a.record(resourceful::audit::Record {
         at: resourceful::audit::now(),
         kind: "request".into(),
-        request_id: Some(format!("old-{n}")),
-        subject: Some("ana".into()),
-        status: Some(200),
+        request_id: Some("new".into()),
         ..Default::default()
+    });
+    a.flush().await.unwrap();
+    let v = a.verify().await.unwrap();
+    assert!(v.ok() && v.sealed == 5 && v.unsealed == 0, "{v:?}");
+    let list = |f: resourceful::audit::Filter| {
+        let db = db.db.clone();
+        async move { resourceful::audit::store::list(&db, &f).await.unwrap().0 }
     };
-    db.db
-        .execute(
-            "CREATE INDEX resourceful_audit_at ON resourceful_audit (at)",
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    let first = Auditor::start(db.db.clone(), settings()).await.unwrap();
-    let index_kinds = db
+    let old = list(resourceful::audit::Filter {
+        request_id: Some("old-1".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(old.len(), 1);
+    assert_eq!(
+        (old[0]["subject"].as_str(), old[0]["latency_ms"].as_f64()),
+        (Some("ana"), Some(1.5))
+    );
+    let november = list(resourceful::audit::Filter {
+        from: Some("2026-11-02T00:00:00Z".into()),
+        to: Some("2026-11-04T00:00:00Z".into()),
+        ..Default::default()
+    })
+    .await;
+    let ids: Vec<&str> = november
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["old-2", "old-1"], "newest first");
+    let change = list(resourceful::audit::Filter {
+        kind: Some("change".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(change.len(), 1, "the unsealed write's record came too");
+    let kept = db
         .db
         .fetch_typed(
-            &[resourceful::model::FieldType::String],
-            "SELECT indexname::text || ' ' || split_part(indexdef, 'USING ', 2) FROM pg_indexes \
-             WHERE schemaname = current_schema() AND indexname LIKE 'resourceful_audit_at%'",
+            &[resourceful::model::FieldType::I64],
+            "SELECT COUNT(*) FROM resourceful_audit_legacy",
             Vec::new(),
         )
         .await
         .unwrap();
     assert_eq!(
-        index_kinds
-            .iter()
-            .map(|r| r[0].to_text())
-            .collect::<Vec<_>>(),
-        ["resourceful_audit_at_brin brin (at)"],
-        "the B-tree on `at` gives way to a BRIN"
+        kept[0][0],
+        resourceful::Value::Int(4),
+        "kept for inspection"
     );
-    let collations = || async {
-        let rows = db
-            .db
-            .fetch_typed(
-                &[resourceful::model::FieldType::String],
-                "SELECT column_name::text || '=' || coalesce(collation_name::text, '-') \
-                 FROM information_schema.columns WHERE table_schema = current_schema() \
-                 AND table_name = 'resourceful_audit' \
-                 AND column_name IN ('at', 'request_id', 'subject') ORDER BY column_name",
-                Vec::new(),
-            )
-            .await
-            .unwrap();
-        rows.iter().map(|r| r[0].to_text()).collect::<Vec<_>>()
-    };
-    assert_eq!(collations().await, ["at=C", "request_id=C", "subject=C"]);
-    for n in 0..3 {
-        first.record(record(n));
-    }
-    first.flush().await.unwrap();
-    // Back to the old collation, as an older release left it, with records.
-    db.db
+    // A second start finds nothing to move.
+    let again = Auditor::start(db.db.clone(), settings()).await.unwrap();
+    assert_eq!(again.verify().await.unwrap().sealed, 5);
+    db.cleanup().await;
+
+    let tampered = resourceful::testing::TestDb::postgres().await;
+    legacy_table(&tampered.db, 3).await;
+    tampered
+        .db
         .execute(
-            "ALTER TABLE resourceful_audit ALTER COLUMN at TYPE TEXT COLLATE \"default\", \
-             ALTER COLUMN request_id TYPE TEXT COLLATE \"default\", \
-             ALTER COLUMN subject TYPE TEXT COLLATE \"default\"",
+            "UPDATE resourceful_audit SET status = 500 WHERE seq = 2",
             Vec::new(),
         )
         .await
         .unwrap();
-    assert!(collations().await.iter().all(|c| !c.ends_with("=C")));
-    let again = Auditor::start(db.db.clone(), settings()).await.unwrap();
-    assert_eq!(collations().await, ["at=C", "request_id=C", "subject=C"]);
-    again.record(record(3));
-    again.flush().await.unwrap();
-    let v = again.verify().await.unwrap();
-    assert!(v.ok() && v.sealed == 4 && v.unsealed == 0, "{v:?}");
-    let (page, _) = resourceful::audit::store::list(
-        &db.db,
-        &resourceful::audit::Filter {
-            request_id: Some("old-1".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(page.len(), 1);
-    let (recent, _) = resourceful::audit::store::list(
-        &db.db,
-        &resourceful::audit::Filter {
-            from: Some("2000-01-01T00:00:00Z".into()),
-            to: Some("2999-01-01T00:00:00Z".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(recent.len(), 4);
-    db.cleanup().await;
+    let err = Auditor::start(tampered.db.clone(), settings())
+        .await
+        .err()
+        .expect("a broken chain stops the start");
+    assert!(
+        err.to_string().contains("fails verification at record 2"),
+        "{err}"
+    );
+    tampered.cleanup().await;
 }

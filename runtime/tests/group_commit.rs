@@ -146,6 +146,17 @@ async fn behind_a_slow_write(c: &Ctx, slow: &str, bodies: Vec<Value>) -> Vec<(u1
         .collect()
 }
 
+/// The change records of `action` on authors.
+async fn changes(db: &resourceful::store::Db, action: &str) -> u64 {
+    let f = resourceful::audit::Filter {
+        kind: Some("change".into()),
+        resource: Some("authors".into()),
+        action: Some(action.into()),
+        ..Default::default()
+    };
+    resourceful::audit::store::count(db, &f).await.unwrap()
+}
+
 async fn names(c: &Ctx) -> Vec<String> {
     let r = c.get("/v1/authors?sort=name&limit=500").await;
     let mut n: Vec<String> = r.json["items"]
@@ -230,19 +241,10 @@ async fn mixed_batch(backend: Backend) {
     );
     let audit = c.server.auditor.as_ref().expect("audit on");
     audit.flush().await.unwrap();
-    let changes = c
-        .test_db
-        .db
-        .fetch_typed(
-            &[resourceful::model::FieldType::I64],
-            "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'change' AND resource = 'authors' AND action = 'create'",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let changes = changes(&c.test_db.db, "create").await;
     assert_eq!(
-        changes[0][0],
-        resourceful::Value::Int(expected.len() as i64),
+        changes,
+        expected.len() as u64,
         "one change record per created row, none for the refused"
     );
     c.cleanup().await;
@@ -451,19 +453,13 @@ async fn mixed_changes(backend: Backend) {
     );
     let audit = c.server.auditor.as_ref().expect("audit on");
     audit.flush().await.unwrap();
-    let changes = c
-        .test_db
-        .db
-        .fetch_typed(
-            &[resourceful::model::FieldType::I64, resourceful::model::FieldType::I64],
-            "SELECT SUM(CASE WHEN action = 'update' THEN 1 ELSE 0 END), SUM(CASE WHEN action = 'delete' THEN 1 ELSE 0 END) FROM resourceful_audit WHERE kind = 'change' AND resource = 'authors'",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let changes = (
+        changes(&c.test_db.db, "update").await,
+        changes(&c.test_db.db, "delete").await,
+    );
     assert_eq!(
-        (changes[0][0].clone(), changes[0][1].clone()),
-        (resourceful::Value::Int(13), resourceful::Value::Int(5)),
+        changes,
+        (13, 5),
         "one change record per accepted change, none for the refused"
     );
     // The refused delete and a delete of the slow row's neighbour, queued
@@ -558,19 +554,9 @@ async fn shared_updates(backend: Backend, audit: bool) {
     expected.sort();
     assert_eq!(names(&c).await, expected, "exactly the accepted changes");
     if audit {
-        let changes = c
-            .test_db
-            .db
-            .fetch_typed(
-                &[resourceful::model::FieldType::I64],
-                "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'change' AND action = 'update' AND resource = 'authors'",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let changes = changes(&c.test_db.db, "update").await;
         assert_eq!(
-            changes[0][0],
-            resourceful::Value::Int(17),
+            changes, 17,
             "one change record per accepted update, none for the refused"
         );
     } else if backend == Backend::Postgres {
@@ -673,19 +659,9 @@ async fn shared_deletes(backend: Backend, audit: bool) {
     if audit {
         let audit = c.server.auditor.as_ref().expect("audit on");
         audit.flush().await.unwrap();
-        let changes = c
-            .test_db
-            .db
-            .fetch_typed(
-                &[resourceful::model::FieldType::I64],
-                "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'change' AND action = 'delete' AND resource = 'authors'",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let changes = changes(&c.test_db.db, "delete").await;
         assert_eq!(
-            changes[0][0],
-            resourceful::Value::Int(18),
+            changes, 18,
             "one change record per accepted delete, none for the refused"
         );
     } else if backend == Backend::Postgres {
@@ -830,21 +806,18 @@ async fn shutdown_with_a_batch_in_flight(backend: Backend) {
     let n = resourceful::Value::Int(21);
     assert_eq!(count("SELECT COUNT(*) FROM authors").await, n);
     assert_eq!(count("SELECT COUNT(*) FROM books").await, n);
+    assert_eq!(changes(&db, "create").await, 21);
+    let requests = resourceful::audit::Filter {
+        kind: Some("request".into()),
+        resource: Some("authors".into()),
+        status: Some(201),
+        ..Default::default()
+    };
     assert_eq!(
-        count(
-            "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'change' \
-             AND resource = 'authors' AND action = 'create'"
-        )
-        .await,
-        n
-    );
-    assert_eq!(
-        count(
-            "SELECT COUNT(*) FROM resourceful_audit WHERE kind = 'request' \
-             AND method = 'POST' AND status = 201"
-        )
-        .await,
-        n,
+        resourceful::audit::store::count(&db, &requests)
+            .await
+            .unwrap(),
+        21,
         "the request records were flushed before the pool closed"
     );
     db.close().await;

@@ -1,5 +1,6 @@
 //! The audit trail: who did what, durable in the service's own database
-//! (`resourceful_audit`) and hash-chained so tampering shows.
+//! (`resourceful_audit_batch`, many records a row) and hash-chained so
+//! tampering shows.
 //!
 //! Every request's record (time, request id, subject, issuer, client id,
 //! roles, method, route template, resource and id, status, latency, peer)
@@ -7,13 +8,16 @@
 //! queue is bounded (`AUDIT_QUEUE`), and what happens when it is full is
 //! configured (`AUDIT_ON_FULL`: `drop` counts and drops, `reject` answers
 //! 503 until there is room) and counted (`audit_records_dropped_total`).
-//! A write's own record (`kind = change`) is inserted in the write's
-//! transaction, so a committed change never lacks its record, and is
-//! linked into the chain later; request records are linked as they are
-//! written (one sealer at a time, so the chain has one tail). Shutdown
-//! flushes the queue and seals what is left. `verify` recomputes the chain.
+//! A write's own records (`kind = change`, one batch a transaction) are
+//! inserted in the write's transaction, so a committed change never lacks
+//! its record, and are linked into the chain later; request batches are
+//! linked as they are written (one sealer at a time, so the chain has one
+//! tail). Shutdown flushes the queue and seals what is left. `verify`
+//! recomputes the chain.
 
+pub mod batch;
 pub mod chain;
+mod legacy;
 mod request;
 pub mod store;
 
