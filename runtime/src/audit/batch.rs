@@ -106,19 +106,24 @@ fn record(r: OwnedRow) -> Record {
     }
 }
 
-/// The keys a record is found by.
-pub fn keys_of(r: &Record) -> impl Iterator<Item = String> + '_ {
-    let text = |p: &'static str, v: &Option<String>| v.as_ref().map(|v| format!("{p}{v}"));
+/// A record's text keys, as (prefix, value).
+fn text_keys(r: &Record) -> impl Iterator<Item = (&'static str, &str)> + '_ {
     [
-        Some(format!("k:{}", r.kind)),
-        text("s:", &r.subject),
-        text("q:", &r.request_id),
-        text("r:", &r.resource),
-        text("a:", &r.action),
-        r.status.map(|s| format!("c:{s}")),
+        Some(("k:", r.kind.as_str())),
+        r.subject.as_deref().map(|v| ("s:", v)),
+        r.request_id.as_deref().map(|v| ("q:", v)),
+        r.resource.as_deref().map(|v| ("r:", v)),
+        r.action.as_deref().map(|v| ("a:", v)),
     ]
     .into_iter()
     .flatten()
+}
+
+/// The keys a record is found by.
+pub fn keys_of(r: &Record) -> impl Iterator<Item = String> + '_ {
+    text_keys(r)
+        .map(|(p, v)| format!("{p}{v}"))
+        .chain(r.status.map(|s| format!("c:{s}")))
 }
 
 /// Encodes `records` (not empty, at most [`MAX_RECORDS`]).
@@ -131,10 +136,21 @@ pub fn encode(records: &[Record]) -> Encoded {
 
 /// The range and keys of `records`, with the body they were read from.
 fn derive(records: &[Record], body: String) -> Encoded {
-    let mut keys = BTreeSet::new();
+    // Deduplicated while borrowed: most keys repeat record after record
+    // (one kind, a few subjects, resources and statuses), and formatting
+    // each first took 60 % of the encoding's time under load.
+    let mut texts = BTreeSet::new();
+    let mut statuses = BTreeSet::new();
     for r in records {
-        keys.extend(keys_of(r));
+        texts.extend(text_keys(r));
+        statuses.extend(r.status);
     }
+    let mut keys: Vec<String> = texts
+        .into_iter()
+        .map(|(p, v)| format!("{p}{v}"))
+        .chain(statuses.into_iter().map(|s| format!("c:{s}")))
+        .collect();
+    keys.sort_unstable();
     let first_at = records.iter().map(|r| &r.at).min().cloned();
     let last_at = records.iter().map(|r| &r.at).max().cloned();
     Encoded {
@@ -142,7 +158,7 @@ fn derive(records: &[Record], body: String) -> Encoded {
         first_at: first_at.unwrap_or_default(),
         last_at: last_at.unwrap_or_default(),
         count: records.len() as i64,
-        keys: keys.into_iter().collect(),
+        keys,
     }
 }
 
