@@ -10,7 +10,6 @@ use super::Record;
 use crate::model::FieldType;
 use crate::store::{Db, Dialect, Tx};
 use crate::value::Value;
-use sha2::{Digest, Sha256};
 
 pub const TABLE: &str = "resourceful_audit";
 /// Where the moved table is kept.
@@ -189,11 +188,6 @@ fn link(prev: &str, seq: i64, r: &Record) -> String {
         &r.peer,
     ))
     .expect("records serialize");
-    let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    h.update(b"\n");
-    h.update(seq.to_string().as_bytes());
-    h.update(b"\n");
-    h.update(fields.as_bytes());
-    hex::encode(h.finalize())
+    // The same formula as a batch's link, over the fields' JSON.
+    super::chain::link(prev, seq, &fields)
 }
